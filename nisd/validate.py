@@ -1,0 +1,104 @@
+"""The summary ``nisd validate`` prints for a valid dataset."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import networkx as nx
+
+from nisd.dataset import Dataset
+from nisd.topology.graph import backbone, build_graph
+
+
+def reach_components(g: nx.MultiGraph) -> dict[str, set[int]]:
+    """For each vertex, the transit components it touches.
+
+    Leaves (sites and demand points attached by access links) cannot carry
+    transit traffic, so two leaves can talk only if they touch a common
+    component of the transit subgraph, or share a direct link.
+    """
+    transit = [v for v, d in g.nodes(data=True) if d["transit"]]
+    comp_of: dict[str, int] = {}
+    for i, comp in enumerate(nx.connected_components(g.subgraph(transit))):
+        for v in comp:
+            comp_of[v] = i
+    out: dict[str, set[int]] = {}
+    for v in g.nodes:
+        if v in comp_of:
+            out[v] = {comp_of[v]}
+        else:
+            out[v] = {comp_of[u] for u in g.neighbors(v) if u in comp_of}
+    return out
+
+
+def summary(ds: Dataset) -> dict[str, Any]:
+    """Counts, connectivity and reachability of a dataset, JSON-ready.
+
+    Keys: ``name``, ``sites``, ``demand_points``, ``nodes``, ``links``,
+    ``site_types``, ``hazards``, ``counties`` (number of distinct counties
+    with a candidate site), ``sites_by_county``, ``sites_by_power_zone``,
+    ``demand_load``, ``connected`` (the backbone is one component),
+    ``components``, ``unreachable_demand`` (demand points that cannot reach
+    any candidate site), ``warnings``, ``input_hash``.
+    """
+    g = build_graph(ds)
+    bb = backbone(g)
+    comps = sorted((sorted(c) for c in nx.connected_components(bb)), key=lambda c: (-len(c), c))
+    reach = reach_components(g)
+    site_comps: set[int] = set()
+    for s in ds.sites:
+        site_comps |= reach[s.site_id]
+    direct = {
+        d.demand_id
+        for d in ds.demand
+        for u in g.neighbors(d.demand_id)
+        if g.nodes[u]["kind"] == "site"
+    }
+    unreachable = sorted(
+        d.demand_id
+        for d in ds.demand
+        if not (reach[d.demand_id] & site_comps) and d.demand_id not in direct
+    )
+    by_county = Counter(s.county_code or "(none)" for s in ds.sites)
+    by_zone = Counter(s.power_zone or "(none)" for s in ds.sites)
+    return {
+        "name": ds.config.name,
+        "sites": len(ds.sites),
+        "demand_points": len(ds.demand),
+        "nodes": len(ds.nodes),
+        "links": len(ds.links),
+        "site_types": len(ds.site_types),
+        "hazards": len(ds.hazards),
+        "regions": len(ds.regions),
+        "counties": len({s.county_code for s in ds.sites if s.county_code}),
+        "sites_by_county": dict(sorted(by_county.items())),
+        "sites_by_power_zone": dict(sorted(by_zone.items())),
+        "demand_load": round(sum(d.load for d in ds.demand), 6),
+        "connected": len(comps) <= 1,
+        "components": comps,
+        "unreachable_demand": unreachable,
+        "warnings": [str(w) for w in ds.warnings],
+        "input_hash": ds.input_hash,
+    }
+
+
+def format_summary(s: dict[str, Any]) -> str:
+    """Human-readable form of :func:`summary`."""
+    lines = [
+        f"{s['name']}",
+        f"  sites {s['sites']} in {s['counties']} counties, demand points {s['demand_points']} "
+        f"(load {s['demand_load']:g}), nodes {s['nodes']}, links {s['links']}, "
+        f"site types {s['site_types']}, hazards {s['hazards']}, regions {s['regions']}",
+        "  sites by county: " + ", ".join(f"{k} {v}" for k, v in s["sites_by_county"].items()),
+        "  sites by power zone: "
+        + ", ".join(f"{k} {v}" for k, v in s["sites_by_power_zone"].items()),
+        "  backbone: "
+        + ("connected" if s["connected"] else f"NOT connected ({len(s['components'])} components)"),
+    ]
+    if s["unreachable_demand"]:
+        lines.append("  demand that cannot reach any site: " + ", ".join(s["unreachable_demand"]))
+    else:
+        lines.append("  every demand point can reach a candidate site")
+    lines.extend(f"  warning: {w}" for w in s["warnings"])
+    return "\n".join(lines)

