@@ -93,7 +93,7 @@ def _register() -> None:
     from nisd.cli import validate as _validate
 
     cli.add_command(_validate.validate)
-    for name in ("topology", "resilience", "plan"):
+    for name in ("topology", "resilience", "plan", "map", "report", "compare"):
         try:
             mod = __import__(f"nisd.cli.{name}", fromlist=[name])
         except ModuleNotFoundError:

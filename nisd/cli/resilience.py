@@ -1,0 +1,135 @@
+"""``nisd resilience``: how a placement fares under failure scenarios."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, cast
+
+import click
+
+from nisd.cli.options import data_option, echo_json, json_option, resolve_data_dir
+from nisd.errors import InputError, Problem
+from nisd.io import load_dataset
+from nisd.topology import build_graph
+from nisd.topology.resilience import Bound, evaluate
+from nisd.topology.scenarios import count_scenarios, parse_sets, scenario_sets
+
+DEFAULT_SETS = "single-site,single-link,srlg,county,power-zone,presets"
+
+
+def read_plan(path: Path) -> tuple[list[str], dict[str, list[str]] | None]:
+    """Opened sites and assignments from a ``plan.json``."""
+    try:
+        doc: Any = json.loads(path.read_text(encoding="utf-8"))
+        sites = [s["site_id"] if isinstance(s, dict) else str(s) for s in doc["sites"]]
+    except FileNotFoundError:
+        raise InputError([Problem(str(path), "not found")]) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(str(path), f"is not valid JSON: {exc}")]) from None
+    except (KeyError, TypeError):
+        raise InputError([Problem(str(path), "has no 'sites' list: not a nisd plan")]) from None
+    assignments = doc.get("assignments") if isinstance(doc, dict) else None
+    return sites, assignments
+
+
+@click.command()
+@click.argument("plan", required=False, type=click.Path(path_type=Path))
+@click.option("--sites", "sites_opt", help="Opened site ids, comma-separated (instead of PLAN).")
+@data_option
+@click.option(
+    "--scenarios",
+    "sets",
+    default=DEFAULT_SETS,
+    show_default=True,
+    help="Scenario sets: single-site, single-node, single-link, srlg, n-2, "
+    "n-2-site, n-2-link, region:100km, region-sites:50km, hazard, county, "
+    "power-zone, presets.",
+)
+@click.option(
+    "--bound",
+    type=click.Choice(["crisis", "primary", "backup"]),
+    default="crisis",
+    show_default=True,
+    help="Which latency bound of each demand point counts.",
+)
+@click.option(
+    "--max-scenarios",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Refuse to run more scenarios than this.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Rows of the text table.",
+)
+@json_option
+def resilience(
+    plan: Path | None,
+    sites_opt: str | None,
+    data_dir: Path | None,
+    sets: str,
+    bound: str,
+    max_scenarios: int,
+    top: int,
+    as_json: bool,
+) -> None:
+    """Evaluate a placement (PLAN.json or --sites) under failure scenarios."""
+    if (plan is None) == (sites_opt is None):
+        raise click.UsageError("give either PLAN.json or --sites ID,ID,... (one of them)")
+    if plan is not None:
+        opened, assignments = read_plan(plan)
+    else:
+        opened = [s.strip() for s in (sites_opt or "").split(",") if s.strip()]
+        assignments = None
+    set_list = parse_sets(sets)
+    ds = load_dataset(resolve_data_dir(data_dir))
+    g = build_graph(ds)
+    n = count_scenarios(ds, g, set_list, opened)
+    click.echo(f"{n} scenarios from {', '.join(set_list)}", err=True)
+    if n > max_scenarios:
+        raise InputError(
+            [
+                Problem(
+                    "--scenarios",
+                    f"{n} scenarios exceed --max-scenarios {max_scenarios}; raise it to run them",
+                )
+            ]
+        )
+    res = evaluate(
+        ds, g, opened, scenario_sets(ds, g, set_list, opened), assignments=assignments, bound=bound
+    )  # type: ignore[arg-type]
+    if as_json:
+        echo_json(res.to_json())
+        return
+    click.echo(
+        f"opened: {', '.join(res.opened)}; served without failures: {res.baseline_share:.1%}"
+    )
+    click.echo(f"worst {top} of {len(res.table)} scenarios:")
+    for r in res.worst(top).to_dict("records"):
+        two = (
+            ""
+            if r["sites_two_routes"] is None
+            else (", sites 2-route" if r["sites_two_routes"] else ", sites NOT 2-route")
+        )
+        conn = "connected" if r["sites_connected"] else "NOT connected"
+        lost: list[str] = list(r["unserved"])
+        more = " ..." if len(lost) > 6 else ""
+        click.echo(
+            f"  {r['demand_served_share']:6.1%}  {r['scenario']}  (sites {conn}{two}; "
+            f"unserved: {', '.join(lost[:6]) or 'none'}{more})"
+        )
+    for kind in ("single-site", "single-link", "srlg"):
+        rk = res.ranking(kind)
+        if len(rk):
+            worst = rk.head(3)
+            click.echo(
+                f"most damaging {kind}: "
+                + "; ".join(
+                    f"{r.scenario} ({r.load_lost:g} racks lost)" for r in worst.itertuples()
+                )
+            )

@@ -1,0 +1,261 @@
+"""Resilience of a given placement under failure scenarios.
+
+For each scenario: which opened sites and links survive; which demand is
+still served by a surviving opened site within its latency bound, re-routing
+over what survives; the demand-weighted share served; whether the surviving
+sites are still connected to each other by one route and by two
+link-disjoint routes.
+
+A demand point with known assignments (primary, backups) counts as served
+only by one of its assigned sites; without assignments any opened site
+serves. The bound is the demand's crisis latency by default
+(``bound="crisis"``; also ``"primary"`` or ``"backup"``).
+
+Speed: shortest-route trees from the opened sites are computed once; a
+scenario that fails no site, node or link of those trees cannot change any
+route latency, so its result is the baseline's without a new Dijkstra run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy.sparse.csgraph import dijkstra
+
+from nisd.dataset import Dataset
+from nisd.errors import InputError, Problem
+from nisd.topology.latency import RoutingGraph, _min_duplicates, latency_matrix, routing_graph
+from nisd.topology.scenarios import Scenario, scenario_sets
+
+Bound = Literal["crisis", "primary", "backup"]
+
+
+@dataclass(frozen=True)
+class ResilienceResult:
+    """Per-scenario table and summaries."""
+
+    table: pd.DataFrame
+    baseline_share: float
+    opened: tuple[str, ...]
+
+    def worst(self, n: int = 5) -> pd.DataFrame:
+        """The ``n`` scenarios with the smallest served share (ties by name)."""
+        return self.table.sort_values(["demand_served_share", "scenario"]).head(n)
+
+    def ranking(self, kind: str) -> pd.DataFrame:
+        """Elements of one single-failure kind ranked by the load lost when they fail."""
+        t = self.table[self.table.kind == kind]
+        return t.sort_values(["load_lost", "scenario"], ascending=[False, True])[
+            ["scenario", "load_lost", "demand_served_share"]
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        rows = self.table.to_dict("records")
+        worst = self.worst(1).to_dict("records")
+        return {
+            "opened": list(self.opened),
+            "baseline_share": self.baseline_share,
+            "scenarios": [_clean(r) for r in rows],
+            "worst": _clean(worst[0]) if worst else None,
+            "rankings": {
+                k: [_clean(r) for r in self.ranking(k).head(10).to_dict("records")]
+                for k in ("single-site", "single-link", "srlg")
+                if (self.table.kind == k).any()
+            },
+        }
+
+
+def _clean(r: Mapping[Any, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in r.items():
+        if isinstance(v, np.generic):
+            v = v.item()
+        if isinstance(v, float) and not np.isfinite(v):
+            v = None
+        out[str(k)] = v
+    return out
+
+
+def _edge_alive(rg: RoutingGraph, g: nx.MultiGraph, sc: Scenario) -> np.ndarray:
+    down_v = sc.sites | sc.nodes
+    alive = np.ones(len(rg.edge_keys), dtype=bool)
+    for i, (u, v, k) in enumerate(rg.edge_keys):
+        if (
+            k in sc.links
+            or u in down_v
+            or v in down_v
+            or (sc.srlgs and set(g.edges[u, v, k].get("srlg") or ()) & sc.srlgs)
+        ):
+            alive[i] = False
+    return alive
+
+
+def _tree_edges(rg: RoutingGraph, sources: Sequence[str]) -> set[int]:
+    """Edge indices on the shortest-route trees rooted at ``sources`` (all ties kept)."""
+    if not sources:
+        return set()
+    m = _min_duplicates(rg, None)
+    rows = [rg.out_index[s] for s in sources]
+    _d, pred = dijkstra(m, directed=True, indices=rows, return_predecessors=True)
+    pairs: set[tuple[int, int]] = set()
+    for r in range(pred.shape[0]):
+        p = pred[r]
+        v = np.nonzero(p >= 0)[0]
+        pairs.update(zip(p[v].tolist(), v.tolist(), strict=True))
+    used = set()
+    for a, (s, d) in enumerate(zip(rg.arc_src.tolist(), rg.arc_dst.tolist(), strict=True)):
+        if (s, d) in pairs:
+            used.add(int(rg.arc_edge[a]))
+    return used
+
+
+def _two_connected(
+    g: nx.MultiGraph, sites: Sequence[str], alive_keys: set[str]
+) -> tuple[bool, bool]:
+    """Are the ``sites`` connected by one route, and pairwise by two link-disjoint routes?"""
+    if len(sites) <= 1:
+        return True, True
+    keep = [v for v, d in g.nodes(data=True) if d.get("transit", True) or v in sites]
+    h = nx.MultiGraph()
+    h.add_nodes_from(keep)
+    ks = set(keep)
+    h.add_edges_from(
+        (u, v, k) for u, v, k in g.edges(keys=True) if k in alive_keys and u in ks and v in ks
+    )
+    comp = nx.node_connected_component(h, sites[0])
+    one = all(s in comp for s in sites)
+    if not one:
+        return False, False
+    h2 = nx.MultiGraph(h)
+    h2.remove_edges_from([(u, v) for u, v in nx.bridges(h)])
+    comp2 = nx.node_connected_component(h2, sites[0])
+    return True, all(s in comp2 for s in sites)
+
+
+def evaluate(
+    ds: Dataset,
+    g: nx.MultiGraph,
+    opened: Sequence[str],
+    scenarios: Sequence[Scenario] | str,
+    *,
+    assignments: Mapping[str, Sequence[str]] | None = None,
+    bound: Bound = "crisis",
+    check_two_routes: bool = True,
+) -> ResilienceResult:
+    """Evaluate a placement under every scenario.
+
+    Parameters
+    ----------
+    ds, g : Dataset and its planning graph.
+    opened : sequence of str
+        Opened site ids.
+    scenarios : sequence of Scenario, or a comma-separated string of set names
+    assignments : mapping, optional
+        Demand id to its ordered assigned site ids.
+    bound : {"crisis", "primary", "backup"}
+        Which latency bound of each demand point counts.
+    check_two_routes : bool
+        Also test two link-disjoint routes between surviving sites (costs a
+        bridge search per scenario).
+
+    Returns
+    -------
+    ResilienceResult
+        ``table`` columns: ``scenario``, ``kind``, ``failed``, ``meaning``,
+        ``sites_up``, ``sites_down``, ``links_down``, ``demand_served_share``,
+        ``load_lost``, ``unserved``, ``sites_connected``,
+        ``sites_two_routes``.
+    """
+    unknown = sorted(set(opened) - set(ds.site_ids))
+    if unknown:
+        raise InputError([Problem("--sites", f"unknown site id(s) {', '.join(unknown)}")])
+    if not opened:
+        raise InputError([Problem("--sites", "no opened sites given")])
+    opened = sorted(set(opened))
+    if isinstance(scenarios, str):
+        scenarios = scenario_sets(ds, g, scenarios.split(","), opened)
+    rg = routing_graph(g)
+    demand = list(ds.demand)
+    ids = [d.demand_id for d in demand]
+    load = np.array([d.load for d in demand])
+    total = float(load.sum()) or 1.0
+    lim = np.array([getattr(d, f"{bound}_ms") for d in demand])
+    allowed = np.ones((len(opened), len(demand)), dtype=bool)
+    if assignments is not None:
+        for j, d in enumerate(ids):
+            if d in assignments:
+                allowed[:, j] = [s in assignments[d] for s in opened]
+    cutoff = float(lim.max()) if len(lim) else None
+    all_keys = {k for _u, _v, k in rg.edge_keys}
+
+    def serve(alive_sites: list[int], alive: np.ndarray | None) -> np.ndarray:
+        if not alive_sites:
+            return np.zeros(len(demand), dtype=bool)
+        lat = latency_matrix(rg, [opened[i] for i in alive_sites], ids, alive=alive, cutoff=cutoff)
+        ok = (lat <= lim[None, :] + 1e-9) & allowed[alive_sites]
+        return np.asarray(ok.any(axis=0))
+
+    base = serve(list(range(len(opened))), None)
+    if check_two_routes:
+        base_conn = _two_connected(g, opened, all_keys)
+    else:
+        lat = latency_matrix(rg, opened, opened)
+        base_conn = (bool(np.isfinite(lat).all()), False)
+    tree = _tree_edges(rg, opened)
+    rows = []
+    for sc in scenarios:
+        alive = _edge_alive(rg, g, sc)
+        down_sites = [s for s in opened if s in sc.sites]
+        up = [i for i, s in enumerate(opened) if s not in sc.sites]
+        touched = bool(down_sites) or any(not alive[e] for e in tree)
+        served = serve(up, alive) if touched else base
+        up_ids = [opened[i] for i in up]
+        if check_two_routes:
+            keys = {rg.edge_keys[i][2] for i in np.nonzero(alive)[0]}
+            conn1, conn2 = _two_connected(g, up_ids, keys)
+        else:
+            if touched:
+                lat = latency_matrix(rg, up_ids, up_ids, alive=alive) if up_ids else np.zeros(0)
+                conn1, conn2 = bool(np.isfinite(lat).all()), False
+            else:
+                conn1, conn2 = base_conn
+        share = float(load[served].sum()) / total
+        rows.append(
+            {
+                "scenario": sc.name,
+                "kind": sc.kind,
+                "failed": sc.failed,
+                "meaning": sc.meaning,
+                "sites_up": len(up),
+                "sites_down": down_sites,
+                "links_down": int((~alive).sum()),
+                "demand_served_share": share,
+                "load_lost": float(load[~served].sum()),
+                "unserved": [ids[j] for j in np.nonzero(~served)[0]],
+                "sites_connected": conn1,
+                "sites_two_routes": conn2 if check_two_routes else None,
+            }
+        )
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "scenario",
+            "kind",
+            "failed",
+            "meaning",
+            "sites_up",
+            "sites_down",
+            "links_down",
+            "demand_served_share",
+            "load_lost",
+            "unserved",
+            "sites_connected",
+            "sites_two_routes",
+        ],
+    )
+    return ResilienceResult(table, float(load[base].sum()) / total, tuple(opened))

@@ -1,0 +1,555 @@
+"""Failure scenarios: named sets of failed sites, nodes, links and shared-risk groups.
+
+A scenario says what goes dark at once. Scenario *sets* generate them:
+
+=================  ==========================================================
+set                scenarios
+=================  ==========================================================
+``single-site``    every candidate site (or every opened site) alone
+``single-node``    every backbone node alone (with all its links)
+``single-link``    every fibre link of ``links.csv`` alone
+``srlg``           every shared-risk link group (all its links at once)
+``n-2-site``       every pair of sites; ``n-2-link`` every pair of links;
+                   ``n-2`` both (count them first: :func:`count_scenarios`)
+``region:R``       every circle of radius R km (e.g. ``region:100km``) centred
+                   on a grid over the bounding box (spacing R), failing every
+                   site, node and link (access links too) that it touches;
+                   ``region-sites:R`` centres them on every site and node
+``hazard``         every hazard's area (its planning zone, else its buffer)
+``county``         every county: the sites and nodes located in it
+``power-zone``     every power zone: a zone-wide blackout takes down every
+                   site in it (backbone nodes are assumed to have reserve power)
+``presets``        the named crises in ``crisis_presets.toml`` of the data
+                   directory, each with its written meaning
+=================  ==========================================================
+
+Circles and hazard areas are physical disasters: links whose straight
+segment crosses the area are cut, also those of demand points, which then
+lose service. Counties and presets fail what they name.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import shapely
+from shapely.geometry import LineString
+from shapely.geometry.base import BaseGeometry
+
+from nisd.dataset import Dataset
+from nisd.errors import InputError, Problem
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What fails at once, with a name and a meaning."""
+
+    name: str
+    kind: str
+    sites: frozenset[str] = frozenset()
+    nodes: frozenset[str] = frozenset()
+    links: frozenset[str] = frozenset()
+    srlgs: frozenset[str] = frozenset()
+    meaning: str = ""
+
+    @property
+    def failed(self) -> list[str]:
+        """Every failed element, sorted, prefixed by its kind."""
+        return (
+            [f"site:{x}" for x in sorted(self.sites)]
+            + [f"node:{x}" for x in sorted(self.nodes)]
+            + [f"link:{x}" for x in sorted(self.links)]
+            + [f"srlg:{x}" for x in sorted(self.srlgs)]
+        )
+
+    def is_empty(self) -> bool:
+        return not (self.sites or self.nodes or self.links or self.srlgs)
+
+    def union(self, other: Scenario, name: str | None = None) -> Scenario:
+        return Scenario(
+            name or f"{self.name} + {other.name}",
+            "combined",
+            self.sites | other.sites,
+            self.nodes | other.nodes,
+            self.links | other.links,
+            self.srlgs | other.srlgs,
+        )
+
+
+@dataclass
+class _Geo:
+    """Metric positions of vertices and segments of edges, computed once."""
+
+    ids: list[str]
+    xy: np.ndarray
+    kinds: list[str]
+    edge_keys: list[str]
+    seg_a: np.ndarray
+    seg_b: np.ndarray
+    lines: list[LineString] = field(default_factory=list)
+
+
+def _geo(ds: Dataset, g: nx.MultiGraph) -> _Geo:
+    ids = sorted(g.nodes)
+    lat = [g.nodes[v]["lat"] for v in ids]
+    lon = [g.nodes[v]["lon"] for v in ids]
+    xy = ds.metric_xy(lat, lon)
+    where = {v: i for i, v in enumerate(ids)}
+    keys, a, b = [], [], []
+    for u, v, k in sorted(g.edges(keys=True), key=lambda e: e[2]):
+        keys.append(k)
+        a.append(xy[where[u]])
+        b.append(xy[where[v]])
+    seg_a = np.array(a).reshape(-1, 2)
+    seg_b = np.array(b).reshape(-1, 2)
+    lines = [LineString([p, q]) for p, q in zip(seg_a, seg_b, strict=True)]
+    return _Geo(ids, xy, [g.nodes[v]["kind"] for v in ids], keys, seg_a, seg_b, lines)
+
+
+def _seg_dist(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance from point ``p`` to each segment ``a[i]–b[i]``."""
+    ab = b - a
+    denom = (ab**2).sum(axis=1)
+    t = np.where(denom > 0, ((p - a) * ab).sum(axis=1) / np.where(denom > 0, denom, 1), 0.0)
+    t = np.clip(t, 0.0, 1.0)
+    proj = a + ab * t[:, None]
+    return np.sqrt(((proj - p) ** 2).sum(axis=1))
+
+
+def _circle(geo: _Geo, cx: float, cy: float, r: float) -> tuple[set[str], set[str], set[str]]:
+    d = np.sqrt(((geo.xy - np.array([cx, cy])) ** 2).sum(axis=1))
+    inside = np.nonzero(d <= r)[0]
+    sites = {geo.ids[i] for i in inside if geo.kinds[i] == "site"}
+    nodes = {geo.ids[i] for i in inside if geo.kinds[i] == "node"}
+    links: set[str] = set()
+    if len(geo.edge_keys):
+        hit = np.nonzero(_seg_dist(np.array([cx, cy]), geo.seg_a, geo.seg_b) <= r)[0]
+        links = {geo.edge_keys[i] for i in hit}
+    return sites, nodes, links
+
+
+def _area(geo: _Geo, area: BaseGeometry) -> tuple[set[str], set[str], set[str]]:
+    """What a metric-CRS area covers: sites, nodes and crossing links."""
+    pts = shapely.points(geo.xy)
+    inside = np.nonzero(shapely.intersects(area, pts))[0]
+    sites = {geo.ids[i] for i in inside if geo.kinds[i] == "site"}
+    nodes = {geo.ids[i] for i in inside if geo.kinds[i] == "node"}
+    hit = np.nonzero(shapely.intersects(area, np.array(geo.lines, dtype=object)))[0]
+    return sites, nodes, {geo.edge_keys[i] for i in hit}
+
+
+def _to_metric(ds: Dataset, geom: BaseGeometry) -> BaseGeometry:
+    tf = ds.to_metric
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        x, y = tf.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y]) / 1000.0
+
+    return shapely.transform(geom, project)
+
+
+# ---- the sets -------------------------------------------------------------------------
+
+
+def single_site(ds: Dataset, sites: Iterable[str] | None = None) -> Iterator[Scenario]:
+    for s in sorted(sites if sites is not None else ds.site_ids):
+        yield Scenario(
+            f"site {s}",
+            "single-site",
+            sites=frozenset([s]),
+            meaning=f"site {ds.site_by_id[s].name} is lost",
+        )
+
+
+def single_node(ds: Dataset) -> Iterator[Scenario]:
+    for n in sorted(ds.node_by_id):
+        yield Scenario(
+            f"node {n}",
+            "single-node",
+            nodes=frozenset([n]),
+            meaning=f"backbone node {ds.node_by_id[n].name} is lost",
+        )
+
+
+def single_link(ds: Dataset) -> Iterator[Scenario]:
+    for lk in sorted(ds.links, key=lambda x: x.link_id):
+        yield Scenario(
+            f"link {lk.link_id}",
+            "single-link",
+            links=frozenset([lk.link_id]),
+            meaning=f"fibre {lk.a}–{lk.b} is cut",
+        )
+
+
+def srlg(ds: Dataset) -> Iterator[Scenario]:
+    groups = sorted({grp for lk in ds.links for grp in lk.srlg})
+    for grp in groups:
+        yield Scenario(
+            f"srlg {grp}",
+            "srlg",
+            srlgs=frozenset([grp]),
+            meaning=f"every link in shared-risk group {grp} is cut",
+        )
+
+
+def n_minus_2_sites(ds: Dataset, sites: Iterable[str] | None = None) -> Iterator[Scenario]:
+    for a, b in itertools.combinations(sorted(sites if sites is not None else ds.site_ids), 2):
+        yield Scenario(f"sites {a} + {b}", "n-2-site", sites=frozenset([a, b]))
+
+
+def n_minus_2_links(ds: Dataset) -> Iterator[Scenario]:
+    for a, b in itertools.combinations(sorted(lk.link_id for lk in ds.links), 2):
+        yield Scenario(f"links {a} + {b}", "n-2-link", links=frozenset([a, b]))
+
+
+def regions(
+    ds: Dataset,
+    g: nx.MultiGraph,
+    radius_km: float,
+    centres: str = "grid",
+    spacing_km: float | None = None,
+) -> Iterator[Scenario]:
+    """Circles of ``radius_km``; identical failure sets are kept once."""
+    geo = _geo(ds, g)
+    if centres == "grid":
+        lon0, lat0, lon1, lat1 = ds.config.bbox
+        corners = ds.metric_xy([lat0, lat0, lat1, lat1], [lon0, lon1, lon0, lon1])
+        step = spacing_km or radius_km
+        xs = np.arange(corners[:, 0].min(), corners[:, 0].max() + step, step)
+        ys = np.arange(corners[:, 1].min(), corners[:, 1].max() + step, step)
+        pts = [(float(x), float(y)) for y in ys for x in xs]
+        label = "grid"
+    else:
+        pts = [
+            (float(p[0]), float(p[1]))
+            for p, k in zip(geo.xy, geo.kinds, strict=True)
+            if k in ("site", "node")
+        ]
+        label = "site/node"
+    seen: set[tuple[frozenset[str], frozenset[str], frozenset[str]]] = set()
+    inv = ds.to_metric
+    for cx, cy in pts:
+        s, n, lk = _circle(geo, cx, cy, radius_km)
+        key = (frozenset(s), frozenset(n), frozenset(lk))
+        if not (s or n or lk) or key in seen:
+            continue
+        seen.add(key)
+        lon, lat = inv.transform(cx * 1000, cy * 1000, direction="INVERSE")
+        yield Scenario(
+            f"region {radius_km:g} km at {lat:.2f}N {lon:.2f}E",
+            f"region:{radius_km:g}km",
+            sites=key[0],
+            nodes=key[1],
+            links=key[2],
+            meaning=f"everything within {radius_km:g} km of ({lat:.2f}, {lon:.2f}) is lost "
+            f"({label} centre)",
+        )
+
+
+def hazard_areas(ds: Dataset, g: nx.MultiGraph) -> Iterator[Scenario]:
+    geo = _geo(ds, g)
+    for h in sorted(ds.hazards, key=lambda x: x.hazard_id):
+        r = h.planning_zone_km if h.planning_zone_km else h.buffer_km
+        area = _to_metric(ds, h.geometry).buffer(max(r, 0.001))
+        s, n, lk = _area(geo, area)
+        yield Scenario(
+            f"hazard {h.hazard_id}",
+            "hazard",
+            frozenset(s),
+            frozenset(n),
+            frozenset(lk),
+            meaning=f"everything within {r:g} km of {h.name} is lost",
+        )
+
+
+def _located(ds: Dataset, g: nx.MultiGraph, region_id: str, kind: str) -> tuple[set[str], set[str]]:
+    """Sites and nodes in a region: by their column when set, else by location."""
+    reg = next((r for r in ds.regions if r.kind == kind and r.region_id == region_id), None)
+    col = "county_code" if kind == "county" else "power_zone"
+    sites = {s.site_id for s in ds.sites if getattr(s, col) == region_id}
+    unlabelled = [s for s in ds.sites if getattr(s, col) is None]
+    nodes: set[str] = set()
+    if reg is not None:
+        if unlabelled:
+            inside = shapely.intersects(
+                reg.geometry, shapely.points([(s.lon, s.lat) for s in unlabelled])
+            )
+            sites |= {s.site_id for s, ok in zip(unlabelled, inside, strict=True) if ok}
+        if ds.nodes:
+            inside = shapely.intersects(
+                reg.geometry, shapely.points([(n.lon, n.lat) for n in ds.nodes])
+            )
+            nodes = {n.node_id for n, ok in zip(ds.nodes, inside, strict=True) if ok}
+    return sites, nodes
+
+
+def counties(ds: Dataset, g: nx.MultiGraph) -> Iterator[Scenario]:
+    codes = sorted(
+        {r.region_id for r in ds.regions if r.kind == "county"}
+        | {s.county_code for s in ds.sites if s.county_code}
+    )
+    names = {r.region_id: r.name for r in ds.regions if r.kind == "county"}
+    for c in codes:
+        s, n = _located(ds, g, c, "county")
+        yield Scenario(
+            f"county {c}",
+            "county",
+            frozenset(s),
+            frozenset(n),
+            meaning=f"{names.get(c, c)} is lost: its sites and backbone nodes",
+        )
+
+
+def power_zones(ds: Dataset, g: nx.MultiGraph) -> Iterator[Scenario]:
+    zones = sorted(
+        {r.region_id for r in ds.regions if r.kind == "power_zone"}
+        | {s.power_zone for s in ds.sites if s.power_zone}
+    )
+    for z in zones:
+        s, _n = _located(ds, g, z, "power_zone")
+        yield Scenario(
+            f"power zone {z}",
+            "power-zone",
+            frozenset(s),
+            meaning=f"blackout of power zone {z}: every site in it is down",
+        )
+
+
+PRESET_KEYS = {
+    "meaning",
+    "counties",
+    "power_zones",
+    "sites",
+    "nodes",
+    "links",
+    "srlgs",
+    "circles",
+    "corridors",
+    "isolate",
+}
+
+
+def presets(ds: Dataset, g: nx.MultiGraph, path: Path | None = None) -> list[Scenario]:
+    """The named crises of ``crisis_presets.toml`` (in the data directory by default).
+
+    Each table ``[NAME]`` has ``meaning`` and any of: ``counties``,
+    ``power_zones``, ``sites``, ``nodes``, ``links``, ``srlgs`` (ids),
+    ``circles`` (``{lat, lon, radius_km}``), ``corridors`` (``{line =
+    [[lon, lat], ...], width_km}``: everything within ``width_km`` of the
+    line), ``isolate`` (vertex ids cut off: all their links fail).
+    """
+    p = path or ds.path / "crisis_presets.toml"
+    if not p.is_file():
+        return []
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(p.name, f"is not valid TOML: {exc}")]) from None
+    geo = _geo(ds, g)
+    problems: list[Problem] = []
+    out = []
+    for name, spec in doc.items():
+        if not isinstance(spec, dict):
+            problems.append(Problem(p.name, f"[{name}] must be a table", column=name, unit="key"))
+            continue
+        unknown = set(spec) - PRESET_KEYS
+        for k in sorted(unknown):
+            problems.append(
+                Problem(p.name, f"unknown key '{k}' in [{name}]", column=f"{name}.{k}", unit="key")
+            )
+        sites: set[str] = set(spec.get("sites", []))
+        nodes: set[str] = set(spec.get("nodes", []))
+        links: set[str] = set(spec.get("links", []))
+        groups: set[str] = set(spec.get("srlgs", []))
+        for ident in sites - set(ds.site_ids):
+            problems.append(
+                Problem(p.name, f"[{name}] unknown site {ident!r}", column="sites", unit="key")
+            )
+        for c in spec.get("counties", []):
+            s, n = _located(ds, g, str(c), "county")
+            sites |= s
+            nodes |= n
+        for z in spec.get("power_zones", []):
+            s, _n = _located(ds, g, str(z), "power_zone")
+            sites |= s
+        for c in spec.get("circles", []):
+            try:
+                x, y = ds.metric_xy([c["lat"]], [c["lon"]])[0]
+                s, n, lk = _circle(geo, float(x), float(y), float(c["radius_km"]))
+            except (KeyError, TypeError, ValueError):
+                problems.append(
+                    Problem(
+                        p.name,
+                        f"[{name}] circles need lat, lon, radius_km",
+                        column="circles",
+                        unit="key",
+                    )
+                )
+                continue
+            sites, nodes, links = sites | s, nodes | n, links | lk
+        for c in spec.get("corridors", []):
+            try:
+                line = _to_metric(ds, LineString(c["line"])).buffer(float(c["width_km"]))
+            except (KeyError, TypeError, ValueError):
+                problems.append(
+                    Problem(
+                        p.name,
+                        f"[{name}] corridors need line, width_km",
+                        column="corridors",
+                        unit="key",
+                    )
+                )
+                continue
+            s, n, lk = _area(geo, line)
+            sites, nodes, links = sites | s, nodes | n, links | lk
+        for v in spec.get("isolate", []):
+            if v not in g:
+                problems.append(
+                    Problem(
+                        p.name,
+                        f"[{name}] unknown vertex {v!r} to isolate",
+                        column="isolate",
+                        unit="key",
+                    )
+                )
+                continue
+            links |= {k for _a, _b, k in g.edges(v, keys=True)}
+        out.append(
+            Scenario(
+                f"preset {name}",
+                "preset",
+                frozenset(sites),
+                frozenset(nodes),
+                frozenset(links),
+                frozenset(groups),
+                str(spec.get("meaning", "")),
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+# ---- parsing a list of sets -----------------------------------------------------------
+
+_REGION = re.compile(r"^(region|region-sites):(\d+(?:\.\d+)?)\s*(km)?$")
+KNOWN_SETS = (
+    "single-site",
+    "single-node",
+    "single-link",
+    "srlg",
+    "n-2",
+    "n-2-site",
+    "n-2-link",
+    "region:R",
+    "region-sites:R",
+    "hazard",
+    "county",
+    "power-zone",
+    "presets",
+)
+
+
+def parse_sets(spec: str | Iterable[str]) -> list[str]:
+    """Split and check a comma-separated list of set names."""
+    items = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec)]
+    items = [s for s in items if s]
+    bad = [s for s in items if s not in KNOWN_SETS and not _REGION.match(s)]
+    if bad:
+        raise InputError(
+            [
+                Problem(
+                    "--scenarios",
+                    f"unknown scenario set(s) {', '.join(bad)}; known: {', '.join(KNOWN_SETS)}",
+                )
+            ]
+        )
+    return items
+
+
+def count_scenarios(
+    ds: Dataset, g: nx.MultiGraph, sets: Iterable[str], opened: Iterable[str] | None = None
+) -> int:
+    """How many scenarios the sets give; N-2 pairs are counted, not generated."""
+    chosen = sorted(opened) if opened is not None else None
+    n_sites = len(chosen) if chosen is not None else len(ds.sites)
+    total = 0
+    for s in sets:
+        if s == "single-site":
+            total += n_sites
+        elif s == "single-node":
+            total += len(ds.nodes)
+        elif s == "single-link":
+            total += len(ds.links)
+        elif s == "srlg":
+            total += len({grp for lk in ds.links for grp in lk.srlg})
+        elif s in ("n-2", "n-2-site", "n-2-link"):
+            if s != "n-2-link":
+                total += math.comb(n_sites, 2)
+            if s != "n-2-site":
+                total += math.comb(len(ds.links), 2)
+        else:
+            total += len(scenario_sets(ds, g, [s], chosen))
+    return total
+
+
+def scenario_sets(
+    ds: Dataset, g: nx.MultiGraph, sets: Iterable[str], opened: Iterable[str] | None = None
+) -> list[Scenario]:
+    """Generate the scenarios of every named set, in order, without duplicates by name.
+
+    ``opened`` restricts the site-failure sets (single site, N-2 sites) to the
+    sites of a placement, since other candidates failing changes nothing.
+    """
+    out: list[Scenario] = []
+    chosen = sorted(opened) if opened is not None else None
+    for s in parse_sets(list(sets)):
+        gen: Iterable[Scenario]
+        m = _REGION.match(s)
+        if s == "single-site":
+            gen = single_site(ds, chosen)
+        elif s == "single-node":
+            gen = single_node(ds)
+        elif s == "single-link":
+            gen = single_link(ds)
+        elif s == "srlg":
+            gen = srlg(ds)
+        elif s in ("n-2", "n-2-site", "n-2-link"):
+            gen = []
+            if s != "n-2-link":
+                gen = itertools.chain(gen, n_minus_2_sites(ds, chosen))
+            if s != "n-2-site":
+                gen = itertools.chain(gen, n_minus_2_links(ds))
+        elif m:
+            gen = regions(
+                ds, g, float(m.group(2)), centres="grid" if m.group(1) == "region" else "sites"
+            )
+        elif s == "hazard":
+            gen = hazard_areas(ds, g)
+        elif s == "county":
+            gen = counties(ds, g)
+        elif s == "power-zone":
+            gen = power_zones(ds, g)
+        else:
+            gen = presets(ds, g)
+        out.extend(gen)
+    seen: set[str] = set()
+    uniq = []
+    for sc in out:
+        if sc.name not in seen:
+            seen.add(sc.name)
+            uniq.append(sc)
+    return uniq
+
+
+def describe(sc: Scenario) -> dict[str, Any]:
+    return {"scenario": sc.name, "kind": sc.kind, "failed": sc.failed, "meaning": sc.meaning}
