@@ -100,9 +100,8 @@ def resilience(
                 )
             ]
         )
-    res = evaluate(
-        ds, g, opened, scenario_sets(ds, g, set_list, opened), assignments=assignments, bound=bound
-    )  # type: ignore[arg-type]
+    scenarios = scenario_sets(ds, g, set_list, opened)
+    res = evaluate(ds, g, opened, scenarios, assignments=assignments, bound=cast(Bound, bound))
     if as_json:
         echo_json(res.to_json())
         return
