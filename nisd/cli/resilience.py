@@ -12,7 +12,7 @@ from nisd.cli.options import data_option, echo_json, json_option, resolve_data_d
 from nisd.errors import InputError, Problem
 from nisd.io import load_dataset
 from nisd.topology import build_graph
-from nisd.topology.resilience import Bound, evaluate
+from nisd.topology.resilience import Bound, check_opened, evaluate
 from nisd.topology.scenarios import count_scenarios, parse_sets, scenario_sets
 
 DEFAULT_SETS = "single-site,single-link,srlg,county,power-zone,presets"
@@ -88,6 +88,7 @@ def resilience(
         assignments = None
     set_list = parse_sets(sets)
     ds = load_dataset(resolve_data_dir(data_dir))
+    opened = check_opened(ds, opened)
     g = build_graph(ds)
     n = count_scenarios(ds, g, set_list, opened)
     click.echo(f"{n} scenarios from {', '.join(set_list)}", err=True)

@@ -137,6 +137,16 @@ def _two_connected(
     return True, all(s in comp2 for s in sites)
 
 
+def check_opened(ds: Dataset, opened: Sequence[str]) -> list[str]:
+    """The opened site ids, sorted and unique; unknown or no ids are an InputError."""
+    unknown = sorted(set(opened) - set(ds.site_ids))
+    if unknown:
+        raise InputError([Problem("--sites", f"unknown site id(s) {', '.join(unknown)}")])
+    if not opened:
+        raise InputError([Problem("--sites", "no opened sites given")])
+    return sorted(set(opened))
+
+
 def evaluate(
     ds: Dataset,
     g: nx.MultiGraph,
@@ -171,12 +181,7 @@ def evaluate(
         ``load_lost``, ``unserved``, ``sites_connected``,
         ``sites_two_routes``.
     """
-    unknown = sorted(set(opened) - set(ds.site_ids))
-    if unknown:
-        raise InputError([Problem("--sites", f"unknown site id(s) {', '.join(unknown)}")])
-    if not opened:
-        raise InputError([Problem("--sites", "no opened sites given")])
-    opened = sorted(set(opened))
+    opened = check_opened(ds, opened)
     if isinstance(scenarios, str):
         scenarios = scenario_sets(ds, g, scenarios.split(","), opened)
     rg = routing_graph(g)
