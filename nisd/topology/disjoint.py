@@ -389,7 +389,7 @@ def disjoint_pair(
     >>> for k, (u, v) in enumerate([("s", "a"), ("a", "t"), ("s", "b"), ("b", "t")]):
     ...     _ = G.add_edge(u, v, key=f"l{k}", latency_ms=1.0 + k)
     >>> disjoint_pair(G, "s", "t").protected_ms
-    5.0
+    7.0
     """
     if mode not in ("link", "node", "srlg"):
         raise ValueError(f"mode must be link, node or srlg, not {mode!r}")

@@ -1,0 +1,167 @@
+"""Scenario files: every parameter of a plan, validated (unknown keys rejected).
+
+A scenario file is TOML (or YAML, when PyYAML is installed). ``extends``
+names another scenario file, relative to this one, whose keys this file
+overrides (tables are merged key by key).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from nisd.errors import ConfigError, Problem
+from nisd.io.config import Strict, parse_model, read_toml
+
+ObjectiveName = Literal["cost", "median", "center", "dispersion"]
+
+
+class SolverOptions(Strict):
+    name: str = "cbc"
+    time_limit: float | None = Field(None, gt=0)
+    gap: float | None = Field(None, ge=0, lt=1)
+    threads: int | None = Field(None, ge=1)
+    seed: int = 0
+
+
+class Objective(Strict):
+    """``name`` alone; ``weights`` for a weighted sum; ``order`` for lexicographic."""
+
+    name: ObjectiveName | Literal["weighted", "lexicographic"] = "cost"
+    weights: dict[ObjectiveName, float] = Field(default_factory=dict)
+    order: list[ObjectiveName] = Field(default_factory=list)
+    tolerance: float = Field(0.01, ge=0, le=1)
+    network_cost_msek_per_rack_km: float = Field(0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Objective:
+        if self.name == "weighted" and not self.weights:
+            raise ValueError("objective 'weighted' needs [objective.weights]")
+        if self.name == "lexicographic" and len(self.order) < 2:
+            raise ValueError("objective 'lexicographic' needs order = [at least two names]")
+        return self
+
+
+class Crisis(Strict):
+    """Crisis robustness: every scenario of ``sets`` leaves critical demand served."""
+
+    sets: list[str] = Field(default_factory=list)
+    levels: list[str] = Field(default_factory=lambda: ["critical"])
+    capacity: bool = False
+
+
+class PlanConfig(Strict):
+    """All parameters of ``nisd plan``; constraint families are switched here."""
+
+    description: str = ""
+    extends: str | None = None
+    p: int | None = Field(None, ge=1)
+    p_min: int | None = Field(None, ge=0)
+    p_max: int | None = Field(None, ge=1)
+    budget_msek: float | None = Field(None, gt=0)
+    required: list[str] = Field(default_factory=list)
+    require_existing: bool = False
+    forbidden: list[str] = Field(default_factory=list)
+    capacity: bool = True
+    k: int = Field(2, ge=1, le=5)
+    separation_km: float | None = 200.0
+    separate_county: bool = False
+    separate_power_zone: bool = False
+    separate_hazard_area: bool = False
+    min_site_distance_km: float | None = Field(None, ge=0)
+    min_per_macroregion: int | None = Field(None, ge=0)
+    min_per_power_zone: int | None = Field(None, ge=0)
+    max_per_county: int | None = Field(None, ge=1)
+    hazards: Literal["hard", "soft", "off"] = "hard"
+    hazard_penalty_msek: float = Field(50.0, ge=0)
+    replication_ms: float | None = Field(None, gt=0)
+    crisis: Crisis = Crisis()
+    objective: Objective = Objective()
+    solver: SolverOptions = SolverOptions()
+
+    @field_validator("separation_km")
+    @classmethod
+    def _bsi(cls, v: float | None) -> float | None:
+        if v is not None and v < 100:
+            raise ValueError(
+                "separation_km must be at least 100 (BSI: never under 100 km); "
+                "omit it to switch geo-redundancy off"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _counts(self) -> PlanConfig:
+        if self.p is not None and (self.p_min is not None or self.p_max is not None):
+            raise ValueError("give p, or p_min/p_max, not both")
+        lo = self.p if self.p is not None else self.p_min
+        hi = self.p if self.p is not None else self.p_max
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"p_min {lo} is larger than p_max {hi}")
+        if hi is not None and hi < self.k:
+            raise ValueError(f"at most {hi} sites cannot give each demand point k={self.k} sites")
+        return self
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _read(
+    path: Path, problems: list[Problem], seen: tuple[Path, ...] = ()
+) -> dict[str, Any] | None:
+    if not path.is_file():
+        problems.append(Problem(str(path), "scenario file not found"))
+        return None
+    if path.resolve() in seen:
+        problems.append(Problem(path.name, "extends itself (a cycle of 'extends')"))
+        return None
+    if path.suffix in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError:
+            problems.append(Problem(path.name, "YAML scenario files need PyYAML installed"))
+            return None
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+        except yaml.YAMLError as exc:
+            problems.append(Problem(path.name, f"is not valid YAML: {exc}"))
+            return None
+        if not isinstance(data, dict):
+            problems.append(Problem(path.name, "must be a mapping of keys"))
+            return None
+    else:
+        data = read_toml(path, problems)
+        if data is None:
+            return None
+    parent = data.get("extends")
+    if isinstance(parent, str):
+        base = _read(path.parent / parent, problems, (*seen, path.resolve()))
+        if base is None:
+            return None
+        data = _merge(base, data)
+        data.pop("extends", None)
+    return data
+
+
+def load_plan_config(path: Path | None, overrides: dict[str, Any] | None = None) -> PlanConfig:
+    """Read a scenario file (or the defaults when ``path`` is None), apply overrides."""
+    problems: list[Problem] = []
+    data: dict[str, Any] = {}
+    name = "defaults"
+    if path is not None:
+        name = path.name
+        read = _read(path, problems)
+        if read is None:
+            raise ConfigError(problems)
+        data = read
+    if overrides:
+        data = _merge(data, overrides)
+    cfg = parse_model(PlanConfig, data, name, problems)
+    if cfg is None:
+        raise ConfigError(problems)
+    return cfg

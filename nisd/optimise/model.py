@@ -1,0 +1,298 @@
+"""The NISD placement MILP, built from small named constraint families.
+
+Formulation (indices: site j, type t, demand i, rank r = 1..k; see
+``docs/model.md``):
+
+* ``y[j,t]`` = 1 when site j is built as type t; ``o_j = Σ_t y[j,t] ≤ 1``.
+* ``x[i,j,r]`` = 1 when j is demand i's rank-r site; created only where the
+  fibre latency is within the bound (primary bound for r = 1, backup bound
+  otherwise) and j may be built: infeasible pairs never enter the model.
+* assignment: ``Σ_j x[i,j,r] = 1``; distinct sites: ``Σ_r x[i,j,r] ≤ o_j``.
+
+Families (each a function adding named rows, switched by the scenario file):
+count (p, p_min/p_max, budget), required/forbidden, capacity (primary load
+≤ capacity of the built type), geo-redundancy (``x[i,j,r] + Σ_{j' in C(j)}
+x[i,j',1] ≤ 1`` for r ≥ 2, C the sites too close to or in the same county /
+zone / hazard area as j), spread (``o_j + o_j' ≤ 1`` closer than D_min;
+minimum per macroregion and power zone; maximum per county), replication
+(``o_j ≤ Σ_{j' partner} o_j'``), crisis robustness (covering rows
+``Σ_{j ∈ A(s,i)} o_j ≥ 1`` for every scenario s and critical demand i, A the
+sites that survive s and still reach i within its crisis bound over the
+surviving fibre; duplicate and dominated rows dropped; with
+``crisis.capacity`` a scenario-indexed assignment ``z[s,i,j]`` with capacity
+instead).
+
+Objectives: annual cost (+ hazard penalty, + optional network cost per
+rack·km); p-median (load-weighted primary latency); p-center (worst primary
+latency, via an epigraph variable); p-dispersion (smallest distance between
+opened sites, maximised via ``D ≤ d_jj' + M (2 - o_j - o_j')``); weighted sums
+(after scaling each term by its range); lexicographic (solve in order, each
+earlier objective held within a tolerance).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+import pulp
+
+from nisd.optimise.problem import PlacementProblem, reduce_rows
+
+
+@dataclass
+class Model:
+    """A built MILP and its variables, keyed by indices (never by user strings)."""
+
+    prob: pulp.LpProblem
+    y: dict[tuple[int, int], pulp.LpVariable]
+    x: dict[tuple[int, int, int], pulp.LpVariable]
+    open: dict[int, pulp.LpAffineExpression]
+    terms: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)
+    families: dict[str, int] = field(default_factory=dict)
+    crisis_rows: int = 0
+    crisis_rows_raw: int = 0
+
+    def add(self, family: str, row: pulp.LpConstraint) -> None:
+        n = self.families.get(family, 0)
+        self.prob += row, f"{family}_{n}"
+        self.families[family] = n + 1
+
+
+def create(pp: PlacementProblem) -> Model:
+    """Variables, assignment and distinctness; nothing optional."""
+    cfg = pp.config
+    prob = pulp.LpProblem("nisd", pulp.LpMinimize)
+    y = {}
+    for j in range(pp.n_sites):
+        if not pp.allowed[j]:
+            continue
+        for t in range(len(pp.type_ids)):
+            if np.isfinite(pp.cost[j, t]):
+                y[j, t] = pulp.LpVariable(f"y_{j}_{t}", cat="Binary")
+    opened = {j: pulp.lpSum(v for (jj, _t), v in y.items() if jj == j) for j in range(pp.n_sites)}
+    x = {}
+    for i in range(pp.n_demand):
+        for r in range(cfg.k):
+            bound = pp.primary_ms[i] if r == 0 else pp.backup_ms[i]
+            for j in range(pp.n_sites):
+                if (
+                    pp.allowed[j]
+                    and any((j, t) in y for t in range(len(pp.type_ids)))
+                    and (pp.latency[i, j] <= bound + 1e-9)
+                ):
+                    x[i, j, r] = pulp.LpVariable(f"x_{i}_{j}_{r}", cat="Binary")
+    m = Model(prob, y, x, opened)
+    for j in range(pp.n_sites):
+        if any((j, t) in y for t in range(len(pp.type_ids))):
+            m.add("one_type", opened[j] <= 1)
+    for i in range(pp.n_demand):
+        # valid inequalities (implied by assign + distinct): enough reachable sites are open
+        for r in range(cfg.k):
+            reach = sorted({j for (ii, j, rr) in x if ii == i and rr == r})
+            if reach:
+                m.add("cover_cut", pulp.lpSum(opened[j] for j in reach) >= 1)
+        allr = sorted({j for (ii, j, _r) in x if ii == i})
+        if allr:
+            m.add("cover_cut", pulp.lpSum(opened[j] for j in allr) >= cfg.k)
+        for r in range(cfg.k):
+            m.add(
+                "assign", pulp.lpSum(x[i, j, r] for j in range(pp.n_sites) if (i, j, r) in x) == 1
+            )
+        for j in range(pp.n_sites):
+            ranks = [x[i, j, r] for r in range(cfg.k) if (i, j, r) in x]
+            if ranks:
+                m.add("distinct", pulp.lpSum(ranks) <= opened[j])
+    return m
+
+
+def add_count(m: Model, pp: PlacementProblem) -> None:
+    cfg = pp.config
+    total = pulp.lpSum(m.open.values())
+    lo = cfg.p if cfg.p is not None else cfg.p_min
+    hi = cfg.p if cfg.p is not None else cfg.p_max
+    if lo is not None and lo == hi:
+        m.add("count_exact", total == lo)
+    else:
+        if lo is not None:
+            m.add("count_min", total >= lo)
+        if hi is not None:
+            m.add("count_max", total <= hi)
+    if cfg.budget_msek is not None:
+        m.add("budget", cost_expr(m, pp) <= cfg.budget_msek)
+
+
+def add_required(m: Model, pp: PlacementProblem) -> None:
+    for j in np.nonzero(pp.required)[0]:
+        m.add("required", m.open[int(j)] == 1)
+
+
+def add_capacity(m: Model, pp: PlacementProblem) -> None:
+    for j in range(pp.n_sites):
+        prim = [pp.load[i] * v for (i, jj, r), v in m.x.items() if jj == j and r == 0]
+        if prim:
+            cap = pulp.lpSum(pp.capacity[j, t] * v for (jj, t), v in m.y.items() if jj == j)
+            m.add("capacity", pulp.lpSum(prim) <= cap)
+
+
+def add_geo_redundancy(m: Model, pp: PlacementProblem) -> None:
+    conflict = pp.conflict()
+    for i in range(pp.n_demand):
+        prim = {j: m.x[i, j, 0] for j in range(pp.n_sites) if (i, j, 0) in m.x}
+        for r in range(1, pp.config.k):
+            for j in range(pp.n_sites):
+                if (i, j, r) not in m.x:
+                    continue
+                near = [v for jj, v in prim.items() if conflict[j, jj] and jj != j]
+                if near:
+                    m.add("georedundancy", m.x[i, j, r] + pulp.lpSum(near) <= 1)
+
+
+def add_spread(m: Model, pp: PlacementProblem) -> None:
+    cfg = pp.config
+    cand = [j for j in range(pp.n_sites) if any(jj == j for jj, _t in m.y)]
+    if cfg.min_site_distance_km:
+        for a, b in itertools.combinations(cand, 2):
+            if pp.distance_km[a, b] < cfg.min_site_distance_km:
+                m.add("spread_distance", m.open[a] + m.open[b] <= 1)
+    for attr, bound, family in (
+        (pp.macroregion, cfg.min_per_macroregion, "min_per_macroregion"),
+        (pp.power_zone, cfg.min_per_power_zone, "min_per_power_zone"),
+    ):
+        if bound:
+            for value in sorted({v for v in attr if v is not None}):
+                members = [m.open[j] for j in cand if attr[j] == value]
+                m.add(family, pulp.lpSum(members) >= bound)
+    if cfg.max_per_county:
+        for value in sorted({v for v in pp.county if v is not None}):
+            members = [m.open[j] for j in cand if pp.county[j] == value]
+            if len(members) > cfg.max_per_county:
+                m.add("max_per_county", pulp.lpSum(members) <= cfg.max_per_county)
+
+
+def add_replication(m: Model, pp: PlacementProblem) -> None:
+    lim = pp.config.replication_ms
+    if lim is None:
+        return
+    cand = [j for j in range(pp.n_sites) if any(jj == j for jj, _t in m.y)]
+    for j in cand:
+        partners = [m.open[jj] for jj in cand if jj != j and pp.site_latency[j, jj] <= lim]
+        m.add("replication", m.open[j] <= pulp.lpSum(partners))
+
+
+def add_crisis(m: Model, pp: PlacementProblem) -> None:
+    if not pp.crisis_rows:
+        return
+    m.crisis_rows_raw = len(pp.crisis_rows)
+    if not pp.config.crisis.capacity:
+        for row in reduce_rows(pp.crisis_rows):
+            m.add("crisis", pulp.lpSum(m.open[j] for j in sorted(row.sites)) >= 1)
+        m.crisis_rows = m.families.get("crisis", 0)
+        return
+    # scenario-indexed assignment of critical demand with surviving capacity
+    by_scen: dict[str, list[tuple[int, frozenset[int]]]] = {}
+    for row in pp.crisis_rows:
+        by_scen.setdefault(row.scenario, []).append((row.demand, row.sites))
+    for s_idx, (_name, items) in enumerate(sorted(by_scen.items())):
+        z: dict[tuple[int, int], pulp.LpVariable] = {}
+        for i, sites in items:
+            for j in sorted(sites):
+                z[i, j] = pulp.LpVariable(f"z_{s_idx}_{i}_{j}", cat="Binary")
+            m.add("crisis_assign", pulp.lpSum(z[i, j] for j in sorted(sites)) == 1)
+            for j in sorted(sites):
+                m.add("crisis_open", z[i, j] <= m.open[j])
+        for j in sorted({j for _i, s in items for j in s}):
+            cap = pulp.lpSum(pp.capacity[j, t] * v for (jj, t), v in m.y.items() if jj == j)
+            m.add(
+                "crisis_capacity",
+                pulp.lpSum(pp.load[i] * v for (i, jj), v in z.items() if jj == j) <= cap,
+            )
+    m.crisis_rows = sum(
+        m.families.get(f, 0) for f in ("crisis_assign", "crisis_open", "crisis_capacity")
+    )
+
+
+def cost_expr(m: Model, pp: PlacementProblem) -> pulp.LpAffineExpression:
+    site = pulp.lpSum((pp.cost[j, t] + pp.hazard_penalty[j]) * v for (j, t), v in m.y.items())
+    rate = pp.config.objective.network_cost_msek_per_rack_km
+    if rate:
+        site += pulp.lpSum(
+            rate * pp.load[i] * pp.latency[i, j] / 0.0049 * v
+            for (i, j, r), v in m.x.items()
+            if r == 0
+        )
+    return site
+
+
+def objective_terms(
+    m: Model, pp: PlacementProblem, names: tuple[str, ...]
+) -> dict[str, pulp.LpAffineExpression]:
+    """The named objectives as minimised expressions (dispersion is negated)."""
+    terms = {"cost": cost_expr(m, pp)}
+    terms["median"] = pulp.lpSum(
+        pp.load[i] * pp.latency[i, j] * v for (i, j, r), v in m.x.items() if r == 0
+    )
+    if "center" in names:
+        _center(m, pp, terms)
+    if "dispersion" in names:
+        _dispersion(m, pp, terms)
+    m.terms = terms
+    return terms
+
+
+def _center(m: Model, pp: PlacementProblem, terms: dict[str, pulp.LpAffineExpression]) -> None:
+    w = pulp.LpVariable("w_center", lowBound=0)
+    for i in range(pp.n_demand):
+        m.add(
+            "center",
+            pulp.lpSum(pp.latency[i, j] * v for (ii, j, r), v in m.x.items() if ii == i and r == 0)
+            <= w,
+        )
+    terms["center"] = pulp.LpAffineExpression(w)
+
+
+def _dispersion(m: Model, pp: PlacementProblem, terms: dict[str, pulp.LpAffineExpression]) -> None:
+    cand = sorted({j for j, _t in m.y})
+    if len(cand) >= 2:
+        big = float(pp.distance_km[np.ix_(cand, cand)].max())
+        dmin = pulp.LpVariable("d_dispersion", lowBound=0, upBound=big)
+        for a, b in itertools.combinations(cand, 2):
+            m.add("dispersion", dmin <= pp.distance_km[a, b] + big * (2 - m.open[a] - m.open[b]))
+        terms["dispersion"] = -1 * pulp.LpAffineExpression(dmin)
+    else:
+        terms["dispersion"] = pulp.LpAffineExpression()
+
+
+FAMILIES = (
+    add_count,
+    add_required,
+    add_capacity,
+    add_geo_redundancy,
+    add_spread,
+    add_replication,
+    add_crisis,
+)
+
+
+def objective_names(pp: PlacementProblem) -> tuple[str, ...]:
+    obj = pp.config.objective
+    if obj.name == "weighted":
+        return tuple(obj.weights)
+    if obj.name == "lexicographic":
+        return tuple(obj.order)
+    return (obj.name,)
+
+
+def build(pp: PlacementProblem) -> Model:
+    """The full model: create, every switched-on family, objective terms."""
+    m = create(pp)
+    cfg = pp.config
+    for fam in FAMILIES:
+        if fam is add_capacity and not cfg.capacity:
+            continue
+        if fam is add_geo_redundancy and cfg.k < 2:
+            continue
+        fam(m, pp)
+    objective_terms(m, pp, objective_names(pp))
+    return m

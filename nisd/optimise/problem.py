@@ -1,0 +1,248 @@
+"""The placement problem's data: everything the MILP and the checker need, as arrays.
+
+Two doors (after spopt): :func:`from_dataset` derives the matrices from a
+dataset and its fibre graph; :class:`PlacementProblem` can also be built
+directly from matrices and ids (tests, OR-Library instances).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+
+from nisd.dataset import Dataset
+from nisd.errors import ConfigError, Problem
+from nisd.optimise.config import PlanConfig
+from nisd.topology import build_graph
+from nisd.topology.latency import distance_matrix_km, latency_matrix, routing_graph
+from nisd.topology.resilience import _edge_alive
+from nisd.topology.scenarios import Scenario, _to_metric, scenario_sets
+
+
+@dataclass(frozen=True)
+class CrisisRow:
+    """After ``scenario``, ``demand`` must reach one of ``sites`` (indices) in time."""
+
+    scenario: str
+    demand: int
+    sites: frozenset[int]
+
+
+@dataclass(frozen=True)
+class PlacementProblem:
+    """Arrays indexed by site ``j``, demand ``i`` and type ``t`` (all in sorted id order)."""
+
+    site_ids: tuple[str, ...]
+    demand_ids: tuple[str, ...]
+    type_ids: tuple[str, ...]
+    load: np.ndarray  # (I,)
+    cost: np.ndarray  # (J, T) annual cost, inf where type not allowed
+    capacity: np.ndarray  # (J, T)
+    latency: np.ndarray  # (I, J) ms
+    primary_ms: np.ndarray  # (I,)
+    backup_ms: np.ndarray  # (I,)
+    distance_km: np.ndarray  # (J, J) straight line
+    site_latency: np.ndarray  # (J, J) ms
+    config: PlanConfig
+    allowed: np.ndarray  # (J,) bool: not forbidden, not in a hard hazard buffer
+    required: np.ndarray  # (J,) bool
+    county: tuple[str | None, ...] = ()
+    power_zone: tuple[str | None, ...] = ()
+    macroregion: tuple[str | None, ...] = ()
+    hazard_area: tuple[frozenset[str], ...] = ()  # hazards whose buffer contains the site
+    hazard_penalty: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    demand_names: tuple[str, ...] = ()
+    site_names: tuple[str, ...] = ()
+    critical: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    crisis_rows: tuple[CrisisRow, ...] = ()
+    scenarios: tuple[Scenario, ...] = ()
+    crisis_latency: dict[str, np.ndarray] = field(default_factory=dict)  # scenario → (I, J)
+    crisis_ms: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    crisis_up: dict[str, np.ndarray] = field(default_factory=dict)  # scenario → (J,) alive
+
+    @property
+    def n_sites(self) -> int:
+        return len(self.site_ids)
+
+    @property
+    def n_demand(self) -> int:
+        return len(self.demand_ids)
+
+    def conflict(self) -> np.ndarray:
+        """(J, J) bool: two sites too close (or too alike) to back each other up."""
+        cfg = self.config
+        c = np.zeros((self.n_sites, self.n_sites), dtype=bool)
+        if cfg.separation_km is not None:
+            c |= self.distance_km < cfg.separation_km
+        for on, attr in (
+            (cfg.separate_county, self.county),
+            (cfg.separate_power_zone, self.power_zone),
+        ):
+            if on and attr:
+                a = np.array([x if x is not None else f"?{j}" for j, x in enumerate(attr)])
+                c |= a[:, None] == a[None, :]
+        if cfg.separate_hazard_area and self.hazard_area:
+            for j in range(self.n_sites):
+                for jj in range(self.n_sites):
+                    if self.hazard_area[j] & self.hazard_area[jj]:
+                        c[j, jj] = True
+        np.fill_diagonal(c, True)
+        return c
+
+
+def _hazards(ds: Dataset, cfg: PlanConfig) -> tuple[np.ndarray, np.ndarray, list[frozenset[str]]]:
+    """Per site: inside a hard buffer; soft penalty; which hazard buffers contain it."""
+    n = len(ds.sites)
+    inside = np.zeros(n, dtype=bool)
+    penalty = np.zeros(n)
+    areas: list[set[str]] = [set() for _ in range(n)]
+    if not ds.hazards:
+        return inside, penalty, [frozenset(a) for a in areas]
+    xy = ds.metric_xy([s.lat for s in ds.sites], [s.lon for s in ds.sites])
+    pts = shapely.points(xy)
+    for h in ds.hazards:
+        geom = _to_metric(ds, h.geometry)
+        d = shapely.distance(geom, pts)
+        within = d <= h.buffer_km
+        inside |= within
+        if cfg.hazards == "soft" and h.buffer_km > 0:
+            penalty += cfg.hazard_penalty_msek * np.clip(1.0 - d / h.buffer_km, 0.0, 1.0)
+        for j in np.nonzero(within)[0]:
+            areas[j].add(h.hazard_id)
+    return inside, penalty, [frozenset(a) for a in areas]
+
+
+def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
+    """Derive the placement problem of a dataset under a plan configuration.
+
+    Raises
+    ------
+    ConfigError
+        Unknown required/forbidden sites or scenario sets, or a site both
+        required and forbidden.
+    """
+    problems: list[Problem] = []
+    known = set(ds.site_ids)
+    for key in ("required", "forbidden"):
+        for s in getattr(cfg, key):
+            if s not in known:
+                problems.append(
+                    Problem("scenario", f"{key}: unknown site {s!r}", column=key, unit="key")
+                )
+    both = set(cfg.required) & set(cfg.forbidden)
+    if both:
+        problems.append(
+            Problem(
+                "scenario",
+                f"sites both required and forbidden: {', '.join(sorted(both))}",
+                column="required",
+                unit="key",
+            )
+        )
+    levels = ds.config.criticality.levels
+    for lv in cfg.crisis.levels:
+        if lv not in levels:
+            problems.append(
+                Problem(
+                    "scenario",
+                    f"crisis.levels: {lv!r} is not one of {', '.join(levels)}",
+                    column="crisis.levels",
+                    unit="key",
+                )
+            )
+    if problems:
+        raise ConfigError(problems)
+
+    sites = sorted(ds.sites, key=lambda s: s.site_id)
+    demand = sorted(ds.demand, key=lambda d: d.demand_id)
+    types = list(ds.site_types)
+    g = build_graph(ds)
+    sids = [s.site_id for s in sites]
+    dids = [d.demand_id for d in demand]
+    rg = routing_graph(g)
+    lat = latency_matrix(rg, dids, sids)
+    site_lat = latency_matrix(rg, sids, sids)
+    dist = distance_matrix_km(ds, sids, sids)
+    cost = np.full((len(sites), len(types)), np.inf)
+    cap = np.zeros((len(sites), len(types)))
+    for j, s in enumerate(sites):
+        for t, ty in enumerate(types):
+            if ty.type_id in ds.allowed_types(s):
+                cost[j, t] = ty.cost_msek * s.cost_factor
+                cap[j, t] = s.capacity if s.capacity is not None else ty.capacity
+    # an unbounded capacity is as good as the whole load (keeps the MILP finite)
+    total_load = float(sum(d.load for d in demand))
+    cap = np.minimum(cap, total_load)
+    in_hazard, penalty, areas = _hazards(ds, cfg)
+    allowed = np.array([s.site_id not in cfg.forbidden for s in sites])
+    if cfg.hazards == "hard":
+        allowed &= ~in_hazard
+    required = np.array(
+        [s.site_id in cfg.required or (cfg.require_existing and s.existing) for s in sites]
+    )
+    critical = np.array([d.criticality in cfg.crisis.levels for d in demand])
+    crisis_ms = np.array([d.crisis_ms for d in demand])
+
+    scen: list[Scenario] = []
+    rows: list[CrisisRow] = []
+    clat: dict[str, np.ndarray] = {}
+    cup: dict[str, np.ndarray] = {}
+    if cfg.crisis.sets:
+        scen = scenario_sets(ds, g, cfg.crisis.sets)
+        crit_idx = np.nonzero(critical)[0]
+        for sc in scen:
+            alive = _edge_alive(rg, g, sc)
+            up = np.array([s not in sc.sites for s in sids])
+            m = latency_matrix(rg, dids, sids, alive=alive)
+            clat[sc.name] = m
+            cup[sc.name] = up
+            for i in crit_idx:
+                ok = frozenset(int(j) for j in np.nonzero(up & (m[i] <= crisis_ms[i] + 1e-9))[0])
+                rows.append(CrisisRow(sc.name, int(i), ok))
+    return PlacementProblem(
+        site_ids=tuple(sids),
+        demand_ids=tuple(dids),
+        type_ids=tuple(t.type_id for t in types),
+        load=np.array([d.load for d in demand]),
+        cost=cost,
+        capacity=cap,
+        latency=lat,
+        primary_ms=np.array([d.primary_ms for d in demand]),
+        backup_ms=np.array([d.backup_ms for d in demand]),
+        distance_km=dist,
+        site_latency=site_lat,
+        config=cfg,
+        allowed=allowed,
+        required=required,
+        county=tuple(s.county_code for s in sites),
+        power_zone=tuple(s.power_zone for s in sites),
+        macroregion=tuple(s.macroregion for s in sites),
+        hazard_area=tuple(areas),
+        hazard_penalty=penalty if cfg.hazards == "soft" else np.zeros(len(sites)),
+        demand_names=tuple(d.name for d in demand),
+        site_names=tuple(s.name for s in sites),
+        critical=critical,
+        crisis_rows=tuple(rows),
+        scenarios=tuple(scen),
+        crisis_latency=clat,
+        crisis_ms=crisis_ms,
+        crisis_up=cup,
+    )
+
+
+def reduce_rows(rows: tuple[CrisisRow, ...]) -> list[CrisisRow]:
+    """Covering rows without duplicates and without rows implied by a smaller one.
+
+    A row "open one of A" is implied by a row "open one of B" when B ⊆ A.
+    """
+    uniq: dict[frozenset[int], CrisisRow] = {}
+    for r in rows:
+        uniq.setdefault(r.sites, r)
+    ordered = sorted(uniq.values(), key=lambda r: (len(r.sites), sorted(r.sites)))
+    kept: list[CrisisRow] = []
+    for r in ordered:
+        if not any(k.sites <= r.sites for k in kept):
+            kept.append(r)
+    return kept

@@ -1,0 +1,206 @@
+"""The one place that knows solvers: names, options, and honest statuses.
+
+PuLP's own status is not trusted: it calls a time-limited HiGHS run
+"Optimal" and a CBC run stopped in preprocessing "Infeasible". nisd reads
+each solver's own report (CBC's log; HiGHS's model status and dual bound)
+and maps it into :class:`Status`:
+
+``optimal``     proved, to the model's precision (gap within the tolerance)
+``feasible``    a solution, not proved optimal; ``bound`` and ``gap`` say how far
+``infeasible``  proved infeasible, with no limit hit
+``unknown``     neither a solution nor a proof
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulp
+
+from nisd.errors import SolverError
+from nisd.optimise.config import SolverOptions
+
+ABS_GAP = 1e-6
+
+
+class Status(enum.StrEnum):
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    status: Status
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    solver: str
+    solver_version: str
+    hit_limit: bool
+
+
+def available() -> list[str]:
+    """Solver names nisd can run here (``cbc`` always, ``highs`` with highspy)."""
+    names = ["cbc"]
+    try:
+        import highspy  # noqa: F401
+
+        names.append("highs")
+    except ImportError:
+        pass
+    return names
+
+
+def _gap(obj: float | None, bound: float | None) -> float | None:
+    if obj is None or bound is None or not math.isfinite(bound):
+        return None
+    return abs(obj - bound) / max(abs(obj), 1e-9)
+
+
+def _proved(obj: float | None, bound: float | None, rel: float | None) -> bool:
+    if obj is None or bound is None:
+        return False
+    return abs(obj - bound) <= max(ABS_GAP, (rel or 0.0) * max(abs(obj), 1e-9)) + 1e-9
+
+
+def solve(prob: pulp.LpProblem, opts: SolverOptions) -> SolveResult:
+    """Solve ``prob`` in a private temporary directory, removed afterwards."""
+    name = opts.name.lower()
+    with tempfile.TemporaryDirectory(prefix="nisd-solve-") as tmp:
+        if name == "cbc":
+            return _cbc(prob, opts, Path(tmp))
+        if name == "highs":
+            return _highs(prob, opts)
+        return _other(prob, opts, Path(tmp))
+
+
+def _cbc(prob: pulp.LpProblem, opts: SolverOptions, tmp: Path) -> SolveResult:
+    log = tmp / "cbc.log"
+    solver = pulp.PULP_CBC_CMD(
+        msg=False,
+        timeLimit=opts.time_limit,
+        gapRel=opts.gap,
+        gapAbs=ABS_GAP,
+        threads=opts.threads,
+        logPath=str(log),
+        options=[f"randomSeed {opts.seed + 1}", f"randomCbcSeed {opts.seed + 1}"],
+    )
+    solver.tmpDir = str(tmp)
+    t0 = time.perf_counter()
+    try:
+        prob.solve(solver)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"CBC failed: {exc}") from None
+    sec = time.perf_counter() - t0
+    text = log.read_text(errors="replace") if log.exists() else ""
+    result = re.search(r"Result - (.+)", text)
+    verdict = result.group(1).strip() if result else ""
+    m_obj = re.search(r"Objective value:\s+(\S+)", text)
+    m_bound = re.search(r"Lower bound:\s+(\S+)", text)
+    version = re.search(r"Version:\s+(\S+)", text)
+    obj = (
+        float(m_obj.group(1)) if m_obj and verdict and "infeasible" not in verdict.lower() else None
+    )
+    bound = float(m_bound.group(1)) if m_bound else None
+    has_sol = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    if obj is None and has_sol:
+        obj = pulp.value(prob.objective)
+    hit = "stopped" in verdict.lower() or (
+        opts.time_limit is not None and sec >= opts.time_limit * 0.98
+    )
+    if verdict.startswith("Optimal solution found") and has_sol:
+        bound = obj if bound is None else bound
+        status = Status.OPTIMAL if _proved(obj, bound, 0.0) else Status.FEASIBLE
+    elif "infeasible" in verdict.lower() and not hit:
+        status, obj = Status.INFEASIBLE, None
+    elif has_sol:
+        status = Status.FEASIBLE
+    else:
+        status, obj = Status.UNKNOWN, None
+    if status is Status.OPTIMAL:
+        bound = obj if bound is None else bound
+    return SolveResult(
+        status,
+        obj,
+        bound,
+        _gap(obj, bound),
+        sec,
+        "cbc",
+        version.group(1) if version else "bundled",
+        hit,
+    )
+
+
+def _highs(prob: pulp.LpProblem, opts: SolverOptions) -> SolveResult:
+    try:
+        import highspy
+    except ImportError:
+        raise SolverError("HiGHS is not installed: pip install 'nisd[fast]'") from None
+    params: dict[str, Any] = {
+        "mip_rel_gap": opts.gap or 0.0,
+        "mip_abs_gap": ABS_GAP,
+        "random_seed": opts.seed,
+    }
+    solver = pulp.HiGHS(msg=False, timeLimit=opts.time_limit, threads=opts.threads, **params)
+    t0 = time.perf_counter()
+    try:
+        prob.solve(solver)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"HiGHS failed: {exc}") from None
+    sec = time.perf_counter() - t0
+    h = prob.solverModel
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    has_sol = info.primal_solution_status == 2
+    obj = float(info.objective_function_value) if has_sol else None
+    bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
+    hit = ms in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt)
+    if ms == highspy.HighsModelStatus.kOptimal and has_sol:
+        bound = obj if bound is None else bound
+        status = Status.OPTIMAL if _proved(obj, bound, 0.0) else Status.FEASIBLE
+    elif ms == highspy.HighsModelStatus.kInfeasible:
+        status, obj = Status.INFEASIBLE, None
+    elif has_sol:
+        status = Status.FEASIBLE
+    else:
+        status = Status.UNKNOWN
+    version = ".".join(
+        str(x)
+        for x in (
+            highspy.Highs().versionMajor(),
+            highspy.Highs().versionMinor(),
+            highspy.Highs().versionPatch(),
+        )
+    )
+    return SolveResult(status, obj, bound, _gap(obj, bound), sec, "highs", version, hit)
+
+
+def _other(prob: pulp.LpProblem, opts: SolverOptions, tmp: Path) -> SolveResult:
+    try:
+        solver = pulp.getSolver(opts.name, msg=False, timeLimit=opts.time_limit)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"unknown solver {opts.name!r}: {exc}") from None
+    if not solver.available():
+        raise SolverError(
+            f"solver {opts.name!r} is not available here; available: " + ", ".join(available())
+        )
+    if hasattr(solver, "tmpDir"):
+        solver.tmpDir = str(tmp)
+    t0 = time.perf_counter()
+    prob.solve(solver)
+    sec = time.perf_counter() - t0
+    # Without the solver's own bound nothing is proved: a solution is only "feasible".
+    has_sol = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    obj = pulp.value(prob.objective) if has_sol else None
+    status = Status.FEASIBLE if has_sol else Status.UNKNOWN
+    return SolveResult(status, obj, None, None, sec, opts.name, "unknown", False)

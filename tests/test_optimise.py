@@ -1,0 +1,174 @@
+"""The placement MILP: known optima by brute force, honest statuses, the checker, the CLI."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from nisd.cli import cli
+from nisd.errors import ConfigError, InfeasibleError, NoSolutionError
+from nisd.io import load_dataset
+from nisd.optimise import PlanConfig, from_dataset, load_plan_config, optimise
+from nisd.optimise.check import check_plan
+from nisd.optimise.problem import PlacementProblem
+from tests.conftest import ESTONIA
+
+
+def brute_min_sites(pp: PlacementProblem) -> int | None:
+    """Fewest sites such that every demand point has k valid, separated sites."""
+    conflict = pp.conflict()
+    k = pp.config.k
+    for n in range(1, pp.n_sites + 1):
+        for subset in itertools.combinations(range(pp.n_sites), n):
+            if not pp.allowed[list(subset)].all():
+                continue
+            ok = True
+            for i in range(pp.n_demand):
+                prim = [j for j in subset if pp.latency[i, j] <= pp.primary_ms[i] + 1e-9]
+                back = [j for j in subset if pp.latency[i, j] <= pp.backup_ms[i] + 1e-9]
+                found = (
+                    any(
+                        all(b != a and not conflict[a, b] for b in bs) and len(set(bs)) == k - 1
+                        for a in prim
+                        for bs in itertools.combinations(back, k - 1)
+                        if a not in bs
+                    )
+                    if k > 1
+                    else bool(prim)
+                )
+                if not found:
+                    ok = False
+                    break
+            if ok:
+                return n
+    return None
+
+
+@pytest.mark.parametrize("k,sep", [(1, None), (2, None), (2, 100.0), (2, 150.0)])
+def test_min_sites_matches_brute_force(k: int, sep: float | None) -> None:
+    ds = load_dataset(ESTONIA)
+    cfg = PlanConfig(k=k, separation_km=sep, hazards="off")
+    pp = from_dataset(ds, cfg)
+    expected = brute_min_sites(pp)
+    if expected is None:
+        with pytest.raises(InfeasibleError):
+            optimise(ds, pp)
+        return
+    plan = optimise(ds, pp)
+    assert plan.status == "optimal"
+    assert plan.kpis["sites"] == expected
+    assert check_plan(pp, plan.sites, plan.assignments) == []
+
+
+def test_shuffled_rows_give_the_same_objective(tmp_path: Path) -> None:
+    import shutil
+
+    d = tmp_path / "ee"
+    shutil.copytree(ESTONIA, d)
+    lines = (d / "sites.csv").read_text().splitlines()
+    (d / "sites.csv").write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n")
+    cfg = PlanConfig(k=2, separation_km=100.0, hazards="off")
+    a = optimise(load_dataset(ESTONIA), from_dataset(load_dataset(ESTONIA), cfg))
+    b = optimise(load_dataset(d), from_dataset(load_dataset(d), cfg))
+    assert a.objective_value == b.objective_value
+    assert a.sites == b.sites
+
+
+def test_infeasible_is_proved() -> None:
+    ds = load_dataset(ESTONIA)
+    cfg = PlanConfig(p=2, k=1, min_site_distance_km=1000, hazards="off")
+    with pytest.raises(InfeasibleError, match="no plan satisfies"):
+        optimise(ds, from_dataset(ds, cfg))
+
+
+def test_time_limited_run_is_never_called_optimal_unproved(sweden: object) -> None:
+    from nisd.io import default_data_dir
+
+    ds = load_dataset(default_data_dir())
+    cfg = load_plan_config(
+        Path(__file__).parent.parent / "scenarios" / "baseline.toml", {"solver": {"time_limit": 2}}
+    )
+    try:
+        plan = optimise(ds, from_dataset(ds, cfg))
+    except NoSolutionError:
+        return
+    if plan.status == "optimal":
+        assert plan.bound is not None and abs(plan.bound - plan.objective_value) < 1e-6
+    else:
+        assert plan.status == "feasible"
+
+
+def test_checker_catches_violations() -> None:
+    ds = load_dataset(ESTONIA)
+    cfg = PlanConfig(k=2, separation_km=100.0, hazards="off")
+    pp = from_dataset(ds, cfg)
+    plan = optimise(ds, pp)
+    bad = {d: list(reversed(v)) if d == "d-tln" else v for d, v in plan.assignments.items()}
+    bad["d-trt"] = [plan.assignments["d-trt"][0]] * 2
+    msgs = check_plan(pp, plan.sites, bad)
+    assert any("d-trt: assigned sites are not distinct" in m for m in msgs)
+    closed = next(s for s in pp.site_ids if s not in plan.sites)
+    msgs = check_plan(pp, plan.sites, {**plan.assignments, "d-tln": [closed, closed]})
+    assert any(f"assigned site {closed} is not opened" in m for m in msgs)
+
+
+def test_config_errors(tmp_path: Path) -> None:
+    f = tmp_path / "s.toml"
+    f.write_text("p = 3\nseparation = 150\n")
+    with pytest.raises(ConfigError, match="unknown key 'separation'"):
+        load_plan_config(f)
+    f.write_text("separation_km = 50\n")
+    with pytest.raises(ConfigError, match="at least 100"):
+        load_plan_config(f)
+    child = tmp_path / "child.toml"
+    f.write_text("p = 4\n[solver]\ntime_limit = 10\n")
+    child.write_text('extends = "s.toml"\n[solver]\nseed = 3\n')
+    cfg = load_plan_config(child)
+    assert cfg.p == 4 and cfg.solver.time_limit == 10 and cfg.solver.seed == 3
+
+
+def test_plan_cli_writes_and_never_overwrites_on_failure(tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    scen = tmp_path / "ee.toml"
+    scen.write_text('k = 2\nseparation_km = 100\nhazards = "off"\n')
+    res = CliRunner().invoke(cli, ["plan", str(scen), "--data", str(ESTONIA), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((out / "plan.json").read_text())
+    for key in ("status", "objective", "bound", "gap", "sites", "assignments", "kpis", "run"):
+        assert key in doc
+    assert doc["status"] == "optimal"
+    assert doc["run"]["input_hash"]
+    before = (out / "plan.json").read_bytes()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('p = 2\nk = 1\nmin_site_distance_km = 1000\nhazards = "off"\n')
+    res = CliRunner().invoke(cli, ["plan", str(bad), "--data", str(ESTONIA), "--out", str(out)])
+    assert res.exit_code == 4
+    assert "no plan satisfies" in res.stderr
+    assert (out / "plan.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".nisd")) == []
+
+
+def test_plan_cli_bad_option() -> None:
+    res = CliRunner().invoke(cli, ["plan", "--gap", "2"])
+    assert res.exit_code == 2
+    res = CliRunner().invoke(cli, ["plan", "nope.toml"])
+    assert res.exit_code == 3 and "scenario file not found" in res.stderr
+
+
+def test_every_plan_serves_critical_demand_in_crisis() -> None:
+    ds = load_dataset(ESTONIA)
+    cfg = PlanConfig(
+        k=2,
+        separation_km=100.0,
+        hazards="off",
+        crisis={"sets": ["single-site", "single-link"], "levels": ["critical"]},
+    )
+    pp = from_dataset(ds, cfg)
+    plan = optimise(ds, pp)
+    assert plan.scenarios and all(s["critical_served"] for s in plan.scenarios)
+    assert np.isfinite(plan.kpis["worst_case_share_served"])
