@@ -98,22 +98,36 @@ def pmedian(
     # With p sites open, at most m - p are closed, so one of each client's m - p + 1
     # nearest sites is open: farther distances need no variable or row.
     reach = np.sort(cost, axis=1)[:, m - p]
-    obj = []
+    obj: list[tuple[pulp.LpVariable, float]] = []
+    const = 0.0
+    ge = pulp.LpConstraintGE
     for i in range(n):
-        d = np.unique(cost[i])
-        d = d[d <= reach[i] + 1e-12]
-        obj.append(w[i] * d[0])
-        prev: pulp.LpAffineExpression | float = 1.0
-        for k in range(len(d) - 1):
-            zk = pulp.LpVariable(f"z_{i}_{k}", lowBound=0)
-            at = [y[j] for j in np.nonzero(np.isclose(cost[i], d[k]))[0]]
-            prob += prev <= zk + pulp.lpSum(at), f"r_{i}_{k}"
-            obj.append(w[i] * (d[k + 1] - d[k]) * zk)
+        order = np.argsort(cost[i], kind="stable")
+        vals = cost[i][order]
+        d, first = np.unique(vals, return_index=True)
+        keep = d <= reach[i] + 1e-12
+        d, first = d[keep], first[keep]
+        bounds = [*first.tolist(), len(vals)]
+        groups = [order[bounds[k] : bounds[k + 1]].tolist() for k in range(len(d))]
+        const += w[i] * d[0]
+        prev: pulp.LpVariable | None = None  # None stands for the constant 1
+        for k in range(len(d)):
+            terms = [(y[j], 1.0) for j in groups[k]]
+            last = k == len(d) - 1
+            zk = None if last else pulp.LpVariable(f"z_{i}_{k}", lowBound=0)
+            if zk is not None:
+                terms.append((zk, 1.0))
+                obj.append((zk, w[i] * (d[k + 1] - d[k])))
+            # z^{k-1} <= z^k + sum_{j at D^k} y_j, written as  ... - z^{k-1} >= 0 (or >= 1)
+            if prev is None:
+                row = pulp.LpConstraint(pulp.LpAffineExpression(terms), ge, rhs=1.0)
+            else:
+                row = pulp.LpConstraint(
+                    pulp.LpAffineExpression([*terms, (prev, -1.0)]), ge, rhs=0.0
+                )
+            prob.addConstraint(row, f"r_{i}_{k}")
             prev = zk
-        # the last level: some site within the bound radius must be open (z = 0 beyond it)
-        at = [y[j] for j in np.nonzero(np.isclose(cost[i], d[-1]))[0]]
-        prob += prev <= pulp.lpSum(at), f"r_{i}_last"
-    prob.setObjective(pulp.lpSum(obj))
+    prob.setObjective(pulp.LpAffineExpression(obj, constant=const))
     build = time.perf_counter() - t0
     res = solve(prob, opts)
     _require(res.status, "p-median")
@@ -137,7 +151,7 @@ def set_cover(cost: np.ndarray, radius: float, opts: SolverOptions | None = None
     prob = pulp.LpProblem("setcover", pulp.LpMinimize)
     y = {j: pulp.LpVariable(f"y_{j}", cat="Binary") for j in range(cost.shape[1])}
     for i in range(cost.shape[0]):
-        prob += pulp.lpSum(y[j] for j in np.nonzero(cov[i])[0]) >= 1, f"c_{i}"
+        prob += pulp.lpSum(y[int(j)] for j in np.nonzero(cov[i])[0]) >= 1, f"c_{i}"
     prob.setObjective(pulp.lpSum(y.values()))
     build = time.perf_counter() - t0
     res = solve(prob, opts)
@@ -168,7 +182,7 @@ def max_cover(
     c = {i: pulp.LpVariable(f"c_{i}", lowBound=0, upBound=1) for i in range(n)}
     prob += pulp.lpSum(y.values()) == p, "count"
     for i in range(n):
-        prob += c[i] <= pulp.lpSum(y[j] for j in np.nonzero(cov[i])[0]), f"c_{i}"
+        prob += c[i] <= pulp.lpSum(y[int(j)] for j in np.nonzero(cov[i])[0]), f"c_{i}"
     prob.setObjective(pulp.lpSum(w[i] * c[i] for i in range(n)))
     build = time.perf_counter() - t0
     res = solve(prob, opts)

@@ -17,7 +17,7 @@ from nisd.errors import ConfigError, Problem
 from nisd.optimise.config import PlanConfig
 from nisd.topology import build_graph
 from nisd.topology.latency import distance_matrix_km, latency_matrix, routing_graph
-from nisd.topology.resilience import _edge_alive
+from nisd.topology.resilience import edge_alive
 from nisd.topology.scenarios import Scenario, _to_metric, scenario_sets
 
 
@@ -193,7 +193,7 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
         scen = scenario_sets(ds, g, cfg.crisis.sets)
         crit_idx = np.nonzero(critical)[0]
         for sc in scen:
-            alive = _edge_alive(rg, g, sc)
+            alive = edge_alive(rg, sc)
             up = np.array([s not in sc.sites for s in sids])
             m = latency_matrix(rg, dids, sids, alive=alive)
             clat[sc.name] = m

@@ -35,8 +35,15 @@ class RoutingGraph:
     edge_keys : list of (u, v, key)
         The graph edge of each arc pair; arcs ``2 i`` and ``2 i + 1`` carry
         edge ``i`` in both directions.
-    arc_src, arc_dst, arc_w : numpy arrays
-        The arcs, for masking failed edges.
+    arc_src, arc_dst, arc_w, arc_edge : numpy arrays
+        The arcs, sorted by (source row, target row, weight), so that the
+        cheapest of parallel arcs comes first.
+    edge_index : dict
+        Link key to edge number.
+    vertex_edges : dict
+        Vertex id to the numbers of its edges.
+    srlg_edges : dict
+        Shared-risk group to the numbers of its edges.
     """
 
     n: int
@@ -47,19 +54,28 @@ class RoutingGraph:
     arc_dst: np.ndarray
     arc_w: np.ndarray
     arc_edge: np.ndarray
+    edge_index: dict[str, int]
+    vertex_edges: dict[str, np.ndarray]
+    srlg_edges: dict[str, np.ndarray]
 
-    def matrix(self, alive: np.ndarray | None = None) -> csr_matrix:
-        """The CSR adjacency, keeping only arcs whose edge is ``alive``."""
-        if alive is None:
-            src, dst, w = self.arc_src, self.arc_dst, self.arc_w
-        else:
-            keep = alive[self.arc_edge]
-            src, dst, w = self.arc_src[keep], self.arc_dst[keep], self.arc_w[keep]
-        # scipy treats explicit zeros as missing arcs: lift them to a tiny weight
-        w = np.maximum(w, 1e-12)
-        m = csr_matrix((w, (src, dst)), shape=(self.n, self.n))
-        m.sum_duplicates()  # duplicates would be summed; keep the minimum instead
-        return m
+    def alive_mask(
+        self,
+        vertices: Iterable[str] = (),
+        links: Iterable[str] = (),
+        srlgs: Iterable[str] = (),
+    ) -> np.ndarray:
+        """Per edge: survives the loss of these vertices, links and shared-risk groups."""
+        alive = np.ones(len(self.edge_keys), dtype=bool)
+        for v in vertices:
+            if v in self.vertex_edges:
+                alive[self.vertex_edges[v]] = False
+        for k in links:
+            if k in self.edge_index:
+                alive[self.edge_index[k]] = False
+        for grp in srlgs:
+            if grp in self.srlg_edges:
+                alive[self.srlg_edges[grp]] = False
+        return alive
 
 
 def _weight_fn(weight: Weight) -> Callable[[str, str, dict[str, Any]], float]:
@@ -71,8 +87,8 @@ def _weight_fn(weight: Weight) -> Callable[[str, str, dict[str, Any]], float]:
 def routing_graph(g: nx.MultiGraph, weight: Weight = "latency_ms") -> RoutingGraph:
     """Build the :class:`RoutingGraph` of ``g``.
 
-    Parallel edges are kept as separate arcs; :meth:`RoutingGraph.matrix`
-    keeps the cheapest of them between two rows.
+    Parallel edges are kept as separate arcs; :func:`csr` keeps the cheapest
+    surviving one between two rows.
     """
     wf = _weight_fn(weight)
     out_index: dict[str, int] = {}
@@ -91,34 +107,42 @@ def routing_graph(g: nx.MultiGraph, weight: Weight = "latency_ms") -> RoutingGra
     w: list[float] = []
     eidx: list[int] = []
     keys: list[tuple[str, str, str]] = []
+    vedges: dict[str, list[int]] = {}
+    sedges: dict[str, list[int]] = {}
     for i, (u, v, k, d) in enumerate(sorted(g.edges(keys=True, data=True), key=lambda e: e[2])):
         keys.append((u, v, k))
-        c = wf(u, v, d)
+        c = max(wf(u, v, d), 1e-12)  # scipy reads a zero as a missing arc
         src += [out_index[u], out_index[v]]
         dst += [in_index[v], in_index[u]]
         w += [c, c]
         eidx += [i, i]
+        vedges.setdefault(u, []).append(i)
+        vedges.setdefault(v, []).append(i)
+        for grp in d.get("srlg") or ():
+            sedges.setdefault(grp, []).append(i)
+    a_src, a_dst, a_w = np.array(src, np.int64), np.array(dst, np.int64), np.array(w, float)
+    order = np.lexsort((a_w, a_dst, a_src))
     return RoutingGraph(
         n=n,
         out_index=out_index,
         in_index=in_index,
         edge_keys=keys,
-        arc_src=np.array(src, dtype=np.int64),
-        arc_dst=np.array(dst, dtype=np.int64),
-        arc_w=np.array(w, dtype=float),
-        arc_edge=np.array(eidx, dtype=np.int64),
+        arc_src=a_src[order],
+        arc_dst=a_dst[order],
+        arc_w=a_w[order],
+        arc_edge=np.array(eidx, dtype=np.int64)[order],
+        edge_index={k: i for i, (_u, _v, k) in enumerate(keys)},
+        vertex_edges={v: np.array(e, np.int64) for v, e in vedges.items()},
+        srlg_edges={s: np.array(e, np.int64) for s, e in sedges.items()},
     )
 
 
-def _min_duplicates(rg: RoutingGraph, alive: np.ndarray | None) -> csr_matrix:
-    """CSR matrix taking the minimum over parallel arcs."""
-    if alive is None:
-        keep = np.ones(len(rg.arc_src), dtype=bool)
-    else:
+def csr(rg: RoutingGraph, alive: np.ndarray | None = None) -> csr_matrix:
+    """CSR adjacency of the surviving arcs, the cheapest of parallel arcs kept."""
+    src, dst, w = rg.arc_src, rg.arc_dst, rg.arc_w
+    if alive is not None:
         keep = alive[rg.arc_edge]
-    src, dst, w = rg.arc_src[keep], rg.arc_dst[keep], np.maximum(rg.arc_w[keep], 1e-12)
-    order = np.lexsort((w, dst, src))
-    src, dst, w = src[order], dst[order], w[order]
+        src, dst, w = src[keep], dst[keep], w[keep]
     first = np.ones(len(src), dtype=bool)
     first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
     return csr_matrix((w[first], (src[first], dst[first])), shape=(rg.n, rg.n))
@@ -165,7 +189,7 @@ def latency_matrix(
     [[1.0, 3.0]]
     """
     rg = g if isinstance(g, RoutingGraph) else routing_graph(g, weight)
-    m = _min_duplicates(rg, alive)
+    m = csr(rg, alive)
     src_rows = np.array([rg.out_index[s] for s in sources], dtype=np.int64)
     dst_rows = np.array([rg.in_index[t] for t in targets], dtype=np.int64)
     if len(src_rows) == 0 or len(dst_rows) == 0:

@@ -29,7 +29,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from nisd.dataset import Dataset
 from nisd.errors import InputError, Problem
-from nisd.topology.latency import RoutingGraph, _min_duplicates, latency_matrix, routing_graph
+from nisd.topology.latency import RoutingGraph, csr, latency_matrix, routing_graph
 from nisd.topology.scenarios import Scenario, scenario_sets
 
 Bound = Literal["crisis", "primary", "backup"]
@@ -81,37 +81,37 @@ def _clean(r: Mapping[Any, Any]) -> dict[str, Any]:
     return out
 
 
-def _edge_alive(rg: RoutingGraph, g: nx.MultiGraph, sc: Scenario) -> np.ndarray:
-    down_v = sc.sites | sc.nodes
-    alive = np.ones(len(rg.edge_keys), dtype=bool)
-    for i, (u, v, k) in enumerate(rg.edge_keys):
-        if (
-            k in sc.links
-            or u in down_v
-            or v in down_v
-            or (sc.srlgs and set(g.edges[u, v, k].get("srlg") or ()) & sc.srlgs)
-        ):
-            alive[i] = False
-    return alive
+def edge_alive(rg: RoutingGraph, sc: Scenario) -> np.ndarray:
+    """Per edge of ``rg``: does it survive scenario ``sc``?"""
+    return rg.alive_mask(sc.sites | sc.nodes, sc.links, sc.srlgs)
 
 
-def _tree_edges(rg: RoutingGraph, sources: Sequence[str]) -> set[int]:
-    """Edge indices on the shortest-route trees rooted at ``sources`` (all ties kept)."""
-    if not sources:
-        return set()
-    m = _min_duplicates(rg, None)
+def _tree_edges(rg: RoutingGraph, sources: Sequence[str], targets: Sequence[str]) -> np.ndarray:
+    """Edges on the shortest routes from ``sources`` to ``targets`` (all parallel arcs kept).
+
+    A failure that hits none of these edges and no source changes no
+    source→target latency.
+    """
+    if not sources or not targets:
+        return np.zeros(0, dtype=np.int64)
+    m = csr(rg)
     rows = [rg.out_index[s] for s in sources]
     _d, pred = dijkstra(m, directed=True, indices=rows, return_predecessors=True)
+    tgt = np.array([rg.in_index[t] for t in targets], dtype=np.int64)
     pairs: set[tuple[int, int]] = set()
     for r in range(pred.shape[0]):
         p = pred[r]
-        v = np.nonzero(p >= 0)[0]
-        pairs.update(zip(p[v].tolist(), v.tolist(), strict=True))
-    used = set()
-    for a, (s, d) in enumerate(zip(rg.arc_src.tolist(), rg.arc_dst.tolist(), strict=True)):
-        if (s, d) in pairs:
-            used.add(int(rg.arc_edge[a]))
-    return used
+        seen: set[int] = set()
+        for v in tgt.tolist():
+            while p[v] >= 0 and v not in seen:
+                seen.add(v)
+                pairs.add((int(p[v]), v))
+                v = int(p[v])
+    if not pairs:
+        return np.zeros(0, dtype=np.int64)
+    code = rg.arc_src * rg.n + rg.arc_dst
+    wanted = np.array([a * rg.n + b for a, b in pairs], dtype=np.int64)
+    return np.unique(rg.arc_edge[np.isin(code, wanted)])
 
 
 def _two_connected(
@@ -211,13 +211,13 @@ def evaluate(
     else:
         lat = latency_matrix(rg, opened, opened)
         base_conn = (bool(np.isfinite(lat).all()), False)
-    tree = _tree_edges(rg, opened)
+    tree = _tree_edges(rg, opened, list(ids) + list(opened))
     rows = []
     for sc in scenarios:
-        alive = _edge_alive(rg, g, sc)
+        alive = edge_alive(rg, sc)
         down_sites = [s for s in opened if s in sc.sites]
         up = [i for i, s in enumerate(opened) if s not in sc.sites]
-        touched = bool(down_sites) or any(not alive[e] for e in tree)
+        touched = bool(down_sites) or bool((~alive[tree]).any())
         served = serve(up, alive) if touched else base
         up_ids = [opened[i] for i in up]
         if check_two_routes:
