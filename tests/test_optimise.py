@@ -172,3 +172,51 @@ def test_every_plan_serves_critical_demand_in_crisis() -> None:
     plan = optimise(ds, pp)
     assert plan.scenarios and all(s["critical_served"] for s in plan.scenarios)
     assert np.isfinite(plan.kpis["worst_case_share_served"])
+
+
+def test_infeasible_plan_is_explained_in_user_terms(sweden: object) -> None:
+    from nisd.io import default_data_dir
+
+    ds = load_dataset(default_data_dir())
+    # 844 racks of load cannot fit in two sites (a core site holds 400)
+    cfg = PlanConfig(k=1, p_max=2, separation_km=None)
+    with pytest.raises(InfeasibleError) as info:
+        optimise(ds, from_dataset(ds, cfg))
+    msg = str(info.value)
+    assert "proved by cbc" in msg
+    assert "count_max: at most 2 sites missed by 1" in msg
+
+
+def test_infeasible_separation_names_the_demand() -> None:
+    ds = load_dataset(ESTONIA)
+    cfg = PlanConfig(k=2, separation_km=400.0, hazards="off")
+    with pytest.raises(InfeasibleError) as info:
+        optimise(ds, from_dataset(ds, cfg))
+    msg = str(info.value)
+    assert (
+        "Riigi Infosüsteemi Amet (d-tln): no second site within 5 ms that is at least 400 km" in msg
+    )
+    assert "elastic re-solve: assign:" in msg
+
+
+def test_crisis_precheck_names_the_cut_off_demand(tmp_path: Path) -> None:
+    import shutil
+
+    from nisd.optimise.explain import precheck
+
+    d = tmp_path / "ee"
+    shutil.copytree(ESTONIA, d)
+    (d / "crisis_presets.toml").write_text(
+        '[tallinn-cut]\nmeaning = "Tallinn users cut off"\nisolate = ["d-tln"]\n'
+    )
+    ds = load_dataset(d)
+    cfg = PlanConfig(
+        k=1, separation_km=None, hazards="off", crisis={"sets": ["presets"], "levels": ["critical"]}
+    )
+    msgs = precheck(from_dataset(ds, cfg))
+    assert msgs == [
+        "preset tallinn-cut: critical Riigi Infosüsteemi Amet (d-tln) has no "
+        "surviving site within 6 ms"
+    ]
+    with pytest.raises(InfeasibleError, match="tallinn-cut: d-tln unserved"):
+        optimise(ds, from_dataset(ds, cfg))

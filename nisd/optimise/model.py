@@ -51,13 +51,18 @@ class Model:
     open: dict[int, pulp.LpAffineExpression]
     terms: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)
     families: dict[str, int] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
     crisis_rows: int = 0
     crisis_rows_raw: int = 0
 
-    def add(self, family: str, row: pulp.LpConstraint) -> None:
+    def add(self, family: str, row: pulp.LpConstraint, label: str = "") -> None:
+        """Add a row named ``<family>_<n>``; ``label`` says what it means in user terms."""
         n = self.families.get(family, 0)
-        self.prob += row, f"{family}_{n}"
+        name = f"{family}_{n}"
+        self.prob += row, name
         self.families[family] = n + 1
+        if label:
+            self.labels[name] = label
 
 
 def create(pp: PlacementProblem) -> Model:
@@ -97,9 +102,8 @@ def create(pp: PlacementProblem) -> Model:
         if allr:
             m.add("cover_cut", pulp.lpSum(opened[j] for j in allr) >= cfg.k)
         for r in range(cfg.k):
-            m.add(
-                "assign", pulp.lpSum(x[i, j, r] for j in range(pp.n_sites) if (i, j, r) in x) == 1
-            )
+            row = pulp.lpSum(x[i, j, r] for j in range(pp.n_sites) if (i, j, r) in x) == 1
+            m.add("assign", row, f"{pp.demand_ids[i]}|{r}")
         for j in range(pp.n_sites):
             ranks = [x[i, j, r] for r in range(cfg.k) if (i, j, r) in x]
             if ranks:
@@ -113,19 +117,19 @@ def add_count(m: Model, pp: PlacementProblem) -> None:
     lo = cfg.p if cfg.p is not None else cfg.p_min
     hi = cfg.p if cfg.p is not None else cfg.p_max
     if lo is not None and lo == hi:
-        m.add("count_exact", total == lo)
+        m.add("count_exact", total == lo, f"exactly {lo} sites")
     else:
         if lo is not None:
-            m.add("count_min", total >= lo)
+            m.add("count_min", total >= lo, f"at least {lo} sites")
         if hi is not None:
-            m.add("count_max", total <= hi)
+            m.add("count_max", total <= hi, f"at most {hi} sites")
     if cfg.budget_msek is not None:
-        m.add("budget", cost_expr(m, pp) <= cfg.budget_msek)
+        m.add("budget", cost_expr(m, pp) <= cfg.budget_msek, f"budget {cfg.budget_msek:g} MSEK")
 
 
 def add_required(m: Model, pp: PlacementProblem) -> None:
     for j in np.nonzero(pp.required)[0]:
-        m.add("required", m.open[int(j)] == 1)
+        m.add("required", m.open[int(j)] == 1, f"required site {pp.site_ids[int(j)]}")
 
 
 def add_capacity(m: Model, pp: PlacementProblem) -> None:
@@ -133,7 +137,7 @@ def add_capacity(m: Model, pp: PlacementProblem) -> None:
         prim = [pp.load[i] * v for (i, jj, r), v in m.x.items() if jj == j and r == 0]
         if prim:
             cap = pulp.lpSum(pp.capacity[j, t] * v for (jj, t), v in m.y.items() if jj == j)
-            m.add("capacity", pulp.lpSum(prim) <= cap)
+            m.add("capacity", pulp.lpSum(prim) <= cap, f"capacity of {pp.site_ids[j]}")
 
 
 def add_geo_redundancy(m: Model, pp: PlacementProblem) -> None:
@@ -163,12 +167,16 @@ def add_spread(m: Model, pp: PlacementProblem) -> None:
         if bound:
             for value in sorted({v for v in attr if v is not None}):
                 members = [m.open[j] for j in cand if attr[j] == value]
-                m.add(family, pulp.lpSum(members) >= bound)
+                m.add(family, pulp.lpSum(members) >= bound, f"{bound} site(s) in {value}")
     if cfg.max_per_county:
         for value in sorted({v for v in pp.county if v is not None}):
             members = [m.open[j] for j in cand if pp.county[j] == value]
             if len(members) > cfg.max_per_county:
-                m.add("max_per_county", pulp.lpSum(members) <= cfg.max_per_county)
+                m.add(
+                    "max_per_county",
+                    pulp.lpSum(members) <= cfg.max_per_county,
+                    f"at most {cfg.max_per_county} site(s) in county {value}",
+                )
 
 
 def add_replication(m: Model, pp: PlacementProblem) -> None:
@@ -178,7 +186,11 @@ def add_replication(m: Model, pp: PlacementProblem) -> None:
     cand = [j for j in range(pp.n_sites) if any(jj == j for jj, _t in m.y)]
     for j in cand:
         partners = [m.open[jj] for jj in cand if jj != j and pp.site_latency[j, jj] <= lim]
-        m.add("replication", m.open[j] <= pulp.lpSum(partners))
+        m.add(
+            "replication",
+            m.open[j] <= pulp.lpSum(partners),
+            f"replication partner of {pp.site_ids[j]} within {lim:g} ms",
+        )
 
 
 def add_crisis(m: Model, pp: PlacementProblem) -> None:
@@ -187,7 +199,11 @@ def add_crisis(m: Model, pp: PlacementProblem) -> None:
     m.crisis_rows_raw = len(pp.crisis_rows)
     if not pp.config.crisis.capacity:
         for row in reduce_rows(pp.crisis_rows):
-            m.add("crisis", pulp.lpSum(m.open[j] for j in sorted(row.sites)) >= 1)
+            m.add(
+                "crisis",
+                pulp.lpSum(m.open[j] for j in sorted(row.sites)) >= 1,
+                f"{row.scenario}|{pp.demand_ids[row.demand]}",
+            )
         m.crisis_rows = m.families.get("crisis", 0)
         return
     # scenario-indexed assignment of critical demand with surviving capacity
@@ -199,7 +215,11 @@ def add_crisis(m: Model, pp: PlacementProblem) -> None:
         for i, sites in items:
             for j in sorted(sites):
                 z[i, j] = pulp.LpVariable(f"z_{s_idx}_{i}_{j}", cat="Binary")
-            m.add("crisis_assign", pulp.lpSum(z[i, j] for j in sorted(sites)) == 1)
+            m.add(
+                "crisis_assign",
+                pulp.lpSum(z[i, j] for j in sorted(sites)) == 1,
+                f"{_name}|{pp.demand_ids[i]}",
+            )
             for j in sorted(sites):
                 m.add("crisis_open", z[i, j] <= m.open[j])
         for j in sorted({j for _i, s in items for j in s}):

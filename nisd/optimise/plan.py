@@ -171,9 +171,12 @@ def optimise(ds: Dataset, pp: PlacementProblem, inputs: dict[str, Any] | None = 
     t_build = time.perf_counter() - t0
     res, name, steps = _run(pp, m)
     if res.status is Status.INFEASIBLE:
+        from nisd.optimise.explain import explain
+
+        reasons = explain(pp)
         raise InfeasibleError(
-            f"no plan satisfies the constraints (proved by {res.solver} in "
-            f"{res.seconds:.1f} s); relax the scenario"
+            f"no plan satisfies the constraints (proved by {res.solver} in {res.seconds:.1f} s)."
+            + ("" if not reasons else " What must give:\n  " + "\n  ".join(reasons))
         )
     if res.status is Status.UNKNOWN:
         raise NoSolutionError(

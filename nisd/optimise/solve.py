@@ -105,6 +105,8 @@ def _cbc(prob: pulp.LpProblem, opts: SolverOptions, tmp: Path) -> SolveResult:
     text = log.read_text(errors="replace") if log.exists() else ""
     result = re.search(r"Result - (.+)", text)
     verdict = result.group(1).strip() if result else ""
+    if not verdict and re.search(r"^Problem is infeasible", text, flags=re.M):
+        verdict = "Problem proven infeasible (continuous relaxation or presolve)"
     m_obj = re.search(r"Objective value:\s+(\S+)", text)
     m_bound = re.search(r"Lower bound:\s+(\S+)", text)
     version = re.search(r"Version:\s+(\S+)", text)

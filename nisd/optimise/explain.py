@@ -1,0 +1,159 @@
+"""Why no plan exists: exact pre-checks, then an elastic re-solve, in the user's terms.
+
+1. Pre-checks read the data directly: a demand point with no allowed site
+   within its primary bound, or too few within its backup bound far enough
+   from every primary candidate; a crisis scenario leaving a critical demand
+   point with no surviving site in time. Each names the nearest alternative
+   and how far off it is.
+2. The elastic re-solve adds a non-negative slack to every soft row
+   (assignment, count, budget, capacity, per-region minimum and maximum,
+   replication, crisis) and minimises the total slack: the rows whose slack is
+   positive are what must give, and the slack is by how much.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pulp
+
+from nisd.optimise.model import build
+from nisd.optimise.problem import PlacementProblem
+from nisd.optimise.solve import Status, solve
+
+ELASTIC = (
+    "assign",
+    "count_exact",
+    "count_min",
+    "count_max",
+    "budget",
+    "capacity",
+    "min_per_macroregion",
+    "min_per_power_zone",
+    "max_per_county",
+    "replication",
+    "crisis",
+    "crisis_assign",
+    "required",
+)
+
+
+def precheck(pp: PlacementProblem) -> list[str]:
+    """Reasons visible without a solver, nearest alternatives named."""
+    out: list[str] = []
+    cfg = pp.config
+    ok_sites = np.nonzero(pp.allowed & np.isfinite(pp.cost).any(axis=1))[0]
+    if len(ok_sites) == 0:
+        return ["no candidate site may be built (all forbidden or inside hazard buffers)"]
+    conflict = pp.conflict()
+    names = pp.site_names
+    for i, d in enumerate(pp.demand_ids):
+        lat = pp.latency[i, ok_sites]
+        order = ok_sites[np.argsort(lat, kind="stable")]
+        prim = [j for j in order if pp.latency[i, j] <= pp.primary_ms[i] + 1e-9]
+        if not prim:
+            j = order[0]
+            out.append(
+                f"{pp.demand_names[i]} ({d}): no site within {pp.primary_ms[i]:g} ms; "
+                f"the nearest is {names[j]} at {pp.latency[i, j]:.2f} ms"
+            )
+            continue
+        if cfg.k >= 2:
+            back = [j for j in order if pp.latency[i, j] <= pp.backup_ms[i] + 1e-9]
+            pairs = [(a, b) for a in prim for b in back if b != a and not conflict[a, b]]
+            if len(back) < cfg.k or not pairs:
+                far = [
+                    j for j in order if all(not conflict[a, j] for a in prim[:1]) and j != prim[0]
+                ]
+                alt = (
+                    f"; the nearest site far enough from {names[prim[0]]} is {names[far[0]]}"
+                    f" at {pp.latency[i, far[0]]:.2f} ms "
+                    f"({pp.distance_km[prim[0], far[0]]:.0f} km)"
+                    if far
+                    else ""
+                )
+                out.append(
+                    f"{pp.demand_names[i]} ({d}): no second site within "
+                    f"{pp.backup_ms[i]:g} ms that is at least "
+                    f"{cfg.separation_km or 0:g} km from a primary candidate{alt}"
+                )
+    for row in pp.crisis_rows:
+        if not row.sites:
+            i = row.demand
+            lat = pp.crisis_latency[row.scenario][i]
+            up = np.nonzero(pp.crisis_up[row.scenario] & pp.allowed)[0]
+            near = up[np.argmin(lat[up])] if len(up) and np.isfinite(lat[up]).any() else None
+            alt = (
+                ""
+                if near is None
+                else (f"; the nearest surviving site is {names[near]} at {lat[near]:.2f} ms")
+            )
+            out.append(
+                f"{row.scenario}: critical {pp.demand_names[i]} ({pp.demand_ids[i]}) "
+                f"has no surviving site within {pp.crisis_ms[i]:g} ms{alt}"
+            )
+    return out
+
+
+def elastic(pp: PlacementProblem) -> list[str]:
+    """Minimum total slack over the soft rows; the rows that must give, grouped by family."""
+    m = build(pp)
+    slacks: dict[str, pulp.LpVariable] = {}
+    for k, (name, con) in enumerate(list(m.prob.constraints.items())):
+        family = name.rsplit("_", 1)[0]
+        if family not in ELASTIC:
+            continue
+        if con.sense == pulp.LpConstraintEQ:
+            sp = pulp.LpVariable(f"sp_{k}", lowBound=0)
+            sm = pulp.LpVariable(f"sm_{k}", lowBound=0)
+            con.expr.addterm(sp, 1.0)
+            con.expr.addterm(sm, -1.0)
+            slacks[name + "+"] = sp
+            slacks[name + "-"] = sm
+        else:
+            s = pulp.LpVariable(f"s_{k}", lowBound=0)
+            con.expr.addterm(s, 1.0 if con.sense == pulp.LpConstraintGE else -1.0)
+            slacks[name] = s
+    m.prob.setObjective(pulp.lpSum(slacks.values()))
+    res = solve(m.prob, pp.config.solver)
+    if res.status not in (Status.OPTIMAL, Status.FEASIBLE):
+        return [f"the elastic re-solve found no answer ({res.status.value})"]
+    by_family: dict[str, list[str]] = defaultdict(list)
+    for key, var in slacks.items():
+        v = var.value() or 0.0
+        if v <= 1e-6:
+            continue
+        name = key.rstrip("+-")
+        family = name.rsplit("_", 1)[0]
+        label = m.labels.get(name, name)
+        by_family[family].append(_describe(family, label, v))
+    out = []
+    for family in sorted(by_family):
+        items = sorted(by_family[family])
+        more = f" (and {len(items) - 8} more)" if len(items) > 8 else ""
+        out.append(f"{family}: " + "; ".join(items[:8]) + more)
+    return out
+
+
+def _describe(family: str, label: str, v: float) -> str:
+    if family == "assign" and "|" in label:
+        d, r = label.split("|")
+        rank = "primary" if r == "0" else f"backup {r}"
+        return f"{d} gets no {rank} site"
+    if family in ("crisis", "crisis_assign") and "|" in label:
+        scen, d = label.split("|")
+        return f"{scen}: {d} unserved"
+    if family == "capacity":
+        return f"{label} short by {v:g} racks"
+    if family == "budget":
+        return f"{label} exceeded by {v:g} MSEK"
+    return f"{label} missed by {v:g}"
+
+
+def explain(pp: PlacementProblem) -> list[str]:
+    """Every reason found: pre-checks first, then the elastic re-solve's."""
+    pre = precheck(pp)
+    if len(pre) > 15:
+        pre = [*pre[:15], f"... and {len(pre) - 15} more demand points or scenarios like these"]
+    return pre + [f"elastic re-solve: {x}" for x in elastic(pp)]
