@@ -15,3 +15,10 @@ def test_ci_runs_the_readme_commands() -> None:
     first, second = blocks[0].strip(), blocks[1].strip()
     assert first in ci and second in ci
     assert ci.index(first) < ci.index(second)
+
+
+def test_data_docs_match_the_schema() -> None:
+    from nisd.io.schema import markdown
+
+    doc = (ROOT / "docs" / "data.md").read_text(encoding="utf-8")
+    assert doc.rstrip().endswith(markdown().rstrip())
