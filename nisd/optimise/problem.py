@@ -246,3 +246,49 @@ def reduce_rows(rows: tuple[CrisisRow, ...]) -> list[CrisisRow]:
         if not any(k.sites <= r.sites for k in kept):
             kept.append(r)
     return kept
+
+
+def from_matrices(
+    latency: np.ndarray,
+    distance_km: np.ndarray,
+    cost: np.ndarray,
+    capacity: np.ndarray,
+    load: np.ndarray,
+    primary_ms: np.ndarray,
+    backup_ms: np.ndarray,
+    config: PlanConfig,
+    site_latency: np.ndarray | None = None,
+) -> PlacementProblem:
+    """The matrix door: a placement problem from arrays alone (one or more site types).
+
+    ``latency`` is (I, J); ``distance_km`` and ``site_latency`` (J, J); ``cost`` and
+    ``capacity`` (J, T); ``load``, ``primary_ms``, ``backup_ms`` (I,). No crisis
+    scenarios; every site allowed unless its cost is infinite for every type.
+    """
+    n_i, n_j = latency.shape
+    cost = np.asarray(cost, float).reshape(n_j, -1)
+    return PlacementProblem(
+        site_ids=tuple(f"s{j}" for j in range(n_j)),
+        demand_ids=tuple(f"d{i}" for i in range(n_i)),
+        type_ids=tuple(f"t{t}" for t in range(cost.shape[1])),
+        load=np.asarray(load, float),
+        cost=cost,
+        capacity=np.asarray(capacity, float).reshape(n_j, -1),
+        latency=np.asarray(latency, float),
+        primary_ms=np.asarray(primary_ms, float),
+        backup_ms=np.asarray(backup_ms, float),
+        distance_km=np.asarray(distance_km, float),
+        site_latency=np.asarray(site_latency if site_latency is not None else distance_km, float),
+        config=config,
+        allowed=np.isfinite(cost).any(axis=1),
+        required=np.array([f"s{j}" in config.required for j in range(n_j)]),
+        county=(None,) * n_j,
+        power_zone=(None,) * n_j,
+        macroregion=(None,) * n_j,
+        hazard_area=(frozenset(),) * n_j,
+        hazard_penalty=np.zeros(n_j),
+        demand_names=tuple(f"d{i}" for i in range(n_i)),
+        site_names=tuple(f"s{j}" for j in range(n_j)),
+        critical=np.zeros(n_i, dtype=bool),
+        crisis_ms=np.full(n_i, np.inf),
+    )

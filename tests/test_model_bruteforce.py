@@ -1,0 +1,128 @@
+"""The NISD MILP against brute force on small random instances, per objective and family."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nisd.dataset import Dataset
+from nisd.errors import InfeasibleError
+from nisd.optimise import PlanConfig, optimise
+from nisd.optimise.check import check_plan
+from nisd.optimise.problem import PlacementProblem, from_matrices
+
+
+def brute(pp: PlacementProblem, objective: str) -> float | None:
+    """Best objective over every site subset and every assignment (one site type)."""
+    cfg = pp.config
+    n_i, n_j = pp.latency.shape
+    conflict = pp.conflict()
+    best = math.inf
+    lo = cfg.p if cfg.p is not None else (cfg.p_min or 1)
+    hi = cfg.p if cfg.p is not None else (cfg.p_max or n_j)
+    for size in range(max(lo, 1), min(hi, n_j) + 1):
+        for subset in itertools.combinations(range(n_j), size):
+            if not all(pp.allowed[j] for j in subset):
+                continue
+            if cfg.min_site_distance_km and any(
+                pp.distance_km[a, b] < cfg.min_site_distance_km
+                for a, b in itertools.combinations(subset, 2)
+            ):
+                continue
+            cost = sum(pp.cost[j, 0] for j in subset)
+            choices = []
+            for i in range(n_i):
+                opts = []
+                for seq in itertools.permutations(subset, cfg.k):
+                    if pp.latency[i, seq[0]] > pp.primary_ms[i]:
+                        continue
+                    if any(pp.latency[i, j] > pp.backup_ms[i] for j in seq[1:]):
+                        continue
+                    if cfg.k > 1 and any(conflict[seq[0], j] for j in seq[1:]):
+                        continue
+                    opts.append(seq)
+                choices.append(opts)
+            if any(not c for c in choices):
+                continue
+            for combo in itertools.product(*[sorted({c[0] for c in ch}) for ch in choices]):
+                if cfg.capacity:
+                    used = np.zeros(n_j)
+                    for i, j in enumerate(combo):
+                        used[j] += pp.load[i]
+                    if any(used[j] > pp.capacity[j, 0] + 1e-9 for j in subset):
+                        continue
+                lat = [pp.latency[i, j] for i, j in enumerate(combo)]
+                value = {
+                    "cost": cost,
+                    "median": sum(pp.load[i] * x for i, x in enumerate(lat)),
+                    "center": max(lat),
+                }[objective]
+                best = min(best, value)
+    return None if best == math.inf else best
+
+
+@st.composite
+def instances(draw: st.DrawFn) -> tuple[PlacementProblem, str]:
+    n_i = draw(st.integers(1, 3))
+    n_j = draw(st.integers(2, 4))
+    pts = np.array(
+        draw(
+            st.lists(
+                st.tuples(st.integers(0, 400), st.integers(0, 400)),
+                min_size=n_i + n_j,
+                max_size=n_i + n_j,
+            )
+        ),
+        float,
+    )
+    dem, sit = pts[:n_i], pts[n_i:]
+    lat = np.sqrt(((dem[:, None] - sit[None]) ** 2).sum(axis=2)) * 0.01
+    dist = np.sqrt(((sit[:, None] - sit[None]) ** 2).sum(axis=2))
+    cost = np.array(draw(st.lists(st.integers(1, 9), min_size=n_j, max_size=n_j)), float)
+    cap = np.array(draw(st.lists(st.integers(1, 6), min_size=n_j, max_size=n_j)), float)
+    load = np.array(draw(st.lists(st.integers(1, 3), min_size=n_i, max_size=n_i)), float)
+    k = draw(st.integers(1, min(2, n_j)))
+    cfg = PlanConfig(
+        k=k,
+        separation_km=draw(st.sampled_from([None, 100.0, 200.0])) if k > 1 else None,
+        capacity=draw(st.booleans()),
+        p_max=draw(st.sampled_from([None, n_j - 1 if n_j - 1 >= k else None])),
+        min_site_distance_km=draw(st.sampled_from([None, 50.0])),
+        hazards="off",
+    )
+    objective = draw(st.sampled_from(["cost", "median", "center"]))
+    cfg = cfg.model_copy(update={"objective": cfg.objective.model_copy(update={"name": objective})})
+    pp = from_matrices(
+        lat,
+        dist,
+        cost[:, None],
+        cap[:, None],
+        load,
+        np.full(n_i, draw(st.sampled_from([3.0, 5.0, 9.0]))),
+        np.full(n_i, 9.0),
+        cfg,
+    )
+    return pp, objective
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_milp_equals_brute_force(case: tuple[PlacementProblem, str]) -> None:
+    pp, objective = case
+    expected = brute(pp, objective)
+    ds: Dataset = None  # type: ignore[assignment]  # no crisis scenarios: no dataset needed
+    if expected is None:
+        try:
+            optimise(ds, pp)
+        except InfeasibleError:
+            return
+        raise AssertionError("the MILP found a plan where brute force found none")
+    plan = optimise(ds, pp)
+    assert plan.status == "optimal"
+    assert check_plan(pp, plan.sites, plan.assignments) == []
+    got = plan.kpis["cost_msek"] if objective == "cost" else plan.objective_value
+    assert math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-6), (got, expected)
