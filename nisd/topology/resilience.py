@@ -195,40 +195,53 @@ def evaluate(
         for j, d in enumerate(ids):
             if d in assignments:
                 allowed[:, j] = [s in assignments[d] for s in opened]
-    cutoff = float(lim.max()) if len(lim) else None
     all_keys = {k for _u, _v, k in rg.edge_keys}
+    targets = list(ids) + list(opened)
+    n_d = len(ids)
+    # Baseline latency rows, one per opened site, and each site's shortest-route tree:
+    # a scenario recomputes only the rows of sites whose tree it touches.
+    base_lat = latency_matrix(rg, opened, targets)
+    trees = [_tree_edges(rg, [s], targets) for s in opened]
 
-    def serve(alive_sites: list[int], alive: np.ndarray | None) -> np.ndarray:
-        if not alive_sites:
-            return np.zeros(len(demand), dtype=bool)
-        lat = latency_matrix(rg, [opened[i] for i in alive_sites], ids, alive=alive, cutoff=cutoff)
-        ok = (lat <= lim[None, :] + 1e-9) & allowed[alive_sites]
+    def served_from(lat: np.ndarray, up: list[int]) -> np.ndarray:
+        if not up:
+            return np.zeros(n_d, dtype=bool)
+        ok = (lat[up, :n_d] <= lim[None, :] + 1e-9) & allowed[up]
         return np.asarray(ok.any(axis=0))
 
-    base = serve(list(range(len(opened))), None)
+    def connected(lat: np.ndarray, up: list[int]) -> bool:
+        cols = [n_d + i for i in up]
+        return bool(np.isfinite(lat[np.ix_(up, cols)]).all()) if up else True
+
+    everyone = list(range(len(opened)))
+    base = served_from(base_lat, everyone)
     if check_two_routes:
         base_conn = _two_connected(g, opened, all_keys)
     else:
-        lat = latency_matrix(rg, opened, opened)
-        base_conn = (bool(np.isfinite(lat).all()), False)
-    tree = _tree_edges(rg, opened, list(ids) + list(opened))
+        base_conn = (connected(base_lat, everyone), False)
     rows = []
     for sc in scenarios:
         alive = edge_alive(rg, sc)
         down_sites = [s for s in opened if s in sc.sites]
         up = [i for i, s in enumerate(opened) if s not in sc.sites]
-        touched = bool(down_sites) or bool((~alive[tree]).any())
-        served = serve(up, alive) if touched else base
+        stale = [i for i in up if len(trees[i]) and bool((~alive[trees[i]]).any())]
+        touched = bool(down_sites) or bool(stale)
+        if touched:
+            lat = base_lat
+            if stale:
+                lat = base_lat.copy()
+                lat[stale] = latency_matrix(rg, [opened[i] for i in stale], targets, alive=alive)
+            served = served_from(lat, up)
+        else:
+            lat, served = base_lat, base
         up_ids = [opened[i] for i in up]
         if check_two_routes:
             keys = {rg.edge_keys[i][2] for i in np.nonzero(alive)[0]}
             conn1, conn2 = _two_connected(g, up_ids, keys)
+        elif touched:
+            conn1, conn2 = connected(lat, up), False
         else:
-            if touched:
-                lat = latency_matrix(rg, up_ids, up_ids, alive=alive) if up_ids else np.zeros(0)
-                conn1, conn2 = bool(np.isfinite(lat).all()), False
-            else:
-                conn1, conn2 = base_conn
+            conn1, conn2 = base_conn
         share = float(load[served].sum()) / total
         rows.append(
             {
