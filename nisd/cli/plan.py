@@ -28,6 +28,8 @@ from nisd.optimise import from_dataset, load_plan_config, optimise, write_plan
 @click.option("--gap", type=click.FloatRange(0, 1, max_open=True), help="Relative gap to stop at.")
 @click.option("--threads", type=click.IntRange(min=1))
 @click.option("--seed", type=int)
+@click.option("--map", "with_map", is_flag=True, help="Also write OUT/plan.html, the plan's map.")
+@click.option("--banner", help="Classification banner for the map.")
 def plan(
     scenario: Path | None,
     data_dir: Path | None,
@@ -37,6 +39,8 @@ def plan(
     gap: float | None,
     threads: int | None,
     seed: int | None,
+    with_map: bool,
+    banner: str | None,
 ) -> None:
     """Choose sites, types and assignments for SCENARIO (a TOML/YAML scenario file).
 
@@ -62,6 +66,7 @@ def plan(
         "input_hash": ds.input_hash,
         "input_files": dict(ds.files),
         "scenario_file": str(scenario) if scenario else None,
+        "data_dir": str(ds.path.resolve()),
     }
     result = optimise(ds, pp, inputs)
     path = write_plan(result, out_dir, pp)
@@ -91,3 +96,9 @@ def plan(
             err=True,
         )
     click.echo(f"wrote {path}")
+    if with_map:
+        from nisd.cli.map import render_plan_map
+        from nisd.render import write_atomic
+
+        page = render_plan_map(path, ds.path, None, banner, False, None)
+        click.echo(f"wrote {write_atomic(out_dir / 'plan.html', page)}")

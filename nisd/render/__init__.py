@@ -1,0 +1,46 @@
+"""Maps, reports and comparisons for steering groups: offline, safe, self-contained HTML."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from nisd.errors import InputError, Problem
+
+DEFAULT_MAP_SETS = ("single-site", "county", "power-zone", "presets")
+
+
+def read_plan_doc(path: Path) -> dict[str, Any]:
+    """A ``plan.json`` as a dict, or an InputError naming the file."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError([Problem(str(path), "not found")]) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(str(path), f"is not valid JSON: {exc}")]) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("sites"), list):
+        raise InputError([Problem(str(path), "has no 'sites' list: not a nisd plan")])
+    return doc
+
+
+def plan_sets(doc: dict[str, Any]) -> list[str]:
+    """The crisis scenario sets a plan was made for, else the map's defaults."""
+    sets = (((doc.get("run") or {}).get("parameters") or {}).get("crisis") or {}).get("sets")
+    return list(sets) if sets else list(DEFAULT_MAP_SETS)
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,144 @@
+"""Self-contained, offline, safe HTML pages for maps, reports and comparisons.
+
+Safety by construction: data travels as JSON in a ``<script
+type="application/json">`` block with ``<``, ``>`` and ``&`` escaped, and the
+page's own script turns every string into a DOM text node; nothing from the
+data is ever parsed as HTML or JavaScript. A Content-Security-Policy allows
+only the page's own inline scripts (by hash) and styles, and data: images; no
+request can leave the file unless ``tiles`` opts into a tile server.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+from nisd.render.assets import leaflet_css, leaflet_js
+
+PAGE_CSS = """
+html, body { margin: 0; height: 100%; font-family: system-ui, "Segoe UI", Roboto, sans-serif; }
+body.mappage { display: flex; flex-direction: column; }
+#banner { background: #9d0208; color: #fff; text-align: center; font-weight: 700; padding: 4px; }
+#wrap { display: flex; flex: 1; min-height: 0; }
+#side { width: 330px; overflow: auto; padding: 10px 12px; border-right: 1px solid #ccc;
+        font-size: 13px; box-sizing: border-box; }
+#map { flex: 1; background: #dbe9f4; }
+h1 { font-size: 18px; margin: 4px 0 8px; } h2 { font-size: 14px; margin: 14px 0 6px; }
+table.popup { border-collapse: collapse; font-size: 12px; }
+table.popup th { text-align: left; padding: 1px 8px 1px 0; color: #444; vertical-align: top; }
+table.popup td { padding: 1px 0; }
+.legend span.sw { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
+                  margin-right: 6px; vertical-align: middle; border: 1px solid #333; }
+.leaflet-tooltip.label { background: rgba(255,255,255,0.85); border: 0; box-shadow: none;
+                         font-weight: 600; padding: 0 3px; }
+select { width: 100%; }
+"""
+
+LEGEND = """
+<div class="legend">
+<div><span class="sw" style="background:#1f4e9c"></span>opened: core site</div>
+<div><span class="sw" style="background:#2a9d8f"></span>opened: regional site</div>
+<div><span class="sw" style="background:#fff;border-color:#6c757d"></span>candidate, not chosen</div>
+<div><span class="sw" style="background:#b5179e"></span>demand: critical (size: load)</div>
+<div><span class="sw" style="background:#f4a261"></span>demand: high</div>
+<div><span class="sw" style="background:#8d99ae"></span>demand: normal</div>
+<div><span class="sw" style="background:#d00000"></span>hazard and its buffer; unserved in crisis</div>
+<div>── primary assignment &nbsp; - - backup</div>
+<div>fibre: red / green redundant paths</div>
+</div>
+"""
+
+
+def json_for_script(obj: Any) -> str:
+    """JSON that cannot end its ``<script>`` element or open a comment."""
+    text = json.dumps(obj, ensure_ascii=False, sort_keys=True, allow_nan=False)
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _hash(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+
+
+def csp(scripts: list[str], tiles: str | None = None) -> str:
+    img = "data:"
+    if tiles:
+        parts = urlsplit(tiles.replace("{s}", "a"))
+        img += f" {parts.scheme}://{parts.netloc.replace('a.', '*.', 1)}"
+    return (
+        "default-src 'none'; script-src "
+        + " ".join(_hash(s) for s in scripts)
+        + "; style-src 'unsafe-inline'; img-src "
+        + img
+        + "; connect-src 'none'; font-src 'none'; base-uri 'none'; form-action 'none'; "
+        "frame-src 'none'; object-src 'none'"
+    )
+
+
+def map_script() -> str:
+    return resources.files("nisd.render").joinpath("map.js").read_text(encoding="utf-8")
+
+
+def page(
+    title: str,
+    body: str,
+    *,
+    payload: dict[str, Any] | None = None,
+    banner: str | None = None,
+    tiles: str | None = None,
+    with_map: bool = True,
+) -> str:
+    """A complete HTML document; ``body`` is trusted markup built by nisd itself."""
+    scripts = [leaflet_js(), map_script()] if with_map else []
+    data = ""
+    if payload is not None:
+        if tiles:
+            payload = {**payload, "tiles": tiles}
+        data = f'<script type="application/json" id="nisd-data">{json_for_script(payload)}</script>'
+    ban = f'<div id="banner">{html.escape(banner)}</div>' if banner else ""
+    css = (leaflet_css() if with_map else "") + PAGE_CSS
+    script_tags = "".join(f"<script>{s}</script>" for s in scripts)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{html.escape(csp(scripts, tiles))}">'
+        '<meta name="referrer" content="no-referrer">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{css}</style></head>"
+        + ('<body class="mappage">' if with_map else "<body>")
+        + f"{ban}{body}{data}{script_tags}</body></html>\n"
+    )
+
+
+def map_body(title: str, subtitle: str = "") -> str:
+    return (
+        '<div id="wrap"><div id="side">'
+        f"<h1>{html.escape(title)}</h1>"
+        + (f"<p>{html.escape(subtitle)}</p>" if subtitle else "")
+        + '<h2>Key figures</h2><div id="kpis"></div>'
+        '<h2>Crisis view</h2><select id="scenario" aria-label="crisis scenario"></select>'
+        '<div id="scenario-info"></div>'
+        f"<h2>Legend</h2>{LEGEND}</div>"
+        '<div id="map" role="region" aria-label="map"></div></div>'
+    )
+
+
+def map_page(
+    payload: dict[str, Any],
+    *,
+    banner: str | None = None,
+    tiles: str | None = None,
+    subtitle: str = "",
+) -> str:
+    """The plan map as one self-contained HTML document."""
+    title = str(payload.get("title", "nisd plan"))
+    return page(title, map_body(title, subtitle), payload=payload, banner=banner, tiles=tiles)

@@ -1,0 +1,170 @@
+// nisd map: builds every layer from the JSON payload with DOM text nodes only.
+(function () {
+  "use strict";
+  var P = JSON.parse(document.getElementById("nisd-data").textContent);
+  var COLORS = { core: "#1f4e9c", regional: "#2a9d8f" };
+  var CRIT = { critical: "#b5179e", high: "#f4a261", normal: "#8d99ae" };
+  var canvas = L.canvas({ padding: 0.5 });
+  var map = L.map("map", { preferCanvas: true, renderer: canvas, zoomSnap: 0.25 });
+  map.fitBounds(P.bbox);
+  map.attributionControl.setPrefix("Leaflet (inlined) · nisd");
+  if (P.tiles) { L.tileLayer(P.tiles, { maxZoom: 18 }).addTo(map); }
+  L.control.scale({ metric: true, imperial: false }).addTo(map);
+
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    if (cls) { e.className = cls; }
+    return e;
+  }
+  function rows(pairs) {
+    var t = el("table", null, "popup");
+    pairs.forEach(function (p) {
+      if (p[1] === null || p[1] === undefined || p[1] === "") { return; }
+      var tr = el("tr");
+      tr.appendChild(el("th", p[0]));
+      tr.appendChild(el("td", p[1]));
+      t.appendChild(tr);
+    });
+    return t;
+  }
+  function popup(title, pairs) {
+    var d = el("div");
+    d.appendChild(el("h3", title));
+    d.appendChild(rows(pairs));
+    return d;
+  }
+
+  // basemap: the dataset's own polygons
+  var counties = L.geoJSON(P.regions, {
+    filter: function (f) { return f.properties.kind === "county"; },
+    style: { color: "#6c757d", weight: 0.8, fillColor: "#f1f3f5", fillOpacity: 1 },
+    onEachFeature: function (f, layer) { layer.bindTooltip(el("span", f.properties.name)); }
+  }).addTo(map);
+  var zones = L.geoJSON(P.regions, {
+    filter: function (f) { return f.properties.kind === "power_zone"; },
+    style: { color: "#e76f51", weight: 2, dashArray: "6 4", fill: false },
+    onEachFeature: function (f, layer) { layer.bindTooltip(el("span", f.properties.name)); }
+  });
+
+  var linkLayer = L.layerGroup().addTo(map);
+  var linkById = {};
+  P.links.forEach(function (lk) {
+    var line = L.polyline(lk.coords, { color: lk.path === "red" ? "#c1121f" : (lk.path === "green" ? "#2d6a4f" : "#495057"),
+      weight: 2, opacity: 0.7, renderer: canvas });
+    line.bindPopup(popup(lk.id, [["shared-risk groups", lk.srlg.join(", ")], ["path", lk.path], ["length", lk.length_km + " km"]]));
+    line.addTo(linkLayer);
+    linkById[lk.id] = line;
+  });
+
+  var hazardLayer = L.layerGroup().addTo(map);
+  P.hazards.forEach(function (h) {
+    var g = h.geometry;
+    var info = popup(h.name, [["class", h["class"]], ["buffer", h.buffer_km + " km"]]);
+    if (g.type === "Point") {
+      L.circle([g.coordinates[1], g.coordinates[0]], { radius: h.buffer_km * 1000, color: "#d00000", weight: 1, fillOpacity: 0.08 })
+        .bindPopup(info).addTo(hazardLayer);
+      L.circleMarker([g.coordinates[1], g.coordinates[0]], { radius: 4, color: "#d00000", fillOpacity: 1 })
+        .bindTooltip(el("span", h.name)).addTo(hazardLayer);
+    } else {
+      L.geoJSON(g, { style: { color: "#d00000", weight: 1, fillOpacity: 0.15 } }).bindPopup(info).addTo(hazardLayer);
+    }
+  });
+
+  var lineLayer = L.layerGroup().addTo(map);
+  P.lines.forEach(function (a) {
+    L.polyline(a.coords, { color: a.rank === 0 ? "#1d3557" : "#457b9d", weight: a.rank === 0 ? 1.6 : 1.2,
+      dashArray: a.rank === 0 ? null : "4 4", opacity: 0.55, renderer: canvas }).addTo(lineLayer);
+  });
+
+  var demandLayer = L.layerGroup().addTo(map);
+  var demandMarker = {};
+  P.demand.forEach(function (d) {
+    var m = L.circleMarker([d.lat, d.lon], { radius: 3 + Math.sqrt(d.load), color: CRIT[d.criticality] || "#555",
+      weight: 1, fillOpacity: 0.5, renderer: canvas });
+    m.bindPopup(popup(d.name, [["id", d.id], ["load", d.load + " racks"], ["criticality", d.criticality],
+      ["served by", d.assigned.join(" → ")]]));
+    m.bindTooltip(el("span", d.name));
+    m.addTo(demandLayer);
+    demandMarker[d.id] = m;
+  });
+
+  var candLayer = L.layerGroup();
+  var openLayers = {};
+  var siteMarker = {};
+  P.sites.forEach(function (s) {
+    var pairs = [["id", s.id], ["county", s.county], ["power zone", s.zone]];
+    if (s.type) {
+      pairs.push(["type", s.type]);
+      pairs.push(["capacity used", s.used + (s.capacity !== null ? " of " + s.capacity : "") + " racks"]);
+      pairs.push(["primary for", s.primary_for.join(", ")]);
+      pairs.push(["backup for", s.backup_for.join(", ")]);
+    } else {
+      pairs.push(["status", "candidate, not chosen"]);
+    }
+    if (s.hazard_km !== null) { pairs.push(["nearest hazard", s.hazard + ", " + s.hazard_km + " km"]); }
+    if (s.regret !== null) { pairs.push(["regret (cost if removed)", s.regret]); }
+    var m;
+    if (s.type) {
+      m = L.circleMarker([s.lat, s.lon], { radius: s.type === "core" ? 11 : 8, color: "#000", weight: 2,
+        fillColor: COLORS[s.type] || "#264653", fillOpacity: 0.95, renderer: canvas });
+      m.bindTooltip(el("span", s.name), { permanent: true, direction: "right", offset: [8, 0], className: "label" });
+      if (!openLayers[s.type]) { openLayers[s.type] = L.layerGroup().addTo(map); }
+      m.addTo(openLayers[s.type]);
+    } else {
+      m = L.circleMarker([s.lat, s.lon], { radius: 3, color: "#6c757d", weight: 1, fillColor: "#fff", fillOpacity: 1, renderer: canvas });
+      m.bindTooltip(el("span", s.name));
+      m.addTo(candLayer);
+    }
+    m.bindPopup(popup(s.name, pairs));
+    siteMarker[s.id] = m;
+  });
+
+  var overlays = { "Counties": counties, "Power zones": zones, "Fibre links": linkLayer, "Hazards": hazardLayer,
+    "Assignments": lineLayer, "Demand": demandLayer, "Candidates not chosen": candLayer };
+  Object.keys(openLayers).sort().forEach(function (t) { overlays["Opened: " + t] = openLayers[t]; });
+  L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+
+  // KPI panel
+  var kpi = document.getElementById("kpis");
+  var k = P.kpis || {};
+  function fmt(v, unit) { return (v === null || v === undefined) ? "n/a" : (typeof v === "number" ? (Math.round(v * 100) / 100) + (unit || "") : String(v)); }
+  kpi.appendChild(rows([
+    ["status", fmt(k.status) + (k.gap ? " (gap " + fmt(100 * k.gap, " %") + ")" : "")],
+    ["objective", fmt(k.objective)],
+    ["cost", fmt(k.cost_msek, " MSEK/year")],
+    ["sites", fmt(k.sites)],
+    ["mean latency", fmt(k.mean_latency_ms, " ms")],
+    ["max latency", fmt(k.max_latency_ms, " ms")],
+    ["worst-case share served", k.worst_case_share_served === undefined ? "n/a" : fmt(100 * k.worst_case_share_served, " %")]
+  ]));
+
+  // crisis view
+  var sel = document.getElementById("scenario");
+  var out = document.getElementById("scenario-info");
+  sel.appendChild(el("option", "peace: nothing failed"));
+  P.scenarios.forEach(function (sc, i) { var o = el("option", sc.name + " (" + Math.round(1000 * sc.share) / 10 + " %)"); o.value = String(i); sel.appendChild(o); });
+  function reset() {
+    Object.keys(siteMarker).forEach(function (id) { var s = siteMarker[id]; s.setStyle({ opacity: 1, fillOpacity: s.options.radius > 3 ? 0.95 : 1, color: s.options.radius > 3 ? "#000" : "#6c757d" }); });
+    Object.keys(linkById).forEach(function (id) { linkById[id].setStyle({ opacity: 0.7, dashArray: null }); });
+    P.demand.forEach(function (d) { demandMarker[d.id].setStyle({ color: CRIT[d.criticality] || "#555", fillColor: CRIT[d.criticality] || "#555" }); });
+  }
+  sel.addEventListener("change", function () {
+    reset();
+    out.textContent = "";
+    if (sel.value === "" || sel.selectedIndex === 0) { return; }
+    var sc = P.scenarios[Number(sel.value)];
+    sc.sites.forEach(function (id) { if (siteMarker[id]) { siteMarker[id].setStyle({ color: "#adb5bd", fillColor: "#adb5bd", fillOpacity: 0.6 }); } });
+    var srl = {}; sc.srlgs.forEach(function (g) { srl[g] = true; });
+    P.links.forEach(function (lk) {
+      var down = sc.links.indexOf(lk.id) >= 0 || lk.srlg.some(function (g) { return srl[g]; });
+      if (down) { linkById[lk.id].setStyle({ opacity: 0.25, dashArray: "2 6" }); }
+    });
+    sc.unserved.forEach(function (id) { if (demandMarker[id]) { demandMarker[id].setStyle({ color: "#d00000", fillColor: "#d00000" }); } });
+    out.appendChild(el("p", sc.meaning));
+    out.appendChild(el("p", "served: " + Math.round(1000 * sc.share) / 10 + " % of the load; unserved: " + (sc.unserved.length ? sc.unserved.length + " demand point(s)" : "none")));
+  });
+  // read-only handles for tests and for analysts' browser consoles
+  window.nisdMap = { map: map, overlays: overlays, sites: siteMarker, demand: demandMarker };
+  document.body.setAttribute("data-ready", "1");
+})();

@@ -1,0 +1,229 @@
+"""What a map shows, as plain JSON-ready data: built from the dataset, a plan and scenarios.
+
+Nothing here formats HTML: every string stays raw data, and the page turns
+it into text nodes. ``redact`` snaps every site, demand point and node to
+its county's representative point (or a deterministic 25 km jitter when the
+county is unknown), for circulation beyond the planning team.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import mapping
+
+from nisd.dataset import Dataset
+from nisd.topology import build_graph
+from nisd.topology.resilience import evaluate
+from nisd.topology.scenarios import Scenario, _to_metric
+
+
+def _round(x: float) -> float:
+    return round(float(x), 5)
+
+
+def _jitter(ident: str, lat: float, lon: float, km: float = 25.0) -> tuple[float, float]:
+    h = hashlib.sha256(ident.encode()).digest()
+    ang = h[0] / 255 * 2 * math.pi
+    r = km * (0.5 + h[1] / 510)
+    return lat + r / 111.0 * math.sin(ang), lon + r / (
+        111.0 * math.cos(math.radians(lat))
+    ) * math.cos(ang)
+
+
+def _hazard_distance(ds: Dataset) -> dict[str, tuple[float, str]]:
+    if not ds.hazards or not ds.sites:
+        return {}
+    xy = ds.metric_xy([s.lat for s in ds.sites], [s.lon for s in ds.sites])
+    pts = shapely.points(xy)
+    best = np.full(len(ds.sites), np.inf)
+    name = [""] * len(ds.sites)
+    for h in ds.hazards:
+        d = shapely.distance(_to_metric(ds, h.geometry), pts)
+        for j in np.nonzero(d < best)[0]:
+            best[j] = d[j]
+            name[j] = h.name
+    return {s.site_id: (float(best[j]), name[j]) for j, s in enumerate(ds.sites)}
+
+
+def build_payload(
+    ds: Dataset,
+    plan: Mapping[str, Any] | None,
+    scenarios: Sequence[Scenario] = (),
+    *,
+    title: str = "nisd plan",
+    redact: bool = False,
+    regrets: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """The map's data: regions, links, hazards, sites, demand, assignments, scenarios, KPIs."""
+    sites_open: dict[str, str] = {}
+    assignments: dict[str, list[str]] = {}
+    if plan:
+        sites_open = {s["site_id"]: s["type"] for s in plan.get("sites", [])}
+        assignments = {d: list(v) for d, v in plan.get("assignments", {}).items()}
+    county_pt: dict[str, tuple[float, float]] = {}
+    for r in ds.regions:
+        if r.kind == "county":
+            p = r.geometry.representative_point()
+            county_pt[r.region_id] = (p.y, p.x)
+
+    def place(ident: str, lat: float, lon: float, county: str | None) -> tuple[float, float]:
+        if not redact:
+            return lat, lon
+        if county and county in county_pt:
+            return county_pt[county]
+        return _jitter(ident, lat, lon)
+
+    haz = _hazard_distance(ds)
+    load = {d.demand_id: d.load for d in ds.demand}
+    primary_of: dict[str, list[str]] = {}
+    backup_of: dict[str, list[str]] = {}
+    used: dict[str, float] = {}
+    for d, seq in assignments.items():
+        for r, s in enumerate(seq):
+            (primary_of if r == 0 else backup_of).setdefault(s, []).append(
+                ds.demand_by_id[d].name if d in ds.demand_by_id else d
+            )
+            if r == 0:
+                used[s] = used.get(s, 0.0) + load.get(d, 0.0)
+    caps = {t.type_id: t.capacity for t in ds.site_types}
+    pos: dict[str, tuple[float, float]] = {}
+    sites = []
+    for s in ds.sites:
+        lat, lon = place(s.site_id, s.lat, s.lon, s.county_code)
+        pos[s.site_id] = (lat, lon)
+        t = sites_open.get(s.site_id)
+        dist, hname = haz.get(s.site_id, (math.inf, ""))
+        cap = None if t is None else (s.capacity if s.capacity is not None else caps.get(t))
+        sites.append(
+            {
+                "id": s.site_id,
+                "name": s.name,
+                "lat": _round(lat),
+                "lon": _round(lon),
+                "county": s.county or s.county_code or "",
+                "zone": s.power_zone or "",
+                "type": t,
+                "capacity": None if cap is None or not math.isfinite(cap) else cap,
+                "used": round(used.get(s.site_id, 0.0), 3),
+                "primary_for": sorted(primary_of.get(s.site_id, [])),
+                "backup_for": sorted(backup_of.get(s.site_id, [])),
+                "hazard_km": None if not math.isfinite(dist) else round(dist, 1),
+                "hazard": hname,
+                "regret": None if not regrets or s.site_id not in regrets else regrets[s.site_id],
+            }
+        )
+    demand = []
+    for d in ds.demand:
+        lat, lon = place(d.demand_id, d.lat, d.lon, d.county_code)
+        pos[d.demand_id] = (lat, lon)
+        demand.append(
+            {
+                "id": d.demand_id,
+                "name": d.name,
+                "lat": _round(lat),
+                "lon": _round(lon),
+                "load": d.load,
+                "criticality": d.criticality,
+                "assigned": assignments.get(d.demand_id, []),
+            }
+        )
+    for n in ds.nodes:
+        pos[n.node_id] = place(n.node_id, n.lat, n.lon, None) if redact else (n.lat, n.lon)
+    lines = []
+    for d, seq in sorted(assignments.items()):
+        for r, s in enumerate(seq):
+            if d in pos and s in pos:
+                lines.append(
+                    {
+                        "demand": d,
+                        "site": s,
+                        "rank": r,
+                        "coords": [
+                            [_round(pos[d][0]), _round(pos[d][1])],
+                            [_round(pos[s][0]), _round(pos[s][1])],
+                        ],
+                    }
+                )
+    links = [
+        {
+            "id": lk.link_id,
+            "srlg": list(lk.srlg),
+            "path": lk.path or "",
+            "length_km": round(lk.length_km, 1),
+            "coords": [
+                [_round(pos[lk.a][0]), _round(pos[lk.a][1])],
+                [_round(pos[lk.b][0]), _round(pos[lk.b][1])],
+            ],
+        }
+        for lk in ds.links
+        if lk.a in pos and lk.b in pos
+    ]
+    hazards = [
+        {
+            "id": h.hazard_id,
+            "name": h.name,
+            "class": h.hazard_class,
+            "buffer_km": h.buffer_km,
+            "geometry": mapping(h.geometry),
+        }
+        for h in ds.hazards
+    ]
+    regions = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"id": r.region_id, "name": r.name, "kind": r.kind},
+                "geometry": mapping(r.geometry),
+            }
+            for r in ds.regions
+        ],
+    }
+    scen_rows = []
+    if scenarios and sites_open:
+        g = build_graph(ds)
+        res = evaluate(
+            ds, g, sorted(sites_open), list(scenarios), assignments=None, check_two_routes=False
+        )
+        for sc, row in zip(scenarios, res.table.to_dict("records"), strict=True):
+            scen_rows.append(
+                {
+                    "name": sc.name,
+                    "meaning": sc.meaning,
+                    "sites": sorted(sc.sites),
+                    "nodes": sorted(sc.nodes),
+                    "links": sorted(sc.links),
+                    "srlgs": sorted(sc.srlgs),
+                    "unserved": list(row["unserved"]),
+                    "share": round(float(row["demand_served_share"]), 6),
+                }
+            )
+    kpis = dict(plan.get("kpis", {})) if plan else {}
+    if plan:
+        kpis["status"] = plan.get("status")
+        kpis["gap"] = plan.get("gap")
+        obj = plan.get("objective") or {}
+        kpis["objective"] = f"{obj.get('name')}: {obj.get('value')}"
+    if scen_rows:
+        kpis["worst_case_share_served"] = min(r["share"] for r in scen_rows)
+    lon0, lat0, lon1, lat1 = ds.config.bbox
+    return {
+        "title": title,
+        "bbox": [[lat0, lon0], [lat1, lon1]],
+        "regions": regions,
+        "links": links,
+        "hazards": hazards,
+        "sites": sites,
+        "demand": demand,
+        "lines": lines,
+        "scenarios": scen_rows,
+        "kpis": kpis,
+        "redacted": redact,
+        "types": sorted({t for t in sites_open.values()}),
+    }

@@ -1,0 +1,218 @@
+"""Maps in a real browser: Debian's Chromium driven by Playwright (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from nisd.cli import cli
+from tests.helpers import read_rows, write_rows
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+NASTY = [
+    "</script><script>window.__pwned=1</script>",
+    '<img src=x onerror="window.__pwned=2">',
+    "`${window.__pwned=3}` \\ \" ' ${x}",
+    "<svg onload=alert(4)>",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "Debian's chromium is not installed (.ci/run installs it): apt-get install chromium"
+        )
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page with every request, error and dialog recorded."""
+
+    def __init__(self, browser: Any, path: Path) -> None:
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1300, "height": 850})
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.goto(path.resolve().as_uri())
+        self.page.wait_for_selector("body[data-ready='1']", timeout=15_000)
+
+    def outside(self) -> list[str]:
+        return [u for u in self.requests if not u.startswith(("file://", "data:"))]
+
+
+def hand_plan(
+    tmp_path: Path, data: Path, sites: dict[str, str], assignments: dict[str, list[str]]
+) -> Path:
+    doc = {
+        "status": "optimal",
+        "objective": {"name": "cost", "value": 1.0},
+        "bound": 1.0,
+        "gap": 0.0,
+        "sites": [{"site_id": s, "type": t} for s, t in sites.items()],
+        "assignments": assignments,
+        "kpis": {"cost_msek": 1.0, "sites": len(sites)},
+        "scenarios": [],
+        "run": {"data_dir": str(data)},
+    }
+    p = tmp_path / "plan.json"
+    p.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return p
+
+
+@pytest.fixture(scope="module")
+def sweden_map(tmp_path_factory: pytest.TempPathFactory, default_dir: Path) -> Path:
+    tmp = tmp_path_factory.mktemp("map")
+    plan = hand_plan(
+        tmp,
+        default_dir,
+        {"s-lulea": "core", "s-goteborg": "regional", "s-malmo": "regional", "s-umea": "regional"},
+        {"d-forsakringskassan": ["s-umea", "s-goteborg"], "d-lst-25": ["s-lulea", "s-malmo"]},
+    )
+    out = tmp / "plan.html"
+    res = CliRunner().invoke(
+        cli, ["map", str(plan), "--out", str(out), "--banner", "BEGRÄNSAT HEMLIG <b>"]
+    )
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_map_is_self_contained(sweden_map: Path) -> None:
+    html = sweden_map.read_text(encoding="utf-8")
+    import re
+
+    # no element loads anything from elsewhere (strings inside Leaflet's code are inert;
+    # the browser tests below record every request)
+    html = re.sub(r"<script>.*?</script>", "", html, flags=re.S)
+    assert not re.search(r"<(link|img|iframe|object|embed)\b", html, flags=re.I)
+    assert not re.search(r"(src|href)\s*=\s*[\"']?https?:", html, flags=re.I)
+    assert "url(http" not in html
+    import html as htmlmod
+
+    assert "Content-Security-Policy" in html and "connect-src 'none'" in htmlmod.unescape(html)
+    assert sweden_map.stat().st_size < 2_000_000
+
+
+def test_map_loads_without_errors_or_requests(browser: Any, sweden_map: Path) -> None:
+    pg = Page(browser, sweden_map)
+    assert pg.errors == []
+    assert pg.outside() == []
+    assert pg.page.inner_text("#banner") == "BEGRÄNSAT HEMLIG <b>"
+    assert "status" in pg.page.inner_text("#kpis")
+    pg.page.close()
+
+
+def test_layers_toggle(browser: Any, sweden_map: Path) -> None:
+    pg = Page(browser, sweden_map)
+    on = "nisdMap.map.hasLayer(nisdMap.overlays['Power zones'])"
+    assert pg.page.evaluate(on) is False
+    pg.page.get_by_label("Power zones").check()
+    assert pg.page.evaluate(on) is True
+    pg.page.get_by_label("Fibre links").uncheck()
+    assert pg.page.evaluate("nisdMap.map.hasLayer(nisdMap.overlays['Fibre links'])") is False
+    pg.page.close()
+
+
+def test_popup_shows_swedish_name_on_click(browser: Any, sweden_map: Path) -> None:
+    pg = Page(browser, sweden_map)
+    xy = pg.page.evaluate("""() => {
+        const m = nisdMap.sites['s-lulea'];
+        const p = nisdMap.map.latLngToContainerPoint(m.getLatLng());
+        const r = document.getElementById('map').getBoundingClientRect();
+        return [p.x + r.left, p.y + r.top]; }""")
+    pg.page.mouse.click(xy[0], xy[1])
+    pg.page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    text = pg.page.inner_text(".leaflet-popup-content")
+    assert "Luleå" in text and "Norrbottens län" in text and "core" in text
+    pg.page.close()
+
+
+def test_crisis_view(browser: Any, sweden_map: Path) -> None:
+    pg = Page(browser, sweden_map)
+    options = pg.page.eval_on_selector_all("#scenario option", "os => os.map(o => o.textContent)")
+    assert any(o.startswith("power zone SE1") for o in options)
+    label = next(o for o in options if o.startswith("preset stockholm-lost"))
+    pg.page.select_option("#scenario", label=label)
+    info = pg.page.inner_text("#scenario-info")
+    assert "Stockholm county lost" in info and "served:" in info
+    assert pg.errors == []
+    pg.page.close()
+
+
+def test_injection_payloads_run_nothing(browser: Any, tmp_path: Path, default_dir: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(default_dir, data)
+    rows = read_rows(data / "sites.csv")
+    for r, bad in zip(rows, NASTY, strict=False):
+        r["name"] = bad
+    write_rows(data / "sites.csv", rows)
+    drows = read_rows(data / "demand.csv")
+    for r, bad in zip(drows, reversed(NASTY), strict=False):
+        r["name"] = bad
+    write_rows(data / "demand.csv", drows)
+    opened = {rows[0]["site_id"]: "core", rows[1]["site_id"]: "regional"}
+    plan = hand_plan(
+        tmp_path, data, opened, {drows[0]["demand_id"]: [rows[0]["site_id"], rows[1]["site_id"]]}
+    )
+    out = tmp_path / "evil.html"
+    res = CliRunner().invoke(
+        cli, ["map", str(plan), "--out", str(out), "--data", str(data), "--banner", NASTY[0]]
+    )
+    assert res.exit_code == 0, res.output
+    pg = Page(browser, out)
+    assert pg.dialogs == []
+    assert pg.page.evaluate("window.__pwned") is None
+    assert pg.errors == []
+    assert pg.outside() == []
+    pg.page.evaluate(f"() => {{ nisdMap.sites[{json.dumps(rows[0]['site_id'])}].openPopup(); }}")
+    assert NASTY[0] in pg.page.inner_text(".leaflet-popup-content")
+    assert pg.page.inner_text("#banner") == NASTY[0]
+    pg.page.close()
+
+
+def test_redacted_map_hides_coordinates(tmp_path: Path, default_dir: Path) -> None:
+    plan = hand_plan(tmp_path, default_dir, {"s-lulea": "core"}, {})
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(cli, ["map", str(plan), "--out", str(out), "--redact"])
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert "65.58415" not in html and "22.15465" not in html  # Luleå's coordinates
+
+
+@pytest.mark.parametrize(
+    ("args", "msg"),
+    [
+        (["nope.json"], "nope.json: not found"),
+        (["--tiles", "http://tiles.example/{z}/{x}/{y}.png"], "must be an https:// URL"),
+    ],
+)
+def test_map_cli_errors(tmp_path: Path, default_dir: Path, args: list[str], msg: str) -> None:
+    if args[0] == "--tiles":
+        args = [str(hand_plan(tmp_path, default_dir, {"s-lulea": "core"}, {})), *args]
+    out = tmp_path / "m.html"
+    res = CliRunner().invoke(cli, ["map", *args, "--out", str(out)])
+    assert res.exit_code == 3 and msg in res.stderr
+    assert not out.exists()
