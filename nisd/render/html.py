@@ -43,11 +43,13 @@ LEGEND = """
 <div class="legend">
 <div><span class="sw" style="background:#1f4e9c"></span>opened: core site</div>
 <div><span class="sw" style="background:#2a9d8f"></span>opened: regional site</div>
-<div><span class="sw" style="background:#fff;border-color:#6c757d"></span>candidate, not chosen</div>
+<div><span class="sw" style="background:#fff;border-color:#6c757d"></span>candidate,
+not chosen</div>
 <div><span class="sw" style="background:#b5179e"></span>demand: critical (size: load)</div>
 <div><span class="sw" style="background:#f4a261"></span>demand: high</div>
 <div><span class="sw" style="background:#8d99ae"></span>demand: normal</div>
-<div><span class="sw" style="background:#d00000"></span>hazard and its buffer; unserved in crisis</div>
+<div><span class="sw" style="background:#d00000"></span>hazard and its buffer;
+unserved in crisis</div>
 <div>── primary assignment &nbsp; - - backup</div>
 <div>fibre: red / green redundant paths</div>
 </div>

@@ -67,10 +67,10 @@ def build_payload(
         sites_open = {s["site_id"]: s["type"] for s in plan.get("sites", [])}
         assignments = {d: list(v) for d, v in plan.get("assignments", {}).items()}
     county_pt: dict[str, tuple[float, float]] = {}
-    for r in ds.regions:
-        if r.kind == "county":
-            p = r.geometry.representative_point()
-            county_pt[r.region_id] = (p.y, p.x)
+    for reg in ds.regions:
+        if reg.kind == "county":
+            rp = reg.geometry.representative_point()
+            county_pt[reg.region_id] = (rp.y, rp.x)
 
     def place(ident: str, lat: float, lon: float, county: str | None) -> tuple[float, float]:
         if not redact:
@@ -84,13 +84,13 @@ def build_payload(
     primary_of: dict[str, list[str]] = {}
     backup_of: dict[str, list[str]] = {}
     used: dict[str, float] = {}
-    for d, seq in assignments.items():
-        for r, s in enumerate(seq):
-            (primary_of if r == 0 else backup_of).setdefault(s, []).append(
-                ds.demand_by_id[d].name if d in ds.demand_by_id else d
+    for did, seq in assignments.items():
+        for rank, sid in enumerate(seq):
+            (primary_of if rank == 0 else backup_of).setdefault(sid, []).append(
+                ds.demand_by_id[did].name if did in ds.demand_by_id else did
             )
-            if r == 0:
-                used[s] = used.get(s, 0.0) + load.get(d, 0.0)
+            if rank == 0:
+                used[sid] = used.get(sid, 0.0) + load.get(did, 0.0)
     caps = {t.type_id: t.capacity for t in ds.site_types}
     pos: dict[str, tuple[float, float]] = {}
     sites = []
@@ -136,17 +136,17 @@ def build_payload(
     for n in ds.nodes:
         pos[n.node_id] = place(n.node_id, n.lat, n.lon, None) if redact else (n.lat, n.lon)
     lines = []
-    for d, seq in sorted(assignments.items()):
-        for r, s in enumerate(seq):
-            if d in pos and s in pos:
+    for did, seq in sorted(assignments.items()):
+        for rank, sid in enumerate(seq):
+            if did in pos and sid in pos:
                 lines.append(
                     {
-                        "demand": d,
-                        "site": s,
-                        "rank": r,
+                        "demand": did,
+                        "site": sid,
+                        "rank": rank,
                         "coords": [
-                            [_round(pos[d][0]), _round(pos[d][1])],
-                            [_round(pos[s][0]), _round(pos[s][1])],
+                            [_round(pos[did][0]), _round(pos[did][1])],
+                            [_round(pos[sid][0]), _round(pos[sid][1])],
                         ],
                     }
                 )
@@ -185,7 +185,7 @@ def build_payload(
             for r in ds.regions
         ],
     }
-    scen_rows = []
+    scen_rows: list[dict[str, Any]] = []
     if scenarios and sites_open:
         g = build_graph(ds)
         res = evaluate(
@@ -211,7 +211,7 @@ def build_payload(
         obj = plan.get("objective") or {}
         kpis["objective"] = f"{obj.get('name')}: {obj.get('value')}"
     if scen_rows:
-        kpis["worst_case_share_served"] = min(r["share"] for r in scen_rows)
+        kpis["worst_case_share_served"] = min(float(row["share"]) for row in scen_rows)
     lon0, lat0, lon1, lat1 = ds.config.bbox
     return {
         "title": title,
