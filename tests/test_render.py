@@ -216,3 +216,50 @@ def test_map_cli_errors(tmp_path: Path, default_dir: Path, args: list[str], msg:
     res = CliRunner().invoke(cli, ["map", *args, "--out", str(out)])
     assert res.exit_code == 3 and msg in res.stderr
     assert not out.exists()
+
+
+def test_report_renders(browser: Any, tmp_path: Path, default_dir: Path) -> None:
+    plan = hand_plan(
+        tmp_path,
+        default_dir,
+        {"s-lulea": "core", "s-goteborg": "regional"},
+        {"d-forsakringskassan": ["s-lulea", "s-goteborg"]},
+    )
+    out = tmp_path / "report.html"
+    res = CliRunner().invoke(cli, ["report", str(plan), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    pg = Page(browser, out)
+    text = pg.page.inner_text("body")
+    assert "The plan opens 2 sites" in text and "Luleå (core)" in text
+    assert "Crisis scenarios" in text and "Run record" in text
+    assert pg.page.locator("svg[role=img]").count() == 1
+    assert pg.errors == [] and pg.outside() == []
+    pg.page.close()
+
+
+def test_compare_formats(browser: Any, tmp_path: Path, default_dir: Path) -> None:
+    a = tmp_path / "a"
+    b = tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    pa = hand_plan(a, default_dir, {"s-lulea": "core", "s-goteborg": "regional"}, {})
+    pb = hand_plan(b, default_dir, {"s-lulea": "core", "s-malmo": "regional"}, {})
+    res = CliRunner().invoke(cli, ["compare", str(pa), str(pb)])
+    assert res.exit_code == 0, res.output
+    assert "b: kept s-lulea; added s-malmo; removed s-goteborg" in res.output
+    res = CliRunner().invoke(cli, ["compare", str(pa), str(pb), "--format", "json"])
+    doc = json.loads(res.stdout)
+    assert doc["sites"][0]["added"] == ["s-malmo"]
+    res = CliRunner().invoke(cli, ["compare", str(pa), str(pb), "--format", "csv"])
+    assert res.stdout.splitlines()[0] == "kpi,a,b,b − a"
+    out = tmp_path / "c.html"
+    res = CliRunner().invoke(
+        cli, ["compare", str(pa), str(pb), "--format", "html", "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    pg = Page(browser, out)
+    assert pg.errors == [] and pg.outside() == []
+    assert pg.page.evaluate("Object.keys(nisdMap.overlays).sort()").count("Opened: added") == 1
+    pg.page.close()
+    res = CliRunner().invoke(cli, ["compare", str(pa)])
+    assert res.exit_code == 2

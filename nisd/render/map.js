@@ -2,7 +2,8 @@
 (function () {
   "use strict";
   var P = JSON.parse(document.getElementById("nisd-data").textContent);
-  var COLORS = { core: "#1f4e9c", regional: "#2a9d8f" };
+  var COLORS = { core: "#1f4e9c", regional: "#2a9d8f", kept: "#2a9d8f", added: "#1f4e9c",
+    removed: "#e63946" };
   var CRIT = { critical: "#b5179e", high: "#f4a261", normal: "#8d99ae" };
   var canvas = L.canvas({ padding: 0.5 });
   var map = L.map("map", { preferCanvas: true, renderer: canvas, zoomSnap: 0.25 });

@@ -1,0 +1,103 @@
+"""``nisd compare``: key figures and site changes of several plans, side by side."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from nisd.cli.map import banner_option
+from nisd.cli.options import data_option
+from nisd.io import default_data_dir, load_dataset
+from nisd.render import read_plan_doc, write_atomic
+from nisd.render.payload import build_payload
+from nisd.render.report import (
+    compare_csv,
+    compare_page,
+    compare_rows,
+    compare_table,
+    site_changes,
+)
+
+
+@click.command()
+@click.argument("plans", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "html"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="File to write (html defaults to maps/compare.html; others print).",
+)
+@data_option
+@banner_option
+def compare(
+    plans: tuple[Path, ...], fmt: str, out: Path | None, data_dir: Path | None, banner: str | None
+) -> None:
+    """Compare PLAN_A PLAN_B [...]: differences are against the first plan."""
+    if len(plans) < 2:
+        raise click.UsageError("give at least two plans to compare")
+    docs = [
+        (p.parent.name or p.stem if p.name == "plan.json" else p.stem, read_plan_doc(p))
+        for p in plans
+    ]
+    seen: dict[str, int] = {}
+    named = []
+    for name, doc in docs:  # keep names unique: plan, plan-2, ...
+        seen[name] = seen.get(name, 0) + 1
+        named.append((name if seen[name] == 1 else f"{name}-{seen[name]}", doc))
+    rows = compare_rows(named)
+    changes = site_changes(named)
+    if fmt == "table":
+        text = (
+            compare_table(rows)
+            + "\n\n"
+            + "\n".join(
+                f"{c['plan']}: kept {', '.join(c['kept']) or '-'}; added "
+                f"{', '.join(c['added']) or '-'}; removed {', '.join(c['removed']) or '-'}"
+                for c in changes
+            )
+        )
+    elif fmt == "json":
+        text = json.dumps(
+            {"kpis": rows, "sites": changes}, sort_keys=True, indent=2, ensure_ascii=False
+        )
+    elif fmt == "csv":
+        text = compare_csv(rows)
+    else:
+        first = named[0][1]
+        data = data_dir or Path((first.get("run") or {}).get("data_dir") or default_data_dir())
+        ds = load_dataset(data)
+        union: dict[str, str] = {}
+        for c in changes:
+            for s in c["kept"]:
+                union[s] = "kept"
+            for s in c["added"]:
+                union.setdefault(s, "added")
+            for s in c["removed"]:
+                union.setdefault(s, "removed")
+        overlay: dict[str, Any] = {
+            "sites": [{"site_id": s, "type": t} for s, t in sorted(union.items())],
+            "assignments": {},
+            "kpis": {},
+        }
+        payload = build_payload(
+            ds, overlay, (), title="Comparison of plans: " + ", ".join(n for n, _ in named)
+        )
+        path = write_atomic(
+            out or Path("maps/compare.html"), compare_page(payload, rows, changes, banner=banner)
+        )
+        click.echo(f"wrote {path}")
+        return
+    if out is not None:
+        click.echo(f"wrote {write_atomic(out, text + chr(10))}")
+    else:
+        click.echo(text)
