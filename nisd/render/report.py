@@ -209,8 +209,10 @@ def compare_rows(plans: Sequence[tuple[str, Mapping[str, Any]]]) -> list[dict[st
             row[name] = v
         base = vals[0]
         for (name, _doc), v in list(zip(plans, vals, strict=True))[1:]:
-            ok = isinstance(v, (int, float)) and isinstance(base, (int, float))
-            row[f"{name} − {plans[0][0]}"] = (v - base) if ok else None
+            diff = None
+            if isinstance(v, (int, float)) and isinstance(base, (int, float)):
+                diff = v - base
+            row[f"{name} − {plans[0][0]}"] = diff
         rows.append(row)
     return rows
 
