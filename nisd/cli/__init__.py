@@ -93,7 +93,18 @@ def _register() -> None:
     from nisd.cli import validate as _validate
 
     cli.add_command(_validate.validate)
-    for name in ("topology", "resilience", "plan", "map", "report", "compare"):
+    for name in (
+        "topology",
+        "resilience",
+        "plan",
+        "map",
+        "report",
+        "compare",
+        "sweep",
+        "alternatives",
+        "explain",
+        "ladder",
+    ):
         try:
             mod = __import__(f"nisd.cli.{name}", fromlist=[name])
         except ModuleNotFoundError:

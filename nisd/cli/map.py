@@ -9,7 +9,7 @@ import click
 from nisd.cli.options import data_option
 from nisd.errors import InputError, Problem
 from nisd.io import default_data_dir, load_dataset
-from nisd.render import plan_sets, read_plan_doc, write_atomic
+from nisd.render import plan_sets, read_plan_doc, read_regrets, write_atomic
 from nisd.render.html import map_page
 from nisd.render.payload import build_payload
 from nisd.topology import build_graph
@@ -52,7 +52,14 @@ def render_plan_map(
     if unknown:
         raise InputError([Problem(str(plan_path), f"sites not in {data}: {', '.join(unknown)}")])
     scen = scenario_sets(ds, build_graph(ds), chosen, opened)
-    payload = build_payload(ds, doc, scen, title=f"NISD plan: {ds.config.name}", redact=redact)
+    payload = build_payload(
+        ds,
+        doc,
+        scen,
+        title=f"NISD plan: {ds.config.name}",
+        redact=redact,
+        regrets=read_regrets(plan_path),
+    )
     sub = f"{len(opened)} sites; scenarios: {', '.join(chosen)}" + (
         "; positions redacted to county" if redact else ""
     )

@@ -44,3 +44,21 @@ def write_atomic(path: Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def read_regrets(plan_path: Path) -> dict[str, Any]:
+    """Opened sites' regrets from ``explain.json`` beside the plan, when ``nisd explain`` ran."""
+    f = Path(plan_path).parent / "explain.json"
+    if not f.exists():
+        return {}
+    try:
+        rows = json.loads(f.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    out: dict[str, Any] = {}
+    for r in rows:
+        if r.get("role") == "opened":
+            out[r["site_id"]] = (
+                r["change"] if r.get("change") is not None else (r.get("note") or r.get("status"))
+            )
+    return out

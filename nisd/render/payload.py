@@ -58,7 +58,7 @@ def build_payload(
     *,
     title: str = "nisd plan",
     redact: bool = False,
-    regrets: Mapping[str, float] | None = None,
+    regrets: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The map's data: regions, links, hazards, sites, demand, assignments, scenarios, KPIs."""
     sites_open: dict[str, str] = {}

@@ -129,6 +129,7 @@ def report_page(
             len(s["primary_for"]),
             len(s["backup_for"]),
             _fmt(s["hazard_km"], " km"),
+            "not computed (nisd explain)" if s["regret"] is None else _fmt(s["regret"]),
         )
         for s in sites
     ]
@@ -177,6 +178,7 @@ def report_page(
                 "primary for",
                 "backup for",
                 "nearest hazard",
+                "regret",
             ],
             site_rows,
         )

@@ -1,0 +1,76 @@
+"""``nisd alternatives``: plans almost as good as the optimum that differ most from it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from nisd.cli.options import data_option
+from nisd.errors import InputError, Problem
+from nisd.io import default_data_dir, load_dataset
+from nisd.optimise import PlanConfig, from_dataset
+from nisd.optimise.alternatives import alternatives as make_alternatives
+from nisd.render import read_plan_doc, write_atomic
+
+
+def parse_slack(text: str) -> float:
+    t = text.strip()
+    try:
+        v = float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError:
+        raise InputError([Problem("--slack", f"{text!r} is not a number or percentage")]) from None
+    if not 0 < v < 1:
+        raise InputError([Problem("--slack", "must be between 0 and 100 %")])
+    return v
+
+
+@click.command()
+@click.argument("plan", type=click.Path(path_type=Path))
+@click.option("--slack", default="5%", show_default=True, help="e.g. 5% or 0.05.")
+@click.option("--count", type=click.IntRange(1, 20), default=3, show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Directory for alt-N/plan.json (default: beside PLAN).",
+)
+@data_option
+def alternatives(
+    plan: Path, slack: str, count: int, out: Path | None, data_dir: Path | None
+) -> None:
+    """Plans within SLACK of PLAN.json's optimum, each as different as possible."""
+    s = parse_slack(slack)
+    doc = read_plan_doc(plan)
+    if doc.get("status") != "optimal":
+        click.echo(
+            "note: the plan is not proved optimal; the slack is taken from its value", err=True
+        )
+    params = dict((doc.get("run") or {}).get("parameters") or {})
+    params.pop("extends", None)
+    cfg = PlanConfig.model_validate(params)
+    data = data_dir or Path((doc.get("run") or {}).get("data_dir") or default_data_dir())
+    ds = load_dataset(data)
+    pp = from_dataset(ds, cfg)
+    opened = [x["site_id"] for x in doc["sites"]]
+    alts = make_alternatives(ds, pp, float(doc["objective"]["value"]), opened, slack=s, count=count)
+    base = out or plan.parent
+    names = dict(zip(pp.site_ids, pp.site_names, strict=True))
+    click.echo(
+        f"optimum {doc['objective']['name']} = {doc['objective']['value']:g}: "
+        + ", ".join(names[x] for x in sorted(opened))
+    )
+    for i, a in enumerate(alts, start=1):
+        a.run.update({"parameters": params, "data_dir": str(ds.path.resolve())})
+        path = write_atomic(
+            base / f"alt-{i}" / "plan.json",
+            json.dumps(a.to_json(), sort_keys=True, indent=2, ensure_ascii=False) + "\n",
+        )
+        new = sorted(set(a.sites) - set(opened))
+        click.echo(
+            f"alternative {i}: {a.objective_name} = {a.objective_value:g} "
+            f"({(a.objective_value or 0) / float(doc['objective']['value']) - 1:+.1%}); "
+            f"sites: {', '.join(names[x] for x in sorted(a.sites))}; new: "
+            f"{', '.join(names[x] for x in new) or 'none'} -> {path}"
+        )

@@ -1,0 +1,83 @@
+"""``nisd explain``: each opened site's regret and the cost of forcing in rejected ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from nisd.cli.options import data_option, json_option
+from nisd.cli.sweep import dask_option, workers_option
+from nisd.io import default_data_dir, load_dataset
+from nisd.render import read_plan_doc, write_atomic
+from nisd.study.explain import explain_plan
+from nisd.study.runner import run_tasks
+
+
+@click.command()
+@click.argument("plan", type=click.Path(path_type=Path))
+@data_option
+@click.option(
+    "--rejected",
+    default="10",
+    show_default=True,
+    help="How many rejected candidates to price (nearest to the opened sites), or 'all'.",
+)
+@workers_option
+@dask_option
+@json_option
+def explain(
+    plan: Path,
+    data_dir: Path | None,
+    rejected: str,
+    workers: int | None,
+    dask: str | None,
+    as_json: bool,
+) -> None:
+    """Re-solve PLAN.json's scenario once per site: forbid each opened site (its regret)
+    and require each priced rejected candidate (the cost of forcing it in).
+
+    Writes explain.json beside the plan; map and report show the regrets.
+    """
+    doc = read_plan_doc(plan)
+    data = data_dir or Path((doc.get("run") or {}).get("data_dir") or default_data_dir())
+    ds = load_dataset(data)
+    opened = {s["site_id"] for s in doc["sites"]}
+    others = [s for s in ds.sites if s.site_id not in opened]
+    if rejected != "all":
+        try:
+            n = int(rejected)
+        except ValueError:
+            raise click.BadParameter("a number or 'all'", param_hint="--rejected") from None
+        from nisd.topology.latency import distance_matrix_km
+
+        if others and opened:
+            d = distance_matrix_km(ds, [s.site_id for s in others], sorted(opened)).min(axis=1)
+            others = [
+                s
+                for _d, s in sorted(zip(d, others, strict=True), key=lambda x: (x[0], x[1].site_id))
+            ][:n]
+    df = explain_plan(
+        doc,
+        str(ds.path.resolve()),
+        [s.site_id for s in others],
+        lambda t: run_tasks(t, workers=workers, dask=dask),
+    )
+    records = json.loads(df.to_json(orient="records"))
+    write_atomic(
+        plan.parent / "explain.json",
+        json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+    )
+    if as_json:
+        click.echo(json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False))
+        return
+    names = {s.site_id: s.name for s in ds.sites}
+    click.echo(f"objective {doc['objective']['name']} = {doc['objective']['value']:g}")
+    for r in records:
+        change = "n/a" if r["change"] is None else f"{r['change']:+g}"
+        verb = "regret if forbidden" if r["role"] == "opened" else "cost of forcing in"
+        click.echo(
+            f"  {r['role']:<8} {names.get(r['site_id'], r['site_id']):<16} {verb}: "
+            f"{change} {r['note']}"
+        )

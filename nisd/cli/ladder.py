@@ -1,0 +1,52 @@
+"""``nisd ladder``: plans across peace, heightened alert and war; the min-max-regret choice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from nisd.cli.options import data_option, echo_json, json_option
+from nisd.io import default_data_dir, load_dataset
+from nisd.optimise import load_plan_config
+from nisd.render import read_plan_doc
+from nisd.study.ladder import ladder as run_ladder
+
+ROOT = Path(__file__).resolve().parent.parent.parent / "scenarios"
+DEFAULT = (
+    f"peace={ROOT / 'baseline.toml'},alert={ROOT / 'heightened-alert.toml'},war={ROOT / 'war.toml'}"
+)
+
+
+@click.command()
+@click.argument("plans", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--rungs",
+    default=None,
+    metavar="NAME=SCENARIO.toml,...",
+    help="Rungs of the ladder (default: peace=baseline, alert=heightened-alert, "
+    "war=war, from scenarios/). Peace counts no failures.",
+)
+@data_option
+@json_option
+def ladder(
+    plans: tuple[Path, ...], rungs: str | None, data_dir: Path | None, as_json: bool
+) -> None:
+    """Evaluate PLAN.json files on every rung and recommend the min-max-regret plan."""
+    spec = []
+    for item in (rungs or DEFAULT).split(","):
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r}: expected NAME=SCENARIO.toml", param_hint="--rungs")
+        name, path = item.split("=", 1)
+        cfg = load_plan_config(Path(path))
+        sets = [] if name == "peace" else list(cfg.crisis.sets)
+        spec.append((name, sets, list(cfg.crisis.levels)))
+    docs = [(p.parent.name if p.name == "plan.json" else p.stem, read_plan_doc(p)) for p in plans]
+    data = data_dir or Path((docs[0][1].get("run") or {}).get("data_dir") or default_data_dir())
+    ds = load_dataset(data)
+    df, choice = run_ladder(ds, docs, spec)
+    if as_json:
+        echo_json({"rows": df.to_dict("records"), "recommended": choice})
+        return
+    click.echo(df.to_string(index=False))
+    click.echo(f"recommended (smallest largest regret): {choice}")

@@ -1,0 +1,116 @@
+"""Many independent solves: serially, on a local process pool, or on a Dask cluster.
+
+One worker function, :func:`solve_point`, takes plain data (a data directory
+and a configuration dict) and returns plain data, so the same task runs
+unchanged in any executor, and results do not depend on where they ran.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from nisd.errors import InputError, NisdError, Problem
+
+
+@lru_cache(maxsize=4)
+def _dataset(path: str) -> Any:
+    from nisd.io import load_dataset
+
+    return load_dataset(Path(path))
+
+
+def solve_point(data_dir: str, config: dict[str, Any]) -> dict[str, Any]:
+    """Solve one configuration; return the plan document, or the error with its code."""
+    from nisd.optimise import PlanConfig, from_dataset, optimise
+
+    try:
+        ds = _dataset(data_dir)
+        cfg = PlanConfig.model_validate(config)
+        plan = optimise(
+            ds, from_dataset(ds, cfg), {"data_dir": data_dir, "input_hash": ds.input_hash}
+        )
+        return {"ok": True, "plan": plan.to_json()}
+    except NisdError as exc:
+        return {
+            "ok": False,
+            "error": str(exc),
+            "error_type": type(exc).__name__,
+            "exit_code": exc.exit_code,
+        }
+    except Exception as exc:  # a failing point is reported and the study goes on
+        return {
+            "ok": False,
+            "error": f"{type(exc).__name__}: {exc}",
+            "error_type": type(exc).__name__,
+            "exit_code": 1,
+        }
+
+
+Task = tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]
+
+
+def run_tasks(
+    tasks: Iterable[Task], *, workers: int | None = None, dask: str | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Run ``(key, function, args)`` tasks; yield ``(key, result)`` as each finishes.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Processes (local pool or LocalCluster workers); 1 runs serially in
+        this process. Default: the number of CPUs.
+    dask : str, optional
+        ``"local"`` for a Dask LocalCluster, or a scheduler address such as
+        ``"tcp://host:8786"``.
+    """
+    tasks = list(tasks)
+    n = workers or os.cpu_count() or 1
+    if dask:
+        yield from _run_dask(tasks, n, dask)
+        return
+    if n <= 1 or len(tasks) <= 1:
+        for key, fn, args in tasks:
+            yield key, fn(*args)
+        return
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        futures = {pool.submit(fn, *args): key for key, fn, args in tasks}
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
+
+
+def _run_dask(tasks: list[Task], n: int, address: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise InputError(
+            [Problem("--dask", "Dask is not installed: pip install 'nisd[dask]'")]
+        ) from None
+    cluster = None
+    if address == "local":
+        cluster = LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)
+    elif address.startswith("tcp://"):
+        try:
+            client = Client(address, timeout="10s")
+        except OSError as exc:
+            raise InputError([Problem("--dask", f"cannot reach {address}: {exc}")]) from None
+    else:
+        raise InputError([Problem("--dask", "give 'local' or a tcp://HOST:PORT address")])
+    try:
+        futures = {
+            client.submit(fn, *args, key=f"nisd-{key}", pure=False): key for key, fn, args in tasks
+        }
+        for fut in dask_completed(list(futures)):
+            yield futures[fut], fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,202 @@
+"""Parameter sweeps: the full grid of values, resumable, with a table and a Pareto front.
+
+Each point is a scenario configuration with some keys replaced. A point's
+directory name comes from a hash of its parameters, so a rerun finds what is
+done and skips it; a failed point is recorded with its parameters and the
+sweep goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nisd.errors import InputError, Problem
+
+_RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
+
+
+def parse_value(text: str) -> Any:
+    t = text.strip()
+    low = t.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null", "off"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(t)
+        except ValueError:
+            pass
+    return t
+
+
+def parse_vary(items: tuple[str, ...] | list[str]) -> dict[str, list[Any]]:
+    """``KEY=VALUES`` options: ``a,b,c`` lists or ``3..8`` integer ranges."""
+    out: dict[str, list[Any]] = {}
+    problems = []
+    for item in items:
+        if "=" not in item:
+            problems.append(Problem("--vary", f"{item!r}: expected KEY=VALUES"))
+            continue
+        key, vals = item.split("=", 1)
+        key = key.strip()
+        m = _RANGE.match(vals.strip())
+        if m:
+            a, b = int(m.group(1)), int(m.group(2))
+            if b < a:
+                problems.append(Problem("--vary", f"{item!r}: empty range"))
+                continue
+            out[key] = list(range(a, b + 1))
+        else:
+            values = [parse_value(v) for v in vals.split(",") if v.strip()]
+            if not values:
+                problems.append(Problem("--vary", f"{item!r}: no values"))
+                continue
+            out[key] = values
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def set_key(cfg: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
+    """A copy of ``cfg`` with ``a.b.c`` set; ``p`` replaces ``p_min``/``p_max``."""
+    out = json.loads(json.dumps(cfg))
+    if dotted == "p":
+        out.pop("p_min", None)
+        out.pop("p_max", None)
+    parts = dotted.split(".")
+    node = out
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Point:
+    key: str
+    params: dict[str, Any]
+    config: dict[str, Any]
+
+
+def grid(base: dict[str, Any], vary: dict[str, list[Any]]) -> list[Point]:
+    keys = list(vary)
+    points = []
+    for combo in itertools.product(*(vary[k] for k in keys)):
+        params = dict(zip(keys, combo, strict=True))
+        cfg = base
+        for k, v in params.items():
+            cfg = set_key(cfg, k, v)
+        slug = "_".join(f"{k}={v}" for k, v in params.items())
+        slug = re.sub(r"[^A-Za-z0-9_.=-]+", "-", slug)[:80]
+        digest = hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:10]
+        points.append(Point(f"{slug}_{digest}", params, cfg))
+    return points
+
+
+def row_of(point: Point, result: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {"point": point.key, **{f"param.{k}": v for k, v in point.params.items()}}
+    if not result.get("ok"):
+        row.update({"status": "error", "error": result.get("error", "")})
+        return row
+    plan = result["plan"]
+    k = plan["kpis"]
+    row.update(
+        {
+            "status": plan["status"],
+            "objective": plan["objective"]["value"],
+            "gap": plan["gap"],
+            "cost_msek": k.get("cost_msek"),
+            "sites": k.get("sites"),
+            "mean_latency_ms": k.get("mean_latency_ms"),
+            "max_latency_ms": k.get("max_latency_ms"),
+            "worst_case_share_served": k.get("worst_case_share_served", 1.0),
+            "opened": " ".join(s["site_id"] for s in plan["sites"]),
+            "error": "",
+        }
+    )
+    return row
+
+
+def pareto(df: pd.DataFrame) -> pd.Series:
+    """Non-dominated points: lower cost, higher worst-case share, lower mean latency."""
+    ok = df[df.status.isin(["optimal", "feasible"])]
+    keep = {i: False for i in df.index}
+    for i, a in ok.iterrows():
+        dominated = False
+        for j, b in ok.iterrows():
+            if i == j:
+                continue
+            no_worse = (
+                b.cost_msek <= a.cost_msek
+                and b.worst_case_share_served >= a.worst_case_share_served
+                and b.mean_latency_ms <= a.mean_latency_ms
+            )
+            better = (
+                b.cost_msek < a.cost_msek
+                or b.worst_case_share_served > a.worst_case_share_served
+                or b.mean_latency_ms < a.mean_latency_ms
+            )
+            if no_worse and better:
+                dominated = True
+                break
+        keep[i] = not dominated
+    return pd.Series(keep, index=df.index, dtype=bool)
+
+
+def run_sweep(
+    points: list[Point],
+    out: Path,
+    data_dir: Path,
+    runner: Callable[
+        [list[tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]]],
+        Iterator[tuple[str, dict[str, Any]]],
+    ],
+    on_done: Callable[[Point, dict[str, Any], bool], None] | None = None,
+) -> pd.DataFrame:
+    """Solve the points not done yet; write each plan as it finishes; return the table."""
+    from nisd.render import write_atomic
+    from nisd.study.runner import solve_point
+
+    pdir = out / "points"
+    pdir.mkdir(parents=True, exist_ok=True)
+    by_key = {p.key: p for p in points}
+    results: dict[str, dict[str, Any]] = {}
+    todo = []
+    for p in points:
+        done = pdir / p.key / "plan.json"
+        if done.exists():
+            results[p.key] = {"ok": True, "plan": json.loads(done.read_text(encoding="utf-8"))}
+            if on_done:
+                on_done(p, results[p.key], True)
+        else:
+            todo.append((p.key, solve_point, (str(data_dir.resolve()), p.config)))
+    for key, res in runner(todo):
+        p = by_key[key]
+        results[key] = res
+        d = pdir / key
+        d.mkdir(exist_ok=True)
+        write_atomic(d / "params.json", json.dumps(p.params, sort_keys=True, indent=2) + "\n")
+        if res.get("ok"):
+            write_atomic(
+                d / "plan.json",
+                json.dumps(res["plan"], sort_keys=True, indent=2, ensure_ascii=False) + "\n",
+            )
+            (d / "error.json").unlink(missing_ok=True)
+        else:
+            write_atomic(d / "error.json", json.dumps(res, sort_keys=True, indent=2) + "\n")
+        if on_done:
+            on_done(p, res, False)
+    df = pd.DataFrame([row_of(p, results[p.key]) for p in points])
+    if len(df) and "cost_msek" in df:
+        df["pareto"] = pareto(df)
+    return df
