@@ -211,7 +211,10 @@ def test_crisis_precheck_names_the_cut_off_demand(tmp_path: Path) -> None:
     )
     ds = load_dataset(d)
     cfg = PlanConfig(
-        k=1, separation_km=None, hazards="off", crisis={"sets": ["presets"], "levels": ["critical"]}
+        k=1,
+        separation_km=None,
+        hazards="off",
+        crisis={"sets": ["presets"], "levels": ["critical"], "cut_off": "fail"},
     )
     msgs = precheck(from_dataset(ds, cfg))
     assert msgs == [
@@ -220,3 +223,21 @@ def test_crisis_precheck_names_the_cut_off_demand(tmp_path: Path) -> None:
     ]
     with pytest.raises(InfeasibleError, match="tallinn-cut: d-tln unserved"):
         optimise(ds, from_dataset(ds, cfg))
+
+
+def test_cut_off_demand_is_recorded_not_infeasible(tmp_path: Path) -> None:
+    import shutil
+
+    d = tmp_path / "ee"
+    shutil.copytree(ESTONIA, d)
+    (d / "crisis_presets.toml").write_text(
+        '[tallinn-cut]\nmeaning = "Tallinn users cut off"\nisolate = ["d-tln"]\n'
+    )
+    ds = load_dataset(d)
+    cfg = PlanConfig(
+        k=1, separation_km=None, hazards="off", crisis={"sets": ["presets"], "levels": ["critical"]}
+    )
+    pp = from_dataset(ds, cfg)
+    assert pp.cut_off == (("preset tallinn-cut", "d-tln"),)
+    plan = optimise(ds, pp)
+    assert plan.scenarios[0]["cut_off"] == ["d-tln"]

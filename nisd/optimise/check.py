@@ -142,11 +142,14 @@ def _check_crisis(
     """Recompute each scenario's surviving latency and check critical demand is served."""
     out = []
     crit = np.nonzero(pp.critical)[0]
+    skip = set(pp.cut_off)
     for sc in pp.scenarios:
         lat = pp.crisis_latency[sc.name]
         up = pp.crisis_up[sc.name]
         usable = [j for j in sorted(opened) if up[j]]
         for i in crit:
+            if (sc.name, pp.demand_ids[i]) in skip:
+                continue
             ok = [j for j in usable if lat[i, j] <= pp.crisis_ms[i] + TOL]
             if not ok:
                 out.append(

@@ -50,6 +50,10 @@ class Crisis(Strict):
     sets: list[str] = Field(default_factory=list)
     levels: list[str] = Field(default_factory=lambda: ["critical"])
     capacity: bool = False
+    # A scenario that cuts a demand point off from every candidate site (its own
+    # fibre is gone) cannot be answered by any placement: "skip" records it in
+    # the plan, "fail" makes the scenario infeasible.
+    cut_off: Literal["skip", "fail"] = "skip"
 
 
 class PlanConfig(Strict):

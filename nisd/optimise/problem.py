@@ -61,6 +61,7 @@ class PlacementProblem:
     crisis_latency: dict[str, np.ndarray] = field(default_factory=dict)  # scenario → (I, J)
     crisis_ms: np.ndarray = field(default_factory=lambda: np.zeros(0))
     crisis_up: dict[str, np.ndarray] = field(default_factory=dict)  # scenario → (J,) alive
+    cut_off: tuple[tuple[str, str], ...] = ()  # (scenario, demand) no placement can serve
 
     @property
     def n_sites(self) -> int:
@@ -187,6 +188,7 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
 
     scen: list[Scenario] = []
     rows: list[CrisisRow] = []
+    cut_off: list[tuple[str, str]] = []
     clat: dict[str, np.ndarray] = {}
     cup: dict[str, np.ndarray] = {}
     if cfg.crisis.sets:
@@ -200,6 +202,9 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
             cup[sc.name] = up
             for i in crit_idx:
                 ok = frozenset(int(j) for j in np.nonzero(up & (m[i] <= crisis_ms[i] + 1e-9))[0])
+                if not ok and cfg.crisis.cut_off == "skip":
+                    cut_off.append((sc.name, dids[i]))
+                    continue
                 rows.append(CrisisRow(sc.name, int(i), ok))
     return PlacementProblem(
         site_ids=tuple(sids),
@@ -229,6 +234,7 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
         crisis_latency=clat,
         crisis_ms=crisis_ms,
         crisis_up=cup,
+        cut_off=tuple(cut_off),
     )
 
 
