@@ -19,7 +19,10 @@ ObjectiveName = Literal["cost", "median", "center", "dispersion"]
 
 
 class SolverOptions(Strict):
-    name: str = "cbc"
+    """``name``: ``auto`` (HiGHS when highspy is installed, else CBC), ``cbc``, ``highs``,
+    or any PuLP solver name."""
+
+    name: str = "auto"
     time_limit: float | None = Field(None, gt=0)
     gap: float | None = Field(None, ge=0, lt=1)
     threads: int | None = Field(None, ge=1)

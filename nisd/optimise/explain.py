@@ -7,8 +7,9 @@
    and how far off it is.
 2. The elastic re-solve adds a non-negative slack to every soft row
    (assignment, count, budget, capacity, per-region minimum and maximum,
-   replication, crisis) and minimises the total slack: the rows whose slack is
-   positive are what must give, and the slack is by how much.
+   replication, crisis) and minimises the total slack, a user left unserved
+   weighing ten times a unit of the others: the rows whose slack is positive
+   are what must give, and the slack is by how much.
 """
 
 from __future__ import annotations
@@ -115,7 +116,14 @@ def elastic(pp: PlacementProblem) -> list[str]:
             s = pulp.LpVariable(f"s_{k}", lowBound=0)
             con.expr.addterm(s, 1.0 if con.sense == pulp.LpConstraintGE else -1.0)
             slacks[name] = s
-    m.prob.setObjective(pulp.lpSum(slacks.values()))
+    # Dropping a user's service is the last resort: its slack weighs more than relaxing a
+    # count, budget or capacity by one unit, so those are proposed first.
+    weight = {"assign": 10.0, "crisis": 10.0, "crisis_assign": 10.0}
+    m.prob.setObjective(
+        pulp.lpSum(
+            weight.get(key.rstrip("+-").rsplit("_", 1)[0], 1.0) * v for key, v in slacks.items()
+        )
+    )
     res = solve(m.prob, pp.config.solver)
     if res.status not in (Status.OPTIMAL, Status.FEASIBLE):
         return [f"the elastic re-solve found no answer ({res.status.value})"]

@@ -73,9 +73,17 @@ def _proved(obj: float | None, bound: float | None, rel: float | None) -> bool:
     return abs(obj - bound) <= max(ABS_GAP, (rel or 0.0) * max(abs(obj), 1e-9)) + 1e-9
 
 
+def resolve_name(name: str) -> str:
+    """``auto`` becomes ``highs`` when highspy is installed, else ``cbc`` (bundled with PuLP)."""
+    name = name.lower()
+    if name == "auto":
+        return "highs" if "highs" in available() else "cbc"
+    return name
+
+
 def solve(prob: pulp.LpProblem, opts: SolverOptions) -> SolveResult:
     """Solve ``prob`` in a private temporary directory, removed afterwards."""
-    name = opts.name.lower()
+    name = resolve_name(opts.name)
     with tempfile.TemporaryDirectory(prefix="nisd-solve-") as tmp:
         if name == "cbc":
             return _cbc(prob, opts, Path(tmp))
