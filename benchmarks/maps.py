@@ -44,6 +44,7 @@ ARGS = [
 def make_dir(root: Path, n: int, seed: int = 11) -> Path:
     d = root / f"sites{n}"
     shutil.copytree(default_data_dir(), d)
+    (d / "crisis_presets.toml").unlink()  # its presets name sites of the real dataset
     rng = np.random.default_rng(seed)
     lat = rng.uniform(55.5, 67.5, n)
     lon = rng.uniform(12.0, 23.0, n)
