@@ -263,3 +263,15 @@ def test_compare_formats(browser: Any, tmp_path: Path, default_dir: Path) -> Non
     pg.page.close()
     res = CliRunner().invoke(cli, ["compare", str(pa)])
     assert res.exit_code == 2
+
+
+def test_crisis_view_greys_lost_nodes_and_their_links(browser: Any, sweden_map: Path) -> None:
+    pg = Page(browser, sweden_map)
+    options = pg.page.eval_on_selector_all("#scenario option", "os => os.map(o => o.textContent)")
+    label = next(o for o in options if o.startswith("preset stockholm-lost"))
+    pg.page.select_option("#scenario", label=label)
+    grey = pg.page.evaluate("nisdMap.nodes['n-stockholm'].options.color")
+    assert grey == "#adb5bd"
+    dashed = pg.page.evaluate("nisdMap.links['l-stockholm-visby-red'].options.dashArray")
+    assert dashed == "2 6"
+    pg.page.close()

@@ -51,7 +51,8 @@ not chosen</div>
 <div><span class="sw" style="background:#d00000"></span>hazard and its buffer;
 unserved in crisis</div>
 <div>── primary assignment &nbsp; - - backup</div>
-<div>fibre: red / green redundant paths</div>
+<div>fibre: red / green redundant paths; black dots: backbone nodes</div>
+<div>crisis view: grey = down, dotted = cut, red = unserved</div>
 </div>
 """
 

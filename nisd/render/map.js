@@ -58,6 +58,16 @@
     linkById[lk.id] = line;
   });
 
+  var nodeLayer = L.layerGroup().addTo(map);
+  var nodeMarker = {};
+  (P.nodes || []).forEach(function (n) {
+    var m = L.circleMarker([n.lat, n.lon], { radius: 3, color: "#212529", weight: 1, fillColor: "#212529",
+      fillOpacity: 0.9, renderer: canvas });
+    m.bindPopup(popup(n.name, [["backbone node", n.id], ["operator", n.operator]]));
+    m.addTo(nodeLayer);
+    nodeMarker[n.id] = m;
+  });
+
   var hazardLayer = L.layerGroup().addTo(map);
   P.hazards.forEach(function (h) {
     var g = h.geometry;
@@ -121,7 +131,8 @@
     siteMarker[s.id] = m;
   });
 
-  var overlays = { "Counties": counties, "Power zones": zones, "Fibre links": linkLayer, "Hazards": hazardLayer,
+  var overlays = { "Counties": counties, "Power zones": zones, "Fibre links": linkLayer,
+    "Backbone nodes": nodeLayer, "Hazards": hazardLayer,
     "Assignments": lineLayer, "Demand": demandLayer, "Candidates not chosen": candLayer };
   Object.keys(openLayers).sort().forEach(function (t) { overlays["Opened: " + t] = openLayers[t]; });
   L.control.layers(null, overlays, { collapsed: false }).addTo(map);
@@ -148,6 +159,7 @@
   function reset() {
     Object.keys(siteMarker).forEach(function (id) { var s = siteMarker[id]; s.setStyle({ opacity: 1, fillOpacity: s.options.radius > 3 ? 0.95 : 1, color: s.options.radius > 3 ? "#000" : "#6c757d" }); });
     Object.keys(linkById).forEach(function (id) { linkById[id].setStyle({ opacity: 0.7, dashArray: null }); });
+    Object.keys(nodeMarker).forEach(function (id) { nodeMarker[id].setStyle({ color: "#212529", fillColor: "#212529" }); });
     P.demand.forEach(function (d) { demandMarker[d.id].setStyle({ color: CRIT[d.criticality] || "#555", fillColor: CRIT[d.criticality] || "#555" }); });
   }
   sel.addEventListener("change", function () {
@@ -156,6 +168,7 @@
     if (sel.value === "" || sel.selectedIndex === 0) { return; }
     var sc = P.scenarios[Number(sel.value)];
     sc.sites.forEach(function (id) { if (siteMarker[id]) { siteMarker[id].setStyle({ color: "#adb5bd", fillColor: "#adb5bd", fillOpacity: 0.6 }); } });
+    sc.nodes.forEach(function (id) { if (nodeMarker[id]) { nodeMarker[id].setStyle({ color: "#adb5bd", fillColor: "#adb5bd" }); } });
     var srl = {}; sc.srlgs.forEach(function (g) { srl[g] = true; });
     P.links.forEach(function (lk) {
       var down = sc.links.indexOf(lk.id) >= 0 || lk.srlg.some(function (g) { return srl[g]; });
@@ -166,6 +179,7 @@
     out.appendChild(el("p", "served: " + Math.round(1000 * sc.share) / 10 + " % of the load; unserved: " + (sc.unserved.length ? sc.unserved.length + " demand point(s)" : "none")));
   });
   // read-only handles for tests and for analysts' browser consoles
-  window.nisdMap = { map: map, overlays: overlays, sites: siteMarker, demand: demandMarker };
+  window.nisdMap = { map: map, overlays: overlays, sites: siteMarker, demand: demandMarker,
+    nodes: nodeMarker, links: linkById };
   document.body.setAttribute("data-ready", "1");
 })();

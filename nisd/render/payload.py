@@ -164,6 +164,16 @@ def build_payload(
         for lk in ds.links
         if lk.a in pos and lk.b in pos
     ]
+    nodes = [
+        {
+            "id": n.node_id,
+            "name": n.name,
+            "lat": _round(pos[n.node_id][0]),
+            "lon": _round(pos[n.node_id][1]),
+            "operator": n.operator or "",
+        }
+        for n in ds.nodes
+    ]
     hazards = [
         {
             "id": h.hazard_id,
@@ -192,13 +202,17 @@ def build_payload(
             ds, g, sorted(sites_open), list(scenarios), assignments=None, check_two_routes=False
         )
         for sc, row in zip(scenarios, res.table.to_dict("records"), strict=True):
+            # links also fail with their end nodes (a lost node takes its fibres with it)
+            down = set(sc.links) | {
+                lk.link_id for lk in ds.links if lk.a in sc.nodes or lk.b in sc.nodes
+            }
             scen_rows.append(
                 {
                     "name": sc.name,
                     "meaning": sc.meaning,
                     "sites": sorted(sc.sites),
                     "nodes": sorted(sc.nodes),
-                    "links": sorted(sc.links),
+                    "links": sorted(down),
                     "srlgs": sorted(sc.srlgs),
                     "unserved": list(row["unserved"]),
                     "share": round(float(row["demand_served_share"]), 6),
@@ -218,6 +232,7 @@ def build_payload(
         "bbox": [[lat0, lon0], [lat1, lon1]],
         "regions": regions,
         "links": links,
+        "nodes": nodes,
         "hazards": hazards,
         "sites": sites,
         "demand": demand,
