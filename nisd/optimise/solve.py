@@ -184,14 +184,7 @@ def _highs(prob: pulp.LpProblem, opts: SolverOptions) -> SolveResult:
         status = Status.FEASIBLE
     else:
         status = Status.UNKNOWN
-    version = ".".join(
-        str(x)
-        for x in (
-            highspy.Highs().versionMajor(),
-            highspy.Highs().versionMinor(),
-            highspy.Highs().versionPatch(),
-        )
-    )
+    version = str(h.version())
     return SolveResult(status, obj, bound, _gap(obj, bound), sec, "highs", version, hit)
 
 
