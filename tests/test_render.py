@@ -275,3 +275,48 @@ def test_crisis_view_greys_lost_nodes_and_their_links(browser: Any, sweden_map: 
     dashed = pg.page.evaluate("nisdMap.links['l-stockholm-visby-red'].options.dashArray")
     assert dashed == "2 6"
     pg.page.close()
+
+
+def test_plan_with_map_and_tiles_opt_in(tmp_path: Path) -> None:
+    import html as htmlmod
+
+    from nisd.render.html import csp
+
+    scen = tmp_path / "ee.toml"
+    scen.write_text('k = 2\nseparation_km = 100\nhazards = "off"\n')
+    out = tmp_path / "plan"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "plan",
+            str(scen),
+            "--data",
+            "tests/data/estonia",
+            "--out",
+            str(out),
+            "--map",
+            "--banner",
+            "TJÄNSTEBRUK",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    page = (out / "plan.html").read_text(encoding="utf-8")
+    assert "TJÄNSTEBRUK" in page and "Pärnu" in page
+    policy = csp(["x"], "https://{s}.tile.example.org/{z}/{x}/{y}.png")
+    assert "img-src data: https://*.tile.example.org" in policy
+    assert "connect-src 'none'" in policy
+    res = CliRunner().invoke(
+        cli,
+        [
+            "map",
+            str(out / "plan.json"),
+            "--out",
+            str(tmp_path / "t.html"),
+            "--tiles",
+            "https://tiles.example.org/{z}/{x}/{y}.png",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    t = htmlmod.unescape((tmp_path / "t.html").read_text(encoding="utf-8"))
+    assert "img-src data: https://tiles.example.org" in t
+    assert '"tiles": "https://tiles.example.org/{z}/{x}/{y}.png"' in t
