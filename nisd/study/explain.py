@@ -61,8 +61,9 @@ def explain_plan(
         }
         if res.get("ok"):
             new = float(res["plan"]["objective"]["value"])
+            change = round(new - base, 6) + 0.0  # + 0.0 turns -0.0 into 0.0
             row.update(
-                {"value": new, "change": new - base, "status": res["plan"]["status"], "note": ""}
+                {"value": new, "change": change, "status": res["plan"]["status"], "note": ""}
             )
         else:
             essential = res.get("error_type") == "InfeasibleError"
