@@ -21,6 +21,7 @@ code  meaning
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from typing import Any
