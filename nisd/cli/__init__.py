@@ -88,6 +88,8 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
         format="%(levelname)s: %(message)s",
         stream=sys.stderr,
     )
+    if verbosity < 2:  # Dask's scheduler and workers chat at INFO level; -vv shows it
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
 
 
 def _register() -> None:
