@@ -9,10 +9,11 @@ import click
 
 from nisd.cli.options import data_option
 from nisd.errors import InputError, Problem
-from nisd.io import default_data_dir, load_dataset
+from nisd.io import load_dataset
 from nisd.optimise import PlanConfig, from_dataset
 from nisd.optimise.alternatives import alternatives as make_alternatives
 from nisd.render import read_plan_doc, write_atomic
+from nisd.render.context import plan_data_dir
 
 
 def parse_slack(text: str) -> float:
@@ -50,7 +51,7 @@ def alternatives(
     params = dict((doc.get("run") or {}).get("parameters") or {})
     params.pop("extends", None)
     cfg = PlanConfig.model_validate(params)
-    data = data_dir or Path((doc.get("run") or {}).get("data_dir") or default_data_dir())
+    data = plan_data_dir(doc, data_dir)
     ds = load_dataset(data)
     pp = from_dataset(ds, cfg)
     opened = [x["site_id"] for x in doc["sites"]]

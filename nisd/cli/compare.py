@@ -10,8 +10,9 @@ import click
 
 from nisd.cli.map import banner_option
 from nisd.cli.options import data_option
-from nisd.io import default_data_dir, load_dataset
+from nisd.io import load_dataset
 from nisd.render import read_plan_doc, write_atomic
+from nisd.render.context import plan_data_dir
 from nisd.render.payload import build_payload
 from nisd.render.report import (
     compare_csv,
@@ -74,7 +75,7 @@ def compare(
         text = compare_csv(rows)
     else:
         first = named[0][1]
-        data = data_dir or Path((first.get("run") or {}).get("data_dir") or default_data_dir())
+        data = plan_data_dir(first, data_dir)
         ds = load_dataset(data)
         union: dict[str, str] = {}
         for c in changes:

@@ -9,8 +9,9 @@ import click
 
 from nisd.cli.options import data_option, json_option
 from nisd.cli.sweep import dask_option, workers_option
-from nisd.io import default_data_dir, load_dataset
+from nisd.io import load_dataset
 from nisd.render import read_plan_doc, write_atomic
+from nisd.render.context import plan_data_dir
 from nisd.study.explain import explain_plan
 from nisd.study.runner import run_tasks
 
@@ -41,7 +42,7 @@ def explain(
     Writes explain.json beside the plan; map and report show the regrets.
     """
     doc = read_plan_doc(plan)
-    data = data_dir or Path((doc.get("run") or {}).get("data_dir") or default_data_dir())
+    data = plan_data_dir(doc, data_dir)
     ds = load_dataset(data)
     opened = {s["site_id"] for s in doc["sites"]}
     others = [s for s in ds.sites if s.site_id not in opened]

@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 
 from nisd.cli.options import data_option, echo_json, json_option
-from nisd.io import default_data_dir, load_dataset
+from nisd.io import load_dataset
 from nisd.optimise import load_plan_config
 from nisd.render import read_plan_doc
+from nisd.render.context import plan_data_dir
 from nisd.study.ladder import ladder as run_ladder
 
 ROOT = Path(__file__).resolve().parent.parent.parent / "scenarios"
@@ -42,7 +43,7 @@ def ladder(
         sets = [] if name == "peace" else list(cfg.crisis.sets)
         spec.append((name, sets, list(cfg.crisis.levels)))
     docs = [(p.parent.name if p.name == "plan.json" else p.stem, read_plan_doc(p)) for p in plans]
-    data = data_dir or Path((docs[0][1].get("run") or {}).get("data_dir") or default_data_dir())
+    data = plan_data_dir(docs[0][1], data_dir)
     ds = load_dataset(data)
     df, choice = run_ladder(ds, docs, spec)
     if as_json:

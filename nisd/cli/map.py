@@ -8,12 +8,9 @@ import click
 
 from nisd.cli.options import data_option
 from nisd.errors import InputError, Problem
-from nisd.io import default_data_dir, load_dataset
-from nisd.render import plan_sets, read_plan_doc, read_regrets, write_atomic
+from nisd.render import write_atomic
+from nisd.render.context import plan_payload
 from nisd.render.html import map_page
-from nisd.render.payload import build_payload
-from nisd.topology import build_graph
-from nisd.topology.scenarios import parse_sets, scenario_sets
 
 banner_option = click.option(
     "--banner", help="Classification banner shown on top, e.g. 'BEGRÄNSAT'."
@@ -41,25 +38,10 @@ def render_plan_map(
     redact: bool,
     tiles: str | None,
 ) -> str:
-    doc = read_plan_doc(plan_path)
     if tiles is not None and not tiles.startswith("https://"):
         raise InputError([Problem("--tiles", "must be an https:// URL template")])
-    data = data_dir or Path((doc.get("run") or {}).get("data_dir") or default_data_dir())
-    ds = load_dataset(data)
-    chosen = parse_sets(sets) if sets else plan_sets(doc)
-    opened = [s["site_id"] for s in doc["sites"]]
-    unknown = sorted(set(opened) - set(ds.site_ids))
-    if unknown:
-        raise InputError([Problem(str(plan_path), f"sites not in {data}: {', '.join(unknown)}")])
-    scen = scenario_sets(ds, build_graph(ds), chosen, opened)
-    payload = build_payload(
-        ds,
-        doc,
-        scen,
-        title=f"NISD plan: {ds.config.name}",
-        redact=redact,
-        regrets=read_regrets(plan_path),
-    )
+    doc, payload, chosen = plan_payload(plan_path, data_dir, sets, "NISD plan", redact)
+    opened = doc["sites"]
     sub = f"{len(opened)} sites; scenarios: {', '.join(chosen)}" + (
         "; positions redacted to county" if redact else ""
     )
