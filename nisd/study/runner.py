@@ -7,6 +7,7 @@ unchanged in any executor, and results do not depend on where they ran.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -77,7 +78,11 @@ def run_tasks(
         for key, fn, args in tasks:
             yield key, fn(*args)
         return
-    with ProcessPoolExecutor(max_workers=n) as pool:
+    # Spawned, not forked: a solver's thread pool started in this process (HiGHS) does
+    # not survive a fork, and a forked worker can spin forever on it.
+    with ProcessPoolExecutor(
+        max_workers=n, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
         futures = {pool.submit(fn, *args): key for key, fn, args in tasks}
         for fut in as_completed(futures):
             yield futures[fut], fut.result()
