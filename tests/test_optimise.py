@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from nisd.cli import cli
+from nisd.dataset import Dataset
 from nisd.errors import ConfigError, InfeasibleError, NoSolutionError
 from nisd.io import load_dataset
 from nisd.optimise import PlanConfig, from_dataset, load_plan_config, optimise
@@ -201,17 +202,22 @@ def test_infeasible_separation_names_the_demand() -> None:
     assert "elastic re-solve: assign:" in msg
 
 
-def test_crisis_precheck_names_the_cut_off_demand(tmp_path: Path) -> None:
+def _tallinn_cut_off(tmp_path: Path) -> Dataset:
+    """Estonia with a crisis preset that cuts Tallinn's users off from every site."""
     import shutil
-
-    from nisd.optimise.explain import precheck
 
     d = tmp_path / "ee"
     shutil.copytree(ESTONIA, d)
     (d / "crisis_presets.toml").write_text(
         '[tallinn-cut]\nmeaning = "Tallinn users cut off"\nisolate = ["d-tln"]\n'
     )
-    ds = load_dataset(d)
+    return load_dataset(d)
+
+
+def test_crisis_precheck_names_the_cut_off_demand(tmp_path: Path) -> None:
+    from nisd.optimise.explain import precheck
+
+    ds = _tallinn_cut_off(tmp_path)
     cfg = PlanConfig(
         k=1,
         separation_km=None,
@@ -228,14 +234,7 @@ def test_crisis_precheck_names_the_cut_off_demand(tmp_path: Path) -> None:
 
 
 def test_cut_off_demand_is_recorded_not_infeasible(tmp_path: Path) -> None:
-    import shutil
-
-    d = tmp_path / "ee"
-    shutil.copytree(ESTONIA, d)
-    (d / "crisis_presets.toml").write_text(
-        '[tallinn-cut]\nmeaning = "Tallinn users cut off"\nisolate = ["d-tln"]\n'
-    )
-    ds = load_dataset(d)
+    ds = _tallinn_cut_off(tmp_path)
     cfg = PlanConfig(
         k=1, separation_km=None, hazards="off", crisis={"sets": ["presets"], "levels": ["critical"]}
     )

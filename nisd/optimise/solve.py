@@ -92,6 +92,16 @@ def solve(prob: pulp.LpProblem, opts: SolverOptions) -> SolveResult:
         return _other(prob, opts, Path(tmp))
 
 
+def _timed_solve(prob: pulp.LpProblem, solver: Any, label: str) -> float:
+    """Run ``solver`` on ``prob``; seconds taken, or a SolverError naming the solver."""
+    t0 = time.perf_counter()
+    try:
+        prob.solve(solver)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"{label} failed: {exc}") from None
+    return time.perf_counter() - t0
+
+
 def _cbc(prob: pulp.LpProblem, opts: SolverOptions, tmp: Path) -> SolveResult:
     log = tmp / "cbc.log"
     solver = pulp.PULP_CBC_CMD(
@@ -104,12 +114,7 @@ def _cbc(prob: pulp.LpProblem, opts: SolverOptions, tmp: Path) -> SolveResult:
         options=[f"randomSeed {opts.seed + 1}", f"randomCbcSeed {opts.seed + 1}"],
     )
     solver.tmpDir = str(tmp)
-    t0 = time.perf_counter()
-    try:
-        prob.solve(solver)
-    except pulp.PulpSolverError as exc:
-        raise SolverError(f"CBC failed: {exc}") from None
-    sec = time.perf_counter() - t0
+    sec = _timed_solve(prob, solver, "CBC")
     text = log.read_text(errors="replace") if log.exists() else ""
     result = re.search(r"Result - (.+)", text)
     verdict = result.group(1).strip() if result else ""
@@ -162,12 +167,7 @@ def _highs(prob: pulp.LpProblem, opts: SolverOptions) -> SolveResult:
         "random_seed": opts.seed,
     }
     solver = pulp.HiGHS(msg=False, timeLimit=opts.time_limit, threads=opts.threads, **params)
-    t0 = time.perf_counter()
-    try:
-        prob.solve(solver)
-    except pulp.PulpSolverError as exc:
-        raise SolverError(f"HiGHS failed: {exc}") from None
-    sec = time.perf_counter() - t0
+    sec = _timed_solve(prob, solver, "HiGHS")
     h = prob.solverModel
     ms = h.getModelStatus()
     info = h.getInfo()
@@ -199,9 +199,7 @@ def _other(prob: pulp.LpProblem, opts: SolverOptions, tmp: Path) -> SolveResult:
         )
     if hasattr(solver, "tmpDir"):
         solver.tmpDir = str(tmp)
-    t0 = time.perf_counter()
-    prob.solve(solver)
-    sec = time.perf_counter() - t0
+    sec = _timed_solve(prob, solver, opts.name)
     # Without the solver's own bound nothing is proved: a solution is only "feasible".
     has_sol = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     obj = pulp.value(prob.objective) if has_sol else None
