@@ -12,6 +12,7 @@ from nisd.optimise import load_plan_config
 from nisd.render import read_plan_doc
 from nisd.render.context import plan_data_dir
 from nisd.study.ladder import ladder as run_ladder
+from nisd.study.ladder import rung_of
 
 ROOT = Path(__file__).resolve().parent.parent.parent / "scenarios"
 DEFAULT = (
@@ -39,9 +40,7 @@ def ladder(
         if "=" not in item:
             raise click.BadParameter(f"{item!r}: expected NAME=SCENARIO.toml", param_hint="--rungs")
         name, path = item.split("=", 1)
-        cfg = load_plan_config(Path(path))
-        sets = [] if name == "peace" else list(cfg.crisis.sets)
-        spec.append((name, sets, list(cfg.crisis.levels)))
+        spec.append(rung_of(name, load_plan_config(Path(path))))
     docs = [(p.parent.name if p.name == "plan.json" else p.stem, read_plan_doc(p)) for p in plans]
     data = plan_data_dir(docs[0][1], data_dir)
     ds = load_dataset(data)

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from nisd.render.words import crisis_summary, plan_rows
+
 from nisd.cli.options import data_option, resolve_data_dir
 from nisd.io import load_dataset
 from nisd.optimise import from_dataset, load_plan_config, optimise, write_plan
@@ -23,7 +25,7 @@ from nisd.optimise import from_dataset, load_plan_config, optimise, write_plan
     show_default=True,
     help="Directory for plan.json, sites.csv, assignments.csv.",
 )
-@click.option("--solver", help="cbc (default), highs, or any PuLP solver name.")
+@click.option("--solver", help="auto (default: HiGHS), highs, cbc, or any PuLP solver name.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds.")
 @click.option("--gap", type=click.FloatRange(0, 1, max_open=True), help="Relative gap to stop at.")
 @click.option("--threads", type=click.IntRange(min=1))
@@ -90,6 +92,8 @@ def plan(
             else ""
         )
     )
+    for line in crisis_summary(plan_rows(result.scenarios), pp.classes, names):
+        click.echo(line)
     if result.status != "optimal":
         click.echo(
             "note: not proved optimal (time limit or gap); the plan is feasible and checked",

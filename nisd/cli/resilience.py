@@ -11,6 +11,7 @@ import click
 from nisd.cli.options import data_option, echo_json, json_option, resolve_data_dir
 from nisd.errors import InputError, Problem
 from nisd.io import load_dataset
+from nisd.render import read_plan_doc
 from nisd.topology import build_graph
 from nisd.topology.resilience import Bound, check_opened, evaluate
 from nisd.topology.scenarios import count_scenarios, parse_sets, scenario_sets
@@ -18,24 +19,37 @@ from nisd.topology.scenarios import count_scenarios, parse_sets, scenario_sets
 DEFAULT_SETS = "single-site,single-link,srlg,county,power-zone,presets"
 
 
-def read_plan(path: Path) -> tuple[list[str], dict[str, list[str]] | None]:
-    """Opened sites and assignments from a ``plan.json``."""
+def read_plan(
+    path: Path,
+) -> tuple[dict[str, str], dict[str, list[str]] | None, dict[str, list[float]] | None]:
+    """Opened sites with their types, assignments and per-scenario service levels of a plan."""
+    doc = read_plan_doc(path)
     try:
-        doc: Any = json.loads(path.read_text(encoding="utf-8"))
-        sites = [s["site_id"] if isinstance(s, dict) else str(s) for s in doc["sites"]]
-    except FileNotFoundError:
-        raise InputError([Problem(str(path), "not found")]) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(str(path), f"is not valid JSON: {exc}")]) from None
-    except (KeyError, TypeError):
-        raise InputError([Problem(str(path), "has no 'sites' list: not a nisd plan")]) from None
-    assignments = doc.get("assignments") if isinstance(doc, dict) else None
-    return sites, assignments
+        sites = {str(s["site_id"]): str(s.get("type") or "") for s in doc["sites"]}
+    except (KeyError, TypeError, AttributeError):
+        raise InputError([Problem(str(path), "'sites' must list {site_id, type}")]) from None
+    assignments = doc.get("assignments") or None
+    return sites, assignments, doc.get("scenarios")  # type: ignore[return-value]
+
+
+def parse_sites(text: str) -> dict[str, str]:
+    """``ID[:TYPE],ID[:TYPE],...`` (a site without a type gets its largest allowed type)."""
+    out: dict[str, str] = {}
+    for item in text.split(","):
+        if item.strip():
+            sid, _, typ = item.strip().partition(":")
+            out[sid.strip()] = typ.strip()
+    return out
 
 
 @click.command()
 @click.argument("plan", required=False, type=click.Path(path_type=Path))
-@click.option("--sites", "sites_opt", help="Opened site ids, comma-separated (instead of PLAN).")
+@click.option(
+    "--sites",
+    "sites_opt",
+    help="Opened sites, comma-separated ID[:TYPE] (instead of PLAN); a site without a "
+    "type is taken as its largest allowed type.",
+)
 @data_option
 @click.option(
     "--scenarios",
@@ -81,14 +95,23 @@ def resilience(
     """Evaluate a placement (PLAN.json or --sites) under failure scenarios."""
     if (plan is None) == (sites_opt is None):
         raise click.UsageError("give either PLAN.json or --sites ID,ID,... (one of them)")
+    levels: dict[str, list[float]] | None = None
     if plan is not None:
-        opened, assignments = read_plan(plan)
+        opened, assignments, rows = read_plan(plan)
+        classes_rows = rows or []
     else:
-        opened = [s.strip() for s in (sites_opt or "").split(",") if s.strip()]
+        opened = parse_sites(sites_opt or "")
         assignments = None
+        classes_rows = []
     set_list = parse_sets(sets)
     ds = load_dataset(resolve_data_dir(data_dir))
     opened = check_opened(ds, opened)
+    classes = list(ds.config.criticality.levels)
+    levels = {
+        r["scenario"]: [float(r["levels"].get(c, 0.0)) for c in classes]
+        for r in classes_rows
+        if isinstance(r, dict) and isinstance(r.get("levels"), dict)
+    } or None
     g = build_graph(ds)
     n = count_scenarios(ds, g, set_list, opened)
     click.echo(f"{n} scenarios from {', '.join(set_list)}", err=True)
@@ -102,12 +125,22 @@ def resilience(
             ]
         )
     scenarios = scenario_sets(ds, g, set_list, opened)
-    res = evaluate(ds, g, opened, scenarios, assignments=assignments, bound=cast(Bound, bound))
+    res = evaluate(
+        ds,
+        g,
+        opened,
+        scenarios,
+        assignments=assignments,
+        levels=levels,
+        bound=cast(Bound, bound),
+    )
     if as_json:
         echo_json(res.to_json())
         return
     click.echo(
-        f"opened: {', '.join(res.opened)}; served without failures: {res.baseline_share:.1%}"
+        "opened: "
+        + ", ".join(f"{s} ({opened[s]})" for s in res.opened)
+        + f"; served without failures: {res.baseline_share:.1%}"
     )
     click.echo(f"worst {top} of {len(res.table)} scenarios:")
     for r in res.worst(top).to_dict("records"):
@@ -119,9 +152,15 @@ def resilience(
         conn = "connected" if r["sites_connected"] else "NOT connected"
         lost: list[str] = list(r["unserved"])
         more = " ..." if len(lost) > 6 else ""
+        by = ", ".join(
+            f"{c} {v:.0%}" for c, v in r["served_by_class"].items() if v is not None
+        )
+        met = {True: "; levels met", False: "; LEVELS NOT MET", None: ""}[r["levels_met"]]
         click.echo(
-            f"  {r['demand_served_share']:6.1%}  {r['scenario']}  (sites {conn}{two}; "
-            f"unserved: {', '.join(lost[:6]) or 'none'}{more})"
+            f"  {r['demand_served_share']:6.1%}  {r['scenario']}  ({by}{met}; sites {conn}{two}; "
+            f"full: {', '.join(r['full_sites']) or 'none'}; "
+            f"unserved: {', '.join(lost[:6]) or 'none'}{more}; "
+            f"partly: {len(r['partly_served'])})"
         )
     for kind in ("single-site", "single-link", "srlg"):
         rk = res.ranking(kind)

@@ -129,7 +129,7 @@ def check_plan(
         for a in ol:
             if not any(b != a and pp.site_latency[a, b] <= cfg.replication_ms + TOL for b in ol):
                 out.append(
-                    f"site {pp.site_ids[j]} has no replication partner within "
+                    f"site {pp.site_ids[a]} has no replication partner within "
                     f"{cfg.replication_ms:g} ms"
                 )
     out.extend(_check_crisis(pp, opened, sites, tidx))

@@ -47,16 +47,55 @@ class Objective(Strict):
         return self
 
 
+class ServiceLevel(Strict):
+    """After every scenario of ``sets``, at least ``serve[c]`` of class c's load is served."""
+
+    sets: list[str] = Field(min_length=1)
+    serve: dict[str, float]
+
+    @field_validator("serve")
+    @classmethod
+    def _shares(cls, v: dict[str, float]) -> dict[str, float]:
+        for name, share in v.items():
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"serve.{name} = {share:g} is not a share between 0 and 1")
+        return v
+
+
 class Crisis(Strict):
-    """Crisis robustness: every scenario of ``sets`` leaves critical demand served."""
+    """Capacity-true crisis robustness.
+
+    After every scenario of ``sets``, each criticality class keeps at least
+    its share ``serve`` of its load served: within its crisis latency bound
+    over the surviving fibre, by surviving sites that hold its data, within
+    their capacity. ``levels`` is the short form "these classes in full"
+    (used when ``serve`` is empty). ``tiers`` add more scenario sets with
+    their own shares. Load that no site at all could reach after a scenario
+    (cut off) is reported as lost and does not count towards the shares.
+    """
 
     sets: list[str] = Field(default_factory=list)
     levels: list[str] = Field(default_factory=lambda: ["critical"])
-    capacity: bool = False
+    serve: dict[str, float] = Field(default_factory=dict)
+    tiers: list[ServiceLevel] = Field(default_factory=list)
+    # "shared": spare room at a site serves whichever failure happens (failure-dependent
+    # relocation); "dedicated": every site reserves room for all load backed up there (1+1).
+    backup: Literal["shared", "dedicated"] = "shared"
     # A scenario that cuts a demand point off from every candidate site (its own
     # fibre is gone) cannot be answered by any placement: "skip" records it in
-    # the plan, "fail" makes the scenario infeasible.
+    # the plan as lost load, "fail" makes the scenario infeasible.
     cut_off: Literal["skip", "fail"] = "skip"
+
+    @field_validator("serve")
+    @classmethod
+    def _shares(cls, v: dict[str, float]) -> dict[str, float]:
+        return ServiceLevel._shares(v)
+
+    def service_levels(self) -> list[ServiceLevel]:
+        """Every (sets, shares) pair: the main one first, then the tiers."""
+        main = self.serve or {lv: 1.0 for lv in self.levels}
+        out = [ServiceLevel(sets=self.sets, serve=main)] if self.sets else []
+        return out + list(self.tiers)
 
 
 class PlanConfig(Strict):

@@ -15,11 +15,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 import numpy as np
 import pulp
 
-from nisd.optimise.model import build
+from nisd.optimise.model import add_crisis_flow, build
 from nisd.optimise.problem import PlacementProblem
 from nisd.optimise.solve import Status, solve
 
@@ -35,7 +36,8 @@ ELASTIC = (
     "max_per_county",
     "replication",
     "crisis",
-    "crisis_assign",
+    "crisis_level",
+    "dedicated_backup",
     "required",
 )
 
@@ -97,9 +99,14 @@ def precheck(pp: PlacementProblem) -> list[str]:
     return out
 
 
-def elastic(pp: PlacementProblem) -> list[str]:
-    """Minimum total slack over the soft rows; the rows that must give, grouped by family."""
+def elastic(pp: PlacementProblem, flow_scenarios: Sequence[str] = ()) -> list[str]:
+    """Minimum total slack over the soft rows; the rows that must give, grouped by family.
+
+    ``flow_scenarios``: the scenarios whose capacity-true rows were in the model
+    that was proved infeasible.
+    """
     m = build(pp)
+    add_crisis_flow(m, pp, list(flow_scenarios))
     slacks: dict[str, pulp.LpVariable] = {}
     for k, (name, con) in enumerate(list(m.prob.constraints.items())):
         family = name.rsplit("_", 1)[0]
@@ -118,7 +125,7 @@ def elastic(pp: PlacementProblem) -> list[str]:
             slacks[name] = s
     # Dropping a user's service is the last resort: its slack weighs more than relaxing a
     # count, budget or capacity by one unit, so those are proposed first.
-    weight = {"assign": 10.0, "crisis": 10.0, "crisis_assign": 10.0}
+    weight = {"assign": 10.0, "crisis": 10.0, "crisis_level": 10.0}
     m.prob.setObjective(
         pulp.lpSum(
             weight.get(key.rstrip("+-").rsplit("_", 1)[0], 1.0) * v for key, v in slacks.items()
@@ -149,9 +156,12 @@ def _describe(family: str, label: str, v: float) -> str:
         d, r = label.split("|")
         rank = "primary" if r == "0" else f"backup {r}"
         return f"{d} gets no {rank} site"
-    if family in ("crisis", "crisis_assign") and "|" in label:
+    if family == "crisis" and "|" in label:
         scen, d = label.split("|")
         return f"{scen}: {d} unserved"
+    if family == "crisis_level" and "|" in label:
+        scen, c = label.split("|")
+        return f"{scen}: {c} load short by {v:g} racks"
     if family == "capacity":
         return f"{label} short by {v:g} racks"
     if family == "budget":
@@ -159,9 +169,9 @@ def _describe(family: str, label: str, v: float) -> str:
     return f"{label} missed by {v:g}"
 
 
-def explain(pp: PlacementProblem) -> list[str]:
+def explain(pp: PlacementProblem, flow_scenarios: Sequence[str] = ()) -> list[str]:
     """Every reason found: pre-checks first, then the elastic re-solve's."""
     pre = precheck(pp)
     if len(pre) > 15:
         pre = [*pre[:15], f"... and {len(pre) - 15} more demand points or scenarios like these"]
-    return pre + [f"elastic re-solve: {x}" for x in elastic(pp)]
+    return pre + [f"elastic re-solve: {x}" for x in elastic(pp, flow_scenarios)]

@@ -18,9 +18,9 @@ minimum per macroregion and power zone; maximum per county), replication
 (``o_j ≤ Σ_{j' partner} o_j'``), crisis robustness (covering rows
 ``Σ_{j ∈ A(s,i)} o_j ≥ 1`` for every scenario s and critical demand i, A the
 sites that survive s and still reach i within its crisis bound over the
-surviving fibre; duplicate and dominated rows dropped; with
-``crisis.capacity`` a scenario-indexed assignment ``z[s,i,j]`` with capacity
-instead).
+surviving fibre; duplicate and dominated rows dropped), capacity-true
+service levels (a flow ``f[s,i,j]`` per scenario s, added lazily: see
+:func:`add_crisis_flow`), dedicated backup (room for all load backed up).
 
 Objectives: annual cost (+ hazard penalty, + optional network cost per
 rack·km); p-median (load-weighted primary latency); p-center (worst primary
@@ -54,6 +54,7 @@ class Model:
     labels: dict[str, str] = field(default_factory=dict)
     crisis_rows: int = 0
     crisis_rows_raw: int = 0
+    flow_scenarios: list[str] = field(default_factory=list)
 
     def add(self, family: str, row: pulp.LpConstraint, label: str = "") -> None:
         """Add a row named ``<family>_<n>``; ``label`` says what it means in user terms."""
@@ -136,8 +137,11 @@ def add_capacity(m: Model, pp: PlacementProblem) -> None:
     for j in range(pp.n_sites):
         prim = [pp.load[i] * v for (i, jj, r), v in m.x.items() if jj == j and r == 0]
         if prim:
-            cap = pulp.lpSum(pp.capacity[j, t] * v for (jj, t), v in m.y.items() if jj == j)
-            m.add("capacity", pulp.lpSum(prim) <= cap, f"capacity of {pp.site_ids[j]}")
+            m.add(
+                "capacity",
+                pulp.lpSum(prim) <= site_capacity(m, pp, j),
+                f"capacity of {pp.site_ids[j]}",
+            )
 
 
 def add_geo_redundancy(m: Model, pp: PlacementProblem) -> None:
@@ -194,43 +198,139 @@ def add_replication(m: Model, pp: PlacementProblem) -> None:
 
 
 def add_crisis(m: Model, pp: PlacementProblem) -> None:
+    """Covering rows: a fully served class keeps an open site in reach after each scenario.
+
+    ``Σ_{j ∈ A(s,i)} o_j ≥ 1`` for every scenario s and demand point i whose class
+    must be served in full after s (A: the sites that survive s and still reach
+    i within its crisis bound). They are implied by the capacity-true rows of
+    :func:`add_crisis_flow` and hold for every scenario at once, so the solver
+    sees them before any scenario's flow is added. Duplicate and dominated
+    rows are dropped.
+    """
     if not pp.crisis_rows:
         return
     m.crisis_rows_raw = len(pp.crisis_rows)
-    if not pp.config.crisis.capacity:
-        for row in reduce_rows(pp.crisis_rows):
+    for row in reduce_rows(pp.crisis_rows):
+        m.add(
+            "crisis",
+            pulp.lpSum(m.open[j] for j in sorted(row.sites)) >= 1,
+            f"{row.scenario}|{pp.demand_ids[row.demand]}",
+        )
+    m.crisis_rows = m.families.get("crisis", 0)
+
+
+def scenario_need(pp: PlacementProblem, name: str) -> np.ndarray:
+    """(K,) racks each class must keep served after scenario ``name``."""
+    cut = pp.crisis_cut[name]
+    levels = pp.scenario_levels[name]
+    base = np.bincount(pp.rank[~cut], weights=pp.load[~cut], minlength=len(levels))
+    return np.asarray(levels * base[: len(levels)])
+
+
+def add_crisis_room(m: Model, pp: PlacementProblem) -> None:
+    """Surviving room: ``Σ_{j survives s} C_j(y) ≥ Σ_c need_c(s)`` for every scenario s.
+
+    Implied by the capacity-true rows of :func:`add_crisis_flow` (the served
+    flow cannot exceed the surviving capacity), but one row per scenario and
+    present from the first round, so the first plan already buys enough room.
+    """
+    seen: dict[bytes, float] = {}
+    for sc in pp.scenarios:
+        need = float(scenario_need(pp, sc.name).sum())
+        if need <= 1e-9:
+            continue
+        key = np.packbits(pp.crisis_up[sc.name]).tobytes()
+        if seen.get(key, -1.0) >= need:
+            continue
+        seen[key] = need
+    for key, need in sorted(seen.items(), key=lambda kv: kv[0]):
+        up = np.unpackbits(np.frombuffer(key, dtype=np.uint8))[: pp.n_sites].astype(bool)
+        room = pulp.lpSum(
+            pp.capacity[j, t] * v for (j, t), v in m.y.items() if up[j]
+        )
+        m.add("crisis_room", room >= need, f"room left after losing {int((~up).sum())} site(s)")
+
+
+def site_capacity(m: Model, pp: PlacementProblem, j: int) -> pulp.LpAffineExpression:
+    """Capacity of site j as built (0 when not built)."""
+    return pulp.lpSum(pp.capacity[j, t] * v for (jj, t), v in m.y.items() if jj == j)
+
+
+def held(m: Model, pp: PlacementProblem, i: int, j: int) -> pulp.LpAffineExpression | None:
+    """``Σ_r x[i,j,r]``: 1 when site j holds demand i's data (as primary or backup)."""
+    xs = [m.x[i, j, r] for r in range(pp.config.k) if (i, j, r) in m.x]
+    return pulp.lpSum(xs) if xs else None
+
+
+def add_dedicated_backup(m: Model, pp: PlacementProblem) -> None:
+    """Dedicated (1+1) backup: a site holds room for all load it is primary or backup to."""
+    for j in range(pp.n_sites):
+        terms = [pp.load[i] * v for (i, jj, _r), v in m.x.items() if jj == j]
+        if terms:
             m.add(
-                "crisis",
-                pulp.lpSum(m.open[j] for j in sorted(row.sites)) >= 1,
-                f"{row.scenario}|{pp.demand_ids[row.demand]}",
+                "dedicated_backup",
+                pulp.lpSum(terms) <= site_capacity(m, pp, j),
+                f"room for every load backed up at {pp.site_ids[j]}",
             )
-        m.crisis_rows = m.families.get("crisis", 0)
-        return
-    # scenario-indexed assignment of critical demand with surviving capacity
-    by_scen: dict[str, list[tuple[int, frozenset[int]]]] = {}
-    for row in pp.crisis_rows:
-        by_scen.setdefault(row.scenario, []).append((row.demand, row.sites))
-    for s_idx, (_name, items) in enumerate(sorted(by_scen.items())):
-        z: dict[tuple[int, int], pulp.LpVariable] = {}
-        for i, sites in items:
-            for j in sorted(sites):
-                z[i, j] = pulp.LpVariable(f"z_{s_idx}_{i}_{j}", cat="Binary")
-            m.add(
-                "crisis_assign",
-                pulp.lpSum(z[i, j] for j in sorted(sites)) == 1,
-                f"{_name}|{pp.demand_ids[i]}",
-            )
-            for j in sorted(sites):
-                m.add("crisis_open", z[i, j] <= m.open[j])
-        for j in sorted({j for _i, s in items for j in s}):
-            cap = pulp.lpSum(pp.capacity[j, t] * v for (jj, t), v in m.y.items() if jj == j)
+
+
+def add_crisis_flow(m: Model, pp: PlacementProblem, names: list[str]) -> None:
+    """Capacity-true service levels after the scenarios ``names`` (shared backup).
+
+    For scenario s, continuous ``f[s,i,j] ≥ 0`` is the load of demand i served
+    by site j after s, on arcs where j survives s, i reaches j within its
+    crisis bound over the surviving fibre, and i's class must keep a share:
+
+    * ``f[s,i,j] ≤ L_i Σ_r x[i,j,r]``: only a site holding i's data serves it;
+    * ``Σ_j f[s,i,j] ≤ L_i``;
+    * ``Σ_i f[s,i,j] ≤ C_j(y)``: within the capacity of the built type;
+    * ``Σ_{i ∈ c} Σ_j f[s,i,j] ≥ σ_c(s) Σ_{i ∈ c, not cut off by s} L_i``.
+
+    Spare room is shared between scenarios (each has its own flow), which is
+    failure-dependent relocation (Develder et al., IEEE/ACM ToN 2014; Couto
+    et al., Computer Networks 2015). :func:`nisd.optimise.plan.optimise` adds
+    scenarios lazily: exact once the served-load evaluator finds no scenario
+    violated by the solver's plan.
+    """
+    for name in names:
+        s = len(m.flow_scenarios)
+        m.flow_scenarios.append(name)
+        lat = pp.crisis_latency[name]
+        up = pp.crisis_up[name]
+        cut = pp.crisis_cut[name]
+        share = pp.scenario_levels[name][pp.rank]
+        f: dict[tuple[int, int], pulp.LpVariable] = {}
+        for i in np.nonzero((share > 0) & ~cut)[0]:
+            i = int(i)
+            row = []
+            for j in np.nonzero(up & (lat[i] <= pp.crisis_ms[i] + 1e-9))[0]:
+                j = int(j)
+                h = held(m, pp, i, j)
+                if h is None:
+                    continue
+                v = pulp.LpVariable(f"f_{s}_{i}_{j}", lowBound=0)
+                f[i, j] = v
+                row.append(v)
+                m.add("crisis_hold", v <= pp.load[i] * h)
+            if row:
+                m.add("crisis_load", pulp.lpSum(row) <= pp.load[i])
+        for j in sorted({j for _i, j in f}):
             m.add(
                 "crisis_capacity",
-                pulp.lpSum(pp.load[i] * v for (i, jj), v in z.items() if jj == j) <= cap,
+                pulp.lpSum(v for (_i, jj), v in f.items() if jj == j) <= site_capacity(m, pp, j),
+                f"{name}|capacity of {pp.site_ids[j]}",
             )
-    m.crisis_rows = sum(
-        m.families.get(f, 0) for f in ("crisis_assign", "crisis_open", "crisis_capacity")
-    )
+        levels = pp.scenario_levels[name]
+        for c, lv in enumerate(levels):
+            members = np.nonzero((pp.rank == c) & ~cut)[0]
+            need = float(lv * pp.load[members].sum())
+            if need <= 1e-9:
+                continue
+            m.add(
+                "crisis_level",
+                pulp.lpSum(v for (i, _j), v in f.items() if pp.rank[i] == c) >= need,
+                f"{name}|{pp.classes[c]}",
+            )
 
 
 def cost_expr(m: Model, pp: PlacementProblem) -> pulp.LpAffineExpression:
@@ -292,6 +392,8 @@ FAMILIES = (
     add_spread,
     add_replication,
     add_crisis,
+    add_crisis_room,
+    add_dedicated_backup,
 )
 
 
@@ -312,6 +414,8 @@ def build(pp: PlacementProblem) -> Model:
         if fam is add_capacity and not cfg.capacity:
             continue
         if fam is add_geo_redundancy and cfg.k < 2:
+            continue
+        if fam is add_dedicated_backup and not (pp.scenarios and cfg.crisis.backup == "dedicated"):
             continue
         fam(m, pp)
     objective_terms(m, pp, objective_names(pp))

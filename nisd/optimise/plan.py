@@ -8,6 +8,7 @@ its crisis scenarios over the surviving fibre graph before it is returned.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import tempfile
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pulp
@@ -24,11 +26,12 @@ from nisd import __version__
 from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError, NoSolutionError, PlanCheckError
 from nisd.optimise.check import check_plan
-from nisd.optimise.model import Model, build, objective_names
+from nisd.optimise.config import SolverOptions
+from nisd.optimise.model import Model, add_crisis_flow, build, objective_names
 from nisd.optimise.problem import PlacementProblem
 from nisd.optimise.solve import SolveResult, Status, solve
 from nisd.topology import build_graph
-from nisd.topology.resilience import evaluate
+from nisd.topology.resilience import ResilienceResult, evaluate
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Plan:
     kpis: dict[str, Any]
     scenarios: list[dict[str, Any]] = field(default_factory=list)
     run: dict[str, Any] = field(default_factory=dict)
+    site_use: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +60,7 @@ class Plan:
             "assignments": {d: list(v) for d, v in sorted(self.assignments.items())},
             "kpis": self.kpis,
             "scenarios": self.scenarios,
+            "site_use": self.site_use,
             "run": self.run,
         }
 
@@ -72,20 +77,29 @@ def _set_objective(m: Model, names: tuple[str, ...], weights: dict[str, float] |
         m.prob.setObjective(m.terms[names[0]])
 
 
-def _run(pp: PlacementProblem, m: Model) -> tuple[SolveResult, str, list[SolveResult]]:
+def _run(
+    pp: PlacementProblem, m: Model, opts: SolverOptions
+) -> tuple[SolveResult, str, list[SolveResult]]:
     obj = pp.config.objective
     names = objective_names(pp)
     results = []
     if obj.name == "lexicographic":
-        for step, name in enumerate(names):
-            _set_objective(m, (name,), None)
-            res = solve(m.prob, pp.config.solver)
-            results.append(res)
-            if res.status in (Status.INFEASIBLE, Status.UNKNOWN) or res.objective is None:
-                return res, name, results
-            if step < len(names) - 1:
-                slack = obj.tolerance * abs(res.objective) + 1e-6
-                m.add(f"lex_{name}", m.terms[name] <= res.objective + slack)
+        held: list[str] = []
+        try:
+            for step, name in enumerate(names):
+                _set_objective(m, (name,), None)
+                res = solve(m.prob, opts)
+                results.append(res)
+                if res.status in (Status.INFEASIBLE, Status.UNKNOWN) or res.objective is None:
+                    return res, name, results
+                if step < len(names) - 1:
+                    slack = obj.tolerance * abs(res.objective) + 1e-6
+                    held.append(f"lex_{name}_{m.families.get(f'lex_{name}', 0)}")
+                    m.add(f"lex_{name}", m.terms[name] <= res.objective + slack)
+        finally:
+            # an objective held in one round of scenarios is not valid in the next
+            for row in held:
+                m.prob.constraints.pop(row, None)
         # the reported status is the weakest of the steps
         worst = Status.OPTIMAL
         for r in results:
@@ -105,7 +119,7 @@ def _run(pp: PlacementProblem, m: Model) -> tuple[SolveResult, str, list[SolveRe
         return final, "lexicographic:" + ">".join(names), results
     weights = obj.weights if obj.name == "weighted" else None
     _set_objective(m, names, {str(n): w for n, w in weights.items()} if weights else None)
-    res = solve(m.prob, pp.config.solver)
+    res = solve(m.prob, opts)
     return res, obj.name, [res]
 
 
@@ -154,67 +168,227 @@ def kpis(
     }
 
 
+log = logging.getLogger(__name__)
+
+MAX_NEW_SCENARIOS = 8  # scenarios added to the model per round (the most violated first)
+
+
+def crisis_evaluation(
+    ds: Dataset,
+    pp: PlacementProblem,
+    sites: dict[str, str],
+    assign: dict[str, list[str]],
+    g: nx.MultiGraph | None = None,
+) -> ResilienceResult:
+    """The plan under every crisis scenario of ``pp``, by the served-load evaluator."""
+    return evaluate(
+        ds,
+        g if g is not None else build_graph(ds),
+        sites,
+        list(pp.scenarios),
+        assignments=assign,
+        levels={k: v.tolist() for k, v in pp.scenario_levels.items()},
+        check_two_routes=False,
+    )
+
+
+def _shortfall(pp: PlacementProblem, row: dict[str, Any]) -> float:
+    """Racks short of the scenario's service levels (0 when met)."""
+    if row["levels_met"] is not False:
+        return 0.0
+    cut = pp.crisis_cut[row["scenario"]]
+    out = 0.0
+    for c, lv in enumerate(pp.scenario_levels[row["scenario"]]):
+        members = pp.rank == c
+        whole = float(pp.load[members].sum())
+        need = float(lv * pp.load[members & ~cut].sum())
+        got = (row["served_by_class"].get(pp.classes[c]) or 0.0) * whole
+        out += max(0.0, need - got)
+    return max(out, 1e-9)
+
+
+def scenario_rows(pp: PlacementProblem, r: ResilienceResult) -> list[dict[str, Any]]:
+    """The per-scenario record of ``plan.json`` (every figure from the evaluator)."""
+    out = []
+    for row in r.table.to_dict("records"):
+        lv = pp.scenario_levels.get(row["scenario"])
+        out.append(
+            {
+                "scenario": row["scenario"],
+                "kind": row["kind"],
+                "meaning": row["meaning"],
+                "demand_served_share": round(float(row["demand_served_share"]), 6),
+                "served_by_class": row["served_by_class"],
+                "load_lost": row["load_lost"],
+                "unserved": row["unserved"],
+                "partly_served": row["partly_served"],
+                "cut_off": row["cut_off"],
+                "sites_down": row["sites_down"],
+                "site_load": row["site_load"],
+                "full_sites": row["full_sites"],
+                "levels": None
+                if lv is None
+                else {c: float(v) for c, v in zip(pp.classes, lv, strict=True) if v > 0},
+                "levels_met": row["levels_met"],
+            }
+        )
+    return out
+
+
+def site_use(
+    pp: PlacementProblem,
+    sites: dict[str, str],
+    assign: dict[str, list[str]],
+    scen: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Per opened site: capacity, primary load, backed-up load, busiest scenario."""
+    sidx = {s: j for j, s in enumerate(pp.site_ids)}
+    tidx = {t: k for k, t in enumerate(pp.type_ids)}
+    load = dict(zip(pp.demand_ids, pp.load, strict=True))
+    out = []
+    for s, t in sorted(sites.items()):
+        prim = sum(load[d] for d, seq in assign.items() if seq and seq[0] == s)
+        back = sum(load[d] for d, seq in assign.items() if s in seq[1:])
+        peak, peak_name = prim, ""
+        for row in scen:
+            v = row["site_load"].get(s)
+            if v is not None and v > peak + 1e-6:
+                peak, peak_name = v, row["scenario"]
+        cap = float(pp.capacity[sidx[s], tidx[t]])
+        out.append(
+            {
+                "site_id": s,
+                "type": t,
+                "capacity": round(cap, 6),
+                "primary_load": round(float(prim), 6),
+                "backup_load": round(float(back), 6),
+                "peak_load": round(float(peak), 6),
+                "peak_scenario": peak_name,
+            }
+        )
+    return out
+
+
 def optimise(ds: Dataset, pp: PlacementProblem, inputs: dict[str, Any] | None = None) -> Plan:
     """Build, solve, extract and check the plan of ``pp``.
+
+    With crisis scenarios the service levels are added lazily (constraint
+    generation): solve, evaluate the plan under every scenario with the
+    served-load evaluator, add the flow rows of the violated scenarios (the
+    worst first), solve again, until no scenario is violated. Each round's
+    model is a relaxation of the full one, so its bound is valid for the full
+    model; the last plan meets every scenario, so it is optimal for the full
+    model when the last round was solved to optimality.
 
     Raises
     ------
     InfeasibleError
         The solver proved that no plan exists.
     NoSolutionError
-        The solver stopped without a plan and without a proof.
+        The solver stopped without a plan and without a proof, or the time
+        limit ran out before a plan met every scenario.
     PlanCheckError
         The solver's plan violates a constraint (never returned as a result).
     """
     t0 = time.perf_counter()
     m = build(pp)
     t_build = time.perf_counter() - t0
-    res, name, steps = _run(pp, m)
-    if res.status is Status.INFEASIBLE:
-        from nisd.optimise.explain import explain
+    cfg = pp.config
+    g = build_graph(ds) if pp.scenarios else None
+    steps: list[SolveResult] = []
+    rounds: list[dict[str, Any]] = []
+    while True:
+        opts = cfg.solver
+        if cfg.solver.time_limit is not None:
+            left = cfg.solver.time_limit - (time.perf_counter() - t0)
+            if left <= 0:
+                raise NoSolutionError(
+                    f"time limit {cfg.solver.time_limit:g} s reached after {len(rounds)} "
+                    "round(s) of scenarios, before a plan met every scenario's service levels"
+                )
+            opts = cfg.solver.model_copy(update={"time_limit": left})
+        t_round = time.perf_counter()
+        res, name, round_steps = _run(pp, m, opts)
+        steps += round_steps
+        if res.status is Status.INFEASIBLE:
+            from nisd.optimise.explain import explain
 
-        reasons = explain(pp)
-        raise InfeasibleError(
-            f"no plan satisfies the constraints (proved by {res.solver} in {res.seconds:.1f} s)."
-            + ("" if not reasons else " What must give:\n  " + "\n  ".join(reasons))
+            reasons = explain(pp, m.flow_scenarios)
+            raise InfeasibleError(
+                f"no plan satisfies the constraints (proved by {res.solver} in "
+                f"{sum(s.seconds for s in steps):.1f} s)."
+                + ("" if not reasons else " What must give:\n  " + "\n  ".join(reasons))
+            )
+        if res.status is Status.UNKNOWN:
+            raise NoSolutionError(
+                f"{res.solver} stopped after {res.seconds:.1f} s without a plan "
+                "and without a proof of infeasibility"
+                + (" (time limit reached)" if res.hit_limit else "")
+            )
+        sites, assign = _extract(pp, m)
+        if not pp.scenarios:
+            break
+        t_eval = time.perf_counter()
+        evaluation = crisis_evaluation(ds, pp, sites, assign, g)
+        records = evaluation.table.to_dict("records")
+        short = sorted(
+            ((_shortfall(pp, r), r["scenario"]) for r in records if r["levels_met"] is False),
+            key=lambda x: (-x[0], x[1]),
         )
-    if res.status is Status.UNKNOWN:
-        raise NoSolutionError(
-            f"{res.solver} stopped after {res.seconds:.1f} s without a plan "
-            "and without a proof of infeasibility; raise --time-limit"
+        rounds.append(
+            {
+                "round": len(rounds) + 1,
+                "scenarios_in_model": len(m.flow_scenarios),
+                "objective": res.objective,
+                "bound": res.bound,
+                "status": res.status.value,
+                "violated": len(short),
+                "solve_seconds": round(sum(s.seconds for s in round_steps), 3),
+                "evaluate_seconds": round(time.perf_counter() - t_eval, 3),
+                "wall_seconds": round(time.perf_counter() - t_round, 3),
+            }
         )
-    sites, assign = _extract(pp, m)
+        log.info(
+            "round %d: %s %.6g (bound %s), %d scenario(s) in the model, %d violated, %.1f s",
+            len(rounds),
+            res.status.value,
+            res.objective,
+            "n/a" if res.bound is None else f"{res.bound:.6g}",
+            len(m.flow_scenarios),
+            len(short),
+            time.perf_counter() - t0,
+        )
+        if not short:
+            break
+        again = [n for _v, n in short if n in m.flow_scenarios]
+        if again:
+            raise PlanCheckError(
+                "the model and the served-load evaluator disagree: the plan violates "
+                f"scenario(s) already in the model: {', '.join(again[:5])}"
+            )
+        add_crisis_flow(m, pp, [n for _v, n in short[:MAX_NEW_SCENARIOS]])
     violations = check_plan(pp, sites, assign)
     scen_rows: list[dict[str, Any]] = []
     if pp.scenarios:
-        g = build_graph(ds)
-        r = evaluate(ds, g, sorted(sites), list(pp.scenarios), check_two_routes=False)
-        crit = {pp.demand_ids[i] for i in np.nonzero(pp.critical)[0]}
-        for row in r.table.to_dict("records"):
-            cut = {d for name, d in pp.cut_off if name == row["scenario"]}
-            lost = sorted((set(row["unserved"]) & crit) - cut)
-            if lost:
+        scen_rows = scenario_rows(pp, evaluation)
+        for row in scen_rows:
+            if row["levels_met"] is False:
                 violations.append(
-                    f"{row['scenario']}: critical demand unserved on re-check: " + ", ".join(lost)
+                    f"{row['scenario']}: service levels {row['levels']} not met on re-check "
+                    f"(served {row['served_by_class']})"
                 )
-            scen_rows.append(
-                {
-                    "scenario": row["scenario"],
-                    "kind": row["kind"],
-                    "demand_served_share": round(float(row["demand_served_share"]), 6),
-                    "critical_served": not lost,
-                    "cut_off": sorted(cut),
-                }
-            )
     if violations:
         raise PlanCheckError(
             "the solver's plan failed the independent check:\n  " + "\n  ".join(violations[:20])
         )
     k = kpis(pp, sites, assign)
+    use = site_use(pp, sites, assign, scen_rows)
+    k["capacity_racks"] = round(sum(u["capacity"] for u in use), 6)
+    k["primary_load_racks"] = round(sum(u["primary_load"] for u in use), 6)
+    k["dedicated_backup_racks"] = round(sum(u["backup_load"] for u in use), 6)
     if scen_rows:
-        k["worst_case_share_served"] = min(s["demand_served_share"] for s in scen_rows)
+        k.update(worst_case(scen_rows, pp.classes))
     total = time.perf_counter() - t0
-    cfg = pp.config
     run = {
         "nisd_version": __version__,
         "python": platform.python_version(),
@@ -224,7 +398,7 @@ def optimise(ds: Dataset, pp: PlacementProblem, inputs: dict[str, Any] | None = 
         "seed": cfg.solver.seed,
         "time_limit": cfg.solver.time_limit,
         "gap_limit": cfg.solver.gap,
-        "hit_limit": res.hit_limit,
+        "hit_limit": any(s.hit_limit for s in steps),
         "build_seconds": round(t_build, 3),
         "solve_seconds": round(sum(s.seconds for s in steps), 3),
         "wall_seconds": round(total, 3),
@@ -234,12 +408,46 @@ def optimise(ds: Dataset, pp: PlacementProblem, inputs: dict[str, Any] | None = 
             "constraints": len(m.prob.constraints),
             "families": dict(sorted(m.families.items())),
             "crisis_rows_before_reduction": m.crisis_rows_raw,
+            "scenarios": len(pp.scenarios),
+            "scenarios_with_flow_rows": list(m.flow_scenarios),
         },
+        "rounds": rounds,
         **(inputs or {}),
     }
     return Plan(
-        res.status.value, name, res.objective, res.bound, res.gap, sites, assign, k, scen_rows, run
+        res.status.value,
+        name,
+        res.objective,
+        res.bound,
+        res.gap,
+        sites,
+        assign,
+        k,
+        scen_rows,
+        run,
+        use,
     )
+
+
+def worst_case(scen_rows: list[dict[str, Any]], classes: tuple[str, ...]) -> dict[str, Any]:
+    """Worst served share over the scenarios: of all load, and per class (with the scenario)."""
+    worst = min(scen_rows, key=lambda r: (r["demand_served_share"], r["scenario"]))
+    by_class: dict[str, Any] = {}
+    for c in classes:
+        vals = [
+            (r["served_by_class"].get(c), r["scenario"])
+            for r in scen_rows
+            if r["served_by_class"].get(c) is not None
+        ]
+        if vals:
+            v, n = min(vals)
+            by_class[c] = {"share": v, "scenario": n}
+    return {
+        "worst_case_share_served": worst["demand_served_share"],
+        "worst_case_scenario": worst["scenario"],
+        "worst_case_by_class": by_class,
+        "service_levels_met": all(r["levels_met"] is not False for r in scen_rows),
+    }
 
 
 def write_plan(plan: Plan, out_dir: Path, pp: PlacementProblem) -> Path:

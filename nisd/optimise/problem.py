@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import networkx as nx
 import numpy as np
 import shapely
 
@@ -62,6 +63,11 @@ class PlacementProblem:
     crisis_ms: np.ndarray = field(default_factory=lambda: np.zeros(0))
     crisis_up: dict[str, np.ndarray] = field(default_factory=dict)  # scenario → (J,) alive
     cut_off: tuple[tuple[str, str], ...] = ()  # (scenario, demand) no placement can serve
+    # scenario → (K,) share of each criticality class (most critical first) to serve
+    scenario_levels: dict[str, np.ndarray] = field(default_factory=dict)
+    crisis_cut: dict[str, np.ndarray] = field(default_factory=dict)  # scenario → (I,) cut off
+    rank: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (I,)
+    classes: tuple[str, ...] = ()
 
     @property
     def n_sites(self) -> int:
@@ -153,6 +159,18 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
                     unit="key",
                 )
             )
+    for n, sl in enumerate(cfg.crisis.service_levels()):
+        where = "crisis.serve" if n == 0 and cfg.crisis.sets else f"crisis.tiers[{n}].serve"
+        for lv in sl.serve:
+            if lv not in levels:
+                problems.append(
+                    Problem(
+                        "scenario",
+                        f"{where}: {lv!r} is not one of {', '.join(levels)}",
+                        column=where,
+                        unit="key",
+                    )
+                )
     if problems:
         raise ConfigError(problems)
 
@@ -183,28 +201,35 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
     required = np.array(
         [s.site_id in cfg.required or (cfg.require_existing and s.existing) for s in sites]
     )
-    critical = np.array([d.criticality in cfg.crisis.levels for d in demand])
+    rank = np.array([ds.criticality_rank(d.criticality) for d in demand], dtype=np.int64)
     crisis_ms = np.array([d.crisis_ms for d in demand])
-
-    scen: list[Scenario] = []
+    scen, scen_levels = _crisis_scenarios(ds, g, cfg, levels)
+    critical = np.zeros(len(demand), dtype=bool)
     rows: list[CrisisRow] = []
     cut_off: list[tuple[str, str]] = []
     clat: dict[str, np.ndarray] = {}
     cup: dict[str, np.ndarray] = {}
-    if cfg.crisis.sets:
-        scen = scenario_sets(ds, g, cfg.crisis.sets)
-        crit_idx = np.nonzero(critical)[0]
-        for sc in scen:
-            alive = edge_alive(rg, sc)
-            up = np.array([s not in sc.sites for s in sids])
-            m = latency_matrix(rg, dids, sids, alive=alive)
-            clat[sc.name] = m
-            cup[sc.name] = up
-            for i in crit_idx:
-                ok = frozenset(int(j) for j in np.nonzero(up & (m[i] <= crisis_ms[i] + 1e-9))[0])
-                if not ok and cfg.crisis.cut_off == "skip":
+    ccut: dict[str, np.ndarray] = {}
+    for sc in scen:
+        alive = edge_alive(rg, sc)
+        up = np.array([s not in sc.sites for s in sids])
+        m = latency_matrix(rg, dids, sids, alive=alive)
+        clat[sc.name] = m
+        cup[sc.name] = up
+        reach = up[None, :] & (m <= crisis_ms[:, None] + 1e-9)
+        cut = ~reach.any(axis=1)
+        ccut[sc.name] = cut
+        share = scen_levels[sc.name][rank]
+        critical |= share >= 1.0 - 1e-9
+        for i in np.nonzero(share > 0)[0]:
+            if cut[i]:
+                if cfg.crisis.cut_off == "skip":
                     cut_off.append((sc.name, dids[i]))
                     continue
+                rows.append(CrisisRow(sc.name, int(i), frozenset()))
+            elif share[i] >= 1.0 - 1e-9:
+                # fully served classes: some surviving site in time must be open (a valid cut)
+                ok = frozenset(int(j) for j in np.nonzero(reach[i])[0])
                 rows.append(CrisisRow(sc.name, int(i), ok))
     return PlacementProblem(
         site_ids=tuple(sids),
@@ -235,7 +260,25 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
         crisis_ms=crisis_ms,
         crisis_up=cup,
         cut_off=tuple(cut_off),
+        scenario_levels=scen_levels,
+        crisis_cut=ccut,
+        rank=rank,
+        classes=tuple(levels),
     )
+
+
+def _crisis_scenarios(
+    ds: Dataset, g: nx.MultiGraph, cfg: PlanConfig, levels: list[str]
+) -> tuple[list[Scenario], dict[str, np.ndarray]]:
+    """Every scenario of every service level, once, with the largest share per class."""
+    scen: dict[str, Scenario] = {}
+    shares: dict[str, np.ndarray] = {}
+    for sl in cfg.crisis.service_levels():
+        vec = np.array([sl.serve.get(lv, 0.0) for lv in levels])
+        for sc in scenario_sets(ds, g, sl.sets):
+            scen.setdefault(sc.name, sc)
+            shares[sc.name] = np.maximum(shares.get(sc.name, np.zeros(len(levels))), vec)
+    return list(scen.values()), shares
 
 
 def reduce_rows(rows: tuple[CrisisRow, ...]) -> list[CrisisRow]:

@@ -13,11 +13,15 @@ and maps it into :class:`Status`:
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import math
+import os
 import re
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,11 +96,37 @@ def solve(prob: pulp.LpProblem, opts: SolverOptions) -> SolveResult:
         return _other(prob, opts, Path(tmp))
 
 
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Send what native solver code prints on file descriptor 1 to the null device.
+
+    HiGHS prints its banner from C when PuLP creates it, whatever ``msg`` says;
+    on stdout it would break ``--json`` output.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stdout (captured in tests)
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), fd)
+            try:
+                yield
+            finally:
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
+
+
 def _timed_solve(prob: pulp.LpProblem, solver: Any, label: str) -> float:
     """Run ``solver`` on ``prob``; seconds taken, or a SolverError naming the solver."""
     t0 = time.perf_counter()
     try:
-        prob.solve(solver)
+        with _quiet_stdout():
+            prob.solve(solver)
     except pulp.PulpSolverError as exc:
         raise SolverError(f"{label} failed: {exc}") from None
     return time.perf_counter() - t0

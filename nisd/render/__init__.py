@@ -28,8 +28,11 @@ def read_plan_doc(path: Path) -> dict[str, Any]:
 
 def plan_sets(doc: dict[str, Any]) -> list[str]:
     """The crisis scenario sets a plan was made for, else the map's defaults."""
-    sets = (((doc.get("run") or {}).get("parameters") or {}).get("crisis") or {}).get("sets")
-    return list(sets) if sets else list(DEFAULT_MAP_SETS)
+    crisis = ((doc.get("run") or {}).get("parameters") or {}).get("crisis") or {}
+    sets = list(crisis.get("sets") or [])
+    for tier in crisis.get("tiers") or []:
+        sets += [s for s in tier.get("sets", []) if s not in sets]
+    return sets if sets else list(DEFAULT_MAP_SETS)
 
 
 def write_atomic(path: Path, text: str) -> Path:

@@ -198,8 +198,20 @@ def build_payload(
     scen_rows: list[dict[str, Any]] = []
     if scenarios and sites_open:
         g = build_graph(ds)
+        classes = list(ds.config.criticality.levels)
+        levels = {
+            r["scenario"]: [float((r.get("levels") or {}).get(c, 0.0)) for c in classes]
+            for r in (plan or {}).get("scenarios", [])
+            if r.get("levels")
+        }
         res = evaluate(
-            ds, g, sorted(sites_open), list(scenarios), assignments=None, check_two_routes=False
+            ds,
+            g,
+            sites_open,
+            list(scenarios),
+            assignments=assignments or None,
+            levels=levels or None,
+            check_two_routes=False,
         )
         for sc, row in zip(scenarios, res.table.to_dict("records"), strict=True):
             # links also fail with their end nodes (a lost node takes its fibres with it)
@@ -215,6 +227,12 @@ def build_payload(
                     "links": sorted(down),
                     "srlgs": sorted(sc.srlgs),
                     "unserved": list(row["unserved"]),
+                    "partly": dict(row["partly_served"]),
+                    "cut_off": list(row["cut_off"]),
+                    "full_sites": list(row["full_sites"]),
+                    "site_load": dict(row["site_load"]),
+                    "by_class": dict(row["served_by_class"]),
+                    "levels_met": row["levels_met"],
                     "share": round(float(row["demand_served_share"]), 6),
                 }
             )

@@ -2,7 +2,8 @@
 
 Each rung is a scenario file: its crisis scenario sets and the criticality
 levels that must stay served. For each plan and rung, the worst-case share of
-the protected load served within the crisis bound; a plan's regret on a rung
+the protected load served within the crisis bound and within the capacity of
+the surviving sites (the served-load evaluator of :mod:`nisd.topology.served`); a plan's regret on a rung
 is the best share any plan reaches there minus its own; the recommended plan
 has the smallest largest regret (ties: lower cost, then name).
 """
@@ -16,9 +17,21 @@ import numpy as np
 import pandas as pd
 
 from nisd.dataset import Dataset
+from nisd.optimise.config import PlanConfig
 from nisd.topology import build_graph
 from nisd.topology.resilience import evaluate
 from nisd.topology.scenarios import scenario_sets
+
+
+def rung_of(name: str, cfg: PlanConfig) -> tuple[str, list[str], list[str]]:
+    """A rung from a scenario file: every scenario set of its service levels, and the
+    classes it serves in full (``peace`` fails nothing)."""
+    sets: list[str] = []
+    levels: list[str] = []
+    for sl in cfg.crisis.service_levels():
+        sets += [s for s in sl.sets if s not in sets]
+        levels += [c for c, v in sl.serve.items() if v >= 1.0 and c not in levels]
+    return name, ([] if name == "peace" else sets), levels
 
 
 def ladder(
@@ -32,25 +45,28 @@ def ladder(
     rung with no sets is peace (nothing fails).
     """
     g = build_graph(ds)
-    load = {d.demand_id: d.load for d in ds.demand}
+    class_load: dict[str, float] = {}
+    for d in ds.demand:
+        class_load[d.criticality] = class_load.get(d.criticality, 0.0) + d.load
     rows = []
     for pname, doc in plans:
-        opened = [s["site_id"] for s in doc["sites"]]
+        opened = {s["site_id"]: s["type"] for s in doc["sites"]}
+        assignments = doc.get("assignments") or None
         for rname, sets, levels in rungs:
-            protected = [d.demand_id for d in ds.demand if d.criticality in levels]
-            total = sum(load[d] for d in protected) or 1.0
-            scen = scenario_sets(ds, g, sets, opened) if sets else []
+            total = sum(class_load.get(c, 0.0) for c in levels) or 1.0
+            scen = scenario_sets(ds, g, sets, sorted(opened)) if sets else []
+            worst, name = 1.0, "nothing fails"
             if scen:
-                res = evaluate(ds, g, opened, scen, check_two_routes=False)
+                res = evaluate(
+                    ds, g, opened, scen, assignments=assignments, check_two_routes=False
+                )
+                # served share of the protected classes' load (the evaluator's class shares)
                 shares = [
-                    1.0 - sum(load[d] for d in u if d in set(protected)) / total
-                    for u in res.table.unserved
+                    sum((by.get(c) or 0.0) * class_load.get(c, 0.0) for c in levels) / total
+                    for by in res.table.served_by_class
                 ]
                 worst_i = int(np.argmin(shares))
                 worst, name = shares[worst_i], str(res.table.scenario.iloc[worst_i])
-            else:
-                res = evaluate(ds, g, opened, [], check_two_routes=False)
-                worst, name = 1.0, "nothing fails"
             rows.append(
                 {
                     "plan": pname,

@@ -1,19 +1,21 @@
-"""Resilience of a given placement under failure scenarios.
+"""Capacity-true resilience of a placement under failure scenarios.
 
-For each scenario: which opened sites and links survive; which demand is
-still served by a surviving opened site within its latency bound, re-routing
-over what survives; the demand-weighted share served; whether the surviving
-sites are still connected to each other by one route and by two
-link-disjoint routes.
+For each scenario: which opened sites and links survive; how much of each
+demand point's load is still served, re-routing over what survives, within
+its latency bound and within the capacity of the surviving sites, critical
+load first (:mod:`nisd.topology.served`, the one definition of "served");
+which points lose service wholly or in part, which are cut off from every
+candidate site, which sites run full; whether the surviving sites are still
+connected to each other by one route and by two link-disjoint routes.
 
-A demand point with known assignments (primary, backups) counts as served
-only by one of its assigned sites; without assignments any opened site
-serves. The bound is the demand's crisis latency by default
+A demand point with known assignments (primary, backups) can only be served
+by its assigned sites (its data lives there); without assignments any opened
+site serves. The bound is the demand's crisis latency by default
 (``bound="crisis"``; also ``"primary"`` or ``"backup"``).
 
 Speed: shortest-route trees from the opened sites are computed once; a
 scenario that fails no site, node or link of those trees cannot change any
-route latency, so its result is the baseline's without a new Dijkstra run.
+route latency, and flow sub-problems that repeat are solved once.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from nisd.dataset import Dataset
 from nisd.errors import InputError, Problem
 from nisd.topology.latency import RoutingGraph, csr, latency_matrix, routing_graph
 from nisd.topology.scenarios import Scenario, scenario_sets
+from nisd.topology.served import TOL, Flow, FlowCache, class_shares
 
 Bound = Literal["crisis", "primary", "backup"]
 
@@ -42,6 +45,7 @@ class ResilienceResult:
     table: pd.DataFrame
     baseline_share: float
     opened: tuple[str, ...]
+    flows: tuple[int, int] = (0, 0)  # served-flow sub-problems reused, solved
 
     def worst(self, n: int = 5) -> pd.DataFrame:
         """The ``n`` scenarios with the smallest served share (ties by name)."""
@@ -137,36 +141,71 @@ def _two_connected(
     return True, all(s in comp2 for s in sites)
 
 
-def check_opened(ds: Dataset, opened: Sequence[str]) -> list[str]:
-    """The opened site ids, sorted and unique; unknown or no ids are an InputError."""
+def check_opened(ds: Dataset, opened: Sequence[str] | Mapping[str, str]) -> dict[str, str]:
+    """Opened site id → type id, sorted; unknown sites or types are an InputError.
+
+    A plain list of ids gives each site its largest allowed type (what
+    ``nisd resilience --sites`` assumes when no type is written).
+    """
+    if not isinstance(opened, Mapping):
+        opened = {s: "" for s in opened}
     unknown = sorted(set(opened) - set(ds.site_ids))
     if unknown:
-        raise InputError([Problem("--sites", f"unknown site id(s) {', '.join(unknown)}")])
+        raise InputError([Problem("sites", f"unknown site id(s) {', '.join(unknown)}")])
     if not opened:
-        raise InputError([Problem("--sites", "no opened sites given")])
-    return sorted(set(opened))
+        raise InputError([Problem("sites", "no opened sites given")])
+    types = ds.type_by_id
+    out: dict[str, str] = {}
+    problems: list[Problem] = []
+    for s in sorted(opened):
+        allowed = ds.allowed_types(ds.site_by_id[s])
+        t = opened[s]
+        if not t:
+            t = max(allowed, key=lambda x: (types[x].capacity, x)) if allowed else ""
+        if t not in allowed:
+            problems.append(Problem("sites", f"site {s}: type {t!r} is not allowed there"))
+        out[s] = t
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def site_capacity(ds: Dataset, site_id: str, type_id: str) -> float:
+    """Racks a site of this type holds (the site's own capacity overrides the type's)."""
+    own = ds.site_by_id[site_id].capacity
+    return float(own) if own is not None else float(ds.type_by_id[type_id].capacity)
 
 
 def evaluate(
     ds: Dataset,
     g: nx.MultiGraph,
-    opened: Sequence[str],
+    opened: Sequence[str] | Mapping[str, str],
     scenarios: Sequence[Scenario] | str,
     *,
     assignments: Mapping[str, Sequence[str]] | None = None,
+    levels: Mapping[str, Sequence[float]] | Sequence[float] | None = None,
     bound: Bound = "crisis",
     check_two_routes: bool = True,
 ) -> ResilienceResult:
-    """Evaluate a placement under every scenario.
+    """Capacity-true evaluation of a placement under every scenario.
+
+    The served load of each scenario comes from :func:`nisd.topology.served.serve`:
+    a flow from each demand point to the surviving opened sites that hold its
+    data (its assigned sites; every opened site when no assignments are given)
+    and that it still reaches within its latency bound over the surviving
+    fibre, no site beyond its capacity, critical load first.
 
     Parameters
     ----------
     ds, g : Dataset and its planning graph.
-    opened : sequence of str
-        Opened site ids.
+    opened : mapping or sequence of str
+        Opened site id → type id (a plain list takes each site's largest type).
     scenarios : sequence of Scenario, or a comma-separated string of set names
     assignments : mapping, optional
-        Demand id to its ordered assigned site ids.
+        Demand id to its ordered assigned site ids (primary first).
+    levels : sequence of float, or mapping of scenario name to one, optional
+        Share of each criticality class's load (most critical first) that must
+        be served; ``levels_met`` says whether some flow meets them.
     bound : {"crisis", "primary", "backup"}
         Which latency bound of each demand point counts.
     check_two_routes : bool
@@ -177,103 +216,172 @@ def evaluate(
     -------
     ResilienceResult
         ``table`` columns: ``scenario``, ``kind``, ``failed``, ``meaning``,
-        ``sites_up``, ``sites_down``, ``links_down``, ``demand_served_share``,
-        ``load_lost``, ``unserved``, ``sites_connected``,
-        ``sites_two_routes``.
+        ``sites_up``, ``sites_down``, ``links_down``, ``demand_served_share``
+        (served load / all load, cut-off load counted as lost),
+        ``served_by_class``, ``load_lost``, ``unserved`` (demand points that
+        lose all service), ``partly_served`` (id → racks lost), ``cut_off``
+        (demand points no surviving candidate site could reach), ``site_load``
+        (id → racks carried), ``full_sites``, ``levels_met``,
+        ``sites_connected``, ``sites_two_routes``.
     """
-    opened = check_opened(ds, opened)
+    types = check_opened(ds, opened)
+    names = sorted(types)
     if isinstance(scenarios, str):
-        scenarios = scenario_sets(ds, g, scenarios.split(","), opened)
+        scenarios = scenario_sets(ds, g, scenarios.split(","), names)
     rg = routing_graph(g)
     demand = list(ds.demand)
     ids = [d.demand_id for d in demand]
-    load = np.array([d.load for d in demand])
+    load = np.array([d.load for d in demand], dtype=float)
+    rank = np.array([ds.criticality_rank(d.criticality) for d in demand], dtype=np.int64)
+    classes = list(ds.config.criticality.levels)
     total = float(load.sum()) or 1.0
     lim = np.array([getattr(d, f"{bound}_ms") for d in demand])
-    allowed = np.ones((len(opened), len(demand)), dtype=bool)
+    cap = np.array([site_capacity(ds, s, types[s]) for s in names])
+    holds = np.ones((len(ids), len(names)), dtype=bool)
+    primary = np.full(len(ids), -1, dtype=np.int64)
     if assignments is not None:
-        for j, d in enumerate(ids):
-            if d in assignments:
-                allowed[:, j] = [s in assignments[d] for s in opened]
+        col = {s: j for j, s in enumerate(names)}
+        for i, d in enumerate(ids):
+            seq = [s for s in assignments.get(d, []) if s in col]
+            holds[i] = False
+            holds[i, [col[s] for s in seq]] = True
+            if seq:
+                primary[i] = col[seq[0]]
     all_keys = {k for _u, _v, k in rg.edge_keys}
-    targets = list(ids) + list(opened)
+    targets = list(ids) + list(names)
     n_d = len(ids)
     # Baseline latency rows, one per opened site, and each site's shortest-route tree:
     # a scenario recomputes only the rows of sites whose tree it touches.
-    base_lat = latency_matrix(rg, opened, targets)
-    trees = [_tree_edges(rg, [s], targets) for s in opened]
+    base_lat = latency_matrix(rg, names, targets)
+    trees = [_tree_edges(rg, [s], targets) for s in names]
+    cand = list(ds.site_ids)
+    reach_memo: dict[bytes, np.ndarray] = {}
 
-    def served_from(lat: np.ndarray, up: list[int]) -> np.ndarray:
-        if not up:
-            return np.zeros(n_d, dtype=bool)
-        ok = (lat[up, :n_d] <= lim[None, :] + 1e-9) & allowed[up]
-        return np.asarray(ok.any(axis=0))
+    def reachable(alive: np.ndarray) -> np.ndarray:
+        """(I, J_all) demand point reaches candidate site within its bound."""
+        key = np.packbits(alive).tobytes()
+        if key not in reach_memo:
+            m = latency_matrix(rg, ids, cand, alive=alive)
+            reach_memo[key] = m <= lim[:, None] + 1e-9
+        return reach_memo[key]
 
-    def connected(lat: np.ndarray, up: list[int]) -> bool:
-        cols = [n_d + i for i in up]
-        return bool(np.isfinite(lat[np.ix_(up, cols)]).all()) if up else True
+    cache = FlowCache()
 
-    everyone = list(range(len(opened)))
-    base = served_from(base_lat, everyone)
+    def flow(lat: np.ndarray, up: np.ndarray, lv: np.ndarray | None, base: np.ndarray) -> Flow:
+        usable = (lat[:, :n_d].T <= lim[:, None] + 1e-9) & holds & up[None, :]
+        return cache.serve(
+            load, rank, np.where(up, cap, 0.0), usable, primary=primary, levels=lv, base=base
+        )
+
+    def levels_of(name: str) -> np.ndarray | None:
+        if levels is None:
+            return None
+        if isinstance(levels, Mapping):
+            v = levels.get(name)
+            return None if v is None else np.asarray(v, float)
+        return np.asarray(levels, float)
+
+    everyone = np.ones(len(names), dtype=bool)
+    base_flow = flow(base_lat, everyone, None, load)
     if check_two_routes:
-        base_conn = _two_connected(g, opened, all_keys)
+        base_conn = _two_connected(g, names, all_keys)
     else:
-        base_conn = (connected(base_lat, everyone), False)
+        base_conn = (bool(np.isfinite(base_lat[:, n_d:]).all()), False)
+    cand_idx = {s: j for j, s in enumerate(cand)}
     rows = []
     for sc in scenarios:
         alive = edge_alive(rg, sc)
-        down_sites = [s for s in opened if s in sc.sites]
-        up = [i for i, s in enumerate(opened) if s not in sc.sites]
-        stale = [i for i in up if len(trees[i]) and bool((~alive[trees[i]]).any())]
-        touched = bool(down_sites) or bool(stale)
-        if touched:
-            lat = base_lat
-            if stale:
-                lat = base_lat.copy()
-                lat[stale] = latency_matrix(rg, [opened[i] for i in stale], targets, alive=alive)
-            served = served_from(lat, up)
-        else:
-            lat, served = base_lat, base
-        up_ids = [opened[i] for i in up]
+        up = np.array([s not in sc.sites for s in names])
+        stale = [j for j in range(len(names)) if up[j] and len(trees[j])]
+        stale = [j for j in stale if bool((~alive[trees[j]]).any())]
+        lat = base_lat
+        if stale:
+            lat = base_lat.copy()
+            lat[stale] = latency_matrix(rg, [names[j] for j in stale], targets, alive=alive)
+        cand_up = np.ones(len(cand), dtype=bool)
+        cand_up[[cand_idx[s] for s in sc.sites if s in cand_idx]] = False
+        cut = ~(reachable(alive) & cand_up[None, :]).any(axis=1)
+        base = np.where(cut, 0.0, load)
+        fl = flow(lat, up, levels_of(sc.name), base)
         if check_two_routes:
             keys = {rg.edge_keys[i][2] for i in np.nonzero(alive)[0]}
-            conn1, conn2 = _two_connected(g, up_ids, keys)
-        elif touched:
-            conn1, conn2 = connected(lat, up), False
+            conn1, conn2 = _two_connected(g, [names[j] for j in np.nonzero(up)[0]], keys)
+        elif stale or not up.all():
+            upi = np.nonzero(up)[0]
+            cols = [n_d + j for j in upi]
+            conn1, conn2 = bool(np.isfinite(lat[np.ix_(upi, cols)]).all()), False
         else:
             conn1, conn2 = base_conn
-        share = float(load[served].sum()) / total
-        rows.append(
-            {
-                "scenario": sc.name,
-                "kind": sc.kind,
-                "failed": sc.failed,
-                "meaning": sc.meaning,
-                "sites_up": len(up),
-                "sites_down": down_sites,
-                "links_down": int((~alive).sum()),
-                "demand_served_share": share,
-                "load_lost": float(load[~served].sum()),
-                "unserved": [ids[j] for j in np.nonzero(~served)[0]],
-                "sites_connected": conn1,
-                "sites_two_routes": conn2 if check_two_routes else None,
-            }
-        )
-    table = pd.DataFrame(
-        rows,
-        columns=[
-            "scenario",
-            "kind",
-            "failed",
-            "meaning",
-            "sites_up",
-            "sites_down",
-            "links_down",
-            "demand_served_share",
-            "load_lost",
-            "unserved",
-            "sites_connected",
-            "sites_two_routes",
-        ],
+        rows.append(_row(sc, names, ids, load, rank, classes, total, cap, up, alive, cut, fl))
+        rows[-1]["sites_connected"] = conn1
+        rows[-1]["sites_two_routes"] = conn2 if check_two_routes else None
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    return ResilienceResult(
+        table,
+        float(base_flow.served.sum()) / total,
+        tuple(names),
+        flows=(cache.hits, cache.misses),
     )
-    return ResilienceResult(table, float(load[base].sum()) / total, tuple(opened))
+
+
+COLUMNS = [
+    "scenario",
+    "kind",
+    "failed",
+    "meaning",
+    "sites_up",
+    "sites_down",
+    "links_down",
+    "demand_served_share",
+    "served_by_class",
+    "load_lost",
+    "unserved",
+    "partly_served",
+    "cut_off",
+    "site_load",
+    "full_sites",
+    "levels_met",
+    "sites_connected",
+    "sites_two_routes",
+]
+
+
+def _row(
+    sc: Scenario,
+    names: Sequence[str],
+    ids: Sequence[str],
+    load: np.ndarray,
+    rank: np.ndarray,
+    classes: Sequence[str],
+    total: float,
+    cap: np.ndarray,
+    up: np.ndarray,
+    alive: np.ndarray,
+    cut: np.ndarray,
+    fl: Flow,
+) -> dict[str, Any]:
+    served = np.minimum(fl.served, load)
+    lost = load - served
+    gone = served <= TOL * np.maximum(1.0, load)
+    part = (~gone) & (lost > TOL * np.maximum(1.0, load))
+    full = up & (cap > TOL) & (fl.site_load >= cap * (1 - 1e-6) - TOL)
+    return {
+        "scenario": sc.name,
+        "kind": sc.kind,
+        "failed": sc.failed,
+        "meaning": sc.meaning,
+        "sites_up": int(up.sum()),
+        "sites_down": [s for s, u in zip(names, up, strict=True) if not u],
+        "links_down": int((~alive).sum()),
+        "demand_served_share": round(float(served.sum()) / total, 9),
+        "served_by_class": class_shares(served, load, rank, classes),
+        "load_lost": round(float(lost.sum()), 6),
+        "unserved": [ids[i] for i in np.nonzero(gone & (load > TOL))[0]],
+        "partly_served": {ids[i]: round(float(lost[i]), 6) for i in np.nonzero(part)[0]},
+        "cut_off": [ids[i] for i in np.nonzero(cut)[0]],
+        "site_load": {
+            s: round(float(v), 6) for s, v, u in zip(names, fl.site_load, up, strict=True) if u
+        },
+        "full_sites": [s for s, f in zip(names, full, strict=True) if f],
+        "levels_met": fl.met,
+    }

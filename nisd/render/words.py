@@ -1,0 +1,79 @@
+"""Crisis results in words, for the report, the map and the command line.
+
+Every figure comes from the scenario rows of the served-load evaluator
+(:func:`nisd.topology.resilience.evaluate`); nothing here computes a share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+def _pct(v: float) -> str:
+    return f"{v:.1%}" if v < 1 else "all"
+
+
+def worst_by_class(
+    rows: Sequence[Mapping[str, Any]], classes: Sequence[str]
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """Per class with load: the scenario that leaves the smallest share of it served.
+
+    ``rows`` are payload scenario rows (``name``, ``share``, ``by_class``, ...);
+    ties go to the smaller share of all load, then to the name.
+    """
+    out = []
+    for c in classes:
+        have = [r for r in rows if (r.get("by_class") or {}).get(c) is not None]
+        if have:
+            worst = min(have, key=lambda r: (r["by_class"][c], r["share"], r["name"]))
+            out.append((c, worst))
+    return out
+
+
+def scenario_sentence(
+    row: Mapping[str, Any], classes: Sequence[str], names: Mapping[str, str]
+) -> str:
+    """“After <meaning>, all critical load, 84.0 % of high load and 60.0 % of all load
+    is served; Skellefteå and Härnösand run full.”"""
+    by = row.get("by_class") or {}
+    parts = [f"{_pct(by[c])} of {c} load" for c in classes if by.get(c) is not None]
+    parts.append(f"{_pct(row['share'])} of all load")
+    text = f"After {row.get('meaning') or row['name']}, " + ", ".join(parts) + " is served"
+    full = [names.get(s, s) for s in row.get("full_sites") or []]
+    if full:
+        text += f"; {' and '.join(full)} run{'s' if len(full) == 1 else ''} full"
+    cut = row.get("cut_off") or []
+    if cut:
+        text += f"; {len(cut)} demand point(s) are cut off from every site"
+    return text + "."
+
+
+def crisis_summary(
+    rows: Sequence[Mapping[str, Any]], classes: Sequence[str], names: Mapping[str, str]
+) -> list[str]:
+    """One sentence per distinct worst scenario, most critical class first."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for c, row in worst_by_class(rows, classes):
+        if row["name"] in seen:
+            continue
+        seen.add(row["name"])
+        out.append(f"Worst for {c} load: " + scenario_sentence(row, classes, names))
+    return out
+
+
+def plan_rows(scenarios: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``plan.json`` scenario records in the payload's row shape."""
+    return [
+        {
+            "name": r["scenario"],
+            "meaning": r.get("meaning", ""),
+            "share": r["demand_served_share"],
+            "by_class": r.get("served_by_class") or {},
+            "full_sites": r.get("full_sites") or [],
+            "cut_off": r.get("cut_off") or [],
+            "levels_met": r.get("levels_met"),
+        }
+        for r in scenarios
+    ]
