@@ -89,8 +89,11 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
         stream=sys.stderr,
     )
     # nisd's own progress (solver rounds) shows by default on stderr; -q hides it
-    log.setLevel(max(logging.DEBUG, min(logging.ERROR, logging.INFO - 10 * verbosity))
-                 if verbosity >= 0 else logging.ERROR)
+    log.setLevel(
+        max(logging.DEBUG, min(logging.ERROR, logging.INFO - 10 * verbosity))
+        if verbosity >= 0
+        else logging.ERROR
+    )
     if verbosity < 2:  # Dask's scheduler and workers chat at INFO level; -vv shows it
         os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
 

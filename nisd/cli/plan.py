@@ -7,11 +7,10 @@ from typing import Any
 
 import click
 
-from nisd.render.words import crisis_summary, plan_rows
-
 from nisd.cli.options import data_option, resolve_data_dir
 from nisd.io import load_dataset
 from nisd.optimise import from_dataset, load_plan_config, optimise, write_plan
+from nisd.render.words import crisis_summary, plan_rows
 
 
 @click.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, cast
 
@@ -29,7 +28,7 @@ def read_plan(
     except (KeyError, TypeError, AttributeError):
         raise InputError([Problem(str(path), "'sites' must list {site_id, type}")]) from None
     assignments = doc.get("assignments") or None
-    return sites, assignments, doc.get("scenarios")  # type: ignore[return-value]
+    return sites, assignments, doc.get("scenarios")
 
 
 def parse_sites(text: str) -> dict[str, str]:
@@ -98,7 +97,7 @@ def resilience(
     levels: dict[str, list[float]] | None = None
     if plan is not None:
         opened, assignments, rows = read_plan(plan)
-        classes_rows = rows or []
+        classes_rows: list[Any] = list(rows or [])
     else:
         opened = parse_sites(sites_opt or "")
         assignments = None
@@ -152,9 +151,7 @@ def resilience(
         conn = "connected" if r["sites_connected"] else "NOT connected"
         lost: list[str] = list(r["unserved"])
         more = " ..." if len(lost) > 6 else ""
-        by = ", ".join(
-            f"{c} {v:.0%}" for c, v in r["served_by_class"].items() if v is not None
-        )
+        by = ", ".join(f"{c} {v:.0%}" for c, v in r["served_by_class"].items() if v is not None)
         met = {True: "; levels met", False: "; LEVELS NOT MET", None: ""}[r["levels_met"]]
         click.echo(
             f"  {r['demand_served_share']:6.1%}  {r['scenario']}  ({by}{met}; sites {conn}{two}; "

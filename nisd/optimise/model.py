@@ -245,9 +245,7 @@ def add_crisis_room(m: Model, pp: PlacementProblem) -> None:
         seen[key] = need
     for key, need in sorted(seen.items(), key=lambda kv: kv[0]):
         up = np.unpackbits(np.frombuffer(key, dtype=np.uint8))[: pp.n_sites].astype(bool)
-        room = pulp.lpSum(
-            pp.capacity[j, t] * v for (j, t), v in m.y.items() if up[j]
-        )
+        room = pulp.lpSum(pp.capacity[j, t] * v for (j, t), v in m.y.items() if up[j])
         m.add("crisis_room", room >= need, f"room left after losing {int((~up).sum())} site(s)")
 
 
@@ -300,11 +298,9 @@ def add_crisis_flow(m: Model, pp: PlacementProblem, names: list[str]) -> None:
         cut = pp.crisis_cut[name]
         share = pp.scenario_levels[name][pp.rank]
         f: dict[tuple[int, int], pulp.LpVariable] = {}
-        for i in np.nonzero((share > 0) & ~cut)[0]:
-            i = int(i)
+        for i in map(int, np.nonzero((share > 0) & ~cut)[0]):
             row = []
-            for j in np.nonzero(up & (lat[i] <= pp.crisis_ms[i] + 1e-9))[0]:
-                j = int(j)
+            for j in map(int, np.nonzero(up & (lat[i] <= pp.crisis_ms[i] + 1e-9))[0]):
                 h = held(m, pp, i, j)
                 if h is None:
                     continue
@@ -314,7 +310,7 @@ def add_crisis_flow(m: Model, pp: PlacementProblem, names: list[str]) -> None:
                 m.add("crisis_hold", v <= pp.load[i] * h)
             if row:
                 m.add("crisis_load", pulp.lpSum(row) <= pp.load[i])
-        for j in sorted({j for _i, j in f}):
+        for j in sorted({jj for _i, jj in f}):
             m.add(
                 "crisis_capacity",
                 pulp.lpSum(v for (_i, jj), v in f.items() if jj == j) <= site_capacity(m, pp, j),

@@ -27,11 +27,12 @@ from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError, NoSolutionError, PlanCheckError
 from nisd.optimise.check import check_plan
 from nisd.optimise.config import SolverOptions
-from nisd.optimise.model import Model, add_crisis_flow, build, objective_names
+from nisd.optimise.model import Model, add_crisis_flow, build, objective_names, scenario_need
 from nisd.optimise.problem import PlacementProblem
 from nisd.optimise.solve import SolveResult, Status, solve
 from nisd.topology import build_graph
 from nisd.topology.resilience import ResilienceResult, evaluate
+from nisd.topology.served import Flow, FlowCache
 
 
 @dataclass
@@ -192,21 +193,6 @@ def crisis_evaluation(
     )
 
 
-def _shortfall(pp: PlacementProblem, row: dict[str, Any]) -> float:
-    """Racks short of the scenario's service levels (0 when met)."""
-    if row["levels_met"] is not False:
-        return 0.0
-    cut = pp.crisis_cut[row["scenario"]]
-    out = 0.0
-    for c, lv in enumerate(pp.scenario_levels[row["scenario"]]):
-        members = pp.rank == c
-        whole = float(pp.load[members].sum())
-        need = float(lv * pp.load[members & ~cut].sum())
-        got = (row["served_by_class"].get(pp.classes[c]) or 0.0) * whole
-        out += max(0.0, need - got)
-    return max(out, 1e-9)
-
-
 def scenario_rows(pp: PlacementProblem, r: ResilienceResult) -> list[dict[str, Any]]:
     """The per-scenario record of ``plan.json`` (every figure from the evaluator)."""
     out = []
@@ -269,32 +255,86 @@ def site_use(
     return out
 
 
-def optimise(ds: Dataset, pp: PlacementProblem, inputs: dict[str, Any] | None = None) -> Plan:
-    """Build, solve, extract and check the plan of ``pp``.
+def problem_flows(
+    pp: PlacementProblem, sites: dict[str, str], assign: dict[str, list[str]]
+) -> dict[str, Flow]:
+    """The served flow of a plan under each crisis scenario of ``pp``, from its matrices.
 
-    With crisis scenarios the service levels are added lazily (constraint
-    generation): solve, evaluate the plan under every scenario with the
-    served-load evaluator, add the flow rows of the violated scenarios (the
-    worst first), solve again, until no scenario is violated. Each round's
-    model is a relaxation of the full one, so its bound is valid for the full
-    model; the last plan meets every scenario, so it is optimal for the full
-    model when the last round was solved to optimality.
+    The same evaluator as :func:`nisd.topology.resilience.evaluate` (which
+    recomputes every route from the graph for the independent check), on the
+    latencies the model was built from.
+    """
+    sidx = {s: j for j, s in enumerate(pp.site_ids)}
+    tidx = {t: k for k, t in enumerate(pp.type_ids)}
+    opened = sorted(sidx[s] for s in sites)
+    col = {j: c for c, j in enumerate(opened)}
+    cap = np.array([pp.capacity[j, tidx[sites[pp.site_ids[j]]]] for j in opened])
+    holds = np.zeros((pp.n_demand, len(opened)), dtype=bool)
+    primary = np.full(pp.n_demand, -1, dtype=np.int64)
+    for i, d in enumerate(pp.demand_ids):
+        seq = [col[sidx[s]] for s in assign.get(d, []) if s in sidx and sidx[s] in col]
+        holds[i, seq] = True
+        if seq:
+            primary[i] = seq[0]
+    cache = FlowCache()
+    out = {}
+    for sc in pp.scenarios:
+        up = pp.crisis_up[sc.name][opened]
+        lat = pp.crisis_latency[sc.name][:, opened]
+        usable = (lat <= pp.crisis_ms[:, None] + 1e-9) & holds & up[None, :]
+        base = np.where(pp.crisis_cut[sc.name], 0.0, pp.load)
+        out[sc.name] = cache.serve(
+            pp.load,
+            pp.rank,
+            np.where(up, cap, 0.0),
+            usable,
+            primary=primary,
+            levels=pp.scenario_levels[sc.name],
+            base=base,
+        )
+    return out
+
+
+def violated(pp: PlacementProblem, flows: dict[str, Flow]) -> list[tuple[float, str]]:
+    """Scenarios whose service levels a plan misses, most racks short first."""
+    out = []
+    for name, fl in flows.items():
+        if fl.met is not False:
+            continue
+        need = scenario_need(pp, name)
+        got = np.bincount(pp.rank, weights=fl.served, minlength=len(need))[: len(need)]
+        out.append((max(float(np.clip(need - got, 0, None).sum()), 1e-9), name))
+    return sorted(out, key=lambda x: (-x[0], x[1]))
+
+
+@dataclass
+class Solved:
+    """What the solving loop found: the last round's result and plan, and its record."""
+
+    result: SolveResult
+    objective_name: str
+    sites: dict[str, str]
+    assign: dict[str, list[str]]
+    model: Model
+    steps: list[SolveResult]
+    rounds: list[dict[str, Any]]
+
+
+def solve_rounds(pp: PlacementProblem, m: Model, t0: float | None = None) -> Solved:
+    """Solve ``m``; with crisis scenarios, add the violated ones' rows until none is.
+
+    Each round's model is a relaxation of the full one (it holds the rows of
+    some scenarios only), so its bound is valid for the full model; the loop
+    stops when the served-load evaluator finds no violated scenario, so the
+    last plan is feasible for the full model, and optimal when the last round
+    was solved to optimality (constraint generation).
 
     Raises
     ------
-    InfeasibleError
-        The solver proved that no plan exists.
-    NoSolutionError
-        The solver stopped without a plan and without a proof, or the time
-        limit ran out before a plan met every scenario.
-    PlanCheckError
-        The solver's plan violates a constraint (never returned as a result).
+    InfeasibleError, NoSolutionError, PlanCheckError
     """
-    t0 = time.perf_counter()
-    m = build(pp)
-    t_build = time.perf_counter() - t0
+    t0 = time.perf_counter() if t0 is None else t0
     cfg = pp.config
-    g = build_graph(ds) if pp.scenarios else None
     steps: list[SolveResult] = []
     rounds: list[dict[str, Any]] = []
     while True:
@@ -327,14 +367,9 @@ def optimise(ds: Dataset, pp: PlacementProblem, inputs: dict[str, Any] | None = 
             )
         sites, assign = _extract(pp, m)
         if not pp.scenarios:
-            break
+            return Solved(res, name, sites, assign, m, steps, rounds)
         t_eval = time.perf_counter()
-        evaluation = crisis_evaluation(ds, pp, sites, assign, g)
-        records = evaluation.table.to_dict("records")
-        short = sorted(
-            ((_shortfall(pp, r), r["scenario"]) for r in records if r["levels_met"] is False),
-            key=lambda x: (-x[0], x[1]),
-        )
+        short = violated(pp, problem_flows(pp, sites, assign))
         rounds.append(
             {
                 "round": len(rounds) + 1,
@@ -359,7 +394,7 @@ def optimise(ds: Dataset, pp: PlacementProblem, inputs: dict[str, Any] | None = 
             time.perf_counter() - t0,
         )
         if not short:
-            break
+            return Solved(res, name, sites, assign, m, steps, rounds)
         again = [n for _v, n in short if n in m.flow_scenarios]
         if again:
             raise PlanCheckError(
@@ -367,6 +402,35 @@ def optimise(ds: Dataset, pp: PlacementProblem, inputs: dict[str, Any] | None = 
                 f"scenario(s) already in the model: {', '.join(again[:5])}"
             )
         add_crisis_flow(m, pp, [n for _v, n in short[:MAX_NEW_SCENARIOS]])
+
+
+def optimise(ds: Dataset, pp: PlacementProblem, inputs: dict[str, Any] | None = None) -> Plan:
+    """Build, solve (:func:`solve_rounds`), extract and check the plan of ``pp``.
+
+    The plan is checked constraint by constraint by
+    :func:`nisd.optimise.check.check_plan`, and its crisis service levels again
+    by :func:`nisd.topology.resilience.evaluate`, which recomputes every route
+    over the surviving fibre graph; its scenario rows are the ones written.
+
+    Raises
+    ------
+    InfeasibleError
+        The solver proved that no plan exists.
+    NoSolutionError
+        The solver stopped without a plan and without a proof, or the time
+        limit ran out before a plan met every scenario.
+    PlanCheckError
+        The solver's plan violates a constraint (never returned as a result).
+    """
+    t0 = time.perf_counter()
+    m = build(pp)
+    t_build = time.perf_counter() - t0
+    cfg = pp.config
+    solved = solve_rounds(pp, m, t0)
+    res, name, sites, assign = solved.result, solved.objective_name, solved.sites, solved.assign
+    steps, rounds = solved.steps, solved.rounds
+    if pp.scenarios:
+        evaluation = crisis_evaluation(ds, pp, sites, assign)
     violations = check_plan(pp, sites, assign)
     scen_rows: list[dict[str, Any]] = []
     if pp.scenarios:

@@ -7,6 +7,7 @@ directly from matrices and ids (tests, OR-Library instances).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -217,7 +218,7 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
         clat[sc.name] = m
         cup[sc.name] = up
         reach = up[None, :] & (m <= crisis_ms[:, None] + 1e-9)
-        cut = ~reach.any(axis=1)
+        cut = np.asarray(~reach.any(axis=1))
         ccut[sc.name] = cut
         share = scen_levels[sc.name][rank]
         critical |= share >= 1.0 - 1e-9
@@ -268,7 +269,7 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
 
 
 def _crisis_scenarios(
-    ds: Dataset, g: nx.MultiGraph, cfg: PlanConfig, levels: list[str]
+    ds: Dataset, g: nx.MultiGraph, cfg: PlanConfig, levels: Sequence[str]
 ) -> tuple[list[Scenario], dict[str, np.ndarray]]:
     """Every scenario of every service level, once, with the largest share per class."""
     scen: dict[str, Scenario] = {}

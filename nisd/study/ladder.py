@@ -3,8 +3,8 @@
 Each rung is a scenario file: its crisis scenario sets and the criticality
 levels that must stay served. For each plan and rung, the worst-case share of
 the protected load served within the crisis bound and within the capacity of
-the surviving sites (the served-load evaluator of :mod:`nisd.topology.served`); a plan's regret on a rung
-is the best share any plan reaches there minus its own; the recommended plan
+the surviving sites (the evaluator of :mod:`nisd.topology.served`); a plan's
+regret on a rung is the best share any plan reaches there minus its own; the recommended plan
 has the smallest largest regret (ties: lower cost, then name).
 """
 
@@ -57,9 +57,7 @@ def ladder(
             scen = scenario_sets(ds, g, sets, sorted(opened)) if sets else []
             worst, name = 1.0, "nothing fails"
             if scen:
-                res = evaluate(
-                    ds, g, opened, scen, assignments=assignments, check_two_routes=False
-                )
+                res = evaluate(ds, g, opened, scen, assignments=assignments, check_two_routes=False)
                 # served share of the protected classes' load (the evaluator's class shares)
                 shares = [
                     sum((by.get(c) or 0.0) * class_load.get(c, 0.0) for c in levels) / total

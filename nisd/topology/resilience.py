@@ -268,7 +268,7 @@ def evaluate(
     cache = FlowCache()
 
     def flow(lat: np.ndarray, up: np.ndarray, lv: np.ndarray | None, base: np.ndarray) -> Flow:
-        usable = (lat[:, :n_d].T <= lim[:, None] + 1e-9) & holds & up[None, :]
+        usable = (lim[:, None] + 1e-9 >= lat[:, :n_d].T) & holds & up[None, :]
         return cache.serve(
             load, rank, np.where(up, cap, 0.0), usable, primary=primary, levels=lv, base=base
         )
@@ -300,7 +300,7 @@ def evaluate(
             lat[stale] = latency_matrix(rg, [names[j] for j in stale], targets, alive=alive)
         cand_up = np.ones(len(cand), dtype=bool)
         cand_up[[cand_idx[s] for s in sc.sites if s in cand_idx]] = False
-        cut = ~(reachable(alive) & cand_up[None, :]).any(axis=1)
+        cut = np.asarray(~(reachable(alive) & cand_up[None, :]).any(axis=1))
         base = np.where(cut, 0.0, load)
         fl = flow(lat, up, levels_of(sc.name), base)
         if check_two_routes:
@@ -376,9 +376,9 @@ def _row(
         "demand_served_share": round(float(served.sum()) / total, 9),
         "served_by_class": class_shares(served, load, rank, classes),
         "load_lost": round(float(lost.sum()), 6),
-        "unserved": [ids[i] for i in np.nonzero(gone & (load > TOL))[0]],
-        "partly_served": {ids[i]: round(float(lost[i]), 6) for i in np.nonzero(part)[0]},
-        "cut_off": [ids[i] for i in np.nonzero(cut)[0]],
+        "unserved": [ids[int(i)] for i in np.nonzero(gone & (load > TOL))[0]],
+        "partly_served": {ids[int(i)]: round(float(lost[i]), 6) for i in np.nonzero(part)[0]},
+        "cut_off": [ids[int(i)] for i in np.nonzero(cut)[0]],
         "site_load": {
             s: round(float(v), 6) for s, v, u in zip(names, fl.site_load, up, strict=True) if u
         },

@@ -75,9 +75,7 @@ class Flow:
     met: bool | None
 
 
-def _matrices(
-    arcs: np.ndarray, n_i: int, n_j: int
-) -> tuple[csr_matrix, csr_matrix]:
+def _matrices(arcs: np.ndarray, n_i: int, n_j: int) -> tuple[csr_matrix, csr_matrix]:
     e = len(arcs)
     cols = np.arange(e)
     by_i = coo_matrix((np.ones(e), (arcs[:, 0], cols)), shape=(n_i, e)).tocsr()
@@ -147,8 +145,8 @@ def serve(
     k = int(rank.max()) + 1 if len(rank) else 1
     if len(arcs) == 0:
         zero = np.zeros(n_i)
-        met = None if levels is None else _levels_met(zero, rank, levels, base, load, k)
-        return Flow(zero, np.zeros(n_j), arcs.reshape(-1, 2), np.zeros(0), met)
+        none_met = None if levels is None else _levels_met(zero, rank, levels, base, load, k)
+        return Flow(zero, np.zeros(n_j), arcs.reshape(-1, 2), np.zeros(0), none_met)
     by_i, by_j = _matrices(arcs, n_i, n_j)
     a_ub = vstack([by_i, by_j]).tocsr()
     b_ub = np.concatenate([load, capacity])
