@@ -217,6 +217,37 @@ def add_crisis(m: Model, pp: PlacementProblem) -> None:
             f"{row.scenario}|{pp.demand_ids[row.demand]}",
         )
     m.crisis_rows = m.families.get("crisis", 0)
+    add_crisis_data(m, pp)
+
+
+def add_crisis_data(m: Model, pp: PlacementProblem) -> None:
+    """Data where it is needed: ``Σ_{j ∈ A(s,i)} Σ_r x[i,j,r] ≥ 1`` for fully served i.
+
+    A demand point whose class must be served in full after scenario s needs
+    one of its k assigned sites among A(s,i), the sites that survive s and
+    reach it in time (implied by the capacity-true rows; stronger than the
+    covering rows on open sites). A row is left out when it cannot bind: when
+    fewer than k of i's candidate sites are outside A(s,i), or when a smaller
+    row of the same point implies it.
+    """
+    k = pp.config.k
+    cand: dict[int, set[int]] = {}
+    for i, j, _r in m.x:
+        cand.setdefault(i, set()).add(j)
+    per_demand: dict[int, set[frozenset[int]]] = {}
+    for row in pp.crisis_rows:
+        mine = cand.get(row.demand, set())
+        if len(mine - row.sites) < k:
+            continue
+        per_demand.setdefault(row.demand, set()).add(frozenset(row.sites & mine))
+    for i in sorted(per_demand):
+        kept: list[frozenset[int]] = []
+        for a in sorted(per_demand[i], key=lambda x: (len(x), sorted(x))):
+            if not any(b <= a for b in kept):
+                kept.append(a)
+        for a in kept:
+            terms = [v for (ii, j, _r), v in m.x.items() if ii == i and j in a]
+            m.add("crisis_data", pulp.lpSum(terms) >= 1, f"data of {pp.demand_ids[i]}")
 
 
 def scenario_need(pp: PlacementProblem, name: str) -> np.ndarray:
@@ -228,25 +259,42 @@ def scenario_need(pp: PlacementProblem, name: str) -> np.ndarray:
 
 
 def add_crisis_room(m: Model, pp: PlacementProblem) -> None:
-    """Surviving room: ``Σ_{j survives s} C_j(y) ≥ Σ_c need_c(s)`` for every scenario s.
+    """Room where it can be reached, for every scenario (Hall-type cuts).
 
-    Implied by the capacity-true rows of :func:`add_crisis_flow` (the served
-    flow cannot exceed the surviving capacity), but one row per scenario and
-    present from the first round, so the first plan already buys enough room.
+    After scenario s, demand point i can only be served by the sites A(s,i)
+    that survive and reach it in time. For every distinct set R = A(s,i) and
+    the points D whose sets lie within R, the sites in R must hold what D must
+    keep: ``Σ_{j ∈ R} C_j(y) ≥ Σ_c max(0, σ_c(s) B_c(s) − L_c(outside D))``,
+    with B_c(s) the load of class c not cut off and L_c(outside D) the class's
+    load outside D (which can at most serve the rest of the class's share).
+    Implied by the capacity-true rows of :func:`add_crisis_flow`, but present
+    from the first round, so the first plan already buys enough reachable room.
     """
-    seen: dict[bytes, float] = {}
+    best: dict[frozenset[int], float] = {}
+    n_k = len(pp.classes)
     for sc in pp.scenarios:
-        need = float(scenario_need(pp, sc.name).sum())
-        if need <= 1e-9:
+        need = scenario_need(pp, sc.name)
+        if need.sum() <= 1e-9:
             continue
-        key = np.packbits(pp.crisis_up[sc.name]).tobytes()
-        if seen.get(key, -1.0) >= need:
+        up = pp.crisis_up[sc.name] & pp.allowed
+        reach = up[None, :] & (pp.crisis_latency[sc.name] <= pp.crisis_ms[:, None] + 1e-9)
+        sets = {frozenset(np.nonzero(reach[i])[0].tolist()) for i in range(pp.n_demand)}
+        for r in sets:
+            if not r:
+                continue
+            inside = np.array(
+                [frozenset(np.nonzero(reach[i])[0].tolist()) <= r for i in range(pp.n_demand)]
+            )
+            outside = np.bincount(pp.rank[~inside], weights=pp.load[~inside], minlength=n_k)
+            room = float(np.clip(need - outside[:n_k], 0, None).sum())
+            if room > best.get(r, 0.0) + 1e-9:
+                best[r] = room
+    for r, room in sorted(best.items(), key=lambda kv: (len(kv[0]), sorted(kv[0]))):
+        # a larger set needing no more room than a smaller one inside it adds nothing
+        if any(o < r and best[o] >= room - 1e-9 for o in best):
             continue
-        seen[key] = need
-    for key, need in sorted(seen.items(), key=lambda kv: kv[0]):
-        up = np.unpackbits(np.frombuffer(key, dtype=np.uint8))[: pp.n_sites].astype(bool)
-        room = pulp.lpSum(pp.capacity[j, t] * v for (j, t), v in m.y.items() if up[j])
-        m.add("crisis_room", room >= need, f"room left after losing {int((~up).sum())} site(s)")
+        cap = pulp.lpSum(pp.capacity[j, t] * v for (j, t), v in m.y.items() if j in r)
+        m.add("crisis_room", cap >= room, f"room within reach after a crisis: {room:g} racks")
 
 
 def site_capacity(m: Model, pp: PlacementProblem, j: int) -> pulp.LpAffineExpression:

@@ -29,7 +29,7 @@ from nisd.optimise.check import check_plan
 from nisd.optimise.config import SolverOptions
 from nisd.optimise.model import Model, add_crisis_flow, build, objective_names, scenario_need
 from nisd.optimise.problem import PlacementProblem
-from nisd.optimise.solve import SolveResult, Status, solve
+from nisd.optimise.solve import ABS_GAP, SolveResult, Status, solve
 from nisd.topology import build_graph
 from nisd.topology.resilience import ResilienceResult, evaluate
 from nisd.topology.served import Flow, FlowCache
@@ -320,6 +320,62 @@ class Solved:
     rounds: list[dict[str, Any]]
 
 
+def _keep_sites(
+    pp: PlacementProblem,
+    m: Model,
+    opts: SolverOptions,
+    last: dict[str, Any] | None,
+    steps: list[SolveResult],
+) -> tuple[SolveResult, str, list[SolveResult]] | None:
+    """Try the last round's sites again with only the assignments free.
+
+    The last round's bound is valid for the full model. When the sites it
+    opened, re-assigned under the scenarios added since, reach that bound, the
+    result is optimal for this round too, without a search over the sites.
+    None when that does not happen (then the round is solved in full).
+    """
+    if (
+        last is None
+        or last["status"] != Status.OPTIMAL.value
+        or last["bound"] is None
+        or pp.config.objective.name == "lexicographic"
+    ):
+        return None
+    saved = {key: (v.lowBound, v.upBound) for key, v in m.y.items()}
+    for v in m.y.values():
+        val = round(v.value() or 0.0)
+        v.lowBound = v.upBound = val
+    try:
+        res, name, done = _run(pp, m, opts)
+    finally:
+        for key, (lo, hi) in saved.items():
+            m.y[key].lowBound, m.y[key].upBound = lo, hi
+    steps.extend(done)  # the time counts even when the attempt fails
+    bound = float(last["bound"])
+    if res.status is not Status.OPTIMAL or res.objective is None:
+        return None
+    if res.objective > bound + max(ABS_GAP, 1e-9 * abs(bound)):
+        return None
+    return (
+        SolveResult(
+            Status.OPTIMAL,
+            res.objective,
+            bound,
+            _gap_of(res.objective, bound),
+            0.0,
+            res.solver,
+            res.solver_version,
+            res.hit_limit,
+        ),
+        name,
+        [],
+    )
+
+
+def _gap_of(obj: float, bound: float) -> float:
+    return abs(obj - bound) / max(abs(obj), 1e-9)
+
+
 def solve_rounds(pp: PlacementProblem, m: Model, t0: float | None = None) -> Solved:
     """Solve ``m``; with crisis scenarios, add the violated ones' rows until none is.
 
@@ -348,7 +404,11 @@ def solve_rounds(pp: PlacementProblem, m: Model, t0: float | None = None) -> Sol
                 )
             opts = cfg.solver.model_copy(update={"time_limit": left})
         t_round = time.perf_counter()
-        res, name, round_steps = _run(pp, m, opts)
+        kept = _keep_sites(pp, m, opts, rounds[-1] if rounds else None, steps)
+        if kept is not None:
+            res, name, round_steps = kept
+        else:
+            res, name, round_steps = _run(pp, m, opts)
         steps += round_steps
         if res.status is Status.INFEASIBLE:
             from nisd.optimise.explain import explain
