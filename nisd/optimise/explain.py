@@ -37,6 +37,7 @@ ELASTIC = (
     "replication",
     "crisis",
     "crisis_level",
+    "crisis_data",
     "dedicated_backup",
     "required",
 )
@@ -125,7 +126,7 @@ def elastic(pp: PlacementProblem, flow_scenarios: Sequence[str] = ()) -> list[st
             slacks[name] = s
     # Dropping a user's service is the last resort: its slack weighs more than relaxing a
     # count, budget or capacity by one unit, so those are proposed first.
-    weight = {"assign": 10.0, "crisis": 10.0, "crisis_level": 10.0}
+    weight = {"assign": 10.0, "crisis": 10.0, "crisis_level": 10.0, "crisis_data": 10.0}
     m.prob.setObjective(
         pulp.lpSum(
             weight.get(key.rstrip("+-").rsplit("_", 1)[0], 1.0) * v for key, v in slacks.items()

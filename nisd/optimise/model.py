@@ -237,8 +237,8 @@ def add_crisis_data(m: Model, pp: PlacementProblem) -> None:
     per_demand: dict[int, set[frozenset[int]]] = {}
     for row in pp.crisis_rows:
         mine = cand.get(row.demand, set())
-        if len(mine - row.sites) < k:
-            continue
+        if len(mine - row.sites) < k or not row.sites & mine:
+            continue  # cannot bind, or empty (the covering row already says it)
         per_demand.setdefault(row.demand, set()).add(frozenset(row.sites & mine))
     for i in sorted(per_demand):
         kept: list[frozenset[int]] = []

@@ -49,10 +49,11 @@ not chosen</div>
 <div><span class="sw" style="background:#f4a261"></span>demand: high</div>
 <div><span class="sw" style="background:#8d99ae"></span>demand: normal</div>
 <div><span class="sw" style="background:#d00000"></span>hazard and its buffer;
-unserved in crisis</div>
-<div>── primary assignment &nbsp; - - backup</div>
+loses all service in crisis</div>
+<div><span class="sw" style="background:#ff7b00"></span>partly served in crisis</div>
+<div>click a site or a user: its primary (──) and backup (- -) assignments</div>
 <div>fibre: red / green redundant paths; black dots: backbone nodes</div>
-<div>crisis view: grey = down, dotted = cut, red = unserved</div>
+<div>crisis view: grey = down, dotted = cut, red ring = site running full</div>
 </div>
 """
 

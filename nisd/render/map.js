@@ -82,11 +82,19 @@
     }
   });
 
-  var lineLayer = L.layerGroup().addTo(map);
-  P.lines.forEach(function (a) {
-    L.polyline(a.coords, { color: a.rank === 0 ? "#1d3557" : "#457b9d", weight: a.rank === 0 ? 1.6 : 1.2,
-      dashArray: a.rank === 0 ? null : "4 4", opacity: 0.55, renderer: canvas }).addTo(lineLayer);
-  });
+  // Every assignment line (off at first: a hundred lines hide the fibre and the sites);
+  // selecting a site or a user draws just its own lines in the "Selected" layer.
+  function assignLine(a, weight) {
+    return L.polyline(a.coords, { color: a.rank === 0 ? "#1d3557" : "#457b9d", weight: a.rank === 0 ? weight : weight * 0.75,
+      dashArray: a.rank === 0 ? null : "4 4", opacity: 0.8, renderer: canvas });
+  }
+  var lineLayer = L.layerGroup();
+  P.lines.forEach(function (a) { assignLine(a, 1.6).addTo(lineLayer); });
+  var selectedLayer = L.layerGroup().addTo(map);
+  function select(key, id) {
+    selectedLayer.clearLayers();
+    P.lines.forEach(function (a) { if (a[key] === id) { assignLine(a, 2.5).addTo(selectedLayer); } });
+  }
 
   var demandLayer = L.layerGroup().addTo(map);
   var demandMarker = {};
@@ -96,6 +104,7 @@
     m.bindPopup(popup(d.name, [["id", d.id], ["load", d.load + " racks"], ["criticality", d.criticality],
       ["served by", d.assigned.join(" → ")]]));
     m.bindTooltip(el("span", d.name));
+    m.on("click", function () { select("demand", d.id); });
     m.addTo(demandLayer);
     demandMarker[d.id] = m;
   });
@@ -107,7 +116,10 @@
     var pairs = [["id", s.id], ["county", s.county], ["power zone", s.zone]];
     if (s.type) {
       pairs.push(["type", s.type]);
-      pairs.push(["capacity used", s.used + (s.capacity !== null ? " of " + s.capacity : "") + " racks"]);
+      pairs.push(["capacity used", s.used + (s.capacity !== null ? " of " + s.capacity : "") + " racks (primary load)"]);
+      if (s.peak_load !== null && s.peak_load !== undefined) {
+        pairs.push(["busiest crisis", s.peak_load + " racks" + (s.peak_scenario ? " (" + s.peak_scenario + ")" : "")]);
+      }
       pairs.push(["primary for", s.primary_for.join(", ")]);
       pairs.push(["backup for", s.backup_for.join(", ")]);
     } else {
@@ -128,12 +140,14 @@
       m.addTo(candLayer);
     }
     m.bindPopup(popup(s.name, pairs));
+    if (s.type) { m.on("click", function () { select("site", s.id); }); }
     siteMarker[s.id] = m;
   });
 
   var overlays = { "Counties": counties, "Power zones": zones, "Fibre links": linkLayer,
     "Backbone nodes": nodeLayer, "Hazards": hazardLayer,
-    "Assignments": lineLayer, "Demand": demandLayer, "Candidates not chosen": candLayer };
+    "Selected site's or user's assignments": selectedLayer, "All assignments": lineLayer,
+    "Demand": demandLayer, "Candidates not chosen": candLayer };
   Object.keys(openLayers).sort().forEach(function (t) { overlays["Opened: " + t] = openLayers[t]; });
   L.control.layers(null, overlays, { collapsed: false }).addTo(map);
 
@@ -149,7 +163,10 @@
     ["mean latency", fmt(k.mean_latency_ms, " ms")],
     ["max latency", fmt(k.max_latency_ms, " ms")],
     ["worst-case share served", k.worst_case_share_served === undefined ? "n/a" : fmt(100 * k.worst_case_share_served, " %")]
-  ]));
+  ].concat(Object.keys(k.worst_case_by_class || {}).map(function (c) {
+    var w = k.worst_case_by_class[c];
+    return ["worst case, " + c, fmt(100 * w.share, " %") + " (" + w.scenario + ")"];
+  }))));
 
   // crisis view
   var sel = document.getElementById("scenario");
@@ -161,6 +178,7 @@
     Object.keys(linkById).forEach(function (id) { linkById[id].setStyle({ opacity: 0.7, dashArray: null }); });
     Object.keys(nodeMarker).forEach(function (id) { nodeMarker[id].setStyle({ color: "#212529", fillColor: "#212529" }); });
     P.demand.forEach(function (d) { demandMarker[d.id].setStyle({ color: CRIT[d.criticality] || "#555", fillColor: CRIT[d.criticality] || "#555" }); });
+    Object.keys(siteMarker).forEach(function (id) { siteMarker[id].setStyle({ weight: siteMarker[id].options.radius > 3 ? 2 : 1 }); });
   }
   sel.addEventListener("change", function () {
     reset();
@@ -174,12 +192,20 @@
       var down = sc.links.indexOf(lk.id) >= 0 || lk.srlg.some(function (g) { return srl[g]; });
       if (down) { linkById[lk.id].setStyle({ opacity: 0.25, dashArray: "2 6" }); }
     });
+    Object.keys(sc.partly || {}).forEach(function (id) { if (demandMarker[id]) { demandMarker[id].setStyle({ color: "#ff7b00", fillColor: "#ff7b00" }); } });
     sc.unserved.forEach(function (id) { if (demandMarker[id]) { demandMarker[id].setStyle({ color: "#d00000", fillColor: "#d00000" }); } });
+    (sc.full_sites || []).forEach(function (id) { if (siteMarker[id]) { siteMarker[id].setStyle({ color: "#d00000", weight: 4 }); } });
     out.appendChild(el("p", sc.meaning));
-    out.appendChild(el("p", "served: " + Math.round(1000 * sc.share) / 10 + " % of the load; unserved: " + (sc.unserved.length ? sc.unserved.length + " demand point(s)" : "none")));
+    var by = Object.keys(sc.by_class || {}).filter(function (c) { return sc.by_class[c] !== null; })
+      .map(function (c) { return c + " " + Math.round(1000 * sc.by_class[c]) / 10 + " %"; }).join(", ");
+    out.appendChild(el("p", "served: " + Math.round(1000 * sc.share) / 10 + " % of the load" + (by ? " (" + by + ")" : "") +
+      (sc.levels_met === false ? "; service levels NOT met" : (sc.levels_met ? "; service levels met" : ""))));
+    out.appendChild(el("p", "lose all service: " + (sc.unserved.length ? sc.unserved.length + " demand point(s)" : "none") +
+      "; partly served: " + Object.keys(sc.partly || {}).length + "; cut off from every site: " + (sc.cut_off || []).length +
+      "; running full: " + ((sc.full_sites || []).length ? sc.full_sites.length + " site(s), ringed red" : "none")));
   });
   // read-only handles for tests and for analysts' browser consoles
   window.nisdMap = { map: map, overlays: overlays, sites: siteMarker, demand: demandMarker,
-    nodes: nodeMarker, links: linkById };
+    nodes: nodeMarker, links: linkById, selected: selectedLayer };
   document.body.setAttribute("data-ready", "1");
 })();

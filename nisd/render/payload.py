@@ -18,6 +18,7 @@ import shapely
 from shapely.geometry import mapping
 
 from nisd.dataset import Dataset
+from nisd.render.words import worst_by_class
 from nisd.topology import build_graph
 from nisd.topology.resilience import evaluate
 from nisd.topology.scenarios import Scenario, _to_metric
@@ -80,6 +81,7 @@ def build_payload(
         return _jitter(ident, lat, lon)
 
     haz = _hazard_distance(ds)
+    use = {u["site_id"]: u for u in (plan or {}).get("site_use") or [] if isinstance(u, dict)}
     load = {d.demand_id: d.load for d in ds.demand}
     primary_of: dict[str, list[str]] = {}
     backup_of: dict[str, list[str]] = {}
@@ -116,6 +118,9 @@ def build_payload(
                 "hazard_km": None if not math.isfinite(dist) else round(dist, 1),
                 "hazard": hname,
                 "regret": None if not regrets or s.site_id not in regrets else regrets[s.site_id],
+                "backup_load": use.get(s.site_id, {}).get("backup_load"),
+                "peak_load": use.get(s.site_id, {}).get("peak_load"),
+                "peak_scenario": use.get(s.site_id, {}).get("peak_scenario"),
             }
         )
     demand = []
@@ -244,6 +249,10 @@ def build_payload(
         kpis["objective"] = f"{obj.get('name')}: {obj.get('value')}"
     if scen_rows:
         kpis["worst_case_share_served"] = min(float(row["share"]) for row in scen_rows)
+        kpis["worst_case_by_class"] = {
+            c: {"share": row["by_class"][c], "scenario": row["name"]}
+            for c, row in worst_by_class(scen_rows, list(ds.config.criticality.levels))
+        }
     lon0, lat0, lon1, lat1 = ds.config.bbox
     return {
         "title": title,
@@ -259,4 +268,5 @@ def build_payload(
         "kpis": kpis,
         "redacted": redact,
         "types": sorted({t for t in sites_open.values()}),
+        "classes": list(ds.config.criticality.levels),
     }

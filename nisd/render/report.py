@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nisd.render.html import map_body, page
+from nisd.render.words import crisis_summary
 
 KPI_ROWS = [
     ("status", "status", ""),
@@ -45,32 +46,59 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[Any]], cls: str = "data"
     return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def bar_chart(items: Sequence[tuple[str, float]], width: int = 760, bar: int = 16) -> str:
-    """Horizontal bars of shares (0..1) as inline SVG; labels are escaped text."""
-    left, right = 300, 60
-    h = bar * len(items) + 30
+CLASS_COLOURS = ("#b5179e", "#f4a261", "#8d99ae", "#6c757d", "#adb5bd")
+
+
+def class_chart(
+    items: Sequence[tuple[str, float, Mapping[str, float | None]]],
+    classes: Sequence[str],
+    width: int = 760,
+) -> str:
+    """Per scenario: a bar for all load and one per criticality class, as inline SVG."""
+    left, right, bar = 300, 60, 7
+    n = 1 + len(classes)
+    row = bar * n + 6
+    h = row * len(items) + 44
     inner = width - left - right
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" '
-        'role="img" aria-label="share of load served per scenario" '
+        'role="img" aria-label="share of load served per scenario and class" '
         'font-family="system-ui, sans-serif" font-size="11">'
     ]
     for x in (0.0, 0.5, 1.0):
         px = left + inner * x
         parts.append(
-            f'<line x1="{px:.1f}" y1="0" x2="{px:.1f}" y2="{h - 20}" stroke="#ccc"/>'
-            f'<text x="{px:.1f}" y="{h - 6}" text-anchor="middle">{x:.0%}</text>'
+            f'<line x1="{px:.1f}" y1="0" x2="{px:.1f}" y2="{h - 34}" stroke="#ccc"/>'
+            f'<text x="{px:.1f}" y="{h - 22}" text-anchor="middle">{x:.0%}</text>'
         )
-    for i, (label, share) in enumerate(items):
-        y = i * bar + 2
-        colour = "#2a9d8f" if share >= 0.999 else ("#f4a261" if share >= 0.9 else "#e63946")
+    colours = ("#264653", *CLASS_COLOURS)
+    for i, (label, share, by) in enumerate(items):
+        y0 = i * row + 2
         short = label if len(label) <= 48 else label[:47] + "…"
         parts.append(
-            f'<text x="{left - 6}" y="{y + bar * 0.7:.1f}" text-anchor="end">'
+            f'<text x="{left - 6}" y="{y0 + row * 0.55:.1f}" text-anchor="end">'
             f"{html.escape(short)}</text>"
-            f'<rect x="{left}" y="{y}" width="{inner * max(0.0, min(1.0, share)):.1f}" '
-            f'height="{bar - 3}" fill="{colour}"/>'
-            f'<text x="{left + inner * share + 4:.1f}" y="{y + bar * 0.7:.1f}">{share:.1%}</text>'
+        )
+        values = [share, *[by.get(c) for c in classes]]
+        for k, v in enumerate(values):
+            if v is None:
+                continue
+            y = y0 + k * bar
+            parts.append(
+                f'<rect x="{left}" y="{y}" width="{inner * max(0.0, min(1.0, v)):.1f}" '
+                f'height="{bar - 1}" fill="{colours[k % len(colours)]}"/>'
+            )
+        parts.append(
+            f'<text x="{left + inner * min(1.0, share) + 4:.1f}" y="{y0 + bar - 1}">'
+            f"{share:.1%}</text>"
+        )
+    legend_y = h - 8
+    for k, name in enumerate(["all load", *classes]):
+        x = left + k * 110
+        parts.append(
+            f'<rect x="{x}" y="{legend_y - 8}" width="10" height="8" '
+            f'fill="{colours[k % len(colours)]}"/>'
+            f'<text x="{x + 14}" y="{legend_y}">{html.escape(name)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -109,12 +137,26 @@ def report_page(
         f"latency bounds (mean {_fmt(k.get('mean_latency_ms'), ' ms')}, worst "
         f"{_fmt(k.get('max_latency_ms'), ' ms')}). The plan is {proof}."
     )
+    classes = [c for c in payload.get("classes") or []]
+    site_names = {s["id"]: s["name"] for s in payload["sites"]}
     if worst:
         words += (
-            f" Of the {len(scen)} crisis scenarios evaluated, the worst is "
-            f"“{worst['name']}” ({worst['meaning']}), after which "
-            f"{worst['share']:.1%} of the load is still served in time."
+            f" Of the {len(scen)} crisis scenarios evaluated (served load counts only what the"
+            " surviving sites can hold, within each user's crisis latency bound), the worst for"
+            f" all load is “{worst['name']}”, after which {worst['share']:.1%} of the load"
+            " is still served."
         )
+        met = [r for r in scen if r.get("levels_met") is not None]
+        if met:
+            missed = [r["name"] for r in met if r["levels_met"] is False]
+            words += (
+                f" The plan's service levels hold in all {len(met)} scenarios that set them."
+                if not missed
+                else f" The service levels are NOT met in {len(missed)} scenario(s): "
+                + ", ".join(missed[:5])
+                + "."
+            )
+    crisis_words = crisis_summary(scen, classes, site_names)
     kpi_rows = [
         (label, _fmt(k.get(key), unit, pct="share" in key)) for key, label, unit in KPI_ROWS
     ]
@@ -126,6 +168,10 @@ def report_page(
             s["zone"],
             s["type"],
             f"{s['used']:g} / {_fmt(s['capacity'])}",
+            _fmt(s.get("backup_load")),
+            "n/a"
+            if s.get("peak_load") is None
+            else f"{s['peak_load']:g} ({s.get('peak_scenario') or 'no crisis needs more'})",
             len(s["primary_for"]),
             len(s["backup_for"]),
             _fmt(s["hazard_km"], " km"),
@@ -133,7 +179,23 @@ def report_page(
         )
         for s in sites
     ]
-    scen_rows = [(r["name"], r["meaning"], f"{r['share']:.1%}", len(r["unserved"])) for r in scen]
+    scen_rows = [
+        (
+            r["name"],
+            r["meaning"],
+            f"{r['share']:.1%}",
+            *[
+                "n/a" if (r.get("by_class") or {}).get(c) is None else f"{r['by_class'][c]:.1%}"
+                for c in classes
+            ],
+            {True: "met", False: "NOT met", None: "-"}[r.get("levels_met")],
+            len(r["unserved"]),
+            len(r.get("partly") or {}),
+            len(r.get("cut_off") or []),
+            ", ".join(site_names.get(x, x) for x in r.get("full_sites") or []) or "-",
+        )
+        for r in scen
+    ]
     params = (plan.get("run") or {}).get("parameters") or {}
     assumptions = [
         (key, json.dumps(v, ensure_ascii=False, sort_keys=True))
@@ -164,7 +226,8 @@ def report_page(
     body = (
         f'<div class="report"><style>{REPORT_CSS}</style><h1>{html.escape(title)}</h1>'
         f"<h2>Summary</h2><p>{html.escape(words)}</p>"
-        f"<h2>Key figures</h2>{_table(['figure', 'value'], kpi_rows)}"
+        + "".join(f"<p>{html.escape(w)}</p>" for w in crisis_words)
+        + f"<h2>Key figures</h2>{_table(['figure', 'value'], kpi_rows)}"
         f"<h2>Map</h2>{map_body('Plan map', 'layers on the right; crisis view on the left')}"
         f"<h2>Opened sites</h2>"
         + _table(
@@ -174,7 +237,9 @@ def report_page(
                 "county",
                 "power zone",
                 "type",
-                "racks used / capacity",
+                "primary load / capacity",
+                "backed-up load",
+                "busiest crisis (racks, scenario)",
                 "primary for",
                 "backup for",
                 "nearest hazard",
@@ -183,8 +248,28 @@ def report_page(
             site_rows,
         )
         + "<h2>Crisis scenarios</h2>"
-        + (bar_chart([(r["name"], r["share"]) for r in scen]) if scen else "<p>none evaluated</p>")
-        + _table(["scenario", "meaning", "load served", "demand points unserved"], scen_rows)
+        + (
+            class_chart(
+                [(r["name"], r["share"], r.get("by_class") or {}) for r in scen[:40]], classes
+            )
+            + (f"<p>The {min(40, len(scen))} worst of {len(scen)} scenarios.</p>")
+            if scen
+            else "<p>none evaluated</p>"
+        )
+        + _table(
+            [
+                "scenario",
+                "meaning",
+                "all load served",
+                *[f"{c} served" for c in classes],
+                "service levels",
+                "points losing all service",
+                "points partly served",
+                "points cut off",
+                "sites running full",
+            ],
+            scen_rows,
+        )
         + "<h2>Assumptions (scenario parameters)</h2>"
         + _table(["parameter", "value"], assumptions)
         + "<h2>Run record</h2>"

@@ -10,8 +10,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
-def _pct(v: float) -> str:
-    return f"{v:.1%}" if v < 1 else "all"
+def _share_of(v: float, what: str) -> str:
+    return f"all {what}" if v >= 1 - 1e-9 else f"{v:.1%} of {what}"
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def worst_by_class(
@@ -37,12 +41,12 @@ def scenario_sentence(
     """“After <meaning>, all critical load, 84.0 % of high load and 60.0 % of all load
     is served; Skellefteå and Härnösand run full.”"""
     by = row.get("by_class") or {}
-    parts = [f"{_pct(by[c])} of {c} load" for c in classes if by.get(c) is not None]
-    parts.append(f"{_pct(row['share'])} of all load")
-    text = f"After {row.get('meaning') or row['name']}, " + ", ".join(parts) + " is served"
+    parts = [_share_of(by[c], f"{c} load") for c in classes if by.get(c) is not None]
+    parts.append(_share_of(row["share"], "the load in all"))
+    text = f"After {row.get('meaning') or row['name']}, " + _and(parts) + " is served"
     full = [names.get(s, s) for s in row.get("full_sites") or []]
     if full:
-        text += f"; {' and '.join(full)} run{'s' if len(full) == 1 else ''} full"
+        text += f"; {_and(full)} run{'s' if len(full) == 1 else ''} full"
     cut = row.get("cut_off") or []
     if cut:
         text += f"; {len(cut)} demand point(s) are cut off from every site"
@@ -52,14 +56,23 @@ def scenario_sentence(
 def crisis_summary(
     rows: Sequence[Mapping[str, Any]], classes: Sequence[str], names: Mapping[str, str]
 ) -> list[str]:
-    """One sentence per distinct worst scenario, most critical class first."""
+    """One sentence per distinct worst scenario, most critical class first.
+
+    A class served in full in every scenario is said so in one sentence.
+    """
     out: list[str] = []
     seen: set[str] = set()
+    always = []
     for c, row in worst_by_class(rows, classes):
+        if row["by_class"][c] >= 1 - 1e-9:
+            always.append(c)
+            continue
         if row["name"] in seen:
             continue
         seen.add(row["name"])
         out.append(f"Worst for {c} load: " + scenario_sentence(row, classes, names))
+    if always:
+        out.insert(0, f"All {_and(always)} load is served in every scenario evaluated.")
     return out
 
 

@@ -214,7 +214,8 @@ def _meet_levels(
     if not active.any():
         return None
     a = vstack([a_ub, -cls[np.nonzero(active)[0]]]).tocsr()
-    b = np.concatenate([b_ub, -need[active] * (1 - TOL)])
+    # a little inside the acceptance test of _levels_met, so that the LP's answer passes it
+    b = np.concatenate([b_ub, -(need[active] - 0.5 * TOL * np.maximum(1.0, need[active]))])
     return _lp(-weight, a, b)
 
 
