@@ -320,3 +320,40 @@ def test_plan_with_map_and_tiles_opt_in(tmp_path: Path) -> None:
     t = htmlmod.unescape((tmp_path / "t.html").read_text(encoding="utf-8"))
     assert "img-src data: https://tiles.example.org" in t
     assert '"tiles": "https://tiles.example.org/{z}/{x}/{y}.png"' in t
+
+
+def test_crisis_view_shows_full_sites_and_partly_served_users(
+    browser: Any, tmp_path: Path, default_dir: Path
+) -> None:
+    """Losing Luleå sends 844 racks to Malmö's 150: Malmö runs full, users lose service."""
+    demand = [r["demand_id"] for r in read_rows(default_dir / "demand.csv")]
+    plan = hand_plan(
+        tmp_path,
+        default_dir,
+        {"s-lulea": "core", "s-malmo": "regional"},
+        {d: ["s-lulea", "s-malmo"] for d in demand},
+    )
+    out = tmp_path / "plan.html"
+    res = CliRunner().invoke(cli, ["map", str(plan), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    pg = Page(browser, out)
+    labels = pg.page.eval_on_selector_all("#scenario option", "els => els.map(e => e.textContent)")
+    pick = next(i for i, t in enumerate(labels) if t.startswith("site s-lulea"))
+    # the option's share is capacity-true: at most Malmö's 150 of 844 racks
+    share = float(labels[pick].split("(")[1].split(" %")[0])
+    assert share <= 100 * 150 / 844 + 0.05
+    pg.page.select_option("#scenario", index=pick)
+    info = pg.page.inner_text("#scenario-info")
+    assert "running full: 1 site(s)" in info
+    malmo = pg.page.evaluate("nisdMap.sites['s-malmo'].options.color")
+    assert malmo == "#d00000"
+    colours = pg.page.evaluate(
+        "Object.keys(nisdMap.demand).map(k => nisdMap.demand[k].options.color)"
+    )
+    assert "#d00000" in colours  # some users lose all service
+    # no assignment line until a site is selected; then only that site's users
+    assert pg.page.evaluate("nisdMap.selected.getLayers().length") == 0
+    pg.page.evaluate("() => { nisdMap.sites['s-malmo'].fire('click'); return 0; }")
+    assert pg.page.evaluate("nisdMap.selected.getLayers().length") == len(demand)
+    assert pg.errors == [] and pg.outside() == []
+    pg.page.close()

@@ -25,7 +25,7 @@ from nisd.cli import cli
 from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError
 from nisd.io import load_dataset
-from nisd.optimise import PlanConfig, optimise
+from nisd.optimise import PlanConfig
 from nisd.optimise.model import build
 from nisd.optimise.plan import solve_rounds
 from nisd.optimise.problem import CrisisRow, PlacementProblem, from_dataset, from_matrices
@@ -371,18 +371,49 @@ def test_plan_meets_levels_on_independent_recheck(estonia_plan: Path) -> None:
     assert_within_capacity(ds, sites, res.table)
 
 
-def test_luleå_regression_plan_kpis_are_capacity_true(sweden: Dataset) -> None:
-    """A plan's headline worst case never exceeds what its surviving sites hold."""
-    cfg = PlanConfig(
-        k=2,
-        separation_km=200.0,
-        p_min=3,
-        crisis={"sets": ["single-site"], "serve": {"critical": 1.0}},
-    )
-    pp = from_dataset(sweden, cfg)
-    plan = optimise(sweden, pp)
+@pytest.fixture(scope="module")
+def baseline_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The capacity-true Swedish baseline, planned once (about 15 s with HiGHS)."""
+    out = tmp_path_factory.mktemp("baseline") / "plan"
+    scen = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+    res = CliRunner().invoke(cli, ["plan", str(scen), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "status: optimal" in res.output
+    return out / "plan.json"
+
+
+def test_baseline_is_capacity_true(baseline_plan: Path, sweden: Dataset) -> None:
+    doc = json.loads(baseline_plan.read_text(encoding="utf-8"))
+    assert doc["status"] == "optimal" and doc["kpis"]["service_levels_met"] is True
     total = sum(d.load for d in sweden.demand)
-    for row in plan.scenarios:
-        room = sum(u["capacity"] for u in plan.site_use if u["site_id"] not in row["sites_down"])
+    cap = {u["site_id"]: u["capacity"] for u in doc["site_use"]}
+    for row in doc["scenarios"]:
+        room = sum(c for s, c in cap.items() if s not in row["sites_down"])
         assert row["demand_served_share"] <= room / total + 1e-6  # shares rounded to 6 places
-    assert plan.kpis["service_levels_met"] is True
+        assert row["levels_met"] is True
+        if row["kind"] in ("single-site", "srlg"):  # all critical and high load
+            assert row["served_by_class"]["critical"] == pytest.approx(1.0, abs=1e-6)
+    worst = min(r["demand_served_share"] for r in doc["scenarios"])
+    assert doc["kpis"]["worst_case_share_served"] == worst
+
+
+def test_baseline_report_agrees_with_plan(baseline_plan: Path, tmp_path: Path) -> None:
+    doc = json.loads(baseline_plan.read_text(encoding="utf-8"))
+    plan_share = {r["scenario"]: r["demand_served_share"] for r in doc["scenarios"]}
+    ds = load_dataset(Path(doc["run"]["data_dir"]))
+    opened = [s["site_id"] for s in doc["sites"]]
+    sets = ["single-site", "srlg", "county", "power-zone"]
+    payload = build_payload(ds, doc, scenario_sets(ds, build_graph(ds), sets, opened))
+    assert len(payload["scenarios"]) >= len(opened) + 25
+    for row in payload["scenarios"]:  # the report's crisis table is built from these rows
+        assert row["share"] == pytest.approx(plan_share[row["name"]], abs=1e-6), row["name"]
+        assert row["levels_met"] is True
+    assert payload["kpis"]["worst_case_share_served"] == pytest.approx(
+        doc["kpis"]["worst_case_share_served"], abs=1e-6
+    )
+    out = tmp_path / "report.html"
+    res = CliRunner().invoke(cli, ["report", str(baseline_plan), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    assert f"{doc['kpis']['worst_case_share_served']:.1%}" in page
+    assert "All critical load is served in every scenario evaluated." in page

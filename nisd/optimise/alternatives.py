@@ -3,10 +3,13 @@
 Modelling to generate alternatives (as PyPSA does): hold the objective within
 ``(1 + slack)`` of the optimal value, then minimise the number of sites that
 earlier plans opened, so each new plan moves as far as it can from all of
-them. Every alternative passes the same independent check as any plan.
+them. Every alternative is capacity-true like any plan (its crisis service levels are
+added round by round) and passes the same independent check.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pulp
 
@@ -14,9 +17,15 @@ from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError, NoSolutionError, PlanCheckError
 from nisd.optimise.check import check_plan
 from nisd.optimise.model import build, objective_names
-from nisd.optimise.plan import Plan, _extract, kpis
+from nisd.optimise.plan import (
+    Plan,
+    crisis_evaluation,
+    kpis,
+    scenario_rows,
+    solve_rounds,
+    worst_case,
+)
 from nisd.optimise.problem import PlacementProblem
-from nisd.optimise.solve import Status, solve
 
 
 def alternatives(
@@ -44,16 +53,27 @@ def alternatives(
         term = m.terms[name]
         bound = optimum + slack * abs(optimum) + 1e-6
         m.add("mga_slack", term <= bound, f"objective within {slack:.1%} of {optimum:g}")
-        m.prob.setObjective(pulp.lpSum(m.open[sid[s]] for prev in previous for s in prev))
-        res = solve(m.prob, pp.config.solver)
-        if res.status is Status.INFEASIBLE or res.status is Status.UNKNOWN:
+        try:
+            solved = solve_rounds(
+                pp, m, objective=pulp.lpSum(m.open[sid[s]] for prev in previous for s in prev)
+            )
+        except (InfeasibleError, NoSolutionError):
             break
-        sites, assign = _extract(pp, m)
+        sites, assign, res = solved.sites, solved.assign, solved.result
         problems = check_plan(pp, sites, assign)
+        scen: list[dict[str, Any]] = []
+        if pp.scenarios:
+            scen = scenario_rows(pp, crisis_evaluation(ds, pp, sites, assign))
+            problems += [
+                f"{r['scenario']}: service levels not met" for r in scen if r["levels_met"] is False
+            ]
         if problems:
             raise PlanCheckError("an alternative failed the check:\n  " + "\n  ".join(problems))
         value = pulp.value(term)
         overlap = sum(len(set(sites) & prev) for prev in previous)
+        k = kpis(pp, sites, assign)
+        if scen:
+            k.update(worst_case(scen, pp.classes))
         out.append(
             Plan(
                 res.status.value,
@@ -63,7 +83,8 @@ def alternatives(
                 None,
                 sites,
                 assign,
-                kpis(pp, sites, assign),
+                k,
+                scen,
                 run={
                     "mga": {
                         "slack": slack,
@@ -72,7 +93,8 @@ def alternatives(
                         "shared_with_optimum": sorted(set(sites) & set(opened)),
                     },
                     "solver": res.solver,
-                    "solve_seconds": round(res.seconds, 3),
+                    "solve_seconds": round(sum(x.seconds for x in solved.steps), 3),
+                    "rounds": solved.rounds,
                 },
             )
         )

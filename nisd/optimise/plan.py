@@ -79,8 +79,15 @@ def _set_objective(m: Model, names: tuple[str, ...], weights: dict[str, float] |
 
 
 def _run(
-    pp: PlacementProblem, m: Model, opts: SolverOptions
+    pp: PlacementProblem,
+    m: Model,
+    opts: SolverOptions,
+    objective: pulp.LpAffineExpression | None = None,
 ) -> tuple[SolveResult, str, list[SolveResult]]:
+    if objective is not None:  # a caller's own objective (modelling to generate alternatives)
+        m.prob.setObjective(objective)
+        res = solve(m.prob, opts)
+        return res, "custom", [res]
     obj = pp.config.objective
     names = objective_names(pp)
     results = []
@@ -326,6 +333,7 @@ def _keep_sites(
     opts: SolverOptions,
     last: dict[str, Any] | None,
     steps: list[SolveResult],
+    objective: pulp.LpAffineExpression | None = None,
 ) -> tuple[SolveResult, str, list[SolveResult]] | None:
     """Try the last round's sites again with only the assignments free.
 
@@ -346,7 +354,7 @@ def _keep_sites(
         val = round(v.value() or 0.0)
         v.lowBound = v.upBound = val
     try:
-        res, name, done = _run(pp, m, opts)
+        res, name, done = _run(pp, m, opts, objective)
     finally:
         for key, (lo, hi) in saved.items():
             m.y[key].lowBound, m.y[key].upBound = lo, hi
@@ -376,7 +384,12 @@ def _gap_of(obj: float, bound: float) -> float:
     return abs(obj - bound) / max(abs(obj), 1e-9)
 
 
-def solve_rounds(pp: PlacementProblem, m: Model, t0: float | None = None) -> Solved:
+def solve_rounds(
+    pp: PlacementProblem,
+    m: Model,
+    t0: float | None = None,
+    objective: pulp.LpAffineExpression | None = None,
+) -> Solved:
     """Solve ``m``; with crisis scenarios, add the violated ones' rows until none is.
 
     Each round's model is a relaxation of the full one (it holds the rows of
@@ -404,11 +417,11 @@ def solve_rounds(pp: PlacementProblem, m: Model, t0: float | None = None) -> Sol
                 )
             opts = cfg.solver.model_copy(update={"time_limit": left})
         t_round = time.perf_counter()
-        kept = _keep_sites(pp, m, opts, rounds[-1] if rounds else None, steps)
+        kept = _keep_sites(pp, m, opts, rounds[-1] if rounds else None, steps, objective)
         if kept is not None:
             res, name, round_steps = kept
         else:
-            res, name, round_steps = _run(pp, m, opts)
+            res, name, round_steps = _run(pp, m, opts, objective)
         steps += round_steps
         if res.status is Status.INFEASIBLE:
             from nisd.optimise.explain import explain

@@ -190,7 +190,7 @@ def _highs(prob: pulp.LpProblem, opts: SolverOptions) -> SolveResult:
     try:
         import highspy
     except ImportError:
-        raise SolverError("HiGHS is not installed: pip install 'nisd[fast]'") from None
+        raise SolverError("HiGHS (highspy) is not installed; reinstall nisd") from None
     params: dict[str, Any] = {
         "mip_rel_gap": opts.gap or 0.0,
         "mip_abs_gap": ABS_GAP,
