@@ -20,10 +20,9 @@ from nisd.optimise.model import build, objective_names
 from nisd.optimise.plan import (
     Plan,
     crisis_evaluation,
-    kpis,
+    plan_kpis,
     scenario_rows,
     solve_rounds,
-    worst_case,
 )
 from nisd.optimise.problem import PlacementProblem
 
@@ -71,9 +70,7 @@ def alternatives(
             raise PlanCheckError("an alternative failed the check:\n  " + "\n  ".join(problems))
         value = pulp.value(term)
         overlap = sum(len(set(sites) & prev) for prev in previous)
-        k = kpis(pp, sites, assign)
-        if scen:
-            k.update(worst_case(scen, pp.classes))
+        k, use = plan_kpis(pp, sites, assign, scen)
         out.append(
             Plan(
                 res.status.value,
@@ -96,6 +93,7 @@ def alternatives(
                     "solve_seconds": round(sum(x.seconds for x in solved.steps), 3),
                     "rounds": solved.rounds,
                 },
+                site_use=use,
             )
         )
         if set(sites) in previous:

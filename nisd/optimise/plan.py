@@ -518,13 +518,7 @@ def optimise(ds: Dataset, pp: PlacementProblem, inputs: dict[str, Any] | None = 
         raise PlanCheckError(
             "the solver's plan failed the independent check:\n  " + "\n  ".join(violations[:20])
         )
-    k = kpis(pp, sites, assign)
-    use = site_use(pp, sites, assign, scen_rows)
-    k["capacity_racks"] = round(sum(u["capacity"] for u in use), 6)
-    k["primary_load_racks"] = round(sum(u["primary_load"] for u in use), 6)
-    k["dedicated_backup_racks"] = round(sum(u["backup_load"] for u in use), 6)
-    if scen_rows:
-        k.update(worst_case(scen_rows, pp.classes))
+    k, use = plan_kpis(pp, sites, assign, scen_rows)
     total = time.perf_counter() - t0
     run = {
         "nisd_version": __version__,
@@ -564,6 +558,23 @@ def optimise(ds: Dataset, pp: PlacementProblem, inputs: dict[str, Any] | None = 
         run,
         use,
     )
+
+
+def plan_kpis(
+    pp: PlacementProblem,
+    sites: dict[str, str],
+    assign: dict[str, list[str]],
+    scen_rows: list[dict[str, Any]],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Every key figure of a plan, and the use of each site (one function for every plan)."""
+    k = kpis(pp, sites, assign)
+    use = site_use(pp, sites, assign, scen_rows)
+    k["capacity_racks"] = round(sum(u["capacity"] for u in use), 6)
+    k["primary_load_racks"] = round(sum(u["primary_load"] for u in use), 6)
+    k["dedicated_backup_racks"] = round(sum(u["backup_load"] for u in use), 6)
+    if scen_rows:
+        k.update(worst_case(scen_rows, pp.classes))
+    return k, use
 
 
 def worst_case(scen_rows: list[dict[str, Any]], classes: tuple[str, ...]) -> dict[str, Any]:

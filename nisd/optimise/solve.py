@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import logging
 import math
 import os
 import re
@@ -32,6 +33,7 @@ from nisd.errors import SolverError
 from nisd.optimise.config import SolverOptions
 
 ABS_GAP = 1e-6
+log = logging.getLogger(__name__)
 
 
 class Status(enum.StrEnum):
@@ -186,6 +188,25 @@ def _cbc(prob: pulp.LpProblem, opts: SolverOptions, tmp: Path) -> SolveResult:
     )
 
 
+PROGRESS_SECONDS = 5.0
+
+
+def _progress(_kind: int, _msg: str, out: Any, _data_in: Any, state: dict[str, float]) -> None:
+    """HiGHS callback: a progress line every few seconds (elapsed, best plan, bound, gap)."""
+    t = float(out.running_time)
+    if t - state["last"] < PROGRESS_SECONDS:
+        return
+    state["last"] = t
+    best, bound, gap = out.mip_primal_bound, out.mip_dual_bound, out.mip_gap
+    log.info(
+        "HiGHS %.0f s: best plan %s, bound %s, gap %s",
+        t,
+        f"{best:.6g}" if math.isfinite(best) else "none yet",
+        f"{bound:.6g}" if math.isfinite(bound) else "none yet",
+        f"{gap:.2%}" if math.isfinite(gap) else "n/a",
+    )
+
+
 def _highs(prob: pulp.LpProblem, opts: SolverOptions) -> SolveResult:
     try:
         import highspy
@@ -196,7 +217,15 @@ def _highs(prob: pulp.LpProblem, opts: SolverOptions) -> SolveResult:
         "mip_abs_gap": ABS_GAP,
         "random_seed": opts.seed,
     }
-    solver = pulp.HiGHS(msg=False, timeLimit=opts.time_limit, threads=opts.threads, **params)
+    progress: dict[str, Any] = {}
+    if log.isEnabledFor(logging.INFO):
+        progress = {
+            "callbackTuple": (_progress, {"last": 0.0}),
+            "callbacksToActivate": [highspy.cb.HighsCallbackType.kCallbackMipInterrupt],
+        }
+    solver = pulp.HiGHS(
+        msg=False, timeLimit=opts.time_limit, threads=opts.threads, **progress, **params
+    )
     sec = _timed_solve(prob, solver, "HiGHS")
     h = prob.solverModel
     ms = h.getModelStatus()

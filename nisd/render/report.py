@@ -11,7 +11,7 @@ import html
 import io
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from nisd.render.html import map_body, page
 from nisd.render.words import crisis_summary
@@ -25,6 +25,10 @@ KPI_ROWS = [
     ("max_latency_ms", "max latency", " ms"),
     ("min_separation_km", "smallest separation", " km"),
     ("worst_case_share_served", "worst-case share served", ""),
+    ("service_levels_met", "crisis service levels met", ""),
+    ("capacity_racks", "racks built", ""),
+    ("primary_load_racks", "primary load", " racks"),
+    ("dedicated_backup_racks", "room dedicated (1+1) backup would reserve", " racks"),
 ]
 
 
@@ -279,6 +283,10 @@ def report_page(
     return page(title, body, payload=dict(payload), banner=banner)
 
 
+def _number(x: Any) -> TypeGuard[float]:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
 def compare_rows(plans: Sequence[tuple[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
     """One row per KPI: the value in each plan and its difference to the first."""
     rows = []
@@ -297,9 +305,24 @@ def compare_rows(plans: Sequence[tuple[str, Mapping[str, Any]]]) -> list[dict[st
         base = vals[0]
         for (name, _doc), v in list(zip(plans, vals, strict=True))[1:]:
             diff = None
-            if isinstance(v, (int, float)) and isinstance(base, (int, float)):
+            if _number(v) and _number(base):
                 diff = v - base
             row[f"{name} − {plans[0][0]}"] = diff
+        rows.append(row)
+    classes: list[str] = []
+    for _name, doc in plans:
+        for c in (doc.get("kpis") or {}).get("worst_case_by_class") or {}:
+            if c not in classes:
+                classes.append(c)
+    for c in classes:  # worst-case share served per criticality class
+        vals = [
+            (((doc.get("kpis") or {}).get("worst_case_by_class") or {}).get(c) or {}).get("share")
+            for _name, doc in plans
+        ]
+        row = {"kpi": f"worst-case share served, {c}"}
+        row.update({name: v for (name, _doc), v in zip(plans, vals, strict=True)})
+        for (name, _doc), v in list(zip(plans, vals, strict=True))[1:]:
+            row[f"{name} − {plans[0][0]}"] = None if v is None or vals[0] is None else v - vals[0]
         rows.append(row)
     return rows
 
