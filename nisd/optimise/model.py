@@ -309,14 +309,27 @@ def held(m: Model, pp: PlacementProblem, i: int, j: int) -> pulp.LpAffineExpress
 
 
 def add_dedicated_backup(m: Model, pp: PlacementProblem) -> None:
-    """Dedicated (1+1) backup: a site holds room for all load it is primary or backup to."""
+    """Dedicated (1+1) backup: room at a site for its primary load and, for every point it
+    backs up, the protected part of that point's load.
+
+    ``Σ_i w_i x_ij1 + Σ_i σ_i w_i Σ_{r ≥ 2} x_ijr ≤ Σ_t Q_jt y_jt`` with ``σ_i`` the largest
+    share any scenario asks of i's class: the room is reserved whichever failure happens,
+    never shared between failures (the comparison for shared backup).
+    """
+    protect = np.zeros(pp.n_demand)
+    for lv in pp.scenario_levels.values():
+        protect = np.maximum(protect, lv[pp.rank])
     for j in range(pp.n_sites):
-        terms = [pp.load[i] * v for (i, jj, _r), v in m.x.items() if jj == j]
+        terms = [
+            pp.load[i] * (1.0 if r == 0 else protect[i]) * v
+            for (i, jj, r), v in m.x.items()
+            if jj == j and (r == 0 or protect[i] > 0)
+        ]
         if terms:
             m.add(
                 "dedicated_backup",
                 pulp.lpSum(terms) <= site_capacity(m, pp, j),
-                f"room for every load backed up at {pp.site_ids[j]}",
+                f"room for primary and protected backed-up load at {pp.site_ids[j]}",
             )
 
 

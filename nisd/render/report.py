@@ -28,7 +28,7 @@ KPI_ROWS = [
     ("service_levels_met", "crisis service levels met", ""),
     ("capacity_racks", "racks built", ""),
     ("primary_load_racks", "primary load", " racks"),
-    ("dedicated_backup_racks", "room dedicated (1+1) backup would reserve", " racks"),
+    ("dedicated_backup_racks", "spare that dedicated (1+1) backup would reserve", " racks"),
 ]
 
 
