@@ -110,6 +110,36 @@ def test_levels_met_is_exact(inst: tuple[np.ndarray, ...]) -> None:
         assert (got >= need - 1e-6 * np.maximum(1.0, need)).all()
 
 
+@settings(max_examples=80, deadline=None)
+@given(flow_instances())
+def test_whole_load_is_lexicographic_by_enumeration(inst: tuple[np.ndarray, ...]) -> None:
+    """Unsplittable load: class totals equal the best of every way to place every point."""
+    load, rank, cap, usable, levels = inst
+    load, rank, usable = load[:5], rank[:5], usable[:5]
+    f = serve(load, rank, cap, usable, split=False)
+    best: tuple[float, ...] = (-1.0,)
+    feasible_levels = False
+    need = np.array([levels[c] * load[rank == c].sum() for c in range(3)])
+    for choice in itertools.product(*[[-1, *np.nonzero(u)[0].tolist()] for u in usable]):
+        used = np.zeros(len(cap))
+        for i, j in enumerate(choice):
+            if j >= 0:
+                used[j] += load[i]
+        if (used > cap + 1e-9).any():
+            continue
+        got = [
+            sum(load[i] for i, j in enumerate(choice) if j >= 0 and rank[i] == c) for c in range(3)
+        ]
+        best = max(best, tuple(got))
+        feasible_levels |= all(got[c] >= need[c] - 1e-6 for c in range(3))
+    totals = tuple(float(f.served[rank == c].sum()) for c in range(3))
+    assert totals == pytest.approx(best)
+    # each point is served whole or not at all
+    assert all(x < 1e-9 or abs(x - load[i]) < 1e-9 for i, x in enumerate(f.served))
+    g = serve(load, rank, cap, usable, levels=levels, split=False)
+    assert g.met is feasible_levels
+
+
 def test_primary_preference_keeps_load_at_home() -> None:
     # two sites with room for everything: the load stays at each point's primary
     load = np.array([10.0, 10.0])
@@ -210,7 +240,7 @@ def with_site_losses(pp: PlacementProblem, share: float) -> PlacementProblem:
     )
 
 
-def brute_cost(pp: PlacementProblem, share: float) -> float | None:
+def brute_cost(pp: PlacementProblem, share: float, split: bool = True) -> float | None:
     """Cheapest site set with an assignment meeting every site loss (serve() as oracle)."""
     n_i, n_j = pp.latency.shape
     best = math.inf
@@ -234,7 +264,7 @@ def brute_cost(pp: PlacementProblem, share: float) -> float | None:
                     prim[seq[0]] += pp.load[i]
                 if (prim > pp.capacity[:, 0] + 1e-9).any():
                     continue
-                if all(_survives(pp, combo, subset, lost, share) for lost in subset):
+                if all(_survives(pp, combo, subset, lost, share, split) for lost in subset):
                     best = cost
                     break
     return None if best == math.inf else best
@@ -246,6 +276,7 @@ def _survives(
     subset: tuple[int, ...],
     lost: int,
     share: float,
+    split: bool,
 ) -> bool:
     cols = list(subset)
     usable = np.zeros((pp.n_demand, len(cols)), bool)
@@ -253,12 +284,14 @@ def _survives(
         for j in seq:
             usable[i, cols.index(j)] = j != lost and pp.latency[i, j] <= pp.crisis_ms[i]
     cap = np.array([0.0 if j == lost else pp.capacity[j, 0] for j in cols])
-    f = serve(pp.load, np.zeros(pp.n_demand, np.int64), cap, usable, levels=np.array([share]))
+    f = serve(
+        pp.load, np.zeros(pp.n_demand, np.int64), cap, usable, levels=np.array([share]), split=split
+    )
     return bool(f.met)
 
 
 @st.composite
-def crisis_instances(draw: st.DrawFn) -> tuple[PlacementProblem, float]:
+def crisis_instances(draw: st.DrawFn) -> tuple[PlacementProblem, float, bool]:
     n_i = draw(st.integers(1, 3))
     n_j = draw(st.integers(2, 4))
     lat = np.array(
@@ -268,6 +301,7 @@ def crisis_instances(draw: st.DrawFn) -> tuple[PlacementProblem, float]:
     cap = np.array(draw(st.lists(st.integers(5, 30), min_size=n_j, max_size=n_j)), float)
     load = np.array(draw(st.lists(st.integers(1, 15), min_size=n_i, max_size=n_i)), float)
     share = draw(st.sampled_from([0.5, 1.0]))
+    split = draw(st.booleans())
     pp = from_matrices(
         lat.reshape(n_i, n_j),
         np.full((n_j, n_j), 500.0) - 500.0 * np.eye(n_j),
@@ -276,17 +310,19 @@ def crisis_instances(draw: st.DrawFn) -> tuple[PlacementProblem, float]:
         load,
         np.full(n_i, 8.0),
         np.full(n_i, 10.0),
-        PlanConfig(k=2, separation_km=None, hazards="off"),
+        PlanConfig(k=2, separation_km=None, hazards="off", crisis={"split": split}),
     )
     pp = dataclasses.replace(pp, crisis_ms=np.full(n_i, 10.0))
-    return with_site_losses(pp, share), share
+    return with_site_losses(pp, share), share, split
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(crisis_instances())
-def test_capacity_true_milp_equals_brute_force(inst: tuple[PlacementProblem, float]) -> None:
-    pp, share = inst
-    expected = brute_cost(pp, share)
+def test_capacity_true_milp_equals_brute_force(
+    inst: tuple[PlacementProblem, float, bool],
+) -> None:
+    pp, share, split = inst
+    expected = brute_cost(pp, share, split)
     if expected is None:
         with pytest.raises(InfeasibleError):
             solve_rounds(pp, build(pp))

@@ -10,7 +10,7 @@ import click
 from nisd.cli.options import data_option, echo_json, json_option, resolve_data_dir
 from nisd.errors import InputError, Problem
 from nisd.io import load_dataset
-from nisd.render import read_plan_doc
+from nisd.render import crisis_split, read_plan_doc
 from nisd.topology import build_graph
 from nisd.topology.resilience import Bound, check_opened, evaluate
 from nisd.topology.scenarios import count_scenarios, parse_sets, scenario_sets
@@ -95,7 +95,9 @@ def resilience(
     if (plan is None) == (sites_opt is None):
         raise click.UsageError("give either PLAN.json or --sites ID,ID,... (one of them)")
     levels: dict[str, list[float]] | None = None
+    split = True
     if plan is not None:
+        split = crisis_split(read_plan_doc(plan))
         opened, assignments, rows = read_plan(plan)
         classes_rows: list[Any] = list(rows or [])
     else:
@@ -132,6 +134,7 @@ def resilience(
         assignments=assignments,
         levels=levels,
         bound=cast(Bound, bound),
+        split=split,
     )
     if as_json:
         echo_json(res.to_json())

@@ -81,6 +81,9 @@ class Crisis(Strict):
     # "shared": spare room at a site serves whichever failure happens (failure-dependent
     # relocation); "dedicated": every site reserves room for all load backed up there (1+1).
     backup: Literal["shared", "dedicated"] = "shared"
+    # After a failure a user's load may be split over several of its surviving sites;
+    # false: each user moves whole to one site (or is not served).
+    split: bool = True
     # A scenario that cuts a demand point off from every candidate site (its own
     # fibre is gone) cannot be answered by any placement: "skip" records it in
     # the plan as lost load, "fail" makes the scenario infeasible.

@@ -358,17 +358,22 @@ def add_crisis_flow(m: Model, pp: PlacementProblem, names: list[str]) -> None:
         up = pp.crisis_up[name]
         cut = pp.crisis_cut[name]
         share = pp.scenario_levels[name][pp.rank]
-        f: dict[tuple[int, int], pulp.LpVariable] = {}
+        f: dict[tuple[int, int], pulp.LpVariable | pulp.LpAffineExpression] = {}
         for i in map(int, np.nonzero((share > 0) & ~cut)[0]):
             row = []
             for j in map(int, np.nonzero(up & (lat[i] <= pp.crisis_ms[i] + 1e-9))[0]):
                 h = held(m, pp, i, j)
                 if h is None:
                     continue
-                v = pulp.LpVariable(f"f_{s}_{i}_{j}", lowBound=0)
+                if pp.config.crisis.split:
+                    v = pulp.LpVariable(f"f_{s}_{i}_{j}", lowBound=0)
+                    m.add("crisis_hold", v <= pp.load[i] * h)
+                else:  # the whole load or nothing: f = L_i z, z binary
+                    z = pulp.LpVariable(f"z_{s}_{i}_{j}", cat="Binary")
+                    m.add("crisis_hold", z <= h)
+                    v = pp.load[i] * z
                 f[i, j] = v
                 row.append(v)
-                m.add("crisis_hold", v <= pp.load[i] * h)
             if row:
                 m.add("crisis_load", pulp.lpSum(row) <= pp.load[i])
         for j in sorted({jj for _i, jj in f}):

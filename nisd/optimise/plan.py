@@ -197,6 +197,7 @@ def crisis_evaluation(
         assignments=assign,
         levels={k: v.tolist() for k, v in pp.scenario_levels.items()},
         check_two_routes=False,
+        split=pp.config.crisis.split,
     )
 
 
@@ -298,6 +299,7 @@ def problem_flows(
             primary=primary,
             levels=pp.scenario_levels[sc.name],
             base=base,
+            split=pp.config.crisis.split,
         )
     return out
 

@@ -35,6 +35,12 @@ def plan_sets(doc: dict[str, Any]) -> list[str]:
     return sets if sets else list(DEFAULT_MAP_SETS)
 
 
+def crisis_split(doc: dict[str, Any]) -> bool:
+    """Whether a plan lets a user's load split over several sites after a failure."""
+    crisis = ((doc.get("run") or {}).get("parameters") or {}).get("crisis") or {}
+    return bool(crisis.get("split", True))
+
+
 def write_atomic(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file in the same directory."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ import shapely
 from shapely.geometry import mapping
 
 from nisd.dataset import Dataset
+from nisd.render import crisis_split
 from nisd.render.words import worst_by_class
 from nisd.topology import build_graph
 from nisd.topology.resilience import evaluate
@@ -217,6 +218,7 @@ def build_payload(
             assignments=assignments or None,
             levels=levels or None,
             check_two_routes=False,
+            split=crisis_split(dict(plan or {})),
         )
         for sc, row in zip(scenarios, res.table.to_dict("records"), strict=True):
             # links also fail with their end nodes (a lost node takes its fibres with it)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from nisd.dataset import Dataset
 from nisd.optimise.config import PlanConfig
+from nisd.render import crisis_split
 from nisd.topology import build_graph
 from nisd.topology.resilience import evaluate
 from nisd.topology.scenarios import scenario_sets
@@ -57,7 +58,15 @@ def ladder(
             scen = scenario_sets(ds, g, sets, sorted(opened)) if sets else []
             worst, name = 1.0, "nothing fails"
             if scen:
-                res = evaluate(ds, g, opened, scen, assignments=assignments, check_two_routes=False)
+                res = evaluate(
+                    ds,
+                    g,
+                    opened,
+                    scen,
+                    assignments=assignments,
+                    check_two_routes=False,
+                    split=crisis_split(doc),
+                )
                 # served share of the protected classes' load (the evaluator's class shares)
                 shares = [
                     sum((by.get(c) or 0.0) * class_load.get(c, 0.0) for c in levels) / total

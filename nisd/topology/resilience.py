@@ -186,6 +186,7 @@ def evaluate(
     levels: Mapping[str, Sequence[float]] | Sequence[float] | None = None,
     bound: Bound = "crisis",
     check_two_routes: bool = True,
+    split: bool = True,
 ) -> ResilienceResult:
     """Capacity-true evaluation of a placement under every scenario.
 
@@ -211,6 +212,8 @@ def evaluate(
     check_two_routes : bool
         Also test two link-disjoint routes between surviving sites (costs a
         bridge search per scenario).
+    split : bool
+        A user's load may be split over several surviving sites (else it moves whole).
 
     Returns
     -------
@@ -270,7 +273,14 @@ def evaluate(
     def flow(lat: np.ndarray, up: np.ndarray, lv: np.ndarray | None, base: np.ndarray) -> Flow:
         usable = (lim[:, None] + 1e-9 >= lat[:, :n_d].T) & holds & up[None, :]
         return cache.serve(
-            load, rank, np.where(up, cap, 0.0), usable, primary=primary, levels=lv, base=base
+            load,
+            rank,
+            np.where(up, cap, 0.0),
+            usable,
+            primary=primary,
+            levels=lv,
+            base=base,
+            split=split,
         )
 
     def levels_of(name: str) -> np.ndarray | None:

@@ -46,7 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import coo_matrix, csr_matrix, vstack
 
 TOL = 1e-6
@@ -103,6 +103,7 @@ def serve(
     primary: np.ndarray | None = None,
     levels: np.ndarray | None = None,
     base: np.ndarray | None = None,
+    split: bool = True,
 ) -> Flow:
     """The served flow of one scenario's surviving sub-problem.
 
@@ -124,6 +125,9 @@ def serve(
     base : ndarray (I,), optional
         Load that counts towards the levels (the load of demand points that
         are not cut off); defaults to ``load``.
+    split : bool
+        A point's load may be split over several usable sites (the default); when
+        False each point is served whole by one site or not at all (:func:`serve_whole`).
 
     Returns
     -------
@@ -141,6 +145,8 @@ def serve(
     n_i, n_j = usable.shape
     # an unbounded site holds at most all the load (keeps the LP finite)
     capacity = np.minimum(np.asarray(capacity, float), float(load.sum()))
+    if not split:
+        return serve_whole(load, rank, capacity, usable, primary=primary, levels=levels, base=base)
     arcs = np.argwhere(usable & (capacity[None, :] > TOL) & (load[:, None] > TOL))
     k = int(rank.max()) + 1 if len(rank) else 1
     if len(arcs) == 0:
@@ -168,6 +174,91 @@ def serve(
         served = np.asarray(by_i @ x)
     x = np.clip(x, 0.0, None)
     return Flow(served, np.asarray(by_j @ x), arcs, x, met)
+
+
+def serve_whole(
+    load: np.ndarray,
+    rank: np.ndarray,
+    capacity: np.ndarray,
+    usable: np.ndarray,
+    *,
+    primary: np.ndarray | None = None,
+    levels: np.ndarray | None = None,
+    base: np.ndarray | None = None,
+) -> Flow:
+    """Served load when every point is served whole by one usable site, or not at all.
+
+    Binary ``z_ij`` (point i served by site j), ``Σ_j z_ij ≤ 1``, ``Σ_i L_i z_ij ≤ C_j``.
+    Lexicographic by class, solved exactly as a sequence of small MILPs (the
+    polymatroid argument of :func:`serve` does not hold for unsplittable load):
+    maximise the critical load served, hold it, then the high load, and so on;
+    service levels, when the lexicographic answer misses them, by one more MILP
+    with the class totals bounded below; finally as much load as possible at
+    each point's primary with every class total held.
+
+    Examples
+    --------
+    Two critical points of 10 racks and one site of 15 racks: only one fits.
+
+    >>> f = serve_whole(np.array([10.0, 10.0]), np.array([0, 0]), np.array([15.0]),
+    ...                 np.array([[True], [True]]))
+    >>> float(f.served.sum())
+    10.0
+    """
+    n_i, n_j = usable.shape
+    arcs = np.argwhere(usable & (capacity[None, :] > TOL) & (load[:, None] > TOL))
+    k = int(rank.max()) + 1 if len(rank) else 1
+    if len(arcs) == 0:
+        zero = np.zeros(n_i)
+        none_met = None if levels is None else _levels_met(zero, rank, levels, base, load, k)
+        return Flow(zero, np.zeros(n_j), arcs.reshape(-1, 2), np.zeros(0), none_met)
+    e = len(arcs)
+    w = load[arcs[:, 0]]
+    by_i, by_j = _matrices(arcs, n_i, n_j)
+    cls = coo_matrix((w, (rank[arcs[:, 0]], np.arange(e))), shape=(k, e)).tocsr()
+    base_rows = [
+        LinearConstraint(by_i, -np.inf, 1.0),
+        LinearConstraint(by_j.multiply(w[None, :]).tocsr(), -np.inf, capacity),
+    ]
+
+    def best(c: np.ndarray, extra: list[LinearConstraint]) -> np.ndarray | None:
+        res = milp(
+            -c,
+            constraints=base_rows + extra,
+            integrality=np.ones(e),
+            bounds=Bounds(0, 1),
+            options={"mip_rel_gap": 0.0},
+        )
+        return None if res.x is None else np.round(np.asarray(res.x))
+
+    def hold(totals: np.ndarray, upto: int) -> list[LinearConstraint]:
+        return [LinearConstraint(cls[:upto], totals[:upto] - TOL, np.inf)] if upto else []
+
+    z = np.zeros(e)
+    totals = np.zeros(k)
+    for c in range(k):
+        got = best(np.asarray(cls[c].todense()).ravel(), hold(totals, c))
+        if got is None:  # pragma: no cover - z = 0 is always feasible
+            raise RuntimeError("served-load MILP failed")
+        z, totals = got, np.asarray(cls @ got).ravel()
+    met: bool | None = None
+    if levels is not None:
+        need = _class_totals(base if base is not None else load, rank, k) * _pad(levels, k)
+        met = bool((totals >= need - TOL * np.maximum(1.0, need)).all())
+        if not met:
+            weight = (k - rank[arcs[:, 0]]).astype(float) * w
+            cut = need - 0.5 * TOL * np.maximum(1.0, need)
+            got = best(weight, [LinearConstraint(cls, cut, np.inf)])
+            if got is not None:
+                z, met = got, True
+                totals = np.asarray(cls @ z).ravel()
+    if primary is not None:
+        at_primary = (primary[arcs[:, 0]] == arcs[:, 1]).astype(float) * w
+        if at_primary.any():
+            got = best(at_primary, hold(totals, k))
+            z = z if got is None else got
+    flow = z * w
+    return Flow(np.asarray(by_i @ flow), np.asarray(by_j @ flow), arcs, flow, met)
 
 
 def _class_totals(values: np.ndarray, rank: np.ndarray, k: int) -> np.ndarray:
@@ -258,9 +349,11 @@ class FlowCache:
         primary: np.ndarray | None = None,
         levels: np.ndarray | None = None,
         base: np.ndarray | None = None,
+        split: bool = True,
     ) -> Flow:
         key = b"|".join(
             [
+                b"s" if split else b"w",
                 np.packbits(usable).tobytes(),
                 capacity.tobytes(),
                 b"" if levels is None else np.asarray(levels, float).tobytes(),
@@ -272,7 +365,9 @@ class FlowCache:
             self.hits += 1
             return hit
         self.misses += 1
-        out = serve(load, rank, capacity, usable, primary=primary, levels=levels, base=base)
+        out = serve(
+            load, rank, capacity, usable, primary=primary, levels=levels, base=base, split=split
+        )
         self._memo[key] = out
         return out
 
