@@ -7,7 +7,8 @@ Cases (each run ``--repeat`` times; min and median wall time printed):
 * ``baseline shared``: ``scenarios/baseline.toml`` as it is (capacity-true service
   levels after single site, SRLG, county and power-zone losses; shared backup);
 * ``baseline dedicated``: the same with dedicated (1+1) backup rooms;
-* ``heightened-alert`` and ``war``: the scenario files of that name.
+* ``heightened-alert`` and ``war``: the scenario files of that name;
+* ``baseline cbc 60 s``: the baseline with CBC and a 60 s limit (its gap beside HiGHS).
 
 Then the served-load evaluation of every scenario of the baseline plan, timed the
 same way, beside a peer that answers the same question for each scenario with a
@@ -41,7 +42,13 @@ CASES: dict[str, tuple[Path, dict[str, Any]]] = {
     "baseline dedicated": (SCEN / "baseline.toml", {"crisis": {"backup": "dedicated"}}),
     "heightened-alert": (SCEN / "heightened-alert.toml", {}),
     "war": (SCEN / "war.toml", {}),
+    # the peer solver: CBC (bundled with PuLP) with 60 s, its gap printed beside HiGHS
+    "baseline cbc 60 s": (SCEN / "baseline.toml", {"solver": {"name": "cbc", "time_limit": 60}}),
 }
+
+
+def _gap(g: float | None) -> str:
+    return "" if g is None else f"{g:.2%}"
 
 
 def _stats(xs: list[float]) -> str:
@@ -51,13 +58,20 @@ def _stats(xs: list[float]) -> str:
 def plans(args: argparse.Namespace, ds: Any) -> list[dict[str, Any]]:
     print(
         f"{'case':<20}{'scen':>5}{'rounds':>7}{'flow sc':>8}{'vars':>7}{'rows':>7}"
-        f"{'min s':>8}{'med s':>8}{'status':>9}{'cost':>8}{'sites':>6}{'racks':>7}"
+        f"{'min s':>8}{'med s':>8}{'status':>9}{'cost':>8}{'gap':>7}{'sites':>6}{'racks':>7}"
         f"{'spare':>7}{'1+1 bk':>8}"
     )
     out = []
     for name in args.cases.split(","):
         path, over = CASES[name]
-        over = {**over, "solver": {"name": args.solver, "time_limit": args.time_limit}}
+        over = {
+            **over,
+            "solver": {
+                "name": args.solver,
+                "time_limit": args.time_limit,
+                **over.get("solver", {}),
+            },
+        }
         cfg = load_plan_config(path, over)
         walls: list[float] = []
         plan = None
@@ -83,6 +97,7 @@ def plans(args: argparse.Namespace, ds: Any) -> list[dict[str, Any]]:
             "wall_min": round(min(walls), 2),
             "wall_median": round(statistics.median(walls), 2),
             "status": plan.status,
+            "gap": plan.gap,
             "cost_msek": k["cost_msek"],
             "sites": k["sites"],
             "capacity_racks": k["capacity_racks"],
@@ -93,7 +108,7 @@ def plans(args: argparse.Namespace, ds: Any) -> list[dict[str, Any]]:
         print(
             f"{name:<20}{rec['scenarios']:>5}{rec['rounds']:>7}{rec['flow_scenarios']:>8}"
             f"{rec['variables']:>7}{rec['constraints']:>7}{_stats(walls)}{plan.status:>9}"
-            f"{k['cost_msek']:>8g}{k['sites']:>6}{k['capacity_racks']:>7g}"
+            f"{k['cost_msek']:>8g}{_gap(plan.gap):>7}{k['sites']:>6}{k['capacity_racks']:>7g}"
             f"{rec['spare_racks']:>7g}{k['dedicated_backup_racks']:>8g}",
             flush=True,
         )
