@@ -9,6 +9,7 @@ import networkx as nx
 
 from nisd.dataset import Dataset
 from nisd.topology.graph import backbone, build_graph
+from nisd.topology.scenarios import presets
 
 
 def reach_components(g: nx.MultiGraph) -> dict[str, set[int]]:
@@ -40,7 +41,8 @@ def summary(ds: Dataset) -> dict[str, Any]:
     with a candidate site), ``sites_by_county``, ``sites_by_power_zone``,
     ``demand_load``, ``connected`` (the backbone is one component),
     ``components``, ``unreachable_demand`` (demand points that cannot reach
-    any candidate site), ``warnings``, ``input_hash``.
+    any candidate site), ``presets`` (the named crises, checked), ``warnings``,
+    ``input_hash``.
     """
     g = build_graph(ds)
     bb = backbone(g)
@@ -60,6 +62,8 @@ def summary(ds: Dataset) -> dict[str, Any]:
         for d in ds.demand
         if not (reach[d.demand_id] & site_comps) and d.demand_id not in direct
     )
+    # the crisis presets are read (and refused when they name what the dataset lacks)
+    named_crises = [sc.name.removeprefix("preset ") for sc in presets(ds, g)]
     by_county = Counter(s.county_code or "(none)" for s in ds.sites)
     by_zone = Counter(s.power_zone or "(none)" for s in ds.sites)
     return {
@@ -78,6 +82,7 @@ def summary(ds: Dataset) -> dict[str, Any]:
         "connected": len(comps) <= 1,
         "components": comps,
         "unreachable_demand": unreachable,
+        "presets": named_crises,
         "warnings": [str(w) for w in ds.warnings],
         "input_hash": ds.input_hash,
     }

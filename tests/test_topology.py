@@ -357,3 +357,24 @@ def test_resilience_cli_errors(args: list[str], code: int, msg: str) -> None:
     assert res.exit_code == code, res.output
     assert msg in res.stderr
     assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("sites", '["s-atlantis"]', "[x] unknown site 's-atlantis'"),
+        ("nodes", '["n-atlantis"]', "[x] unknown node 'n-atlantis'"),
+        ("links", '["l-atlantis"]', "[x] unknown link 'l-atlantis'"),
+        ("srlgs", '["g-atlantis"]', "[x] unknown shared-risk group 'g-atlantis'"),
+        ("counties", '["99"]', "[x] unknown county '99'"),
+        ("power_zones", '["SE9"]', "[x] unknown power zone 'SE9'"),
+    ],
+)
+def test_preset_naming_what_the_dataset_lacks_is_refused(
+    data_copy: Path, key: str, value: str, message: str
+) -> None:
+    """A misspelt id in a war preset must not pass as "survived"; validate says so too."""
+    (data_copy / "crisis_presets.toml").write_text(f'[x]\nmeaning = "m"\n{key} = {value}\n')
+    res = CliRunner().invoke(cli, ["validate", str(data_copy)])
+    assert res.exit_code == 3, res.output
+    assert message in res.output

@@ -10,9 +10,10 @@ import click
 from nisd.cli.options import data_option
 from nisd.errors import InputError, Problem
 from nisd.io import load_dataset
-from nisd.optimise import PlanConfig, from_dataset
+from nisd.optimise import from_dataset
 from nisd.optimise.alternatives import alternatives as make_alternatives
-from nisd.render import read_plan_doc, write_atomic
+from nisd.optimise.config import config_of_plan, objective_value
+from nisd.render import check_plan_dataset, read_plan_doc, write_atomic
 from nisd.render.context import plan_data_dir
 
 
@@ -48,14 +49,15 @@ def alternatives(
         click.echo(
             "note: the plan is not proved optimal; the slack is taken from its value", err=True
         )
-    params = dict((doc.get("run") or {}).get("parameters") or {})
-    params.pop("extends", None)
-    cfg = PlanConfig.model_validate(params)
+    cfg = config_of_plan(doc, str(plan))
+    value = objective_value(doc, str(plan))
+    params = cfg.model_dump(mode="json")
     data = plan_data_dir(doc, data_dir)
     ds = load_dataset(data)
+    check_plan_dataset(doc, ds, plan)
     pp = from_dataset(ds, cfg)
     opened = [x["site_id"] for x in doc["sites"]]
-    alts = make_alternatives(ds, pp, float(doc["objective"]["value"]), opened, slack=s, count=count)
+    alts = make_alternatives(ds, pp, value, opened, slack=s, count=count)
     base = out or plan.parent
     names = dict(zip(pp.site_ids, pp.site_names, strict=True))
     click.echo(
@@ -71,7 +73,7 @@ def alternatives(
         new = sorted(set(a.sites) - set(opened))
         click.echo(
             f"alternative {i}: {a.objective_name} = {a.objective_value:g} "
-            f"({(a.objective_value or 0) / float(doc['objective']['value']) - 1:+.1%}); "
+            f"({(a.objective_value or 0) / value - 1:+.1%}); "
             f"sites: {', '.join(names[x] for x in sorted(a.sites))}; new: "
             f"{', '.join(names[x] for x in new) or 'none'} -> {path}"
         )

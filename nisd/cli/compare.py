@@ -11,7 +11,7 @@ import click
 from nisd.cli.map import banner_option
 from nisd.cli.options import data_option
 from nisd.io import load_dataset
-from nisd.render import read_plan_doc, write_atomic
+from nisd.render import check_plan_dataset, read_plan_doc, write_atomic
 from nisd.render.context import plan_data_dir
 from nisd.render.payload import build_payload
 from nisd.render.report import (
@@ -77,6 +77,8 @@ def compare(
         first = named[0][1]
         data = plan_data_dir(first, data_dir)
         ds = load_dataset(data)
+        for p, (_n, doc) in zip(plans, named, strict=True):
+            check_plan_dataset(doc, ds, p)
         union: dict[str, str] = {}
         for c in changes:
             for s in c["kept"]:

@@ -10,7 +10,8 @@ import click
 from nisd.cli.options import data_option, json_option
 from nisd.cli.sweep import dask_option, workers_option
 from nisd.io import load_dataset
-from nisd.render import read_plan_doc, write_atomic
+from nisd.optimise.config import config_of_plan, objective_value
+from nisd.render import check_plan_dataset, read_plan_doc, write_atomic
 from nisd.render.context import plan_data_dir
 from nisd.study.explain import explain_plan
 from nisd.study.runner import run_tasks
@@ -42,8 +43,11 @@ def explain(
     Writes explain.json beside the plan; map and report show the regrets.
     """
     doc = read_plan_doc(plan)
+    config_of_plan(doc, str(plan))
+    objective_value(doc, str(plan))
     data = plan_data_dir(doc, data_dir)
     ds = load_dataset(data)
+    check_plan_dataset(doc, ds, plan)
     opened = {s["site_id"] for s in doc["sites"]}
     others = [s for s in ds.sites if s.site_id not in opened]
     if rejected != "all":

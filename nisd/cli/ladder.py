@@ -9,7 +9,7 @@ import click
 from nisd.cli.options import data_option, echo_json, json_option
 from nisd.io import load_dataset
 from nisd.optimise import load_plan_config
-from nisd.render import read_plan_doc
+from nisd.render import check_plan_dataset, read_plan_doc
 from nisd.render.context import plan_data_dir
 from nisd.study.ladder import ladder as run_ladder
 from nisd.study.ladder import rung_of
@@ -44,6 +44,8 @@ def ladder(
     docs = [(p.parent.name if p.name == "plan.json" else p.stem, read_plan_doc(p)) for p in plans]
     data = plan_data_dir(docs[0][1], data_dir)
     ds = load_dataset(data)
+    for p, (_n, doc) in zip(plans, docs, strict=True):
+        check_plan_dataset(doc, ds, p)
     df, choice = run_ladder(ds, docs, spec)
     if as_json:
         echo_json({"rows": df.to_dict("records"), "recommended": choice})

@@ -10,25 +10,12 @@ import click
 from nisd.cli.options import data_option, echo_json, json_option, resolve_data_dir
 from nisd.errors import InputError, Problem
 from nisd.io import load_dataset
-from nisd.render import crisis_split, read_plan_doc
+from nisd.render import check_plan_dataset, crisis_split, read_plan_doc
 from nisd.topology import build_graph
 from nisd.topology.resilience import Bound, check_opened, evaluate
 from nisd.topology.scenarios import count_scenarios, parse_sets, scenario_sets
 
 DEFAULT_SETS = "single-site,single-link,srlg,county,power-zone,presets"
-
-
-def read_plan(
-    path: Path,
-) -> tuple[dict[str, str], dict[str, list[str]] | None, dict[str, list[float]] | None]:
-    """Opened sites with their types, assignments and per-scenario service levels of a plan."""
-    doc = read_plan_doc(path)
-    try:
-        sites = {str(s["site_id"]): str(s.get("type") or "") for s in doc["sites"]}
-    except (KeyError, TypeError, AttributeError):
-        raise InputError([Problem(str(path), "'sites' must list {site_id, type}")]) from None
-    assignments = doc.get("assignments") or None
-    return sites, assignments, doc.get("scenarios")
 
 
 def parse_sites(text: str) -> dict[str, str]:
@@ -94,19 +81,19 @@ def resilience(
     """Evaluate a placement (PLAN.json or --sites) under failure scenarios."""
     if (plan is None) == (sites_opt is None):
         raise click.UsageError("give either PLAN.json or --sites ID,ID,... (one of them)")
-    levels: dict[str, list[float]] | None = None
-    split = True
+    doc: dict[str, Any] = {}
     if plan is not None:
-        split = crisis_split(read_plan_doc(plan))
-        opened, assignments, rows = read_plan(plan)
-        classes_rows: list[Any] = list(rows or [])
+        doc = read_plan_doc(plan)
+        opened: dict[str, str] = {s["site_id"]: s["type"] for s in doc["sites"]}
     else:
         opened = parse_sites(sites_opt or "")
-        assignments = None
-        classes_rows = []
     set_list = parse_sets(sets)
     ds = load_dataset(resolve_data_dir(data_dir))
+    if plan is not None:
+        check_plan_dataset(doc, ds, plan)
     opened = check_opened(ds, opened)
+    assignments = doc.get("assignments") or None
+    classes_rows: list[Any] = list(doc.get("scenarios") or [])
     classes = list(ds.config.criticality.levels)
     levels = {
         r["scenario"]: [float(r["levels"].get(c, 0.0)) for c in classes]
@@ -134,7 +121,7 @@ def resilience(
         assignments=assignments,
         levels=levels,
         bound=cast(Bound, bound),
-        split=split,
+        split=crisis_split(doc),
     )
     if as_json:
         echo_json(res.to_json())

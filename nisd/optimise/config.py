@@ -153,6 +153,27 @@ class PlanConfig(Strict):
         return self
 
 
+def config_of_plan(doc: dict[str, Any], name: str) -> PlanConfig:
+    """The configuration a plan was solved with (``run.parameters``), validated like a file."""
+    params = (doc.get("run") or {}).get("parameters")
+    if not isinstance(params, dict):
+        raise ConfigError([Problem(name, "has no run.parameters: it cannot be re-solved")])
+    params = {k: v for k, v in params.items() if k != "extends"}
+    problems: list[Problem] = []
+    cfg = parse_model(PlanConfig, params, f"{name} run.parameters", problems)
+    if cfg is None:
+        raise ConfigError(problems)
+    return cfg
+
+
+def objective_value(doc: dict[str, Any], name: str) -> float:
+    """The plan's objective value; a plan without one cannot anchor a comparison."""
+    value = (doc.get("objective") or {}).get("value")
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ConfigError([Problem(name, "objective.value is missing: the plan has no value")])
+    return float(value)
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for k, v in over.items():

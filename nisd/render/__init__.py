@@ -8,22 +8,19 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from nisd.errors import InputError, Problem
+from nisd.io.planfile import check_plan_dataset, read_plan_doc
+
+__all__ = [
+    "DEFAULT_MAP_SETS",
+    "check_plan_dataset",
+    "crisis_split",
+    "plan_sets",
+    "read_plan_doc",
+    "read_regrets",
+    "write_atomic",
+]
 
 DEFAULT_MAP_SETS = ("single-site", "county", "power-zone", "presets")
-
-
-def read_plan_doc(path: Path) -> dict[str, Any]:
-    """A ``plan.json`` as a dict, or an InputError naming the file."""
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError([Problem(str(path), "not found")]) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(str(path), f"is not valid JSON: {exc}")]) from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("sites"), list):
-        raise InputError([Problem(str(path), "has no 'sites' list: not a nisd plan")])
-    return doc
 
 
 def plan_sets(doc: dict[str, Any]) -> list[str]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nisd.errors import InputError, Problem
 from nisd.io import default_data_dir, load_dataset
-from nisd.render import plan_sets, read_plan_doc, read_regrets
+from nisd.render import check_plan_dataset, plan_sets, read_plan_doc, read_regrets
 from nisd.render.payload import build_payload
 from nisd.topology import build_graph
 from nisd.topology.scenarios import parse_sets, scenario_sets
@@ -26,10 +25,8 @@ def plan_payload(
     data = plan_data_dir(doc, data_dir)
     ds = load_dataset(data)
     chosen = parse_sets(sets) if sets else plan_sets(doc)
+    check_plan_dataset(doc, ds, plan_path)
     opened = [s["site_id"] for s in doc["sites"]]
-    unknown = sorted(set(opened) - set(ds.site_ids))
-    if unknown:
-        raise InputError([Problem(str(plan_path), f"sites not in {data}: {', '.join(unknown)}")])
     scen = scenario_sets(ds, build_graph(ds), chosen, opened)
     payload = build_payload(
         ds,

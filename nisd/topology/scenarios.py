@@ -338,6 +338,16 @@ PRESET_KEYS = {
 }
 
 
+SINGULAR = {
+    "sites": "site",
+    "nodes": "node",
+    "links": "link",
+    "srlgs": "shared-risk group",
+    "counties": "county",
+    "power_zones": "power zone",
+}
+
+
 def presets(ds: Dataset, g: nx.MultiGraph, path: Path | None = None) -> list[Scenario]:
     """The named crises of ``crisis_presets.toml`` (in the data directory by default).
 
@@ -370,10 +380,31 @@ def presets(ds: Dataset, g: nx.MultiGraph, path: Path | None = None) -> list[Sce
         nodes: set[str] = set(spec.get("nodes", []))
         links: set[str] = set(spec.get("links", []))
         groups: set[str] = set(spec.get("srlgs", []))
-        for ident in sites - set(ds.site_ids):
-            problems.append(
-                Problem(p.name, f"[{name}] unknown site {ident!r}", column="sites", unit="key")
-            )
+        # a misspelt id must not pass as "survived": every named element must exist
+        known_srlg = {grp for lk in ds.links for grp in lk.srlg}
+        counties = {x for x in (st.county_code for st in ds.sites) if x} | {
+            r.region_id for r in ds.regions if r.kind == "county"
+        }
+        zones = {x for x in (st.power_zone for st in ds.sites) if x} | {
+            r.region_id for r in ds.regions if r.kind == "power_zone"
+        }
+        for key, named, known in (
+            ("sites", sites, set(ds.site_ids)),
+            ("nodes", nodes, set(ds.node_by_id)),
+            ("links", links, {lk.link_id for lk in ds.links}),
+            ("srlgs", groups, known_srlg),
+            ("counties", {str(c) for c in spec.get("counties", [])}, counties),
+            ("power_zones", {str(z) for z in spec.get("power_zones", [])}, zones),
+        ):
+            for ident in sorted(named - known):
+                problems.append(
+                    Problem(
+                        p.name,
+                        f"[{name}] unknown {SINGULAR[key]} {ident!r}",
+                        column=f"{name}.{key}",
+                        unit="key",
+                    )
+                )
         for c in spec.get("counties", []):
             s, n = _located(ds, g, str(c), "county")
             sites |= s

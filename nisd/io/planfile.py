@@ -1,0 +1,137 @@
+"""Reading a ``plan.json``: its schema, checked before any command uses it.
+
+Every command that takes a plan file (``map``, ``report``, ``compare``,
+``explain``, ``alternatives``, ``resilience``, ``ladder``) reads it here, so a
+file that is not a nisd plan, or a plan that names sites, types or users its
+dataset does not have, is refused with the file, the key and the reason
+(exit 3), never an internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from nisd.dataset import Dataset
+from nisd.errors import InputError, Problem
+from nisd.io.config import validation_problems
+
+Status = Literal["optimal", "feasible", "infeasible", "unknown"]
+
+
+class _Open(BaseModel):
+    """Known keys are checked; further keys (from newer versions) are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class PlannedSite(_Open):
+    site_id: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+
+
+class Objective(_Open):
+    name: str = ""
+    value: float | None = None
+
+
+class PlanFile(_Open):
+    """The keys of ``plan.json`` that commands read."""
+
+    status: Status = "unknown"  # a hand-made plan ("what if these sites") may have none
+    objective: Objective = Objective()
+    bound: float | None = None
+    gap: float | None = None
+    sites: list[PlannedSite] = Field(min_length=1)
+    assignments: dict[str, list[str]] = Field(default_factory=dict)
+    kpis: dict[str, Any] = Field(default_factory=dict)
+    scenarios: list[dict[str, Any]] = Field(default_factory=list)
+    run: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("objective", mode="before")
+    @classmethod
+    def _objective(cls, v: Any) -> Any:
+        return {} if v is None else v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PlanFile:
+        ids = [s.site_id for s in self.sites]
+        twice = sorted({s for s in ids if ids.count(s) > 1})
+        if twice:
+            raise ValueError(f"sites listed twice: {', '.join(twice)}")
+        opened = set(ids)
+        for d, seq in self.assignments.items():
+            bad = [s for s in seq if s not in opened]
+            if bad:
+                raise ValueError(
+                    f"assignments.{d} names sites that are not opened: {', '.join(bad)}"
+                )
+            if len(set(seq)) != len(seq):
+                raise ValueError(f"assignments.{d} names a site twice")
+        for key in ("bound", "gap"):
+            v = getattr(self, key)
+            if v is not None and not math.isfinite(v):
+                raise ValueError(f"{key} is not a finite number")
+        return self
+
+
+def read_plan_doc(path: Path) -> dict[str, Any]:
+    """A ``plan.json`` checked against :class:`PlanFile`, as a dict; else an InputError."""
+    name = str(path)
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError([Problem(name, "not found")]) from None
+    except IsADirectoryError:
+        raise InputError([Problem(name, "is a directory, not a plan.json")]) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(name, f"is not valid JSON: {exc}")]) from None
+    if not isinstance(doc, dict):
+        raise InputError([Problem(name, "is not a nisd plan (a JSON object is expected)")])
+    try:
+        PlanFile.model_validate(doc)
+    except ValidationError as exc:
+        raise InputError(validation_problems(name, exc)) from None
+    defaults: dict[str, Any] = {
+        "status": "unknown",
+        "objective": {},
+        "assignments": {},
+        "kpis": {},
+        "scenarios": [],
+        "run": {},
+    }
+    for key, value in defaults.items():
+        if doc.get(key) is None:
+            doc[key] = value
+    return doc
+
+
+def check_plan_dataset(doc: dict[str, Any], ds: Dataset, path: Path | str) -> None:
+    """The plan's sites, types and users exist in ``ds``; else an InputError naming them."""
+    problems: list[Problem] = []
+    name = str(path)
+    known_types = ds.type_by_id
+    for s in doc["sites"]:
+        sid, typ = s["site_id"], s["type"]
+        if sid not in ds.site_by_id:
+            problems.append(Problem(name, f"site {sid!r} is not in {ds.path}", column="sites"))
+        elif typ not in known_types or typ not in ds.allowed_types(ds.site_by_id[sid]):
+            problems.append(
+                Problem(name, f"site {sid}: type {typ!r} is not allowed there", column="sites")
+            )
+    unknown = sorted(set(doc["assignments"]) - set(ds.demand_ids))
+    if unknown:
+        more = f" (and {len(unknown) - 5} more)" if len(unknown) > 5 else ""
+        problems.append(
+            Problem(
+                name,
+                f"assignments name users not in {ds.path}: {', '.join(unknown[:5])}{more}",
+                column="assignments",
+            )
+        )
+    if problems:
+        raise InputError(problems)
