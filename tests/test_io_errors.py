@@ -313,3 +313,28 @@ def test_cli_missing_directory() -> None:
     res = CliRunner().invoke(cli, ["validate", "/nonexistent/nisd"])
     assert res.exit_code == 3
     assert "error: /nonexistent/nisd: is not a directory" in res.stderr
+
+
+def test_id_with_surrounding_spaces(data_copy: Path) -> None:
+    first = read_rows(data_copy / "sites.csv")[0]["site_id"]
+    set_cell(data_copy / "sites.csv", 1, "site_id", f" {first} ")
+    msg = one(data_copy, "spaces at its start or end")
+    assert msg.startswith("sites.csv line 3, column site_id:")
+
+
+@pytest.mark.parametrize(
+    ("file", "column", "value", "message"),
+    [
+        ("demand.csv", "load", "1e308", "1e+308 racks is implausibly large"),
+        ("site_types.csv", "cost_msek", "1e12", "1e+12 MSEK/year is implausibly large"),
+        ("sites.csv", "capacity", "5e9", "5e+09 racks is implausibly large"),
+    ],
+)
+def test_absurd_magnitudes(
+    data_copy: Path, file: str, column: str, value: str, message: str
+) -> None:
+    set_cell(data_copy / file, 0, column, value)
+    msg = one(data_copy, "implausibly large")
+    assert message in msg and msg.startswith(f"{file} line 2, column {column}:")
+    res = CliRunner().invoke(cli, ["validate", str(data_copy)])
+    assert res.exit_code == 3 and "Traceback" not in res.output

@@ -98,9 +98,25 @@ def _default(spec: ColumnSpec) -> Any:
     return _convert(spec.default, spec)
 
 
+# Largest plausible magnitude per unit: a value beyond it is a typo or a hostile file
+# (a load of 1e308 racks overflows every sum), never a plan.
+LIMITS = {
+    "racks": 1e7,
+    "MSEK/year": 1e7,
+    "km": 4e4,
+    "ms": 1e4,
+    "inhabitants": 1e10,
+}
+
+
 def _check(value: Any, spec: ColumnSpec) -> str | None:
     if value is None:
         return None
+    if spec.check in ("id", "ref") and isinstance(value, str) and value != value.strip():
+        return f"id {value!r} has spaces at its start or end (ids must match exactly)"
+    limit = LIMITS.get(spec.unit)
+    if limit is not None and isinstance(value, (int, float)) and abs(value) > limit:
+        return f"{value:g} {spec.unit} is implausibly large (at most {limit:g})"
     if spec.check == "nonneg" and value < 0:
         return f"must not be negative, got {value:g}"
     if spec.check == "positive" and value <= 0:
