@@ -56,6 +56,10 @@ class NisdGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # the reader went away (`nisd … | head`): stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(141)
         except Exception as exc:
             verbose = (ctx.obj or {}).get("verbosity", 0) > 0
             if verbose:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from nisd.dataset import Dataset
 
-__all__ = ["default_data_dir", "load_dataset"]
+__all__ = ["default_data_dir", "load_dataset", "scenario_library_dir"]
 
 
 def load_dataset(path: str | Path) -> Dataset:
@@ -19,13 +19,25 @@ def load_dataset(path: str | Path) -> Dataset:
     return _load(path)
 
 
+def _embedded(checkout: str, packaged: str) -> Path:
+    """A directory of the checkout nisd runs from, else the copy inside the package."""
+    here = Path(__file__).resolve().parent.parent
+    source = here.parent / checkout
+    return source if source.is_dir() else here / "embedded" / packaged
+
+
 def default_data_dir() -> Path:
     """The embedded Swedish default dataset.
 
-    ``NISD_DATA`` overrides it; otherwise the ``data/sites`` directory of the
-    checkout that nisd is installed from.
+    ``NISD_DATA`` overrides it; otherwise ``data/sites`` of the checkout nisd is
+    installed from (an editable install), else the copy shipped inside the package.
     """
     env = os.environ.get("NISD_DATA")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent.parent / "data" / "sites"
+    return _embedded("data/sites", "sites")
+
+
+def scenario_library_dir() -> Path:
+    """The scenario library: ``scenarios/`` of the checkout, else the packaged copy."""
+    return _embedded("scenarios", "scenarios")

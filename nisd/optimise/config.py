@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from nisd.errors import ConfigError, Problem
+from nisd.io import scenario_library_dir
 from nisd.io.config import Strict, parse_model, read_toml
 
 ObjectiveName = Literal["cost", "median", "center", "dispersion"]
@@ -218,9 +219,27 @@ def _read(
     return data
 
 
+def find_scenario(path: Path) -> Path:
+    """``path`` when it is a file, else the scenario of that name in the library.
+
+    ``baseline`` and ``baseline.toml`` both name ``scenarios/baseline.toml`` (of the
+    checkout, or the copy inside the package when nisd runs outside a checkout).
+    """
+    if path.is_file() or path.parent != Path("."):
+        return path
+    lib = scenario_library_dir()
+    for cand in (lib / path.name, lib / f"{path.name}.toml"):
+        if cand.is_file():
+            return cand
+    return path
+
+
 def load_plan_config(path: Path | None, overrides: dict[str, Any] | None = None) -> PlanConfig:
-    """Read a scenario file (or the defaults when ``path`` is None), apply overrides."""
+    """Read a scenario file or a name from the library (or the defaults when ``path`` is
+    None), apply overrides."""
     problems: list[Problem] = []
+    if path is not None:
+        path = find_scenario(path)
     data: dict[str, Any] = {}
     name = "defaults"
     if path is not None:
