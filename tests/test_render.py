@@ -357,3 +357,64 @@ def test_crisis_view_shows_full_sites_and_partly_served_users(
     assert pg.page.evaluate("nisdMap.selected.getLayers().length") == len(demand)
     assert pg.errors == [] and pg.outside() == []
     pg.page.close()
+
+
+def test_explore_is_offline_and_inert(browser: Any, tmp_path: Path, default_dir: Path) -> None:
+    """Plan.explore(): a folium map with no CDN, no request, no script error, names as text."""
+    import nisd
+    from nisd.render.explore import explore
+
+    data = tmp_path / "data"
+    shutil.copytree(default_dir, data)
+    rows = read_rows(data / "sites.csv")
+    for r, bad in zip(rows, NASTY, strict=False):
+        r["name"] = bad
+    write_rows(data / "sites.csv", rows)
+    drows = read_rows(data / "demand.csv")
+    for r, bad in zip(drows, reversed(NASTY), strict=False):
+        r["name"] = bad
+    write_rows(data / "demand.csv", drows)
+    ds = nisd.load(data)
+    doc = json.loads(
+        hand_plan(
+            tmp_path,
+            data,
+            {rows[0]["site_id"]: "core", rows[1]["site_id"]: "regional"},
+            {drows[0]["demand_id"]: [rows[0]["site_id"], rows[1]["site_id"]]},
+        ).read_text(encoding="utf-8")
+    )
+    m = explore(ds, doc)
+    page = m.get_root().render()
+    assert "cdn" not in page.lower() and "https://" not in page
+    out = tmp_path / "explore.html"
+    out.write_text(page, encoding="utf-8")
+    requests: list[str] = []
+    errors: list[str] = []
+    dialogs: list[str] = []
+    pg = browser.new_page(viewport={"width": 1200, "height": 800})
+    pg.on("request", lambda r: requests.append(r.url))
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    pg.goto(out.resolve().as_uri())
+    pg.wait_for_selector(".leaflet-container", timeout=15_000)
+    texts = pg.evaluate(
+        """() => {
+        const m = window[Object.keys(window).find(k => k.startsWith('map_'))];
+        const out = [];
+        m.eachLayer(l => {
+          if (l.getPopup && l.getPopup()) {
+            const c = l.getPopup().getContent();
+            out.push(typeof c === 'string' ? 'RAW:' + c : c.textContent);
+          }
+        });
+        return out;
+      }"""
+    )
+    assert errors == [] and dialogs == []
+    assert [u for u in requests if not u.startswith(("file://", "data:"))] == []
+    assert pg.evaluate("window.__pwned") is None
+    assert not any(t.startswith("RAW:") for t in texts)  # contents are DOM, built from text
+    shown = "\n".join(texts)
+    assert NASTY[0] in shown and NASTY[1] in shown  # site names, literally
+    assert NASTY[3] in shown  # a user's name (demand popups)
+    pg.close()

@@ -1,4 +1,4 @@
-"""Reading a ``plan.json``: its schema, checked before any command uses it.
+"""Reading and writing a ``plan.json``: its schema, checked before any command uses it.
 
 Every command that takes a plan file (``map``, ``report``, ``compare``,
 ``explain``, ``alternatives``, ``resilience``, ``ladder``) reads it here, so a
@@ -9,8 +9,11 @@ dataset does not have, is refused with the file, the key and the reason
 
 from __future__ import annotations
 
+import csv
 import json
 import math
+import os
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -135,3 +138,38 @@ def check_plan_dataset(doc: dict[str, Any], ds: Dataset, path: Path | str) -> No
         )
     if problems:
         raise InputError(problems)
+
+
+def write_plan_files(doc: dict[str, Any], names: dict[str, str], out_dir: Path) -> Path:
+    """Write ``plan.json``, ``sites.csv`` and ``assignments.csv`` atomically into ``out_dir``.
+
+    Files are written to a temporary directory beside ``out_dir`` and moved in
+    only when all are complete, so a failed run never leaves half a result
+    nor replaces an existing one. ``names`` maps site ids to display names.
+    """
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".nisd-plan-", dir=out_dir.parent))
+    try:
+        (tmp / "plan.json").write_text(
+            json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        with open(tmp / "sites.csv", "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["site_id", "name", "type"])
+            for s in sorted(doc["sites"], key=lambda x: x["site_id"]):
+                w.writerow([s["site_id"], names.get(s["site_id"], s["site_id"]), s["type"]])
+        with open(tmp / "assignments.csv", "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["demand_id", "rank", "site_id"])
+            for d, seq in sorted(doc["assignments"].items()):
+                for r, site in enumerate(seq):
+                    w.writerow([d, r + 1, site])
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in ("plan.json", "sites.csv", "assignments.csv"):
+            os.replace(tmp / name, out_dir / name)
+    finally:
+        for leftover in tmp.iterdir():
+            leftover.unlink()
+        tmp.rmdir()
+    return out_dir / "plan.json"

@@ -7,11 +7,8 @@ its crisis scenarios over the surviving fibre graph before it is returned.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import platform
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +22,7 @@ import pulp
 from nisd import __version__
 from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError, NoSolutionError, PlanCheckError
+from nisd.io.planfile import write_plan_files
 from nisd.optimise.check import check_plan
 from nisd.optimise.config import SolverOptions
 from nisd.optimise.model import Model, add_crisis_flow, build, objective_names, scenario_need
@@ -606,34 +604,8 @@ def worst_case(scen_rows: list[dict[str, Any]], classes: tuple[str, ...]) -> dic
 
 
 def write_plan(plan: Plan, out_dir: Path, pp: PlacementProblem) -> Path:
-    """Write ``plan.json``, ``sites.csv`` and ``assignments.csv`` atomically into ``out_dir``.
-
-    Files are written to a temporary directory beside ``out_dir`` and moved in
-    only when all are complete, so a failed run never leaves half a result
-    nor replaces an existing one.
-    """
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".nisd-plan-", dir=out_dir.parent))
-    try:
-        doc = plan.to_json()
-        (tmp / "plan.json").write_text(
-            json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        names = dict(zip(pp.site_ids, pp.site_names, strict=True))
-        pd.DataFrame(
-            [{"site_id": s, "name": names[s], "type": t} for s, t in sorted(plan.sites.items())]
-        ).to_csv(tmp / "sites.csv", index=False, lineterminator="\n")
-        rows = [
-            {"demand_id": d, "rank": r + 1, "site_id": s}
-            for d, seq in sorted(plan.assignments.items())
-            for r, s in enumerate(seq)
-        ]
-        pd.DataFrame(rows).to_csv(tmp / "assignments.csv", index=False, lineterminator="\n")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("plan.json", "sites.csv", "assignments.csv"):
-            os.replace(tmp / name, out_dir / name)
-    finally:
-        for leftover in tmp.iterdir():
-            leftover.unlink()
-        tmp.rmdir()
-    return out_dir / "plan.json"
+    """Write ``plan.json``, ``sites.csv`` and ``assignments.csv`` atomically into ``out_dir``
+    (:func:`nisd.io.planfile.write_plan_files`)."""
+    return write_plan_files(
+        plan.to_json(), dict(zip(pp.site_ids, pp.site_names, strict=True)), out_dir
+    )

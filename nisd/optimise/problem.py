@@ -167,7 +167,7 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
                 problems.append(
                     Problem(
                         "scenario",
-                        f"{where}: {lv!r} is not one of {', '.join(levels)}",
+                        f"{lv!r} is not a criticality level of the dataset ({', '.join(levels)})",
                         column=where,
                         unit="key",
                     )

@@ -1,0 +1,362 @@
+"""The Python door: load a dataset, derive variants, plan, read a plan, evaluate and show it.
+
+>>> import nisd
+>>> ds = nisd.load()                       # the embedded Swedish dataset
+>>> len(ds.sites)
+70
+>>> bigger = nisd.scale_demand(ds, 1.1)   # a variant in memory, with its own input hash
+>>> bigger.input_hash != ds.input_hash
+True
+
+``nisd.plan(ds, "baseline", p=6)`` solves a scenario of the library (or a file, or
+a :class:`~nisd.optimise.config.PlanConfig`) with overrides validated exactly like
+the file; it returns a typed, immutable :class:`Plan`. ``nisd.read_plan(path)``
+reads a ``plan.json``; ``nisd.resilience(ds, plan, sets=[...])`` returns the
+capacity-true table; ``plan.explore()`` returns a folium map for notebooks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from nisd.dataset import Dataset, Site
+from nisd.errors import ConfigError, InputError, Problem
+from nisd.io import default_data_dir, load_dataset
+from nisd.io.planfile import check_plan_dataset, read_plan_doc, write_plan_files
+from nisd.optimise.config import PlanConfig, load_plan_config
+from nisd.optimise.solve import Status
+
+if TYPE_CHECKING:  # pragma: no cover
+    import folium
+    import geopandas as gpd
+
+__all__ = [
+    "Kpis",
+    "Plan",
+    "Status",
+    "add_site",
+    "drop_link",
+    "load",
+    "plan",
+    "read_plan",
+    "resilience",
+    "scale_demand",
+]
+
+
+# ---- datasets ---------------------------------------------------------------------------
+
+
+def load(path: str | Path | None = None) -> Dataset:
+    """A validated dataset: the embedded Swedish default, or the data directory ``path``."""
+    return load_dataset(Path(path) if path is not None else default_data_dir())
+
+
+def _variant(ds: Dataset, change: dict[str, Any], **records: Any) -> Dataset:
+    """``ds`` with ``records`` replaced; the input hash covers the change."""
+    text = json.dumps(change, sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(f"{ds.input_hash}\n{text}".encode()).hexdigest()
+    files = {**ds.files, f"variant {len(ds.files)}: {text}": digest}
+    return replace(ds, input_hash=digest, files=files, **records)
+
+
+def scale_demand(ds: Dataset, factor: float, kinds: Sequence[str] | None = None) -> Dataset:
+    """Every demand point's load (or only those of ``kinds``) times ``factor``."""
+    if not 0 <= factor <= 1e3:
+        raise InputError([Problem("scale_demand", f"factor {factor:g} is not between 0 and 1000")])
+    demand = tuple(
+        replace(d, load=d.load * factor) if kinds is None or d.kind in kinds else d
+        for d in ds.demand
+    )
+    return _variant(
+        ds,
+        {"scale_demand": factor, "kinds": sorted(kinds) if kinds else None},
+        demand=demand,
+    )
+
+
+def drop_link(ds: Dataset, link_id: str) -> Dataset:
+    """``ds`` without the fibre link ``link_id``."""
+    if link_id not in {lk.link_id for lk in ds.links}:
+        raise InputError([Problem("drop_link", f"unknown link {link_id!r}")])
+    links = tuple(lk for lk in ds.links if lk.link_id != link_id)
+    return _variant(ds, {"drop_link": link_id}, links=links)
+
+
+def add_site(
+    ds: Dataset,
+    site_id: str,
+    name: str,
+    lat: float,
+    lon: float,
+    **columns: Any,
+) -> Dataset:
+    """``ds`` with one more candidate site (columns as in ``sites.csv``, validated)."""
+    problems: list[Problem] = []
+    known = set(ds.site_ids) | set(ds.demand_ids) | set(ds.node_by_id)
+    if not site_id or site_id != site_id.strip():
+        problems.append(Problem("add_site", f"site id {site_id!r} is empty or padded"))
+    elif site_id in known:
+        problems.append(Problem("add_site", f"id {site_id!r} is already used"))
+    lon0, lat0, lon1, lat1 = ds.config.bbox
+    if not (lat0 <= lat <= lat1 and lon0 <= lon <= lon1):
+        problems.append(
+            Problem("add_site", f"({lat:g}, {lon:g}) is outside the dataset's bounding box")
+        )
+    allowed = {f.name for f in fields(Site)} - {"site_id", "name", "lat", "lon"}
+    for key in sorted(set(columns) - allowed):
+        problems.append(Problem("add_site", f"unknown column {key!r}"))
+    types = tuple(columns.get("allowed_types", ("*",)))
+    for t in types:
+        if t != "*" and t not in ds.type_by_id:
+            problems.append(Problem("add_site", f"unknown site type {t!r}"))
+    if problems:
+        raise InputError(problems)
+    site = Site(site_id, name, float(lat), float(lon), **{**columns, "allowed_types": types})
+    change = {"add_site": {"site_id": site_id, "name": name, "lat": lat, "lon": lon, **columns}}
+    return _variant(ds, json.loads(json.dumps(change, default=str)), sites=(*ds.sites, site))
+
+
+# ---- the typed plan ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """A plan's key figures (every one from the function that ``plan.json`` uses)."""
+
+    cost_msek: float | None
+    sites: int
+    mean_latency_ms: float | None
+    max_latency_ms: float | None
+    min_separation_km: float | None
+    worst_case_share_served: float | None = None
+    worst_case_scenario: str | None = None
+    service_levels_met: bool | None = None
+    capacity_racks: float | None = None
+    primary_load_racks: float | None = None
+    dedicated_backup_racks: float | None = None
+    worst_case_by_class: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Kpis:
+        names = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in d.items() if k in names}
+        kw.setdefault("cost_msek", None)
+        kw.setdefault("sites", 0)
+        for k in ("mean_latency_ms", "max_latency_ms", "min_separation_km"):
+            kw.setdefault(k, None)
+        kw["worst_case_by_class"] = MappingProxyType(dict(kw.get("worst_case_by_class") or {}))
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked plan: immutable, typed; ``plan.json`` is its file form.
+
+    Attributes
+    ----------
+    status : Status
+        ``optimal`` only when the solver proved it.
+    objective, value, bound, gap
+        The objective's name and value; the solver's bound and relative gap.
+    sites : mapping
+        Opened site id → type id.
+    assignments : mapping
+        Demand id → its sites, primary first.
+    kpis : Kpis
+    config : PlanConfig or None
+        The parameters it was solved with (None for a hand-made plan).
+    """
+
+    status: Status
+    objective: str
+    value: float | None
+    bound: float | None
+    gap: float | None
+    sites: Mapping[str, str]
+    assignments: Mapping[str, tuple[str, ...]]
+    kpis: Kpis
+    config: PlanConfig | None
+    dataset: Dataset | None = field(default=None, compare=False, repr=False)
+    _doc: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any], dataset: Dataset | None = None) -> Plan:
+        """A Plan from a checked ``plan.json`` document."""
+        params = (doc.get("run") or {}).get("parameters")
+        config = None
+        if isinstance(params, dict):
+            config = PlanConfig.model_validate({k: v for k, v in params.items() if k != "extends"})
+        frozen = json.loads(json.dumps(doc))
+        return cls(
+            status=Status(doc.get("status") or "unknown"),
+            objective=str((doc.get("objective") or {}).get("name") or ""),
+            value=(doc.get("objective") or {}).get("value"),
+            bound=doc.get("bound"),
+            gap=doc.get("gap"),
+            sites=MappingProxyType({s["site_id"]: s["type"] for s in doc["sites"]}),
+            assignments=MappingProxyType(
+                {d: tuple(v) for d, v in sorted((doc.get("assignments") or {}).items())}
+            ),
+            kpis=Kpis.from_dict(doc.get("kpis") or {}),
+            config=config,
+            dataset=dataset,
+            _doc=MappingProxyType(frozen),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``plan.json`` document (a fresh copy)."""
+        return json.loads(json.dumps(dict(self._doc)))
+
+    def _ds(self) -> Dataset:
+        if self.dataset is not None:
+            return self.dataset
+        data = (self._doc.get("run") or {}).get("data_dir")
+        return load(data) if data and Path(data).is_dir() else load()
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write ``plan.json``, ``sites.csv`` and ``assignments.csv`` atomically."""
+        ds = self._ds()
+        names = {s.site_id: s.name for s in ds.sites}
+        return write_plan_files(self.to_json(), names, Path(out_dir))
+
+    def sites_frame(self) -> gpd.GeoDataFrame:
+        """Opened sites: type, capacity, primary, backed-up and busiest-crisis load, place."""
+        import geopandas as gpd
+
+        ds = self._ds()
+        use = {u["site_id"]: u for u in self._doc.get("site_use") or []}
+        rows = []
+        for sid, typ in sorted(self.sites.items()):
+            s = ds.site_by_id[sid]
+            u = use.get(sid, {})
+            rows.append(
+                {
+                    "site_id": sid,
+                    "name": s.name,
+                    "type": typ,
+                    "county": s.county,
+                    "power_zone": s.power_zone,
+                    "capacity": u.get("capacity"),
+                    "primary_load": u.get("primary_load"),
+                    "backup_load": u.get("backup_load"),
+                    "peak_load": u.get("peak_load"),
+                    "peak_scenario": u.get("peak_scenario"),
+                    "lat": s.lat,
+                    "lon": s.lon,
+                }
+            )
+        df = pd.DataFrame(rows)
+        return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df.lon, df.lat), crs="EPSG:4326")
+
+    def assignments_frame(self) -> pd.DataFrame:
+        """One row per demand point and rank (1 = primary)."""
+        ds = self._ds()
+        return pd.DataFrame(
+            [
+                {
+                    "demand_id": d,
+                    "name": ds.demand_by_id[d].name if d in ds.demand_by_id else d,
+                    "rank": r + 1,
+                    "site_id": s,
+                }
+                for d, seq in self.assignments.items()
+                for r, s in enumerate(seq)
+            ],
+            columns=["demand_id", "name", "rank", "site_id"],
+        )
+
+    def scenarios_frame(self) -> pd.DataFrame:
+        """The crisis scenarios the plan was checked against, as the evaluator reported them."""
+        rows = [dict(r) for r in self._doc.get("scenarios") or []]
+        return pd.DataFrame(rows)
+
+    def explore(self, **kwargs: Any) -> folium.Map:
+        """The plan as a folium map for notebooks (offline; every text escaped).
+
+        See :func:`nisd.render.explore.explore`.
+        """
+        from nisd.render.explore import explore
+
+        return explore(self._ds(), self.to_json(), **kwargs)
+
+
+def read_plan(path: str | Path, dataset: Dataset | None = None) -> Plan:
+    """Read and check a ``plan.json`` (against ``dataset`` when given)."""
+    doc = read_plan_doc(Path(path))
+    if dataset is not None:
+        check_plan_dataset(doc, dataset, path)
+    return Plan.from_doc(doc, dataset)
+
+
+def _config(scenario: str | Path | PlanConfig, overrides: Mapping[str, Any]) -> PlanConfig:
+    if isinstance(scenario, PlanConfig):
+        data = {**scenario.model_dump(), **overrides}
+        problems: list[Problem] = []
+        from nisd.io.config import parse_model
+
+        cfg = parse_model(PlanConfig, data, "config", problems)
+        if cfg is None:
+            raise ConfigError(problems)
+        return cfg
+    return load_plan_config(Path(scenario), dict(overrides))
+
+
+def plan(ds: Dataset, scenario: str | Path | PlanConfig = "baseline", **overrides: Any) -> Plan:
+    """Solve a scenario on ``ds``: a library name, a file or a PlanConfig, with overrides.
+
+    Overrides are validated exactly like the scenario file (``separation_km=50`` is
+    refused as it is in a file); nested tables are dicts
+    (``crisis={"serve": {"critical": 1.0}}``).
+
+    Raises
+    ------
+    ConfigError, InfeasibleError, NoSolutionError, SolverError, PlanCheckError
+    """
+    from nisd.optimise import from_dataset, optimise
+
+    cfg = _config(scenario, overrides)
+    inputs = {
+        "input_hash": ds.input_hash,
+        "input_files": dict(ds.files),
+        "scenario_file": None if isinstance(scenario, PlanConfig) else str(scenario),
+        "data_dir": str(ds.path.resolve()),
+    }
+    result = optimise(ds, from_dataset(ds, cfg), inputs)
+    return Plan.from_doc(result.to_json(), ds)
+
+
+def resilience(
+    ds: Dataset,
+    plan: Plan,
+    sets: Sequence[str] = ("single-site", "srlg", "county", "power-zone"),
+) -> pd.DataFrame:
+    """The capacity-true table of ``plan`` under the scenario sets (one row per scenario)."""
+    from nisd.topology import build_graph
+    from nisd.topology.resilience import evaluate
+    from nisd.topology.scenarios import scenario_sets
+
+    check_plan_dataset(plan.to_json(), ds, "plan")
+    g = build_graph(ds)
+    split = plan.config.crisis.split if plan.config is not None else True
+    scen = scenario_sets(ds, g, list(sets), sorted(plan.sites))
+    res = evaluate(
+        ds,
+        g,
+        dict(plan.sites),
+        scen,
+        assignments={d: list(v) for d, v in plan.assignments.items()} or None,
+        check_two_routes=False,
+        split=split,
+    )
+    return res.table
