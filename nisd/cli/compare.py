@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -12,11 +11,9 @@ from nisd.cli.map import banner_option
 from nisd.cli.options import data_option
 from nisd.io import load_dataset
 from nisd.render import check_plan_dataset, read_plan_doc, write_atomic
-from nisd.render.context import plan_data_dir
-from nisd.render.payload import build_payload
+from nisd.render.context import comparison_page, plan_data_dir
 from nisd.render.report import (
     compare_csv,
-    compare_page,
     compare_rows,
     compare_table,
     site_changes,
@@ -79,25 +76,8 @@ def compare(
         ds = load_dataset(data)
         for p, (_n, doc) in zip(plans, named, strict=True):
             check_plan_dataset(doc, ds, p)
-        union: dict[str, str] = {}
-        for c in changes:
-            for s in c["kept"]:
-                union[s] = "kept"
-            for s in c["added"]:
-                union.setdefault(s, "added")
-            for s in c["removed"]:
-                union.setdefault(s, "removed")
-        overlay: dict[str, Any] = {
-            "sites": [{"site_id": s, "type": t} for s, t in sorted(union.items())],
-            "assignments": {},
-            "kpis": {},
-        }
-        payload = build_payload(
-            ds, overlay, (), title="Comparison of plans: " + ", ".join(n for n, _ in named)
-        )
-        path = write_atomic(
-            out or Path("maps/compare.html"), compare_page(payload, rows, changes, banner=banner)
-        )
+        page = comparison_page(ds, named, rows, changes, banner=banner)
+        path = write_atomic(out or Path("maps/compare.html"), page)
         click.echo(f"wrote {path}")
         return
     if out is not None:

@@ -13,7 +13,7 @@ from nisd.io import load_dataset
 from nisd.optimise.config import config_of_plan, objective_value
 from nisd.render import check_plan_dataset, read_plan_doc, write_atomic
 from nisd.render.context import plan_data_dir
-from nisd.study.explain import explain_plan
+from nisd.study.explain import explain_plan, nearest_rejected
 from nisd.study.runner import run_tasks
 
 
@@ -48,25 +48,17 @@ def explain(
     data = plan_data_dir(doc, data_dir)
     ds = load_dataset(data)
     check_plan_dataset(doc, ds, plan)
-    opened = {s["site_id"] for s in doc["sites"]}
-    others = [s for s in ds.sites if s.site_id not in opened]
+    n: int | None = None
     if rejected != "all":
         try:
             n = int(rejected)
         except ValueError:
             raise click.BadParameter("a number or 'all'", param_hint="--rejected") from None
-        from nisd.topology.latency import distance_matrix_km
-
-        if others and opened:
-            d = distance_matrix_km(ds, [s.site_id for s in others], sorted(opened)).min(axis=1)
-            others = [
-                s
-                for _d, s in sorted(zip(d, others, strict=True), key=lambda x: (x[0], x[1].site_id))
-            ][:n]
+    others = nearest_rejected(ds, [s["site_id"] for s in doc["sites"]], n)
     df = explain_plan(
         doc,
         str(ds.path.resolve()),
-        [s.site_id for s in others],
+        others,
         lambda t: run_tasks(t, workers=workers, dask=dask),
     )
     records = json.loads(df.to_json(orient="records"))

@@ -7,10 +7,8 @@ from pathlib import Path
 import click
 
 from nisd.cli.options import data_option
-from nisd.errors import InputError, Problem
 from nisd.render import write_atomic
-from nisd.render.context import plan_payload
-from nisd.render.html import map_page
+from nisd.render.context import render_plan_map
 
 banner_option = click.option(
     "--banner", help="Classification banner shown on top, e.g. 'BEGRÄNSAT'."
@@ -28,24 +26,6 @@ scen_option = click.option(
     help="Crisis view scenario sets (default: the plan's own, else "
     "single-site,county,power-zone,presets).",
 )
-
-
-def render_plan_map(
-    plan_path: Path,
-    data_dir: Path | None,
-    sets: str | None,
-    banner: str | None,
-    redact: bool,
-    tiles: str | None,
-) -> str:
-    if tiles is not None and not tiles.startswith("https://"):
-        raise InputError([Problem("--tiles", "must be an https:// URL template")])
-    doc, payload, chosen = plan_payload(plan_path, data_dir, sets, "NISD plan", redact)
-    opened = doc["sites"]
-    sub = f"{len(opened)} sites; scenarios: {', '.join(chosen)}" + (
-        "; positions redacted to county" if redact else ""
-    )
-    return map_page(payload, banner=banner, tiles=tiles, subtitle=sub)
 
 
 @click.command("map")

@@ -100,8 +100,8 @@ def plan(
         )
     click.echo(f"wrote {path}")
     if with_map:
-        from nisd.cli.map import render_plan_map
         from nisd.render import write_atomic
+        from nisd.render.context import render_plan_map
 
         page = render_plan_map(path, ds.path, None, banner, False, None)
         click.echo(f"wrote {write_atomic(out_dir / 'plan.html', page)}")

@@ -13,7 +13,7 @@ from nisd.io import load_dataset
 from nisd.render import check_plan_dataset, crisis_split, read_plan_doc
 from nisd.topology import build_graph
 from nisd.topology.resilience import Bound, check_opened, evaluate
-from nisd.topology.scenarios import count_scenarios, parse_sets, scenario_sets
+from nisd.topology.scenarios import count_scenarios, parse_sets, scenario_sets, sets_help
 
 DEFAULT_SETS = "single-site,single-link,srlg,county,power-zone,presets"
 
@@ -42,9 +42,7 @@ def parse_sites(text: str) -> dict[str, str]:
     "sets",
     default=DEFAULT_SETS,
     show_default=True,
-    help="Scenario sets: single-site, single-node, single-link, srlg, n-2, "
-    "n-2-site, n-2-link, region:100km, region-sites:50km, hazard, county, "
-    "power-zone, presets.",
+    help=f"Scenario sets: {sets_help()} (R in km, e.g. region:100km).",
 )
 @click.option(
     "--bound",

@@ -86,8 +86,8 @@ def sweep(
     paths = write_tables(df, out)
     paths += pareto_plot(df, out)
     if maps:
-        from nisd.cli.map import render_plan_map
         from nisd.render import write_atomic
+        from nisd.render.context import render_plan_map
 
         for key in df.loc[df.status.isin(["optimal", "feasible"]), "point"]:
             plan_json = out / "points" / key / "plan.json"

@@ -108,42 +108,38 @@ def elastic(pp: PlacementProblem, flow_scenarios: Sequence[str] = ()) -> list[st
     """
     m = build(pp)
     add_crisis_flow(m, pp, list(flow_scenarios))
-    slacks: dict[str, pulp.LpVariable] = {}
+    slacks: dict[tuple[str, str], pulp.LpVariable] = {}  # (row name, side) → slack
     for k, (name, con) in enumerate(list(m.prob.constraints.items())):
-        family = name.rsplit("_", 1)[0]
-        if family not in ELASTIC:
+        info = m.rows.get(name)
+        if info is None or info.family not in ELASTIC:
             continue
         if con.sense == pulp.LpConstraintEQ:
             sp = pulp.LpVariable(f"sp_{k}", lowBound=0)
             sm = pulp.LpVariable(f"sm_{k}", lowBound=0)
             con.expr.addterm(sp, 1.0)
             con.expr.addterm(sm, -1.0)
-            slacks[name + "+"] = sp
-            slacks[name + "-"] = sm
+            slacks[name, "+"] = sp
+            slacks[name, "-"] = sm
         else:
             s = pulp.LpVariable(f"s_{k}", lowBound=0)
             con.expr.addterm(s, 1.0 if con.sense == pulp.LpConstraintGE else -1.0)
-            slacks[name] = s
+            slacks[name, ""] = s
     # Dropping a user's service is the last resort: its slack weighs more than relaxing a
     # count, budget or capacity by one unit, so those are proposed first.
     weight = {"assign": 10.0, "crisis": 10.0, "crisis_level": 10.0, "crisis_data": 10.0}
     m.prob.setObjective(
-        pulp.lpSum(
-            weight.get(key.rstrip("+-").rsplit("_", 1)[0], 1.0) * v for key, v in slacks.items()
-        )
+        pulp.lpSum(weight.get(m.rows[n].family, 1.0) * v for (n, _side), v in slacks.items())
     )
     res = solve(m.prob, pp.config.solver)
     if res.status not in (Status.OPTIMAL, Status.FEASIBLE):
         return [f"the elastic re-solve found no answer ({res.status.value})"]
     by_family: dict[str, list[str]] = defaultdict(list)
-    for key, var in slacks.items():
+    for (name, _side), var in slacks.items():
         v = var.value() or 0.0
         if v <= 1e-6:
             continue
-        name = key.rstrip("+-")
-        family = name.rsplit("_", 1)[0]
-        label = m.labels.get(name, name)
-        by_family[family].append(_describe(family, label, v))
+        info = m.rows[name]
+        by_family[info.family].append(_describe(info.family, info.what or (name,), v))
     out = []
     for family in sorted(by_family):
         items = sorted(by_family[family])
@@ -152,17 +148,16 @@ def elastic(pp: PlacementProblem, flow_scenarios: Sequence[str] = ()) -> list[st
     return out
 
 
-def _describe(family: str, label: str, v: float) -> str:
-    if family == "assign" and "|" in label:
-        d, r = label.split("|")
+def _describe(family: str, what: tuple[str, ...], v: float) -> str:
+    if family == "assign" and len(what) == 2:
+        d, r = what
         rank = "primary" if r == "0" else f"backup {r}"
         return f"{d} gets no {rank} site"
-    if family == "crisis" and "|" in label:
-        scen, d = label.split("|")
-        return f"{scen}: {d} unserved"
-    if family == "crisis_level" and "|" in label:
-        scen, c = label.split("|")
-        return f"{scen}: {c} load short by {v:g} racks"
+    if family == "crisis" and len(what) == 2:
+        return f"{what[0]}: {what[1]} unserved"
+    if family == "crisis_level" and len(what) == 2:
+        return f"{what[0]}: {what[1]} load short by {v:g} racks"
+    label = " ".join(what)
     if family == "capacity":
         return f"{label} short by {v:g} racks"
     if family == "budget":

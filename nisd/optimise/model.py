@@ -41,6 +41,14 @@ import pulp
 from nisd.optimise.problem import PlacementProblem, reduce_rows
 
 
+@dataclass(frozen=True)
+class RowInfo:
+    """A row's family and what it means (parts such as a scenario and a demand id)."""
+
+    family: str
+    what: tuple[str, ...] = ()
+
+
 @dataclass
 class Model:
     """A built MILP and its variables, keyed by indices (never by user strings)."""
@@ -51,19 +59,19 @@ class Model:
     open: dict[int, pulp.LpAffineExpression]
     terms: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)
     families: dict[str, int] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)
+    rows: dict[str, RowInfo] = field(default_factory=dict)
     crisis_rows: int = 0
     crisis_rows_raw: int = 0
     flow_scenarios: list[str] = field(default_factory=list)
 
-    def add(self, family: str, row: pulp.LpConstraint, label: str = "") -> None:
-        """Add a row named ``<family>_<n>``; ``label`` says what it means in user terms."""
+    def add(self, family: str, row: pulp.LpConstraint, *what: str) -> None:
+        """Add a row named ``<family>_<n>`` (index-only, never a user string); ``what``
+        says what it means in user terms (e.g. scenario and demand id), kept as a tuple."""
         n = self.families.get(family, 0)
         name = f"{family}_{n}"
         self.prob += row, name
         self.families[family] = n + 1
-        if label:
-            self.labels[name] = label
+        self.rows[name] = RowInfo(family, tuple(what))
 
 
 def create(pp: PlacementProblem) -> Model:
@@ -104,7 +112,7 @@ def create(pp: PlacementProblem) -> Model:
             m.add("cover_cut", pulp.lpSum(opened[j] for j in allr) >= cfg.k)
         for r in range(cfg.k):
             row = pulp.lpSum(x[i, j, r] for j in range(pp.n_sites) if (i, j, r) in x) == 1
-            m.add("assign", row, f"{pp.demand_ids[i]}|{r}")
+            m.add("assign", row, pp.demand_ids[i], str(r))
         for j in range(pp.n_sites):
             ranks = [x[i, j, r] for r in range(cfg.k) if (i, j, r) in x]
             if ranks:
@@ -214,7 +222,8 @@ def add_crisis(m: Model, pp: PlacementProblem) -> None:
         m.add(
             "crisis",
             pulp.lpSum(m.open[j] for j in sorted(row.sites)) >= 1,
-            f"{row.scenario}|{pp.demand_ids[row.demand]}",
+            row.scenario,
+            pp.demand_ids[row.demand],
         )
     m.crisis_rows = m.families.get("crisis", 0)
     add_crisis_data(m, pp)
@@ -380,7 +389,8 @@ def add_crisis_flow(m: Model, pp: PlacementProblem, names: list[str]) -> None:
             m.add(
                 "crisis_capacity",
                 pulp.lpSum(v for (_i, jj), v in f.items() if jj == j) <= site_capacity(m, pp, j),
-                f"{name}|capacity of {pp.site_ids[j]}",
+                name,
+                f"capacity of {pp.site_ids[j]}",
             )
         levels = pp.scenario_levels[name]
         for c, lv in enumerate(levels):
@@ -391,7 +401,8 @@ def add_crisis_flow(m: Model, pp: PlacementProblem, names: list[str]) -> None:
             m.add(
                 "crisis_level",
                 pulp.lpSum(v for (i, _j), v in f.items() if pp.rank[i] == c) >= need,
-                f"{name}|{pp.classes[c]}",
+                name,
+                pp.classes[c],
             )
 
 

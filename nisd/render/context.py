@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from nisd.dataset import Dataset
+from nisd.errors import InputError, Problem
 from nisd.io import default_data_dir, load_dataset
 from nisd.render import check_plan_dataset, plan_sets, read_plan_doc, read_regrets
+from nisd.render.html import map_page
 from nisd.render.payload import build_payload
+from nisd.render.report import compare_page
 from nisd.topology import build_graph
 from nisd.topology.scenarios import parse_sets, scenario_sets
 
@@ -37,3 +42,50 @@ def plan_payload(
         regrets=read_regrets(plan_path),
     )
     return doc, payload, chosen
+
+
+def render_plan_map(
+    plan_path: Path,
+    data_dir: Path | None,
+    sets: str | None,
+    banner: str | None,
+    redact: bool,
+    tiles: str | None,
+) -> str:
+    """The self-contained map page of a ``plan.json`` (``nisd map``, ``plan --map``, sweeps)."""
+    if tiles is not None and not tiles.startswith("https://"):
+        raise InputError([Problem("tiles", "must be an https:// URL template")])
+    doc, payload, chosen = plan_payload(plan_path, data_dir, sets, "NISD plan", redact)
+    sub = f"{len(doc['sites'])} sites; scenarios: {', '.join(chosen)}" + (
+        "; positions redacted to county" if redact else ""
+    )
+    return map_page(payload, banner=banner, tiles=tiles, subtitle=sub)
+
+
+def comparison_page(
+    ds: Dataset,
+    named: Sequence[tuple[str, Mapping[str, Any]]],
+    rows: list[dict[str, Any]],
+    changes: list[dict[str, Any]],
+    *,
+    banner: str | None = None,
+) -> str:
+    """One overlay map of several plans' sites (kept, added, removed against the first),
+    with the key figures side by side."""
+    union: dict[str, str] = {}
+    for c in changes:
+        for s in c["kept"]:
+            union[s] = "kept"
+        for s in c["added"]:
+            union.setdefault(s, "added")
+        for s in c["removed"]:
+            union.setdefault(s, "removed")
+    overlay: dict[str, Any] = {
+        "sites": [{"site_id": s, "type": t} for s, t in sorted(union.items())],
+        "assignments": {},
+        "kpis": {},
+    }
+    payload = build_payload(
+        ds, overlay, (), title="Comparison of plans: " + ", ".join(n for n, _ in named)
+    )
+    return compare_page(payload, rows, changes, banner=banner)

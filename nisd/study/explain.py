@@ -8,37 +8,63 @@ same executors as sweeps.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from nisd.dataset import Dataset
 from nisd.study.runner import solve_point
+from nisd.topology.latency import distance_matrix_km
+
+
+def nearest_rejected(ds: Dataset, opened: Sequence[str], n: int | None) -> list[str]:
+    """The ``n`` rejected candidates nearest to an opened site (all of them for None),
+    nearest first (ties by id)."""
+    others = [s.site_id for s in ds.sites if s.site_id not in set(opened)]
+    if n is None or not others or not opened:
+        return others if n is None else others[:n]
+    d = distance_matrix_km(ds, others, sorted(opened)).min(axis=1)
+    return [s for _d, s in sorted(zip(d, others, strict=True))][:n]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One re-solve of ``nisd explain``: an opened site forbidden or a rejected one required."""
+
+    role: str  # "opened" or "rejected"
+    site_id: str
 
 
 def explain_tasks(
     plan: dict[str, Any], data_dir: str, candidates: Sequence[str]
-) -> list[tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]]:
+) -> tuple[list[tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]], dict[str, Probe]]:
+    """The re-solves, keyed by an index-only task key, and what each key probes."""
     params = dict((plan.get("run") or {}).get("parameters") or {})
     params.pop("extends", None)
     opened = [s["site_id"] for s in plan["sites"]]
+    probes = [Probe("opened", s) for s in opened]
+    probes += [Probe("rejected", s) for s in candidates if s not in opened]
     tasks = []
-    for s in opened:
-        cfg = {
-            **params,
-            "forbidden": sorted({*params.get("forbidden", []), s}),
-            "required": [r for r in params.get("required", []) if r != s],
-        }
-        tasks.append((f"open:{s}", solve_point, (data_dir, cfg)))
-    for s in candidates:
-        if s in opened:
-            continue
-        cfg = {
-            **params,
-            "required": sorted({*params.get("required", []), s}),
-            "forbidden": [f for f in params.get("forbidden", []) if f != s],
-        }
-        tasks.append((f"rejected:{s}", solve_point, (data_dir, cfg)))
-    return tasks
+    meaning: dict[str, Probe] = {}
+    for n, probe in enumerate(probes):
+        s = probe.site_id
+        if probe.role == "opened":
+            cfg = {
+                **params,
+                "forbidden": sorted({*params.get("forbidden", []), s}),
+                "required": [r for r in params.get("required", []) if r != s],
+            }
+        else:
+            cfg = {
+                **params,
+                "required": sorted({*params.get("required", []), s}),
+                "forbidden": [f for f in params.get("forbidden", []) if f != s],
+            }
+        key = f"probe-{n}"
+        meaning[key] = probe
+        tasks.append((key, solve_point, (data_dir, cfg)))
+    return tasks, meaning
 
 
 def explain_plan(
@@ -51,11 +77,12 @@ def explain_plan(
     base = float(plan["objective"]["value"])
     name = plan["objective"]["name"]
     rows = []
-    for key, res in runner(explain_tasks(plan, data_dir, candidates)):
-        kind, site = key.split(":", 1)
+    tasks, meaning = explain_tasks(plan, data_dir, candidates)
+    for key, res in runner(tasks):
+        probe = meaning[key]
         row: dict[str, Any] = {
-            "site_id": site,
-            "role": "opened" if kind == "open" else "rejected",
+            "site_id": probe.site_id,
+            "role": probe.role,
             "objective": name,
             "base": base,
         }
@@ -73,7 +100,9 @@ def explain_plan(
                     "change": None,
                     "status": "infeasible" if essential else "error",
                     "note": (
-                        "no plan without it: essential" if kind == "open" else "cannot be forced in"
+                        "no plan without it: essential"
+                        if probe.role == "opened"
+                        else "cannot be forced in"
                     )
                     if essential
                     else str(res.get("error", ""))[:120],

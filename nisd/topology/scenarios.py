@@ -34,7 +34,7 @@ import itertools
 import math
 import re
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -473,34 +473,125 @@ def presets(ds: Dataset, g: nx.MultiGraph, path: Path | None = None) -> list[Sce
 # ---- parsing a list of sets -----------------------------------------------------------
 
 _REGION = re.compile(r"^(region|region-sites):(\d+(?:\.\d+)?)\s*(km)?$")
-KNOWN_SETS = (
-    "single-site",
-    "single-node",
-    "single-link",
-    "srlg",
-    "n-2",
-    "n-2-site",
-    "n-2-link",
-    "region:R",
-    "region-sites:R",
-    "hazard",
-    "county",
-    "power-zone",
-    "presets",
-)
+
+Chosen = list[str] | None  # the opened sites that site-failure sets are restricted to
+
+
+@dataclass(frozen=True)
+class SetKind:
+    """One kind of scenario set: its name, what it fails, how to make and count it."""
+
+    name: str
+    meaning: str
+    make: Callable[[Dataset, nx.MultiGraph, Chosen, float], Iterable[Scenario]]
+    count: Callable[[Dataset, Chosen], int] | None = None  # cheap count, when known
+
+
+def _n_sites(ds: Dataset, chosen: Chosen) -> int:
+    return len(chosen) if chosen is not None else len(ds.sites)
+
+
+def _n2(ds: Dataset, chosen: Chosen, sites: bool, links: bool) -> Iterable[Scenario]:
+    out: Iterable[Scenario] = []
+    if sites:
+        out = itertools.chain(out, n_minus_2_sites(ds, chosen))
+    if links:
+        out = itertools.chain(out, n_minus_2_links(ds))
+    return out
+
+
+# The one registry of scenario sets: parsing, generation, counting and the CLI's help.
+SETS: dict[str, SetKind] = {
+    k.name: k
+    for k in (
+        SetKind(
+            "single-site",
+            "every candidate (or opened) site alone",
+            lambda ds, g, c, r: single_site(ds, c),
+            lambda ds, c: _n_sites(ds, c),
+        ),
+        SetKind(
+            "single-node",
+            "every backbone node alone",
+            lambda ds, g, c, r: single_node(ds),
+            lambda ds, c: len(ds.nodes),
+        ),
+        SetKind(
+            "single-link",
+            "every fibre link alone",
+            lambda ds, g, c, r: single_link(ds),
+            lambda ds, c: len(ds.links),
+        ),
+        SetKind(
+            "srlg",
+            "every shared-risk group",
+            lambda ds, g, c, r: srlg(ds),
+            lambda ds, c: len({grp for lk in ds.links for grp in lk.srlg}),
+        ),
+        SetKind(
+            "n-2",
+            "every pair of sites and every pair of links",
+            lambda ds, g, c, r: _n2(ds, c, True, True),
+            lambda ds, c: math.comb(_n_sites(ds, c), 2) + math.comb(len(ds.links), 2),
+        ),
+        SetKind(
+            "n-2-site",
+            "every pair of sites",
+            lambda ds, g, c, r: _n2(ds, c, True, False),
+            lambda ds, c: math.comb(_n_sites(ds, c), 2),
+        ),
+        SetKind(
+            "n-2-link",
+            "every pair of links",
+            lambda ds, g, c, r: _n2(ds, c, False, True),
+            lambda ds, c: math.comb(len(ds.links), 2),
+        ),
+        SetKind(
+            "region:R",
+            "every circle of R km on a grid (e.g. region:100km)",
+            lambda ds, g, c, r: regions(ds, g, r, centres="grid"),
+        ),
+        SetKind(
+            "region-sites:R",
+            "every circle of R km around a site or node",
+            lambda ds, g, c, r: regions(ds, g, r, centres="sites"),
+        ),
+        SetKind("hazard", "every hazard's area", lambda ds, g, c, r: hazard_areas(ds, g)),
+        SetKind("county", "every county", lambda ds, g, c, r: counties(ds, g)),
+        SetKind("power-zone", "every power zone", lambda ds, g, c, r: power_zones(ds, g)),
+        SetKind(
+            "presets", "the named crises of crisis_presets.toml", lambda ds, g, c, r: presets(ds, g)
+        ),
+    )
+}
+KNOWN_SETS = tuple(SETS)
+
+
+def set_kind(name: str) -> tuple[SetKind, float] | None:
+    """The registry entry of a set name and its radius (0 for sets without one)."""
+    m = _REGION.match(name)
+    if m:
+        return SETS[f"{m.group(1)}:R"], float(m.group(2))
+    kind = SETS.get(name)
+    return None if kind is None or kind.name.endswith(":R") else (kind, 0.0)
+
+
+def sets_help() -> str:
+    """The known set names, for command-line help."""
+    return ", ".join(KNOWN_SETS)
 
 
 def parse_sets(spec: str | Iterable[str]) -> list[str]:
     """Split and check a comma-separated list of set names."""
     items = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec)]
     items = [s for s in items if s]
-    bad = [s for s in items if s not in KNOWN_SETS and not _REGION.match(s)]
+    bad = [s for s in items if set_kind(s) is None]
     if bad:
         raise InputError(
             [
                 Problem(
-                    "--scenarios",
-                    f"unknown scenario set(s) {', '.join(bad)}; known: {', '.join(KNOWN_SETS)}",
+                    "scenario sets",
+                    f"unknown scenario set(s) {', '.join(bad)}; known: {sets_help()}",
                 )
             ]
         )
@@ -512,24 +603,16 @@ def count_scenarios(
 ) -> int:
     """How many scenarios the sets give; N-2 pairs are counted, not generated."""
     chosen = sorted(opened) if opened is not None else None
-    n_sites = len(chosen) if chosen is not None else len(ds.sites)
     total = 0
-    for s in sets:
-        if s == "single-site":
-            total += n_sites
-        elif s == "single-node":
-            total += len(ds.nodes)
-        elif s == "single-link":
-            total += len(ds.links)
-        elif s == "srlg":
-            total += len({grp for lk in ds.links for grp in lk.srlg})
-        elif s in ("n-2", "n-2-site", "n-2-link"):
-            if s != "n-2-link":
-                total += math.comb(n_sites, 2)
-            if s != "n-2-site":
-                total += math.comb(len(ds.links), 2)
-        else:
-            total += len(scenario_sets(ds, g, [s], chosen))
+    for s in parse_sets(list(sets)):
+        found = set_kind(s)
+        assert found is not None  # parse_sets checked it
+        kind, _r = found
+        total += (
+            kind.count(ds, chosen)
+            if kind.count is not None
+            else len(scenario_sets(ds, g, [s], chosen))
+        )
     return total
 
 
@@ -544,35 +627,10 @@ def scenario_sets(
     out: list[Scenario] = []
     chosen = sorted(opened) if opened is not None else None
     for s in parse_sets(list(sets)):
-        gen: Iterable[Scenario]
-        m = _REGION.match(s)
-        if s == "single-site":
-            gen = single_site(ds, chosen)
-        elif s == "single-node":
-            gen = single_node(ds)
-        elif s == "single-link":
-            gen = single_link(ds)
-        elif s == "srlg":
-            gen = srlg(ds)
-        elif s in ("n-2", "n-2-site", "n-2-link"):
-            gen = []
-            if s != "n-2-link":
-                gen = itertools.chain(gen, n_minus_2_sites(ds, chosen))
-            if s != "n-2-site":
-                gen = itertools.chain(gen, n_minus_2_links(ds))
-        elif m:
-            gen = regions(
-                ds, g, float(m.group(2)), centres="grid" if m.group(1) == "region" else "sites"
-            )
-        elif s == "hazard":
-            gen = hazard_areas(ds, g)
-        elif s == "county":
-            gen = counties(ds, g)
-        elif s == "power-zone":
-            gen = power_zones(ds, g)
-        else:
-            gen = presets(ds, g)
-        out.extend(gen)
+        found = set_kind(s)
+        assert found is not None  # parse_sets checked it
+        kind, radius = found
+        out.extend(kind.make(ds, g, chosen, radius))
     seen: set[str] = set()
     uniq = []
     for sc in out:
