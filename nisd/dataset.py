@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
@@ -224,6 +225,29 @@ class Dataset:
         """``(n, 2)`` metric coordinates in km."""
         x, y = self.to_metric.transform(np.asarray(lons, float), np.asarray(lats, float))
         return np.column_stack([x, y]) / 1000.0
+
+    def metric_geometry(self, geom: BaseGeometry) -> BaseGeometry:
+        """A WGS 84 geometry in the dataset's metric CRS, in km."""
+        tf = self.to_metric
+
+        def project(xy: np.ndarray) -> np.ndarray:
+            x, y = tf.transform(xy[:, 0], xy[:, 1])
+            return np.column_stack([x, y]) / 1000.0
+
+        return shapely.transform(geom, project)
+
+    @cached_property
+    def site_hazard_km(self) -> np.ndarray:
+        """``(sites, hazards)`` distance in km from each candidate site to each hazard
+        (its point, line or area), in file order."""
+        if not self.hazards or not self.sites:
+            return np.zeros((len(self.sites), len(self.hazards)))
+        pts = shapely.points(
+            self.metric_xy([s.lat for s in self.sites], [s.lon for s in self.sites])
+        )
+        return np.column_stack(
+            [shapely.distance(self.metric_geometry(h.geometry), pts) for h in self.hazards]
+        )
 
     # ---- tables ---------------------------------------------------------------
     def frame(self, table: str) -> pd.DataFrame:

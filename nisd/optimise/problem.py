@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
-import shapely
 
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError, Problem
@@ -20,7 +19,7 @@ from nisd.optimise.config import PlanConfig
 from nisd.topology import build_graph
 from nisd.topology.latency import distance_matrix_km, latency_matrix, routing_graph
 from nisd.topology.resilience import edge_alive
-from nisd.topology.scenarios import Scenario, _to_metric, scenario_sets
+from nisd.topology.scenarios import Scenario, scenario_sets
 
 
 @dataclass(frozen=True)
@@ -108,11 +107,8 @@ def _hazards(ds: Dataset, cfg: PlanConfig) -> tuple[np.ndarray, np.ndarray, list
     areas: list[set[str]] = [set() for _ in range(n)]
     if not ds.hazards:
         return inside, penalty, [frozenset(a) for a in areas]
-    xy = ds.metric_xy([s.lat for s in ds.sites], [s.lon for s in ds.sites])
-    pts = shapely.points(xy)
-    for h in ds.hazards:
-        geom = _to_metric(ds, h.geometry)
-        d = shapely.distance(geom, pts)
+    for k, h in enumerate(ds.hazards):
+        d = ds.site_hazard_km[:, k]
         within = d <= h.buffer_km
         inside |= within
         if cfg.hazards == "soft" and h.buffer_km > 0:

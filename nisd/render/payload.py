@@ -13,8 +13,6 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
-import shapely
 from shapely.geometry import mapping
 
 from nisd.dataset import Dataset
@@ -22,7 +20,7 @@ from nisd.render import crisis_split
 from nisd.render.words import worst_by_class
 from nisd.topology import build_graph
 from nisd.topology.resilience import evaluate
-from nisd.topology.scenarios import Scenario, _to_metric
+from nisd.topology.scenarios import Scenario
 
 
 def _round(x: float) -> float:
@@ -41,16 +39,12 @@ def _jitter(ident: str, lat: float, lon: float, km: float = 25.0) -> tuple[float
 def _hazard_distance(ds: Dataset) -> dict[str, tuple[float, str]]:
     if not ds.hazards or not ds.sites:
         return {}
-    xy = ds.metric_xy([s.lat for s in ds.sites], [s.lon for s in ds.sites])
-    pts = shapely.points(xy)
-    best = np.full(len(ds.sites), np.inf)
-    name = [""] * len(ds.sites)
-    for h in ds.hazards:
-        d = shapely.distance(_to_metric(ds, h.geometry), pts)
-        for j in np.nonzero(d < best)[0]:
-            best[j] = d[j]
-            name[j] = h.name
-    return {s.site_id: (float(best[j]), name[j]) for j, s in enumerate(ds.sites)}
+    d = ds.site_hazard_km
+    nearest = d.argmin(axis=1)
+    return {
+        s.site_id: (float(d[j, nearest[j]]), ds.hazards[int(nearest[j])].name)
+        for j, s in enumerate(ds.sites)
+    }
 
 
 def build_payload(

@@ -147,16 +147,6 @@ def _area(geo: _Geo, area: BaseGeometry) -> tuple[set[str], set[str], set[str]]:
     return sites, nodes, {geo.edge_keys[i] for i in hit}
 
 
-def _to_metric(ds: Dataset, geom: BaseGeometry) -> BaseGeometry:
-    tf = ds.to_metric
-
-    def project(xy: np.ndarray) -> np.ndarray:
-        x, y = tf.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([x, y]) / 1000.0
-
-    return shapely.transform(geom, project)
-
-
 # ---- the sets -------------------------------------------------------------------------
 
 
@@ -259,7 +249,7 @@ def hazard_areas(ds: Dataset, g: nx.MultiGraph) -> Iterator[Scenario]:
     geo = _geo(ds, g)
     for h in sorted(ds.hazards, key=lambda x: x.hazard_id):
         r = h.planning_zone_km if h.planning_zone_km else h.buffer_km
-        area = _to_metric(ds, h.geometry).buffer(max(r, 0.001))
+        area = ds.metric_geometry(h.geometry).buffer(max(r, 0.001))
         s, n, lk = _area(geo, area)
         yield Scenario(
             f"hazard {h.hazard_id}",
@@ -429,7 +419,7 @@ def presets(ds: Dataset, g: nx.MultiGraph, path: Path | None = None) -> list[Sce
             sites, nodes, links = sites | s, nodes | n, links | lk
         for c in spec.get("corridors", []):
             try:
-                line = _to_metric(ds, LineString(c["line"])).buffer(float(c["width_km"]))
+                line = ds.metric_geometry(LineString(c["line"])).buffer(float(c["width_km"]))
             except (KeyError, TypeError, ValueError):
                 problems.append(
                     Problem(
