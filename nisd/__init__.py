@@ -12,29 +12,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
     __version__ = "0.0.0+unknown"
 
-from nisd.api import (
-    Kpis,
-    Plan,
-    Status,
-    add_site,
-    drop_link,
-    load,
-    plan,
-    read_plan,
-    resilience,
-    scale_demand,
-)
+from nisd import api
+from nisd.api import *  # noqa: F403
 
-__all__ = [
-    "Kpis",
-    "Plan",
-    "Status",
-    "__version__",
-    "add_site",
-    "drop_link",
-    "load",
-    "plan",
-    "read_plan",
-    "resilience",
-    "scale_demand",
-]
+__all__ = ["__version__", *api.__all__]

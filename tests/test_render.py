@@ -162,7 +162,10 @@ def test_crisis_view(browser: Any, sweden_map: Path) -> None:
     pg.page.close()
 
 
-def test_injection_payloads_run_nothing(browser: Any, tmp_path: Path, default_dir: Path) -> None:
+def hostile_data(
+    tmp_path: Path, default_dir: Path
+) -> tuple[Path, list[dict[str, str]], list[dict[str, str]]]:
+    """A copy of the default data whose first sites and users are named by NASTY."""
     data = tmp_path / "data"
     shutil.copytree(default_dir, data)
     rows = read_rows(data / "sites.csv")
@@ -173,6 +176,11 @@ def test_injection_payloads_run_nothing(browser: Any, tmp_path: Path, default_di
     for r, bad in zip(drows, reversed(NASTY), strict=False):
         r["name"] = bad
     write_rows(data / "demand.csv", drows)
+    return data, rows, drows
+
+
+def test_injection_payloads_run_nothing(browser: Any, tmp_path: Path, default_dir: Path) -> None:
+    data, rows, drows = hostile_data(tmp_path, default_dir)
     opened = {rows[0]["site_id"]: "core", rows[1]["site_id"]: "regional"}
     plan = hand_plan(
         tmp_path, data, opened, {drows[0]["demand_id"]: [rows[0]["site_id"], rows[1]["site_id"]]}
@@ -364,16 +372,7 @@ def test_explore_is_offline_and_inert(browser: Any, tmp_path: Path, default_dir:
     import nisd
     from nisd.render.explore import explore
 
-    data = tmp_path / "data"
-    shutil.copytree(default_dir, data)
-    rows = read_rows(data / "sites.csv")
-    for r, bad in zip(rows, NASTY, strict=False):
-        r["name"] = bad
-    write_rows(data / "sites.csv", rows)
-    drows = read_rows(data / "demand.csv")
-    for r, bad in zip(drows, reversed(NASTY), strict=False):
-        r["name"] = bad
-    write_rows(data / "demand.csv", drows)
+    data, rows, drows = hostile_data(tmp_path, default_dir)
     ds = nisd.load(data)
     doc = json.loads(
         hand_plan(
