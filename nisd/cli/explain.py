@@ -10,8 +10,9 @@ import click
 from nisd.cli.options import data_option, json_option
 from nisd.cli.sweep import dask_option, workers_option
 from nisd.io import load_dataset
+from nisd.io.planfile import write_explain
 from nisd.optimise.config import config_of_plan, objective_value
-from nisd.render import check_plan_dataset, read_plan_doc, write_atomic
+from nisd.render import check_plan_dataset, read_plan_doc
 from nisd.render.context import plan_data_dir
 from nisd.study.explain import explain_plan, nearest_rejected
 from nisd.study.runner import run_tasks
@@ -62,10 +63,7 @@ def explain(
         lambda t: run_tasks(t, workers=workers, dask=dask),
     )
     records = json.loads(df.to_json(orient="records"))
-    write_atomic(
-        plan.parent / "explain.json",
-        json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-    )
+    write_explain(plan, records)
     if as_json:
         click.echo(json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False))
         return

@@ -173,3 +173,47 @@ def write_plan_files(doc: dict[str, Any], names: dict[str, str], out_dir: Path) 
             leftover.unlink()
         tmp.rmdir()
     return out_dir / "plan.json"
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same directory."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+EXPLAIN_FILE = "explain.json"  # written by ``nisd explain`` beside the plan it explains
+
+
+def write_explain(plan_path: Path, records: list[dict[str, Any]]) -> Path:
+    """Write a plan's explanation (one record per probed site) beside its ``plan.json``."""
+    text = json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return write_atomic(Path(plan_path).parent / EXPLAIN_FILE, text)
+
+
+def read_regrets(plan_path: Path) -> dict[str, Any]:
+    """Opened sites' regrets from the plan's explanation, when ``nisd explain`` ran.
+
+    A missing or unreadable explanation gives no regrets (maps show "not computed").
+    """
+    f = Path(plan_path).parent / EXPLAIN_FILE
+    try:
+        rows = json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    out: dict[str, Any] = {}
+    for r in rows if isinstance(rows, list) else []:
+        if isinstance(r, dict) and r.get("role") == "opened" and "site_id" in r:
+            change = r.get("change")
+            out[str(r["site_id"])] = (
+                change if change is not None else (r.get("note") or r.get("status"))
+            )
+    return out

@@ -94,7 +94,7 @@ def _run_dask(tasks: list[Task], n: int, address: str) -> Iterator[tuple[str, di
         from distributed import as_completed as dask_completed
     except ImportError:
         raise InputError(
-            [Problem("--dask", "Dask is not installed: pip install 'nisd[dask]'")]
+            [Problem("dask", "Dask is not installed: pip install 'nisd[dask]'")]
         ) from None
     cluster = None
     if address == "local":
@@ -106,9 +106,9 @@ def _run_dask(tasks: list[Task], n: int, address: str) -> Iterator[tuple[str, di
         try:
             client = Client(address, timeout="10s")
         except OSError as exc:
-            raise InputError([Problem("--dask", f"cannot reach {address}: {exc}")]) from None
+            raise InputError([Problem("dask", f"cannot reach {address}: {exc}")]) from None
     else:
-        raise InputError([Problem("--dask", "give 'local' or a tcp://HOST:PORT address")])
+        raise InputError([Problem("dask", "give 'local' or a tcp://HOST:PORT address")])
     try:
         futures = {
             client.submit(fn, *args, key=f"nisd-{key}", pure=False): key for key, fn, args in tasks

@@ -45,7 +45,7 @@ def parse_vary(items: tuple[str, ...] | list[str]) -> dict[str, list[Any]]:
     problems = []
     for item in items:
         if "=" not in item:
-            problems.append(Problem("--vary", f"{item!r}: expected KEY=VALUES"))
+            problems.append(Problem("vary", f"{item!r}: expected KEY=VALUES"))
             continue
         key, vals = item.split("=", 1)
         key = key.strip()
@@ -53,13 +53,13 @@ def parse_vary(items: tuple[str, ...] | list[str]) -> dict[str, list[Any]]:
         if m:
             a, b = int(m.group(1)), int(m.group(2))
             if b < a:
-                problems.append(Problem("--vary", f"{item!r}: empty range"))
+                problems.append(Problem("vary", f"{item!r}: empty range"))
                 continue
             out[key] = list(range(a, b + 1))
         else:
             values = [parse_value(v) for v in vals.split(",") if v.strip()]
             if not values:
-                problems.append(Problem("--vary", f"{item!r}: no values"))
+                problems.append(Problem("vary", f"{item!r}: no values"))
                 continue
             out[key] = values
     if problems:
