@@ -21,7 +21,7 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from nisd.errors import Problem
-from nisd.io.config import DatasetConfig, LatencyClass
+from nisd.settings import DatasetConfig, LatencyClass
 
 EARTH_RADIUS_KM = 6371.0088
 

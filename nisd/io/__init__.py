@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from nisd.dataset import Dataset
+from nisd.io.load import load_dataset
 
 __all__ = ["default_data_dir", "load_dataset", "scenario_library_dir"]
-
-
-def load_dataset(path: str | Path) -> Dataset:
-    """Read and validate a data directory; see :func:`nisd.io.load.load_dataset`."""
-    from nisd.io.load import load_dataset as _load
-
-    return _load(path)
 
 
 def _embedded(checkout: str, packaged: str) -> Path:
