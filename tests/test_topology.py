@@ -378,3 +378,14 @@ def test_preset_naming_what_the_dataset_lacks_is_refused(
     res = CliRunner().invoke(cli, ["validate", str(data_copy)])
     assert res.exit_code == 3, res.output
     assert message in res.output
+
+
+def test_graph_is_built_once_per_dataset_and_read_only(sweden: Dataset) -> None:
+    g = build_graph(sweden)
+    assert build_graph(sweden) is g  # plan, map and evaluation share one graph
+    with pytest.raises(nx.NetworkXError):
+        g.add_node("x")  # frozen: nobody changes what others read
+    from nisd.topology.graph import GraphOptions
+
+    other = build_graph(sweden, GraphOptions(access_links=1))
+    assert other is not g and not nx.is_frozen(other)

@@ -15,7 +15,9 @@ carry transit traffic.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
+from functools import partial
 
 import networkx as nx
 import numpy as np
@@ -48,6 +50,8 @@ def build_graph(ds: Dataset, options: GraphOptions | None = None) -> nx.MultiGra
     Returns
     -------
     networkx.MultiGraph
+        Frozen (read-only) and shared when built with the dataset's own settings;
+        ``nx.MultiGraph(G)`` gives a copy to change.
         Vertices carry ``kind`` (``node``, ``site``, ``demand``), ``name``,
         ``lat``, ``lon`` and ``transit`` (whether routes may pass through);
         edges, keyed by link id, carry ``length_km``, ``latency_ms``,
@@ -60,8 +64,28 @@ def build_graph(ds: Dataset, options: GraphOptions | None = None) -> nx.MultiGra
     >>> G.nodes["n-vasteras"]["lat"] > 59
     True
     """
+    if options is None:  # the common case: built once per dataset, shared, frozen
+        hit = _BUILT.get(id(ds))
+        if hit is not None and hit[0]() is ds:
+            return hit[1]
+        key = id(ds)
+        g = nx.freeze(_build(ds, GraphOptions()))
+        _BUILT[key] = (weakref.ref(ds, partial(_forget, key)), g)
+        return g
+    return _build(ds, options)
+
+
+# Graphs built with the dataset's own settings, by dataset (dropped with the dataset):
+# ``nisd plan --map`` and every evaluation of a plan use the same one.
+_BUILT: dict[int, tuple[weakref.ref[Dataset], nx.MultiGraph]] = {}
+
+
+def _forget(key: int, _ref: object) -> None:
+    _BUILT.pop(key, None)
+
+
+def _build(ds: Dataset, opts: GraphOptions) -> nx.MultiGraph:
     net = ds.config.network
-    opts = options or GraphOptions()
     k = opts.access_links if opts.access_links is not None else net.access_links
     max_km = opts.access_max_km if opts.access_max_km is not None else net.access_max_km
     g = nx.MultiGraph(name=ds.config.name)
