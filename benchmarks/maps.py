@@ -27,6 +27,7 @@ import numpy as np
 from nisd.io import default_data_dir, load_dataset
 from nisd.render.html import map_page
 from nisd.render.payload import build_payload
+from nisd.result import Plan
 from nisd.topology import build_graph
 from nisd.topology.scenarios import scenario_sets
 
@@ -68,7 +69,9 @@ def render(data: Path, opened: list[str]) -> tuple[str, float]:
     scen = scenario_sets(
         ds, build_graph(ds), ["single-site", "county", "power-zone", "presets"], opened
     )
-    page = map_page(build_payload(ds, plan, scen, title=f"{len(ds.sites)} sites"))
+    page = map_page(
+        build_payload(ds, Plan.from_doc(plan, ds), scen, title=f"{len(ds.sites)} sites")
+    )
     return page, time.perf_counter() - t
 
 

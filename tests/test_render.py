@@ -382,7 +382,7 @@ def test_explore_is_offline_and_inert(browser: Any, tmp_path: Path, default_dir:
             {drows[0]["demand_id"]: [rows[0]["site_id"], rows[1]["site_id"]]},
         ).read_text(encoding="utf-8")
     )
-    m = explore(ds, doc)
+    m = explore(ds, nisd.Plan.from_doc(doc, ds))
     page = m.get_root().render()
     assert "cdn" not in page.lower() and "https://" not in page
     out = tmp_path / "explore.html"

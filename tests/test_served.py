@@ -30,6 +30,7 @@ from nisd.optimise.model import build
 from nisd.optimise.plan import solve_rounds
 from nisd.optimise.problem import CrisisRow, PlacementProblem, from_dataset, from_matrices
 from nisd.render.payload import build_payload
+from nisd.result import Plan
 from nisd.topology import build_graph
 from nisd.topology.resilience import evaluate, site_capacity
 from nisd.topology.scenarios import Scenario, scenario_sets
@@ -380,7 +381,7 @@ def test_plan_resilience_and_map_agree(estonia_plan: Path) -> None:
     g = build_graph(ds)
     opened = [s["site_id"] for s in doc["sites"]]
     scen = scenario_sets(ds, g, ["single-site", "single-link", "power-zone"], opened)
-    payload = build_payload(ds, doc, scen)
+    payload = build_payload(ds, Plan.from_doc(doc, ds), scen)
     for row in payload["scenarios"]:
         assert row["share"] == pytest.approx(plan_share[row["name"]], abs=1e-6)
     assert payload["kpis"]["worst_case_share_served"] == pytest.approx(
@@ -439,7 +440,9 @@ def test_baseline_report_agrees_with_plan(baseline_plan: Path, tmp_path: Path) -
     ds = load_dataset(Path(doc["run"]["data_dir"]))
     opened = [s["site_id"] for s in doc["sites"]]
     sets = ["single-site", "srlg", "county", "power-zone"]
-    payload = build_payload(ds, doc, scenario_sets(ds, build_graph(ds), sets, opened))
+    payload = build_payload(
+        ds, Plan.from_doc(doc, ds), scenario_sets(ds, build_graph(ds), sets, opened)
+    )
     assert len(payload["scenarios"]) >= len(opened) + 25
     for row in payload["scenarios"]:  # the report's crisis table is built from these rows
         assert row["share"] == pytest.approx(plan_share[row["name"]], abs=1e-6), row["name"]

@@ -9,12 +9,12 @@ import click
 
 from nisd.cli.options import data_option
 from nisd.errors import InputError, Problem
-from nisd.io import load_dataset
 from nisd.optimise import from_dataset
 from nisd.optimise.alternatives import alternatives as make_alternatives
 from nisd.optimise.config import config_of_plan, objective_value
-from nisd.render import check_plan_dataset, read_plan_doc, write_atomic
-from nisd.render.context import plan_data_dir
+from nisd.optimise.solve import Status
+from nisd.render import read_plan_doc, write_atomic
+from nisd.render.context import load_plan
 
 
 def parse_slack(text: str) -> float:
@@ -45,24 +45,21 @@ def alternatives(
     """Plans within SLACK of PLAN.json's optimum, each as different as possible."""
     s = parse_slack(slack)
     doc = read_plan_doc(plan)
-    if doc.get("status") != "optimal":
+    cfg = config_of_plan(doc, str(plan))
+    value = objective_value(doc, str(plan))
+    typed, ds = load_plan(plan, data_dir)
+    if typed.status is not Status.OPTIMAL:
         click.echo(
             "note: the plan is not proved optimal; the slack is taken from its value", err=True
         )
-    cfg = config_of_plan(doc, str(plan))
-    value = objective_value(doc, str(plan))
     params = cfg.model_dump(mode="json")
-    data = plan_data_dir(doc, data_dir)
-    ds = load_dataset(data)
-    check_plan_dataset(doc, ds, plan)
     pp = from_dataset(ds, cfg)
-    opened = [x["site_id"] for x in doc["sites"]]
+    opened = sorted(typed.sites)
     alts = make_alternatives(ds, pp, value, opened, slack=s, count=count)
     base = out or plan.parent
     names = dict(zip(pp.site_ids, pp.site_names, strict=True))
     click.echo(
-        f"optimum {doc['objective']['name']} = {doc['objective']['value']:g}: "
-        + ", ".join(names[x] for x in sorted(opened))
+        f"optimum {typed.objective} = {value:g}: " + ", ".join(names[x] for x in sorted(opened))
     )
     for i, a in enumerate(alts, start=1):
         a.run.update({"parameters": params, "data_dir": str(ds.path.resolve())})

@@ -18,6 +18,7 @@ from nisd.render.report import (
     compare_table,
     site_changes,
 )
+from nisd.result import Plan
 
 
 @click.command()
@@ -48,10 +49,11 @@ def compare(
         for p in plans
     ]
     seen: dict[str, int] = {}
-    named = []
-    for name, doc in docs:  # keep names unique: plan, plan-2, ...
+    named: list[tuple[str, Plan]] = []
+    for path, (name, doc) in zip(plans, docs, strict=True):  # unique names: plan, plan-2, ...
         seen[name] = seen.get(name, 0) + 1
-        named.append((name if seen[name] == 1 else f"{name}-{seen[name]}", doc))
+        unique = name if seen[name] == 1 else f"{name}-{seen[name]}"
+        named.append((unique, Plan.from_doc(doc, None, str(path))))
     rows = compare_rows(named)
     changes = site_changes(named)
     if fmt == "table":
@@ -71,10 +73,8 @@ def compare(
     elif fmt == "csv":
         text = compare_csv(rows)
     else:
-        first = named[0][1]
-        data = plan_data_dir(first, data_dir)
-        ds = load_dataset(data)
-        for p, (_n, doc) in zip(plans, named, strict=True):
+        ds = load_dataset(plan_data_dir(docs[0][1], data_dir))
+        for p, (_n, doc) in zip(plans, docs, strict=True):
             check_plan_dataset(doc, ds, p)
         page = comparison_page(ds, named, rows, changes, banner=banner)
         path = write_atomic(out or Path("maps/compare.html"), page)

@@ -9,11 +9,10 @@ import click
 
 from nisd.cli.options import data_option, json_option
 from nisd.cli.sweep import dask_option, workers_option
-from nisd.io import load_dataset
 from nisd.io.planfile import write_explain
 from nisd.optimise.config import config_of_plan, objective_value
-from nisd.render import check_plan_dataset, read_plan_doc
-from nisd.render.context import plan_data_dir
+from nisd.render import read_plan_doc
+from nisd.render.context import load_plan
 from nisd.study.explain import explain_plan, nearest_rejected
 from nisd.study.runner import run_tasks
 
@@ -46,18 +45,16 @@ def explain(
     doc = read_plan_doc(plan)
     config_of_plan(doc, str(plan))
     objective_value(doc, str(plan))
-    data = plan_data_dir(doc, data_dir)
-    ds = load_dataset(data)
-    check_plan_dataset(doc, ds, plan)
+    typed, ds = load_plan(plan, data_dir)
     n: int | None = None
     if rejected != "all":
         try:
             n = int(rejected)
         except ValueError:
             raise click.BadParameter("a number or 'all'", param_hint="--rejected") from None
-    others = nearest_rejected(ds, [s["site_id"] for s in doc["sites"]], n)
+    others = nearest_rejected(ds, sorted(typed.sites), n)
     df = explain_plan(
-        doc,
+        typed,
         str(ds.path.resolve()),
         others,
         lambda t: run_tasks(t, workers=workers, dask=dask),
@@ -68,7 +65,7 @@ def explain(
         click.echo(json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False))
         return
     names = {s.site_id: s.name for s in ds.sites}
-    click.echo(f"objective {doc['objective']['name']} = {doc['objective']['value']:g}")
+    click.echo(f"objective {typed.objective} = {typed.value:g}")
     for r in records:
         change = "n/a" if r["change"] is None else f"{r['change']:+g}"
         verb = "regret if forbidden" if r["role"] == "opened" else "cost of forcing in"

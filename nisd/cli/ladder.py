@@ -11,6 +11,7 @@ from nisd.io import load_dataset
 from nisd.optimise import load_plan_config
 from nisd.render import check_plan_dataset, read_plan_doc
 from nisd.render.context import plan_data_dir
+from nisd.result import Plan
 from nisd.study.ladder import ladder as run_ladder
 from nisd.study.ladder import rung_of
 
@@ -41,12 +42,15 @@ def ladder(
             raise click.BadParameter(f"{item!r}: expected NAME=SCENARIO.toml", param_hint="--rungs")
         name, path = item.split("=", 1)
         spec.append(rung_of(name, load_plan_config(Path(path))))
-    docs = [(p.parent.name if p.name == "plan.json" else p.stem, read_plan_doc(p)) for p in plans]
-    data = plan_data_dir(docs[0][1], data_dir)
-    ds = load_dataset(data)
-    for p, (_n, doc) in zip(plans, docs, strict=True):
+    docs = [read_plan_doc(p) for p in plans]
+    ds = load_dataset(plan_data_dir(docs[0], data_dir))
+    named = []
+    for p, doc in zip(plans, docs, strict=True):
         check_plan_dataset(doc, ds, p)
-    df, choice = run_ladder(ds, docs, spec)
+        named.append(
+            (p.parent.name if p.name == "plan.json" else p.stem, Plan.from_doc(doc, ds, str(p)))
+        )
+    df, choice = run_ladder(ds, named, spec)
     if as_json:
         echo_json({"rows": df.to_dict("records"), "recommended": choice})
         return

@@ -26,6 +26,6 @@ def report(
     plan: Path, out: Path, data_dir: Path | None, sets: str | None, banner: str | None, redact: bool
 ) -> None:
     """Write the report of PLAN.json: summary, key figures, map, sites, crisis table, run record."""
-    doc, payload, _sets = plan_payload(plan, data_dir, sets, "NISD plan report", redact)
-    page = report_page(payload, doc, banner=banner)
+    typed, payload, _sets = plan_payload(plan, data_dir, sets, "NISD plan report", redact)
+    page = report_page(payload, typed, banner=banner)
     click.echo(f"wrote {write_atomic(out, page)} ({len(page.encode()) / 1e6:.2f} MB)")

@@ -10,7 +10,8 @@ import click
 from nisd.cli.options import data_option, echo_json, json_option, resolve_data_dir
 from nisd.errors import InputError, Problem
 from nisd.io import load_dataset
-from nisd.render import check_plan_dataset, crisis_split, read_plan_doc
+from nisd.render import check_plan_dataset, read_plan_doc
+from nisd.result import Plan
 from nisd.topology import build_graph
 from nisd.topology.resilience import Bound, check_opened, evaluate
 from nisd.topology.scenarios import count_scenarios, parse_sets, scenario_sets, sets_help
@@ -90,14 +91,11 @@ def resilience(
     if plan is not None:
         check_plan_dataset(doc, ds, plan)
     opened = check_opened(ds, opened)
-    assignments = doc.get("assignments") or None
-    classes_rows: list[Any] = list(doc.get("scenarios") or [])
-    classes = list(ds.config.criticality.levels)
-    levels = {
-        r["scenario"]: [float(r["levels"].get(c, 0.0)) for c in classes]
-        for r in classes_rows
-        if isinstance(r, dict) and isinstance(r.get("levels"), dict)
-    } or None
+    typed = Plan.from_doc(doc, ds, str(plan)) if plan is not None else None
+    assignments = (
+        {d: list(v) for d, v in typed.assignments.items()} or None if typed is not None else None
+    )
+    levels = typed.levels(list(ds.config.criticality.levels)) or None if typed else None
     g = build_graph(ds)
     n = count_scenarios(ds, g, set_list, opened)
     click.echo(f"{n} scenarios from {', '.join(set_list)}", err=True)
@@ -119,7 +117,7 @@ def resilience(
         assignments=assignments,
         levels=levels,
         bound=cast(Bound, bound),
-        split=crisis_split(doc),
+        split=typed.split if typed is not None else True,
     )
     if as_json:
         echo_json(res.to_json())

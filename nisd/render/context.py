@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from nisd.dataset import Dataset
 from nisd.errors import InputError, Problem
 from nisd.io import default_data_dir, load_dataset
-from nisd.render import check_plan_dataset, plan_sets, read_plan_doc, read_regrets
+from nisd.render import DEFAULT_MAP_SETS, check_plan_dataset, read_plan_doc, read_regrets
 from nisd.render.html import map_page
 from nisd.render.payload import build_payload
 from nisd.render.report import compare_page
+from nisd.result import Plan
 from nisd.topology import build_graph
 from nisd.topology.scenarios import parse_sets, scenario_sets
 
@@ -22,26 +23,31 @@ def plan_data_dir(doc: dict[str, Any], override: Path | None) -> Path:
     return override or Path((doc.get("run") or {}).get("data_dir") or default_data_dir())
 
 
+def load_plan(plan_path: Path, data_dir: Path | None = None) -> tuple[Plan, Dataset]:
+    """A checked plan file as a :class:`Plan`, with the dataset it was made from
+    (``data_dir`` overrides), its sites, types and users checked against it."""
+    doc = read_plan_doc(plan_path)
+    ds = load_dataset(plan_data_dir(doc, data_dir))
+    check_plan_dataset(doc, ds, plan_path)
+    return Plan.from_doc(doc, ds, str(plan_path)), ds
+
+
 def plan_payload(
     plan_path: Path, data_dir: Path | None, sets: str | None, title: str, redact: bool
-) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    """The plan document, the page payload (with crisis view and regrets), and the sets used."""
-    doc = read_plan_doc(plan_path)
-    data = plan_data_dir(doc, data_dir)
-    ds = load_dataset(data)
-    chosen = parse_sets(sets) if sets else plan_sets(doc)
-    check_plan_dataset(doc, ds, plan_path)
-    opened = [s["site_id"] for s in doc["sites"]]
-    scen = scenario_sets(ds, build_graph(ds), chosen, opened)
+) -> tuple[Plan, dict[str, Any], list[str]]:
+    """The plan, the page payload (with crisis view and regrets), and the sets used."""
+    plan, ds = load_plan(plan_path, data_dir)
+    chosen = parse_sets(sets) if sets else (plan.crisis_sets or list(DEFAULT_MAP_SETS))
+    scen = scenario_sets(ds, build_graph(ds), chosen, sorted(plan.sites))
     payload = build_payload(
         ds,
-        doc,
+        plan,
         scen,
         title=f"{title}: {ds.config.name}",
         redact=redact,
         regrets=read_regrets(plan_path),
     )
-    return doc, payload, chosen
+    return plan, payload, chosen
 
 
 def render_plan_map(
@@ -55,8 +61,8 @@ def render_plan_map(
     """The self-contained map page of a ``plan.json`` (``nisd map``, ``plan --map``, sweeps)."""
     if tiles is not None and not tiles.startswith("https://"):
         raise InputError([Problem("tiles", "must be an https:// URL template")])
-    doc, payload, chosen = plan_payload(plan_path, data_dir, sets, "NISD plan", redact)
-    sub = f"{len(doc['sites'])} sites; scenarios: {', '.join(chosen)}" + (
+    plan, payload, chosen = plan_payload(plan_path, data_dir, sets, "NISD plan", redact)
+    sub = f"{len(plan.sites)} sites; scenarios: {', '.join(chosen)}" + (
         "; positions redacted to county" if redact else ""
     )
     return map_page(payload, banner=banner, tiles=tiles, subtitle=sub)
@@ -64,7 +70,7 @@ def render_plan_map(
 
 def comparison_page(
     ds: Dataset,
-    named: Sequence[tuple[str, Mapping[str, Any]]],
+    named: Sequence[tuple[str, Plan]],
     rows: list[dict[str, Any]],
     changes: list[dict[str, Any]],
     *,
@@ -80,11 +86,9 @@ def comparison_page(
             union.setdefault(s, "added")
         for s in c["removed"]:
             union.setdefault(s, "removed")
-    overlay: dict[str, Any] = {
-        "sites": [{"site_id": s, "type": t} for s, t in sorted(union.items())],
-        "assignments": {},
-        "kpis": {},
-    }
+    overlay = Plan.from_doc(
+        {"sites": [{"site_id": s, "type": t} for s, t in sorted(union.items())]}, ds
+    )
     payload = build_payload(
         ds, overlay, (), title="Comparison of plans: " + ", ".join(n for n, _ in named)
     )

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nisd.dataset import Dataset
 from nisd.render.assets import leaflet_css, leaflet_js
+from nisd.result import Plan
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
@@ -69,7 +69,7 @@ def _table(rows: list[tuple[str, Any]]) -> str:
 
 def explore(
     ds: Dataset,
-    doc: Mapping[str, Any],
+    plan: Plan,
     *,
     tiles: str | None = None,
     width: str = "100%",
@@ -80,8 +80,7 @@ def explore(
     Parameters
     ----------
     ds : Dataset
-    doc : mapping
-        A checked ``plan.json`` document.
+    plan : Plan
     tiles : str, optional
         A tile URL template for unclassified use; none by default (the basemap
         is the dataset's own county polygons).
@@ -145,14 +144,14 @@ def explore(
                 tooltip=safe(f"{lk.link_id} ({', '.join(lk.srlg)})"),
             ).add_to(fibre)
     fibre.add_to(m)
-    opened = {s["site_id"]: s["type"] for s in doc["sites"]}
-    use = {u["site_id"]: u for u in doc.get("site_use") or []}
-    assignments = doc.get("assignments") or {}
+    opened = dict(plan.sites)
+    use = plan.site_use
+    assignments = plan.assignments
     users: dict[str, list[str]] = {}
-    for d, seq in assignments.items():
-        for r, s in enumerate(seq):
-            name = ds.demand_by_id[d].name if d in ds.demand_by_id else d
-            users.setdefault(s, []).append(f"{name} ({'primary' if r == 0 else 'backup'})")
+    for did, seq in assignments.items():
+        name = ds.demand_by_id[did].name if did in ds.demand_by_id else did
+        for r, sid in enumerate(seq):
+            users.setdefault(sid, []).append(f"{name} ({'primary' if r == 0 else 'backup'})")
     cand = folium.FeatureGroup(name="Candidates not chosen", show=False)
     sites = folium.FeatureGroup(name="Opened sites")
     for s in ds.sites:
@@ -187,7 +186,7 @@ def explore(
     sites.add_to(m)
     demand = folium.FeatureGroup(name="Users (demand)")
     for d in ds.demand:
-        seq = assignments.get(d.demand_id, [])
+        seq = assignments.get(d.demand_id, ())
         folium.CircleMarker(
             [d.lat, d.lon],
             radius=3 + d.load**0.5,

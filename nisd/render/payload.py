@@ -16,8 +16,8 @@ from typing import Any
 from shapely.geometry import mapping
 
 from nisd.dataset import Dataset
-from nisd.render import crisis_split
 from nisd.render.words import worst_by_class
+from nisd.result import Plan
 from nisd.topology import build_graph
 from nisd.topology.resilience import evaluate
 from nisd.topology.scenarios import Scenario
@@ -49,7 +49,7 @@ def _hazard_distance(ds: Dataset) -> dict[str, tuple[float, str]]:
 
 def build_payload(
     ds: Dataset,
-    plan: Mapping[str, Any] | None,
+    plan: Plan | None,
     scenarios: Sequence[Scenario] = (),
     *,
     title: str = "nisd plan",
@@ -57,11 +57,10 @@ def build_payload(
     regrets: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The map's data: regions, links, hazards, sites, demand, assignments, scenarios, KPIs."""
-    sites_open: dict[str, str] = {}
-    assignments: dict[str, list[str]] = {}
-    if plan:
-        sites_open = {s["site_id"]: s["type"] for s in plan.get("sites", [])}
-        assignments = {d: list(v) for d, v in plan.get("assignments", {}).items()}
+    sites_open: dict[str, str] = dict(plan.sites) if plan else {}
+    assignments: dict[str, list[str]] = (
+        {d: list(v) for d, v in plan.assignments.items()} if plan else {}
+    )
     county_pt: dict[str, tuple[float, float]] = {}
     for reg in ds.regions:
         if reg.kind == "county":
@@ -76,7 +75,7 @@ def build_payload(
         return _jitter(ident, lat, lon)
 
     haz = _hazard_distance(ds)
-    use = {u["site_id"]: u for u in (plan or {}).get("site_use") or [] if isinstance(u, dict)}
+    use = plan.site_use if plan else {}
     load = {d.demand_id: d.load for d in ds.demand}
     primary_of: dict[str, list[str]] = {}
     backup_of: dict[str, list[str]] = {}
@@ -199,11 +198,7 @@ def build_payload(
     if scenarios and sites_open:
         g = build_graph(ds)
         classes = list(ds.config.criticality.levels)
-        levels = {
-            r["scenario"]: [float((r.get("levels") or {}).get(c, 0.0)) for c in classes]
-            for r in (plan or {}).get("scenarios", [])
-            if r.get("levels")
-        }
+        levels = plan.levels(classes) if plan else {}
         res = evaluate(
             ds,
             g,
@@ -212,7 +207,7 @@ def build_payload(
             assignments=assignments or None,
             levels=levels or None,
             check_two_routes=False,
-            split=crisis_split(dict(plan or {})),
+            split=plan.split if plan else True,
         )
         for sc, row in zip(scenarios, res.table.to_dict("records"), strict=True):
             # links also fail with their end nodes (a lost node takes its fibres with it)
@@ -237,12 +232,11 @@ def build_payload(
                     "share": round(float(row["demand_served_share"]), 6),
                 }
             )
-    kpis = dict(plan.get("kpis", {})) if plan else {}
+    kpis = plan.kpis.as_dict() if plan else {}
     if plan:
-        kpis["status"] = plan.get("status")
-        kpis["gap"] = plan.get("gap")
-        obj = plan.get("objective") or {}
-        kpis["objective"] = f"{obj.get('name')}: {obj.get('value')}"
+        kpis["status"] = plan.status.value
+        kpis["gap"] = plan.gap
+        kpis["objective"] = f"{plan.objective}: {plan.value}"
     if scen_rows:
         kpis["worst_case_share_served"] = min(float(row["share"]) for row in scen_rows)
         kpis["worst_case_by_class"] = {

@@ -15,6 +15,7 @@ from typing import Any, TypeGuard
 
 from nisd.render.html import map_body, page
 from nisd.render.words import crisis_summary
+from nisd.result import Plan
 
 KPI_ROWS = [
     ("status", "status", ""),
@@ -117,15 +118,13 @@ table.data th, table.data td { border-bottom: 1px solid #ddd; padding: 3px 10px 
 """
 
 
-def report_page(
-    payload: Mapping[str, Any], plan: Mapping[str, Any], *, banner: str | None = None
-) -> str:
+def report_page(payload: Mapping[str, Any], plan: Plan, *, banner: str | None = None) -> str:
     """The steering group's report for one plan."""
     k = dict(payload.get("kpis", {}))
     sites = [s for s in payload["sites"] if s["type"]]
     scen = sorted(payload.get("scenarios", []), key=lambda r: (r["share"], r["name"]))
-    status = plan.get("status", "unknown")
-    gap = plan.get("gap")
+    status = plan.status.value
+    gap = plan.gap
     proof = (
         "proved optimal by the solver"
         if status == "optimal"
@@ -200,12 +199,12 @@ def report_page(
         )
         for r in scen
     ]
-    params = (plan.get("run") or {}).get("parameters") or {}
+    params = plan.run.get("parameters") or {}
     assumptions = [
         (key, json.dumps(v, ensure_ascii=False, sort_keys=True))
         for key, v in sorted(params.items())
     ]
-    run = plan.get("run") or {}
+    run = plan.run
     run_rows = [
         (key, json.dumps(run.get(key), ensure_ascii=False))
         for key in (
@@ -287,61 +286,47 @@ def _number(x: Any) -> TypeGuard[float]:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
-def compare_rows(plans: Sequence[tuple[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+def compare_rows(plans: Sequence[tuple[str, Plan]]) -> list[dict[str, Any]]:
     """One row per KPI: the value in each plan and its difference to the first."""
-    rows = []
+    figures = [(name, p.kpis.as_dict()) for name, p in plans]
+    table: list[tuple[str, list[Any]]] = []
     for key, label, _unit in KPI_ROWS:
-        vals = []
-        for _name, doc in plans:
-            if key in ("status",):
-                vals.append(doc.get("status"))
-            elif key == "objective":
-                vals.append((doc.get("objective") or {}).get("value"))
-            else:
-                vals.append((doc.get("kpis") or {}).get(key))
-        row: dict[str, Any] = {"kpi": label}
-        for (name, _doc), v in zip(plans, vals, strict=True):
-            row[name] = v
-        base = vals[0]
-        for (name, _doc), v in list(zip(plans, vals, strict=True))[1:]:
-            diff = None
-            if _number(v) and _number(base):
-                diff = v - base
-            row[f"{name} − {plans[0][0]}"] = diff
-        rows.append(row)
+        if key == "status":
+            vals: list[Any] = [p.status.value for _n, p in plans]
+        elif key == "objective":
+            vals = [p.value for _n, p in plans]
+        else:
+            vals = [k.get(key) for _n, k in figures]
+        table.append((label, vals))
     classes: list[str] = []
-    for _name, doc in plans:
-        for c in (doc.get("kpis") or {}).get("worst_case_by_class") or {}:
-            if c not in classes:
-                classes.append(c)
+    for _name, p in plans:
+        classes += [c for c in p.kpis.worst_case_by_class if c not in classes]
     for c in classes:  # worst-case share served per criticality class
-        vals = [
-            (((doc.get("kpis") or {}).get("worst_case_by_class") or {}).get(c) or {}).get("share")
-            for _name, doc in plans
-        ]
-        row = {"kpi": f"worst-case share served, {c}"}
-        row.update({name: v for (name, _doc), v in zip(plans, vals, strict=True)})
-        for (name, _doc), v in list(zip(plans, vals, strict=True))[1:]:
-            row[f"{name} − {plans[0][0]}"] = None if v is None or vals[0] is None else v - vals[0]
+        vals = [(p.kpis.worst_case_by_class.get(c) or {}).get("share") for _n, p in plans]
+        table.append((f"worst-case share served, {c}", vals))
+    rows = []
+    first = plans[0][0]
+    for label, vals in table:
+        row: dict[str, Any] = {"kpi": label}
+        row.update({name: v for (name, _p), v in zip(plans, vals, strict=True)})
+        for (name, _p), v in list(zip(plans, vals, strict=True))[1:]:
+            row[f"{name} − {first}"] = v - vals[0] if _number(v) and _number(vals[0]) else None
         rows.append(row)
     return rows
 
 
-def site_changes(plans: Sequence[tuple[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+def site_changes(plans: Sequence[tuple[str, Plan]]) -> list[dict[str, Any]]:
     """Sites kept, added and removed in each plan against the first."""
-    first = {s["site_id"]: s["type"] for s in plans[0][1]["sites"]}
-    out = []
-    for name, doc in plans[1:]:
-        other = {s["site_id"]: s["type"] for s in doc["sites"]}
-        out.append(
-            {
-                "plan": name,
-                "kept": sorted(set(first) & set(other)),
-                "added": sorted(set(other) - set(first)),
-                "removed": sorted(set(first) - set(other)),
-            }
-        )
-    return out
+    first = set(plans[0][1].sites)
+    return [
+        {
+            "plan": name,
+            "kept": sorted(first & set(p.sites)),
+            "added": sorted(set(p.sites) - first),
+            "removed": sorted(first - set(p.sites)),
+        }
+        for name, p in plans[1:]
+    ]
 
 
 def compare_table(rows: Sequence[Mapping[str, Any]]) -> str:

@@ -14,6 +14,8 @@ from typing import Any
 import pandas as pd
 
 from nisd.dataset import Dataset
+from nisd.errors import ConfigError, Problem
+from nisd.result import Plan
 from nisd.study.runner import solve_point
 from nisd.topology.latency import distance_matrix_km
 
@@ -37,12 +39,14 @@ class Probe:
 
 
 def explain_tasks(
-    plan: dict[str, Any], data_dir: str, candidates: Sequence[str]
+    plan: Plan, data_dir: str, candidates: Sequence[str]
 ) -> tuple[list[tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]], dict[str, Probe]]:
     """The re-solves, keyed by an index-only task key, and what each key probes."""
-    params = dict((plan.get("run") or {}).get("parameters") or {})
+    if plan.config is None:
+        raise ConfigError([Problem("plan", "has no run.parameters: it cannot be re-solved")])
+    params = plan.config.model_dump(mode="json")
     params.pop("extends", None)
-    opened = [s["site_id"] for s in plan["sites"]]
+    opened = sorted(plan.sites)
     probes = [Probe("opened", s) for s in opened]
     probes += [Probe("rejected", s) for s in candidates if s not in opened]
     tasks = []
@@ -68,14 +72,16 @@ def explain_tasks(
 
 
 def explain_plan(
-    plan: dict[str, Any],
+    plan: Plan,
     data_dir: str,
     candidates: Sequence[str],
     runner: Callable[[list[Any]], Iterator[tuple[str, dict[str, Any]]]],
 ) -> pd.DataFrame:
     """Regret of every opened site and cost of forcing each candidate, as a table."""
-    base = float(plan["objective"]["value"])
-    name = plan["objective"]["name"]
+    if plan.value is None:
+        raise ConfigError([Problem("plan", "objective.value is missing: the plan has no value")])
+    base = float(plan.value)
+    name = plan.objective
     rows = []
     tasks, meaning = explain_tasks(plan, data_dir, candidates)
     for key, res in runner(tasks):

@@ -11,14 +11,13 @@ has the smallest largest regret (ties: lower cost, then name).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from nisd.dataset import Dataset
 from nisd.optimise.config import PlanConfig
-from nisd.render import crisis_split
+from nisd.result import Plan
 from nisd.topology import build_graph
 from nisd.topology.resilience import evaluate
 from nisd.topology.scenarios import scenario_sets
@@ -37,7 +36,7 @@ def rung_of(name: str, cfg: PlanConfig) -> tuple[str, list[str], list[str]]:
 
 def ladder(
     ds: Dataset,
-    plans: Sequence[tuple[str, dict[str, Any]]],
+    plans: Sequence[tuple[str, Plan]],
     rungs: Sequence[tuple[str, list[str], list[str]]],
 ) -> tuple[pd.DataFrame, str]:
     """Per plan and rung: worst-case protected share and regret; and the min-max-regret plan.
@@ -50,9 +49,9 @@ def ladder(
     for d in ds.demand:
         class_load[d.criticality] = class_load.get(d.criticality, 0.0) + d.load
     rows = []
-    for pname, doc in plans:
-        opened = {s["site_id"]: s["type"] for s in doc["sites"]}
-        assignments = doc.get("assignments") or None
+    for pname, plan in plans:
+        opened = dict(plan.sites)
+        assignments = {d: list(v) for d, v in plan.assignments.items()} or None
         for rname, sets, levels in rungs:
             total = sum(class_load.get(c, 0.0) for c in levels) or 1.0
             scen = scenario_sets(ds, g, sets, sorted(opened)) if sets else []
@@ -65,7 +64,7 @@ def ladder(
                     scen,
                     assignments=assignments,
                     check_two_routes=False,
-                    split=crisis_split(doc),
+                    split=plan.split,
                 )
                 # served share of the protected classes' load (the evaluator's class shares)
                 shares = [
@@ -81,7 +80,7 @@ def ladder(
                     "scenarios": len(scen),
                     "worst_share": round(worst, 6),
                     "worst_scenario": name,
-                    "cost_msek": (doc.get("kpis") or {}).get("cost_msek"),
+                    "cost_msek": plan.kpis.cost_msek,
                 }
             )
     df = pd.DataFrame(rows)

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from nisd.errors import InputError, Problem
+from nisd.result import Plan
 
 _RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
 
@@ -108,19 +109,22 @@ def row_of(point: Point, result: dict[str, Any]) -> dict[str, Any]:
     if not result.get("ok"):
         row.update({"status": "error", "error": result.get("error", "")})
         return row
-    plan = result["plan"]
-    k = plan["kpis"]
+    plan = Plan.from_doc(result["plan"], None, point.key)
+    k = plan.kpis
     row.update(
         {
-            "status": plan["status"],
-            "objective": plan["objective"]["value"],
-            "gap": plan["gap"],
-            "cost_msek": k.get("cost_msek"),
-            "sites": k.get("sites"),
-            "mean_latency_ms": k.get("mean_latency_ms"),
-            "max_latency_ms": k.get("max_latency_ms"),
-            "worst_case_share_served": k.get("worst_case_share_served", 1.0),
-            "opened": " ".join(s["site_id"] for s in plan["sites"]),
+            "status": plan.status.value,
+            "objective": plan.value,
+            "gap": plan.gap,
+            "cost_msek": k.cost_msek,
+            "sites": k.sites,
+            "mean_latency_ms": k.mean_latency_ms,
+            "max_latency_ms": k.max_latency_ms,
+            # a point without crisis scenarios loses nothing to a failure it was not asked about
+            "worst_case_share_served": 1.0
+            if k.worst_case_share_served is None
+            else k.worst_case_share_served,
+            "opened": " ".join(sorted(plan.sites)),
             "error": "",
         }
     )
