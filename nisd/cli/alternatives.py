@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -12,8 +11,9 @@ from nisd.errors import InputError, Problem
 from nisd.optimise import from_dataset
 from nisd.optimise.alternatives import alternatives as make_alternatives
 from nisd.optimise.config import config_of_plan, objective_value
+from nisd.optimise.plan import write_plan
 from nisd.optimise.solve import Status
-from nisd.render import read_plan_doc, write_atomic
+from nisd.render import read_plan_doc
 from nisd.render.context import load_plan
 
 
@@ -63,10 +63,7 @@ def alternatives(
     )
     for i, a in enumerate(alts, start=1):
         a.run.update({"parameters": params, "data_dir": str(ds.path.resolve())})
-        path = write_atomic(
-            base / f"alt-{i}" / "plan.json",
-            json.dumps(a.to_json(), sort_keys=True, indent=2, ensure_ascii=False) + "\n",
-        )
+        path = write_plan(a, base / f"alt-{i}", pp)
         new = sorted(set(a.sites) - set(opened))
         click.echo(
             f"alternative {i}: {a.objective_name} = {a.objective_value:g} "

@@ -20,6 +20,8 @@ from typing import Any
 import pandas as pd
 
 from nisd.errors import InputError, Problem
+from nisd.io import load_dataset
+from nisd.io.planfile import read_plan_doc, write_plan_files
 from nisd.result import Plan
 
 _RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
@@ -173,13 +175,14 @@ def run_sweep(
 
     pdir = out / "points"
     pdir.mkdir(parents=True, exist_ok=True)
+    names = {s.site_id: s.name for s in load_dataset(data_dir).sites}
     by_key = {p.key: p for p in points}
     results: dict[str, dict[str, Any]] = {}
     todo = []
     for p in points:
         done = pdir / p.key / "plan.json"
         if done.exists():
-            results[p.key] = {"ok": True, "plan": json.loads(done.read_text(encoding="utf-8"))}
+            results[p.key] = {"ok": True, "plan": read_plan_doc(done)}
             if on_done:
                 on_done(p, results[p.key], True)
         else:
@@ -191,10 +194,7 @@ def run_sweep(
         d.mkdir(exist_ok=True)
         write_atomic(d / "params.json", json.dumps(p.params, sort_keys=True, indent=2) + "\n")
         if res.get("ok"):
-            write_atomic(
-                d / "plan.json",
-                json.dumps(res["plan"], sort_keys=True, indent=2, ensure_ascii=False) + "\n",
-            )
+            write_plan_files(res["plan"], names, d)
             (d / "error.json").unlink(missing_ok=True)
         else:
             write_atomic(d / "error.json", json.dumps(res, sort_keys=True, indent=2) + "\n")
