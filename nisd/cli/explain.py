@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -53,12 +56,14 @@ def explain(
         except ValueError:
             raise click.BadParameter("a number or 'all'", param_hint="--rejected") from None
     others = nearest_rejected(ds, sorted(typed.sites), n)
-    df = explain_plan(
-        typed,
-        str(ds.path.resolve()),
-        others,
-        lambda t: run_tasks(t, workers=workers, dask=dask),
-    )
+
+    def with_progress(tasks: list[Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+        with click.progressbar(length=len(tasks), label="re-solving", file=sys.stderr) as bar:
+            for item in run_tasks(tasks, workers=workers, dask=dask):
+                bar.update(1)
+                yield item
+
+    df = explain_plan(typed, str(ds.path.resolve()), others, with_progress)
     records = json.loads(df.to_json(orient="records"))
     write_explain(plan, records)
     if as_json:
