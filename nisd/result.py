@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from nisd.dataset import Dataset
+from nisd.errors import ConfigError
 from nisd.io import default_data_dir, load_dataset
 from nisd.io.planfile import write_plan_files
 from nisd.optimise.config import PlanConfig, config_of_plan
@@ -100,15 +101,17 @@ class Plan:
     ) -> Plan:
         """A Plan from a checked ``plan.json`` document (``name`` says where it came from).
 
-        Raises
-        ------
-        ConfigError
-            Its ``run.parameters`` are not a valid scenario configuration.
+        ``config`` is None when the document has no ``run.parameters`` or parameters
+        this version cannot read (a plan from an older nisd still maps and reports);
+        the commands that re-solve a plan check them with
+        :func:`nisd.optimise.config.config_of_plan` and refuse such a plan.
         """
-        params = (doc.get("run") or {}).get("parameters")
         config = None
-        if isinstance(params, dict):
-            config = config_of_plan(dict(doc), name)
+        if isinstance((doc.get("run") or {}).get("parameters"), dict):
+            try:
+                config = config_of_plan(dict(doc), name)
+            except ConfigError:
+                config = None
         frozen = json.loads(json.dumps(doc))
         return cls(
             status=Status(doc.get("status") or "unknown"),

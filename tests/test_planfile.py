@@ -113,3 +113,17 @@ def test_plan_with_bad_parameters_names_the_key(tmp_path: Path, default_dir: Pat
     res = CliRunner().invoke(cli, ["alternatives", str(plan), "--data", str(default_dir)])
     assert res.exit_code == 3, res.output
     assert "run.parameters" in res.output and "separation_km must be at least 100" in res.output
+
+
+def test_plan_of_an_older_version_still_maps_but_is_not_resolved(
+    tmp_path: Path, default_dir: Path
+) -> None:
+    """Parameters this version cannot read (a removed key) do not stop a map or a report."""
+    plan = tmp_path / "old.json"
+    old = {**GOOD, "run": {"parameters": {"crisis": {"capacity": True}}}}
+    plan.write_text(json.dumps(old), encoding="utf-8")
+    out = tmp_path / "m.html"
+    res = CliRunner().invoke(cli, ["map", str(plan), "--data", str(default_dir), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(cli, ["alternatives", str(plan), "--data", str(default_dir)])
+    assert res.exit_code == 3 and "unknown key 'crisis.capacity'" in res.output
