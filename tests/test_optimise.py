@@ -247,3 +247,26 @@ def test_cut_off_demand_is_recorded_not_infeasible(tmp_path: Path) -> None:
     assert pp.cut_off == (("preset tallinn-cut", "d-tln"),)
     plan = optimise(ds, pp)
     assert plan.scenarios[0]["cut_off"] == ["d-tln"]
+
+
+@pytest.mark.parametrize("solver", available())
+def test_a_start_never_changes_the_answer(solver: str) -> None:
+    """A MIP start (feasible or not) only speeds the solver up: same optimum, same proof."""
+    ds = load_dataset(ESTONIA)
+    cfg = PlanConfig(
+        k=2,
+        separation_km=100.0,
+        hazards="off",
+        crisis={"sets": ["single-site"], "serve": {"critical": 1.0}},
+        solver={"name": solver},
+    )
+    cold = optimise(ds, from_dataset(ds, cfg))
+    warm = optimise(ds, from_dataset(ds, cfg), start=(cold.sites, cold.assignments))
+    assert warm.status == cold.status == "optimal"
+    assert warm.objective_value == pytest.approx(cold.objective_value)
+    assert warm.run["start_given"] is True
+    everything = {s: "site" for s in ds.site_ids}  # not a plan: more sites than allowed
+    odd = optimise(
+        ds, from_dataset(ds, cfg.model_copy(update={"p_max": 2})), start=(everything, {})
+    )
+    assert odd.status == "optimal" and odd.kpis["sites"] <= 2

@@ -55,7 +55,15 @@ def alternatives(
     params = cfg.model_dump(mode="json")
     pp = from_dataset(ds, cfg)
     opened = sorted(typed.sites)
-    alts = make_alternatives(ds, pp, value, opened, slack=s, count=count)
+    alts = make_alternatives(
+        ds,
+        pp,
+        value,
+        opened,
+        slack=s,
+        count=count,
+        start=(dict(typed.sites), {d: list(v) for d, v in typed.assignments.items()}),
+    )
     base = out or plan.parent
     names = dict(zip(pp.site_ids, pp.site_names, strict=True))
     click.echo(

@@ -23,6 +23,7 @@ from nisd.optimise.plan import (
     plan_kpis,
     scenario_rows,
     solve_rounds,
+    start_of,
 )
 from nisd.optimise.problem import PlacementProblem
 
@@ -35,9 +36,14 @@ def alternatives(
     *,
     slack: float,
     count: int = 3,
+    start: tuple[dict[str, str], dict[str, list[str]]] | None = None,
 ) -> list[Plan]:
     """Up to ``count`` plans within ``slack`` (e.g. 0.05) of ``optimum``, each as different
-    as possible from the optimal plan (``opened``) and from the ones before it."""
+    as possible from the optimal plan (``opened``) and from the ones before it.
+
+    ``start`` (the optimal plan's sites and assignments) is handed to the first
+    solve; each later solve starts from the alternative before it (both lie within
+    the slack)."""
     names = objective_names(pp)
     if len(names) != 1:
         raise InfeasibleError(
@@ -54,11 +60,15 @@ def alternatives(
         m.add("mga_slack", term <= bound, f"objective within {slack:.1%} of {optimum:g}")
         try:
             solved = solve_rounds(
-                pp, m, objective=pulp.lpSum(m.open[sid[s]] for prev in previous for s in prev)
+                pp,
+                m,
+                objective=pulp.lpSum(m.open[sid[s]] for prev in previous for s in prev),
+                start=start_of(m, pp, *start) if start is not None else None,
             )
         except (InfeasibleError, NoSolutionError):
             break
         sites, assign, res = solved.sites, solved.assign, solved.result
+        start = (sites, assign)
         problems = check_plan(pp, sites, assign)
         scen: list[dict[str, Any]] = []
         if pp.scenarios:

@@ -27,7 +27,7 @@ from nisd.optimise.check import check_plan
 from nisd.optimise.config import SolverOptions
 from nisd.optimise.model import Model, add_crisis_flow, build, objective_names, scenario_need
 from nisd.optimise.problem import PlacementProblem
-from nisd.optimise.solve import ABS_GAP, SolveResult, Status, solve
+from nisd.optimise.solve import ABS_GAP, SolveResult, Start, Status, solve
 from nisd.topology import build_graph
 from nisd.topology.resilience import ResilienceResult, evaluate
 from nisd.topology.served import Flow, FlowCache
@@ -81,10 +81,11 @@ def _run(
     m: Model,
     opts: SolverOptions,
     objective: pulp.LpAffineExpression | None = None,
+    start: Start | None = None,
 ) -> tuple[SolveResult, str, list[SolveResult]]:
     if objective is not None:  # a caller's own objective (modelling to generate alternatives)
         m.prob.setObjective(objective)
-        res = solve(m.prob, opts)
+        res = solve(m.prob, opts, start)
         return res, "custom", [res]
     obj = pp.config.objective
     names = objective_names(pp)
@@ -94,7 +95,7 @@ def _run(
         try:
             for step, name in enumerate(names):
                 _set_objective(m, (name,), None)
-                res = solve(m.prob, opts)
+                res = solve(m.prob, opts, start if step == 0 else None)
                 results.append(res)
                 if res.status in (Status.INFEASIBLE, Status.UNKNOWN) or res.objective is None:
                     return res, name, results
@@ -125,7 +126,7 @@ def _run(
         return final, "lexicographic:" + ">".join(names), results
     weights = obj.weights if obj.name == "weighted" else None
     _set_objective(m, names, {str(n): w for n, w in weights.items()} if weights else None)
-    res = solve(m.prob, opts)
+    res = solve(m.prob, opts, start)
     return res, obj.name, [res]
 
 
@@ -334,13 +335,14 @@ def _keep_sites(
     last: dict[str, Any] | None,
     steps: list[SolveResult],
     objective: pulp.LpAffineExpression | None = None,
-) -> tuple[SolveResult, str, list[SolveResult]] | None:
+) -> tuple[tuple[SolveResult, str, list[SolveResult]] | None, Start | None]:
     """Try the last round's sites again with only the assignments free.
 
     The last round's bound is valid for the full model. When the sites it
     opened, re-assigned under the scenarios added since, reach that bound, the
     result is optimal for this round too, without a search over the sites.
-    None when that does not happen (then the round is solved in full).
+    Otherwise the round is solved in full, and a plan this attempt found is
+    handed to the solver as a start (the second value).
     """
     if (
         last is None
@@ -348,7 +350,7 @@ def _keep_sites(
         or last["bound"] is None
         or pp.config.objective.name == "lexicographic"
     ):
-        return None
+        return None, None
     saved = {key: (v.lowBound, v.upBound) for key, v in m.y.items()}
     for v in m.y.values():
         val = round(v.value() or 0.0)
@@ -360,10 +362,10 @@ def _keep_sites(
             m.y[key].lowBound, m.y[key].upBound = lo, hi
     steps.extend(done)  # the time counts even when the attempt fails
     bound = float(last["bound"])
-    if res.status is not Status.OPTIMAL or res.objective is None:
-        return None
+    if res.status not in (Status.OPTIMAL, Status.FEASIBLE) or res.objective is None:
+        return None, None
     if res.objective > bound + max(ABS_GAP, 1e-9 * abs(bound)):
-        return None
+        return None, current_values(m)
     return (
         SolveResult(
             Status.OPTIMAL,
@@ -377,7 +379,31 @@ def _keep_sites(
         ),
         name,
         [],
-    )
+    ), None
+
+
+def current_values(m: Model) -> Start:
+    """The model's current solution, by variable name (a start for the next solve)."""
+    return {v.name: float(v.value()) for v in m.prob.variables() if v.value() is not None}
+
+
+def start_of(
+    m: Model, pp: PlacementProblem, sites: dict[str, str], assign: dict[str, list[str]]
+) -> Start:
+    """A MIP start from a known plan: its sites as built and its assignments (others 0)."""
+    sidx = {s: j for j, s in enumerate(pp.site_ids)}
+    tidx = {t: k for k, t in enumerate(pp.type_ids)}
+    out: dict[str, float] = {}
+    for s, t in sites.items():
+        key = (sidx.get(s, -1), tidx.get(t, -1))
+        if key in m.y:
+            out[m.y[key].name] = 1.0
+    for i, d in enumerate(pp.demand_ids):
+        for r, s in enumerate(assign.get(d, [])):
+            key3 = (i, sidx.get(s, -1), r)
+            if key3 in m.x:
+                out[m.x[key3].name] = 1.0
+    return out
 
 
 def _gap_of(obj: float, bound: float) -> float:
@@ -389,6 +415,7 @@ def solve_rounds(
     m: Model,
     t0: float | None = None,
     objective: pulp.LpAffineExpression | None = None,
+    start: Start | None = None,
 ) -> Solved:
     """Solve ``m``; with crisis scenarios, add the violated ones' rows until none is.
 
@@ -417,11 +444,12 @@ def solve_rounds(
                 )
             opts = cfg.solver.model_copy(update={"time_limit": left})
         t_round = time.perf_counter()
-        kept = _keep_sites(pp, m, opts, rounds[-1] if rounds else None, steps, objective)
+        kept, found = _keep_sites(pp, m, opts, rounds[-1] if rounds else None, steps, objective)
         if kept is not None:
             res, name, round_steps = kept
         else:
-            res, name, round_steps = _run(pp, m, opts, objective)
+            res, name, round_steps = _run(pp, m, opts, objective, found or start)
+        start = None  # a given start belongs to the first round
         steps += round_steps
         if res.status is Status.INFEASIBLE:
             from nisd.optimise.explain import explain
@@ -477,8 +505,16 @@ def solve_rounds(
         add_crisis_flow(m, pp, [n for _v, n in short[:MAX_NEW_SCENARIOS]])
 
 
-def optimise(ds: Dataset, pp: PlacementProblem, inputs: dict[str, Any] | None = None) -> Plan:
+def optimise(
+    ds: Dataset,
+    pp: PlacementProblem,
+    inputs: dict[str, Any] | None = None,
+    start: tuple[dict[str, str], dict[str, list[str]]] | None = None,
+) -> Plan:
     """Build, solve (:func:`solve_rounds`), extract and check the plan of ``pp``.
+
+    ``start`` (sites → type, assignments) is a known plan handed to the solver as a
+    MIP start (used when feasible, ignored otherwise; it never changes the answer).
 
     The plan is checked constraint by constraint by
     :func:`nisd.optimise.check.check_plan`, and its crisis service levels again
@@ -499,7 +535,8 @@ def optimise(ds: Dataset, pp: PlacementProblem, inputs: dict[str, Any] | None = 
     m = build(pp)
     t_build = time.perf_counter() - t0
     cfg = pp.config
-    solved = solve_rounds(pp, m, t0)
+    warm = start_of(m, pp, *start) if start is not None else None
+    solved = solve_rounds(pp, m, t0, start=warm)
     res, name, sites, assign = solved.result, solved.objective_name, solved.sites, solved.assign
     steps, rounds = solved.steps, solved.rounds
     if pp.scenarios:
@@ -543,6 +580,7 @@ def optimise(ds: Dataset, pp: PlacementProblem, inputs: dict[str, Any] | None = 
             "scenarios_with_flow_rows": list(m.flow_scenarios),
         },
         "rounds": rounds,
+        "start_given": start is not None,
         **(inputs or {}),
     }
     return Plan(

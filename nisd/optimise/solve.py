@@ -22,7 +22,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,14 +87,21 @@ def resolve_name(name: str) -> str:
     return name
 
 
-def solve(prob: pulp.LpProblem, opts: SolverOptions) -> SolveResult:
-    """Solve ``prob`` in a private temporary directory, removed afterwards."""
+Start = Mapping[str, float]  # variable name → value of a known plan (a MIP start)
+
+
+def solve(prob: pulp.LpProblem, opts: SolverOptions, start: Start | None = None) -> SolveResult:
+    """Solve ``prob`` in a private temporary directory, removed afterwards.
+
+    ``start`` hands the solver a known plan (HiGHS and CBC use it when it is
+    feasible and ignore it otherwise); variables it does not name start at 0.
+    """
     name = resolve_name(opts.name)
     with tempfile.TemporaryDirectory(prefix="nisd-solve-") as tmp:
         if name == "cbc":
-            return _cbc(prob, opts, Path(tmp))
+            return _cbc(prob, opts, Path(tmp), start)
         if name == "highs":
-            return _highs(prob, opts)
+            return _highs(prob, opts, start)
         return _other(prob, opts, Path(tmp))
 
 
@@ -134,9 +141,13 @@ def _timed_solve(prob: pulp.LpProblem, solver: Any, label: str) -> float:
     return time.perf_counter() - t0
 
 
-def _cbc(prob: pulp.LpProblem, opts: SolverOptions, tmp: Path) -> SolveResult:
+def _cbc(prob: pulp.LpProblem, opts: SolverOptions, tmp: Path, start: Start | None) -> SolveResult:
     log = tmp / "cbc.log"
+    if start is not None:
+        for v in prob.variables():
+            v.setInitialValue(start.get(v.name, 0.0))
     solver = pulp.PULP_CBC_CMD(
+        warmStart=start is not None,
         msg=False,
         timeLimit=opts.time_limit,
         gapRel=opts.gap,
@@ -188,6 +199,24 @@ def _cbc(prob: pulp.LpProblem, opts: SolverOptions, tmp: Path) -> SolveResult:
     )
 
 
+class _HighsWithStart(pulp.HiGHS):
+    """PuLP's HiGHS door, handing HiGHS a MIP start before it runs (PuLP has no such option)."""
+
+    def __init__(self, start: Start | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.start = start
+
+    def callSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
+        if self.start is not None:
+            import highspy
+
+            sol = highspy.HighsSolution()
+            sol.col_value = [float(self.start.get(v.name, 0.0)) for v in lp.variables()]
+            sol.value_valid = True
+            lp.solverModel.setSolution(sol)
+        lp.solverModel.run()
+
+
 PROGRESS_SECONDS = 5.0
 
 
@@ -207,7 +236,7 @@ def _progress(_kind: int, _msg: str, out: Any, _data_in: Any, state: dict[str, f
     )
 
 
-def _highs(prob: pulp.LpProblem, opts: SolverOptions) -> SolveResult:
+def _highs(prob: pulp.LpProblem, opts: SolverOptions, start: Start | None) -> SolveResult:
     try:
         import highspy
     except ImportError:
@@ -223,8 +252,8 @@ def _highs(prob: pulp.LpProblem, opts: SolverOptions) -> SolveResult:
             "callbackTuple": (_progress, {"last": 0.0}),
             "callbacksToActivate": [highspy.cb.HighsCallbackType.kCallbackMipInterrupt],
         }
-    solver = pulp.HiGHS(
-        msg=False, timeLimit=opts.time_limit, threads=opts.threads, **progress, **params
+    solver = _HighsWithStart(
+        start, msg=False, timeLimit=opts.time_limit, threads=opts.threads, **progress, **params
     )
     sec = _timed_solve(prob, solver, "HiGHS")
     h = prob.solverModel

@@ -67,7 +67,19 @@ def explain_tasks(
             }
         key = f"probe-{n}"
         meaning[key] = probe
-        tasks.append((key, solve_point, (data_dir, cfg)))
+        start = None
+        ds = plan.dataset
+        if probe.role == "rejected" and ds is not None:
+            # the plan with the rejected site added (its cheapest type) is often feasible:
+            # a start that re-solves need not find again
+            types = ds.allowed_types(ds.site_by_id[s])
+            if types:
+                cheapest = min(types, key=lambda t: (ds.type_by_id[t].cost_msek, t))
+                start = (
+                    {**plan.sites, s: cheapest},
+                    {d: list(v) for d, v in plan.assignments.items()},
+                )
+        tasks.append((key, solve_point, (data_dir, cfg, start)))
     return tasks, meaning
 
 

@@ -25,15 +25,25 @@ def _dataset(path: str) -> Any:
     return load_dataset(Path(path))
 
 
-def solve_point(data_dir: str, config: dict[str, Any]) -> dict[str, Any]:
-    """Solve one configuration; return the plan document, or the error with its code."""
+def solve_point(
+    data_dir: str,
+    config: dict[str, Any],
+    start: tuple[dict[str, str], dict[str, list[str]]] | None = None,
+) -> dict[str, Any]:
+    """Solve one configuration; return the plan document, or the error with its code.
+
+    ``start`` (sites → type, assignments) is a known plan handed to the solver.
+    """
     from nisd.optimise import PlanConfig, from_dataset, optimise
 
     try:
         ds = _dataset(data_dir)
         cfg = PlanConfig.model_validate(config)
         plan = optimise(
-            ds, from_dataset(ds, cfg), {"data_dir": data_dir, "input_hash": ds.input_hash}
+            ds,
+            from_dataset(ds, cfg),
+            {"data_dir": data_dir, "input_hash": ds.input_hash},
+            start=start,
         )
         return {"ok": True, "plan": plan.to_json()}
     except NisdError as exc:
