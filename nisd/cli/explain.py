@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,7 +64,11 @@ def explain(
                 bar.update(1)
                 yield item
 
-    df = explain_plan(typed, str(ds.path.resolve()), others, with_progress)
+    # probes side by side: one solver thread each, so that they do not fight for the cores
+    parallel = dask is not None or (workers or os.cpu_count() or 1) > 1
+    df = explain_plan(
+        typed, str(ds.path.resolve()), others, with_progress, threads=1 if parallel else None
+    )
     records = json.loads(df.to_json(orient="records"))
     write_explain(plan, records)
     if as_json:

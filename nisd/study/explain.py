@@ -39,13 +39,19 @@ class Probe:
 
 
 def explain_tasks(
-    plan: Plan, data_dir: str, candidates: Sequence[str]
+    plan: Plan, data_dir: str, candidates: Sequence[str], threads: int | None = None
 ) -> tuple[list[tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]], dict[str, Probe]]:
-    """The re-solves, keyed by an index-only task key, and what each key probes."""
+    """The re-solves, keyed by an index-only task key, and what each key probes.
+
+    ``threads`` caps each re-solve's solver threads (when the plan set none): probes
+    that run side by side should not each claim every core.
+    """
     if plan.config is None:
         raise ConfigError([Problem("plan", "has no run.parameters: it cannot be re-solved")])
     params = plan.config.model_dump(mode="json")
     params.pop("extends", None)
+    if threads is not None and params["solver"].get("threads") is None:
+        params["solver"] = {**params["solver"], "threads": threads}
     opened = sorted(plan.sites)
     probes = [Probe("opened", s) for s in opened]
     probes += [Probe("rejected", s) for s in candidates if s not in opened]
@@ -88,6 +94,7 @@ def explain_plan(
     data_dir: str,
     candidates: Sequence[str],
     runner: Callable[[list[Any]], Iterator[tuple[str, dict[str, Any]]]],
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Regret of every opened site and cost of forcing each candidate, as a table."""
     if plan.value is None:
@@ -95,7 +102,7 @@ def explain_plan(
     base = float(plan.value)
     name = plan.objective
     rows = []
-    tasks, meaning = explain_tasks(plan, data_dir, candidates)
+    tasks, meaning = explain_tasks(plan, data_dir, candidates, threads)
     for key, res in runner(tasks):
         probe = meaning[key]
         row: dict[str, Any] = {
