@@ -283,7 +283,7 @@ def problem_flows(
         holds[i, seq] = True
         if seq:
             primary[i] = seq[0]
-    cache = FlowCache()
+    cache = FlowCache(pp.load, pp.rank, primary, pp.config.crisis.split)
     out = {}
     for sc in pp.scenarios:
         up = pp.crisis_up[sc.name][opened]
@@ -291,14 +291,7 @@ def problem_flows(
         usable = (lat <= pp.crisis_ms[:, None] + 1e-9) & holds & up[None, :]
         base = np.where(pp.crisis_cut[sc.name], 0.0, pp.load)
         out[sc.name] = cache.serve(
-            pp.load,
-            pp.rank,
-            np.where(up, cap, 0.0),
-            usable,
-            primary=primary,
-            levels=pp.scenario_levels[sc.name],
-            base=base,
-            split=pp.config.crisis.split,
+            np.where(up, cap, 0.0), usable, pp.scenario_levels[sc.name], base
         )
     return out
 

@@ -268,20 +268,11 @@ def evaluate(
             reach_memo[key] = m <= lim[:, None] + 1e-9
         return reach_memo[key]
 
-    cache = FlowCache()
+    cache = FlowCache(load, rank, primary, split)
 
     def flow(lat: np.ndarray, up: np.ndarray, lv: np.ndarray | None, base: np.ndarray) -> Flow:
         usable = (lim[:, None] + 1e-9 >= lat[:, :n_d].T) & holds & up[None, :]
-        return cache.serve(
-            load,
-            rank,
-            np.where(up, cap, 0.0),
-            usable,
-            primary=primary,
-            levels=lv,
-            base=base,
-            split=split,
-        )
+        return cache.serve(np.where(up, cap, 0.0), usable, lv, base)
 
     def levels_of(name: str) -> np.ndarray | None:
         if levels is None:

@@ -94,6 +94,28 @@ def _lp(
     return np.asarray(res.x)
 
 
+def _usable_arcs(
+    load: np.ndarray, rank: np.ndarray, capacity: np.ndarray, usable: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """The arcs ``(i, j)`` that can carry load, and the number of classes."""
+    arcs = np.argwhere(usable & (capacity[None, :] > TOL) & (load[:, None] > TOL))
+    return arcs, int(rank.max()) + 1 if len(rank) else 1
+
+
+def _nothing_served(
+    load: np.ndarray,
+    rank: np.ndarray,
+    n_j: int,
+    levels: np.ndarray | None,
+    base: np.ndarray | None,
+    k: int,
+) -> Flow:
+    """The flow when no arc can carry load (levels met only when they ask for nothing)."""
+    zero = np.zeros(len(load))
+    met = None if levels is None else _levels_met(zero, rank, levels, base, load, k)
+    return Flow(zero, np.zeros(n_j), np.zeros((0, 2), dtype=np.int64), np.zeros(0), met)
+
+
 def serve(
     load: np.ndarray,
     rank: np.ndarray,
@@ -147,12 +169,9 @@ def serve(
     capacity = np.minimum(np.asarray(capacity, float), float(load.sum()))
     if not split:
         return serve_whole(load, rank, capacity, usable, primary=primary, levels=levels, base=base)
-    arcs = np.argwhere(usable & (capacity[None, :] > TOL) & (load[:, None] > TOL))
-    k = int(rank.max()) + 1 if len(rank) else 1
+    arcs, k = _usable_arcs(load, rank, capacity, usable)
     if len(arcs) == 0:
-        zero = np.zeros(n_i)
-        none_met = None if levels is None else _levels_met(zero, rank, levels, base, load, k)
-        return Flow(zero, np.zeros(n_j), arcs.reshape(-1, 2), np.zeros(0), none_met)
+        return _nothing_served(load, rank, n_j, levels, base, k)
     by_i, by_j = _matrices(arcs, n_i, n_j)
     a_ub = vstack([by_i, by_j]).tocsr()
     b_ub = np.concatenate([load, capacity])
@@ -206,12 +225,9 @@ def serve_whole(
     10.0
     """
     n_i, n_j = usable.shape
-    arcs = np.argwhere(usable & (capacity[None, :] > TOL) & (load[:, None] > TOL))
-    k = int(rank.max()) + 1 if len(rank) else 1
+    arcs, k = _usable_arcs(load, rank, capacity, usable)
     if len(arcs) == 0:
-        zero = np.zeros(n_i)
-        none_met = None if levels is None else _levels_met(zero, rank, levels, base, load, k)
-        return Flow(zero, np.zeros(n_j), arcs.reshape(-1, 2), np.zeros(0), none_met)
+        return _nothing_served(load, rank, n_j, levels, base, k)
     e = len(arcs)
     w = load[arcs[:, 0]]
     by_i, by_j = _matrices(arcs, n_i, n_j)
@@ -333,27 +349,31 @@ def _stay(
 
 @dataclass
 class FlowCache:
-    """Sub-problems solved once: keyed by capacities, usable arcs and levels."""
+    """One evaluation's sub-problems, solved once each.
 
+    The users' load, classes and primaries and the splitting rule stay fixed
+    for the cache's life; a sub-problem is keyed by what a scenario changes:
+    the capacities, the usable arcs, the levels and the load that counts.
+    """
+
+    load: np.ndarray
+    rank: np.ndarray
+    primary: np.ndarray | None = None
+    split: bool = True
     hits: int = 0
     misses: int = 0
     _memo: dict[bytes, Flow] = field(default_factory=dict)
 
     def serve(
         self,
-        load: np.ndarray,
-        rank: np.ndarray,
         capacity: np.ndarray,
         usable: np.ndarray,
-        *,
-        primary: np.ndarray | None = None,
         levels: np.ndarray | None = None,
         base: np.ndarray | None = None,
-        split: bool = True,
     ) -> Flow:
+        """:func:`serve` of this sub-problem, from the memo when seen before."""
         key = b"|".join(
             [
-                b"s" if split else b"w",
                 np.packbits(usable).tobytes(),
                 capacity.tobytes(),
                 b"" if levels is None else np.asarray(levels, float).tobytes(),
@@ -366,7 +386,14 @@ class FlowCache:
             return hit
         self.misses += 1
         out = serve(
-            load, rank, capacity, usable, primary=primary, levels=levels, base=base, split=split
+            self.load,
+            self.rank,
+            capacity,
+            usable,
+            primary=self.primary,
+            levels=levels,
+            base=base,
+            split=self.split,
         )
         self._memo[key] = out
         return out
