@@ -181,7 +181,6 @@ def resilience(
 
     check_plan_dataset(plan.to_json(), ds, "plan")
     g = build_graph(ds)
-    split = plan.config.crisis.split if plan.config is not None else True
     scen = scenario_sets(ds, g, list(sets), sorted(plan.sites))
     res = evaluate(
         ds,
@@ -189,7 +188,8 @@ def resilience(
         dict(plan.sites),
         scen,
         assignments={d: list(v) for d, v in plan.assignments.items()} or None,
+        levels=plan.levels(list(ds.config.criticality.levels)) or None,
         check_two_routes=False,
-        split=split,
+        split=plan.split,
     )
     return res.table

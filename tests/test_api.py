@@ -62,3 +62,23 @@ def test_read_plan_refuses_a_plan_of_another_dataset(tmp_path: Path) -> None:
     p.write_text('{"sites": [{"site_id": "tartu", "type": "site"}]}', encoding="utf-8")
     with pytest.raises(InputError, match="site 'tartu' is not in"):
         nisd.read_plan(p, nisd.load())
+
+
+def test_api_resilience_equals_the_plan_and_the_cli(tmp_path: Path) -> None:
+    """nisd.resilience reads the same evaluator as plan.json, with the plan's levels."""
+    ds = nisd.load(ROOT / "tests" / "data" / "estonia")
+    from nisd.optimise import PlanConfig
+
+    cfg = PlanConfig(
+        k=2,
+        separation_km=100.0,
+        hazards="off",
+        crisis={"sets": ["single-site"], "serve": {"critical": 1.0}},
+    )
+    plan = nisd.plan(ds, cfg)
+    table = nisd.resilience(ds, plan, sets=["single-site"]).set_index("scenario")
+    for row in plan.scenarios:
+        if row["scenario"] in table.index:
+            got = table.loc[row["scenario"]]
+            assert got["demand_served_share"] == pytest.approx(row["demand_served_share"], abs=1e-6)
+            assert bool(got["levels_met"]) and row["levels_met"] is True
