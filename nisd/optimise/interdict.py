@@ -1,0 +1,523 @@
+"""The worst attack on a plan: exact r-interdiction as a mixed-integer programme.
+
+An attacker with a budget (``r`` targets when every target costs 1) takes out
+opened sites, backbone nodes and shared-risk groups of fibre so that the plan
+serves as little load as possible, capacity included, critical load first.
+Served load is the one definition of :mod:`nisd.topology.served`: a flow from
+each demand point to the surviving sites that hold its data and that it still
+reaches within its crisis latency bound, no site beyond its capacity.
+
+The attacker's problem is a min-max (a bilevel programme). It becomes one
+mixed-integer programme, without listing attacks, in three steps (the
+r-interdiction median problem of Church, Scaparra & Middleton 2004,
+*Identifying critical infrastructure: the median and covering facility
+interdiction problems*, Annals of the AAG 94(3), with the inner problem a
+flow and the reach a latency-bounded path):
+
+1. **Inner flow by its dual.** For a set of demand points with weights
+   ``w`` the most load the plan can serve (the rank of that set) equals, by
+   max-flow/min-cut duality, ``min Σ_i L_i u_i + Σ_j C_j v_j`` over
+   ``u, v ≥ 0`` with ``u_i + v_j ≥ w_i`` for every usable arc ``(i, j)``. An
+   arc the attack makes unusable drops its row: ``u_i + v_j + w_i x_ij ≥ w_i``
+   with ``x_ij = 1`` when the arc is gone (the big-M is exactly ``w_i``).
+2. **Reach by potentials.** Arc ``(i, j)`` is gone when no route from site
+   ``j`` to point ``i`` within ``i``'s bound survives. Route lengths after an
+   attack are bounded through shortest-path potentials (the dual of the
+   shortest-path LP): ``π_v ≤ π_u + ℓ_uv + M·(attack on the edge)`` with
+   ``π_j = 0`` at the site; then ``π_i`` never exceeds the surviving route
+   length, and the true length is a feasible choice, so ``x_ij`` may be 1
+   exactly when ``π_i`` can be pushed beyond the bound. A lost site loses
+   its access links, so its users lose it the same way.
+3. **Critical first.** By the polymatroid property used in
+   :mod:`nisd.topology.served`, the load of class ``c`` a plan serves after
+   an attack is ``rank(S_1 ∪ … ∪ S_c) - rank(S_1 ∪ … ∪ S_{c-1})``. The
+   attacker first minimises the rank of the critical points; holding it,
+   the rank of critical and high; and so on (exactly lexicographic); then
+   uses as few targets as possible.
+
+Ties are broken deterministically: every attack of the same damage and size
+is found (no-good cuts) and the first in sorted order of its targets is
+reported. The next-worst attacks come the same way. Every attack found is
+evaluated again by the served-load evaluator, which the figures shown come from.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pulp
+from scipy.sparse.csgraph import dijkstra
+
+from nisd.errors import ConfigError, Problem
+from nisd.optimise.config import SolverOptions
+from nisd.optimise.solve import SolveResult, Status, solve
+from nisd.topology.latency import RoutingGraph, csr
+from nisd.topology.scenarios import Scenario
+
+TargetKind = Literal["site", "node", "srlg"]
+TARGET_KINDS: tuple[TargetKind, ...] = ("site", "node", "srlg")
+DELTA_MS = 1e-6  # a route counts as too slow when longer than its bound by this much
+MAX_TIES = 64  # attacks of equal damage looked at for the deterministic tie break
+
+Objective = Literal["critical-first", "total"]
+
+
+@dataclass(frozen=True, order=True)
+class Target:
+    """One thing an attacker can take out, and what it costs the attacker."""
+
+    kind: str
+    id: str
+    cost: float = 1.0
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+def attack_scenario(targets: Sequence[Target], meaning: str = "") -> Scenario:
+    """The failure scenario of an attack (kind ``attack``)."""
+    names = [t.name for t in sorted(targets)]
+    return Scenario(
+        "attack " + (" + ".join(names) if names else "(none)"),
+        "attack",
+        sites=frozenset(t.id for t in targets if t.kind == "site"),
+        nodes=frozenset(t.id for t in targets if t.kind == "node"),
+        srlgs=frozenset(t.id for t in targets if t.kind == "srlg"),
+        meaning=meaning or f"an attacker takes out {', '.join(names) or 'nothing'}",
+    )
+
+
+@dataclass(frozen=True)
+class FlowData:
+    """A plan's served-flow data over its routing graph: what the attacker works on.
+
+    Indexed by demand point ``i`` (``demand_ids``) and opened site ``j``
+    (``site_ids``). ``holds[i, j]``: site ``j`` holds point ``i``'s data;
+    ``bound[i]``: ``i``'s crisis latency bound (ms).
+    """
+
+    rg: RoutingGraph
+    site_ids: tuple[str, ...]
+    demand_ids: tuple[str, ...]
+    load: np.ndarray
+    rank: np.ndarray
+    classes: tuple[str, ...]
+    capacity: np.ndarray
+    holds: np.ndarray
+    bound: np.ndarray
+
+
+def targets_of(
+    rg: RoutingGraph,
+    opened: Iterable[str],
+    nodes: Iterable[str],
+    srlgs: Iterable[str],
+    kinds: Iterable[str] = ("site",),
+    costs: Mapping[str, float] | None = None,
+) -> tuple[Target, ...]:
+    """The targets of the chosen kinds (opened sites, backbone nodes, shared-risk groups).
+
+    Raises
+    ------
+    ConfigError
+        An unknown target kind or a cost that is not positive.
+    """
+    kinds = list(kinds)
+    costs = dict(costs or {})
+    problems = [
+        Problem("targets", f"unknown target kind {k!r} (choose from {', '.join(TARGET_KINDS)})")
+        for k in list(kinds) + list(costs)
+        if k not in TARGET_KINDS
+    ]
+    problems += [
+        Problem("cost", f"attack cost of {k} must be positive, not {v:g}")
+        for k, v in costs.items()
+        if not v > 0
+    ]
+    if problems:
+        raise ConfigError(problems)
+    pool = {"site": sorted(set(opened)), "node": sorted(set(nodes)), "srlg": sorted(set(srlgs))}
+    out = []
+    for k in TARGET_KINDS:
+        if k not in kinds:
+            continue
+        for x in pool[k]:
+            edges = rg.srlg_edges.get(x) if k == "srlg" else rg.vertex_edges.get(x)
+            if edges is not None and len(edges):
+                out.append(Target(k, x, float(costs.get(k, 1.0))))
+    return tuple(out)
+
+
+def _edges_of(rg: RoutingGraph, t: Target) -> np.ndarray:
+    return rg.srlg_edges[t.id] if t.kind == "srlg" else rg.vertex_edges[t.id]
+
+
+@dataclass(frozen=True)
+class Found:
+    """An attack the programme found, with the served load of each class prefix it leaves."""
+
+    targets: tuple[Target, ...]
+    served_prefix: tuple[float, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.targets)
+
+    def key(self) -> tuple[tuple[float, ...], int, tuple[str, ...]]:
+        """Sort key: least served first (class prefixes in order), then fewest targets, names."""
+        return (tuple(round(v, 3) for v in self.served_prefix), len(self.targets), self.names)
+
+
+@dataclass
+class Search:
+    """The record of one interdiction search: every solve, with its time."""
+
+    solves: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        return float(sum(float(s["seconds"]) for s in self.solves))  # type: ignore[arg-type]
+
+
+class AttackModel:
+    """The attacker's mixed-integer programme over one plan's flow data.
+
+    Built once; objectives, held values and no-good cuts change between solves.
+    """
+
+    def __init__(
+        self,
+        fd: FlowData,
+        targets: Sequence[Target],
+        budget: float,
+        *,
+        protected: Iterable[str] = (),
+    ) -> None:
+        self.fd = fd
+        self.targets = tuple(targets)
+        self.budget = float(budget)
+        self.prob = pulp.LpProblem("attack", pulp.LpMinimize)
+        protected = set(protected)
+        self.a = {
+            n: pulp.LpVariable(f"a_{n}", cat="Binary", upBound=0 if t.id in protected else 1)
+            for n, t in enumerate(self.targets)
+        }
+        self.prob += (
+            pulp.lpSum(t.cost * self.a[n] for n, t in enumerate(self.targets)) <= self.budget,
+            "budget",
+        )
+        rg = fd.rg
+        # which targets take out each edge
+        by_edge: dict[int, list[int]] = {}
+        for n, t in enumerate(self.targets):
+            for e in _edges_of(rg, t).tolist():
+                by_edge.setdefault(int(e), []).append(n)
+        site_rows = [rg.out_index[s] for s in fd.site_ids]
+        dem_rows = np.array([rg.in_index[d] for d in fd.demand_ids], dtype=np.int64)
+        d0 = np.atleast_2d(dijkstra(csr(rg), directed=True, indices=site_rows))
+        self.x: dict[tuple[int, int], pulp.LpVariable] = {}
+        n_i, n_j = fd.holds.shape
+        for j in range(n_j):
+            if fd.capacity[j] <= 0:
+                continue
+            users = [
+                i
+                for i in range(n_i)
+                if fd.holds[i, j]
+                and fd.load[i] > 0
+                and d0[j, dem_rows[i]] <= fd.bound[i] + 1e-9
+            ]
+            if not users:
+                continue
+            cap = float(max(fd.bound[i] for i in users)) + 2 * DELTA_MS
+            near = d0[j] < cap
+            pi: dict[int, pulp.LpAffineExpression | float] = {}
+            for v in np.nonzero(near)[0].tolist():
+                if v == site_rows[j]:
+                    pi[v] = 0.0
+                else:
+                    pi[v] = pulp.LpVariable(f"pi_{j}_{v}", 0, cap)
+            for a_ in range(len(rg.arc_src)):
+                u, v = int(rg.arc_src[a_]), int(rg.arc_dst[a_])
+                if not (near[u] and near[v]) or v == site_rows[j]:
+                    continue
+                killers = by_edge.get(int(rg.arc_edge[a_]), [])
+                lhs = pi[v] - pi[u] - cap * pulp.lpSum(self.a[n] for n in killers)
+                self.prob += (lhs <= float(rg.arc_w[a_]), f"route_{j}_{a_}")
+            for i in users:
+                x = pulp.LpVariable(f"x_{i}_{j}", cat="Binary")
+                self.x[i, j] = x
+                self.prob += (
+                    (float(fd.bound[i]) + DELTA_MS) * x <= pi[int(dem_rows[i])],
+                    f"gone_{i}_{j}",
+                )
+        self._blocks: dict[bytes, pulp.LpAffineExpression] = {}
+        self._held: list[str] = []
+        self._cuts = 0
+        self.count = pulp.lpSum(self.a.values())
+
+    def served(self, weight: np.ndarray) -> pulp.LpAffineExpression:
+        """The most ``weight``-weighted load the plan serves after the attack (by the dual)."""
+        weight = np.asarray(weight, float)
+        key = weight.tobytes()
+        if key in self._blocks:
+            return self._blocks[key]
+        fd = self.fd
+        b = len(self._blocks)
+        total = float(fd.load.sum())
+        wmax = float(weight.max()) if len(weight) else 0.0
+        u = {
+            i: pulp.LpVariable(f"u{b}_{i}", 0, float(weight[i]))
+            for i in range(len(weight))
+            if weight[i] > 0 and fd.load[i] > 0
+        }
+        v = {
+            j: pulp.LpVariable(f"v{b}_{j}", 0, wmax)
+            for j in range(len(fd.site_ids))
+            if fd.capacity[j] > 0
+        }
+        for (i, j), x in self.x.items():
+            if i in u:
+                w = float(weight[i])
+                self.prob += (u[i] + v[j] + w * x >= w, f"dual{b}_{i}_{j}")
+        # a point with no usable arc at all keeps u_i = 0 (nothing to serve)
+        expr = pulp.lpSum(float(fd.load[i]) * u[i] for i in u) + pulp.lpSum(
+            float(min(fd.capacity[j], total)) * v[j] for j in v
+        )
+        self._blocks[key] = expr
+        return expr
+
+    def hold(self, expr: pulp.LpAffineExpression, value: float) -> None:
+        """Keep ``expr`` at most ``value`` (plus a tolerance) in later solves."""
+        name = f"hold_{len(self._held)}"
+        tol = 1e-6 * max(1.0, abs(value))
+        self.prob += (expr <= value + tol, name)
+        self._held.append(name)
+
+    def release(self) -> None:
+        """Drop every held value."""
+        for name in self._held:
+            self.prob.constraints.pop(name, None)
+        self._held = []
+
+    def exclude(self, chosen: Sequence[int]) -> None:
+        """No later attack contains all of ``chosen`` (a no-good cut)."""
+        self._cuts += 1
+        if not chosen:
+            self.prob += (self.count >= 1, f"nogood_{self._cuts}")
+        else:
+            self.prob += (
+                pulp.lpSum(self.a[n] for n in chosen) <= len(chosen) - 1,
+                f"nogood_{self._cuts}",
+            )
+
+    def run(
+        self, objective: pulp.LpAffineExpression, opts: SolverOptions, search: Search, stage: str
+    ) -> SolveResult:
+        self.prob.setObjective(objective)
+        t = time.perf_counter()
+        res = solve(self.prob, opts)
+        search.solves.append(
+            {
+                "stage": stage,
+                "status": res.status.value,
+                "objective": res.objective,
+                "seconds": round(time.perf_counter() - t, 3),
+            }
+        )
+        return res
+
+    def chosen(self) -> list[int]:
+        return [n for n, a in self.a.items() if (a.value() or 0) > 0.5]
+
+
+def prefix_weights(fd: FlowData, objective: Objective) -> list[np.ndarray]:
+    """The weight vectors the attacker minimises in turn (class prefixes, or all load)."""
+    if objective == "total":
+        return [np.ones(len(fd.load))]
+    present = sorted(set(fd.rank[fd.load > 0].tolist()))
+    return [(fd.rank <= c).astype(float) for c in present]
+
+
+def _exact(opts: SolverOptions) -> SolverOptions:
+    return opts.model_copy(update={"gap": 0.0})
+
+
+def _lexicographic(
+    model: AttackModel, weights: list[np.ndarray], opts: SolverOptions, search: Search
+) -> Found | None:
+    """One worst attack under the no-good cuts so far (None when none is left)."""
+    values: list[float] = []
+    try:
+        for n, w in enumerate(weights):
+            expr = model.served(w)
+            res = model.run(expr, opts, search, f"prefix {n + 1}")
+            if res.status is Status.INFEASIBLE:
+                return None
+            if res.status is not Status.OPTIMAL or res.objective is None:
+                raise _NotProved(res)
+            values.append(float(res.objective))
+            model.hold(expr, float(res.objective))
+        res = model.run(model.count, opts, search, "fewest targets")
+        if res.status is not Status.OPTIMAL:
+            raise _NotProved(res)
+        chosen = model.chosen()
+    finally:
+        model.release()
+    return Found(tuple(model.targets[n] for n in chosen), tuple(values))
+
+
+class _NotProved(Exception):
+    def __init__(self, res: SolveResult) -> None:
+        super().__init__(res.status.value)
+        self.res = res
+
+
+def worst_attacks(
+    fd: FlowData,
+    targets: Sequence[Target],
+    budget: float,
+    *,
+    objective: Objective = "critical-first",
+    top: int = 1,
+    opts: SolverOptions | None = None,
+    protected: Iterable[str] = (),
+) -> tuple[list[Found], Search]:
+    """The ``top`` worst attacks within ``budget``, worst first, each proved by the solver.
+
+    The first is the worst attack (exactly, critical first, fewest targets, ties
+    in sorted order of the targets); the others are the next worst, distinct
+    attacks none of which contains an earlier one.
+
+    Raises
+    ------
+    nisd.errors.SolverError
+        The solver stopped without proving an attack optimal (a time limit).
+    """
+    from nisd.errors import SolverError
+
+    opts = _exact(opts or SolverOptions())
+    model = AttackModel(fd, targets, budget, protected=protected)
+    weights = prefix_weights(fd, objective)
+    search = Search()
+    found: list[Found] = []
+    index = {t: n for n, t in enumerate(model.targets)}
+    try:
+        while len(found) < top + MAX_TIES:
+            f = _lexicographic(model, weights, opts, search)
+            if f is None:
+                break
+            found.append(f)
+            model.exclude([index[t] for t in f.targets])
+            best = min(x.key()[:2] for x in found)
+            if len(found) >= top and f.key()[:2] != best:
+                break
+    except _NotProved as e:
+        raise SolverError(
+            f"the attack search stopped without a proof ({e.res.status.value}, "
+            f"{e.res.solver}{', time limit reached' if e.res.hit_limit else ''})"
+        ) from None
+    found.sort(key=Found.key)
+    return found[:top], search
+
+
+def violating_attack(
+    fd: FlowData,
+    targets: Sequence[Target],
+    budget: float,
+    levels: np.ndarray,
+    *,
+    opts: SolverOptions | None = None,
+    rejected: Iterable[Sequence[Target]] = (),
+    protected: Iterable[str] = (),
+) -> tuple[Found | None, float, Search]:
+    """An attack after which no flow meets the service ``levels``, if one exists.
+
+    ``levels[c]`` is the share of class ``c``'s load to serve. A flow meeting
+    every level exists exactly when, for every set ``A`` of classes,
+    ``rank(A) ≥ Σ_{c∈A} levels[c]·L_c`` (the polymatroid condition); the
+    attacker minimises each difference. The load counted is the whole load
+    of the class: an attack that cuts a user off from every site may be
+    reported here and pass the evaluator (which does not count cut-off load
+    towards the levels); ``rejected`` lists such attacks, excluded by
+    no-good cuts. Returns the attack (or None), the smallest difference
+    found (racks; ≥ 0 proves that no attack within the budget breaks the levels,
+    apart from the rejected ones) and the search record.
+    """
+    from nisd.errors import SolverError
+
+    opts = _exact(opts or SolverOptions())
+    model = AttackModel(fd, targets, budget, protected=protected)
+    index = {t: n for n, t in enumerate(model.targets)}
+    for r in rejected:
+        model.exclude([index[t] for t in r if t in index])
+    search = Search()
+    k = len(fd.classes)
+    need = np.bincount(fd.rank, weights=fd.load, minlength=k)[:k] * np.resize(levels, k)
+    active = [c for c in range(k) if levels[c] > 0 and need[c] > 0]
+    worst = float("inf")
+    for size in range(1, len(active) + 1):
+        for subset in itertools.combinations(active, size):
+            w = np.isin(fd.rank, subset).astype(float)
+            expr = model.served(w)
+            res = model.run(expr, opts, search, f"classes {'+'.join(fd.classes[c] for c in subset)}")
+            if res.status is Status.INFEASIBLE:
+                continue
+            if res.status is not Status.OPTIMAL or res.objective is None:
+                raise SolverError(
+                    f"the attack search stopped without a proof ({res.status.value})"
+                )
+            diff = float(res.objective) - float(need[list(subset)].sum())
+            worst = min(worst, diff)
+            if diff < -1e-6 * max(1.0, float(need.sum())):
+                chosen = model.chosen()
+                return (
+                    Found(tuple(model.targets[n] for n in chosen), (float(res.objective),)),
+                    diff,
+                    search,
+                )
+    return None, (worst if np.isfinite(worst) else 0.0), search
+
+
+def flow_data(
+    rg: RoutingGraph,
+    demand_ids: Sequence[str],
+    load: np.ndarray,
+    rank: np.ndarray,
+    classes: Sequence[str],
+    bound: np.ndarray,
+    capacity: Mapping[str, float],
+    assignments: Mapping[str, Sequence[str]] | None,
+) -> FlowData:
+    """The :class:`FlowData` of a plan: opened site → capacity, demand → its sites.
+
+    Without assignments every opened site holds every point's data (as in
+    :func:`nisd.topology.resilience.evaluate`).
+    """
+    names = tuple(sorted(capacity))
+    col = {s: j for j, s in enumerate(names)}
+    holds = np.ones((len(demand_ids), len(names)), dtype=bool)
+    if assignments is not None:
+        holds[:] = False
+        for i, d in enumerate(demand_ids):
+            for s in assignments.get(d, []):
+                if s in col:
+                    holds[i, col[s]] = True
+    total = float(np.sum(load))
+    return FlowData(
+        rg=rg,
+        site_ids=names,
+        demand_ids=tuple(demand_ids),
+        load=np.asarray(load, float),
+        rank=np.asarray(rank, np.int64),
+        classes=tuple(classes),
+        capacity=np.array([min(float(capacity[s]), total) for s in names]),
+        holds=holds,
+        bound=np.asarray(bound, float),
+    )
