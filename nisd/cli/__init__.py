@@ -117,6 +117,7 @@ def _register() -> None:
         "alternatives",
         "explain",
         "ladder",
+        "attack",
     ):
         try:
             mod = __import__(f"nisd.cli.{name}", fromlist=[name])

@@ -10,7 +10,7 @@ import click
 from nisd.cli.options import data_option, resolve_data_dir
 from nisd.io import load_dataset
 from nisd.optimise import from_dataset, load_plan_config, optimise, write_plan
-from nisd.render.words import crisis_summary, plan_rows
+from nisd.render.words import crisis_summary, plan_rows, war_summary
 
 
 @click.command()
@@ -92,6 +92,8 @@ def plan(
         )
     )
     for line in crisis_summary(plan_rows(result.scenarios), pp.classes, names):
+        click.echo(line)
+    for line in war_summary(result.run.get("war"), pp.classes, names):
         click.echo(line)
     if result.status != "optimal":
         click.echo(

@@ -69,10 +69,11 @@ def alternatives(
             break
         sites, assign, res = solved.sites, solved.assign, solved.result
         start = (sites, assign)
-        problems = check_plan(pp, sites, assign)
+        grown = solved.pp  # with the attacks found, when robust to attacks
+        problems = check_plan(grown, sites, assign)
         scen: list[dict[str, Any]] = []
-        if pp.scenarios:
-            scen = scenario_rows(pp, crisis_evaluation(ds, pp, sites, assign))
+        if grown.scenarios:
+            scen = scenario_rows(grown, crisis_evaluation(ds, grown, sites, assign))
             problems += [
                 f"{r['scenario']}: service levels not met" for r in scen if r["levels_met"] is False
             ]
@@ -80,7 +81,7 @@ def alternatives(
             raise PlanCheckError("an alternative failed the check:\n  " + "\n  ".join(problems))
         value = pulp.value(term)
         overlap = sum(len(set(sites) & prev) for prev in previous)
-        k, use = plan_kpis(pp, sites, assign, scen)
+        k, use = plan_kpis(grown, sites, assign, scen)
         out.append(
             Plan(
                 res.status.value,
@@ -102,6 +103,7 @@ def alternatives(
                     "solver": res.solver,
                     "solve_seconds": round(sum(x.seconds for x in solved.steps), 3),
                     "rounds": solved.rounds,
+                    "war": solved.war,
                 },
                 site_use=use,
             )

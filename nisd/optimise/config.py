@@ -102,6 +102,44 @@ class Crisis(Strict):
         return out + list(self.tiers)
 
 
+TargetKind = Literal["site", "node", "srlg"]
+
+
+class War(Strict):
+    """Robust to any attack within a budget, without listing the attacks.
+
+    ``attacks`` is the attacker's budget: with every target costing 1 (the
+    default ``cost``) the plan keeps the service levels ``serve`` after the
+    loss of *any* ``attacks`` targets of the kinds ``targets`` (the plan's
+    own opened sites, backbone nodes, shared-risk groups), capacity-true.
+    0 switches it off. ``harden_cost_msek`` (per site type) prices the
+    hardening of a site for ``nisd attack --fortify``.
+    """
+
+    attacks: float = Field(0.0, ge=0)
+    targets: list[TargetKind] = Field(default_factory=lambda: list[TargetKind](["site"]))
+    cost: dict[TargetKind, float] = Field(default_factory=dict)
+    serve: dict[str, float] = Field(default_factory=lambda: {"critical": 1.0})
+    harden_cost_msek: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("serve")
+    @classmethod
+    def _shares(cls, v: dict[str, float]) -> dict[str, float]:
+        return ServiceLevel._shares(v)
+
+    @field_validator("cost", "harden_cost_msek")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, c in v.items():
+            if not c > 0:
+                raise ValueError(f"{k} = {c:g} must be positive")
+        return v
+
+    @property
+    def on(self) -> bool:
+        return self.attacks > 0
+
+
 class PlanConfig(Strict):
     """All parameters of ``nisd plan``; constraint families are switched here."""
 
@@ -128,6 +166,7 @@ class PlanConfig(Strict):
     hazard_penalty_msek: float = Field(50.0, ge=0)
     replication_ms: float | None = Field(None, gt=0)
     crisis: Crisis = Crisis()
+    war: War = War()
     objective: Objective = Objective()
     solver: SolverOptions = SolverOptions()
 
@@ -151,6 +190,19 @@ class PlanConfig(Strict):
             raise ValueError(f"p_min {lo} is larger than p_max {hi}")
         if hi is not None and hi < self.k:
             raise ValueError(f"at most {hi} sites cannot give each demand point k={self.k} sites")
+        w = self.war
+        if w.on and "site" in w.targets and any(v >= 1.0 for v in w.serve.values()):
+            r = int(w.attacks // w.cost.get("site", 1.0) + 1e-9)
+            if self.k <= r:
+                raise ValueError(
+                    f"war.attacks = {w.attacks:g} on sites with a class served in full needs "
+                    f"k >= {r + 1} (now {self.k}): an attacker would take out every site "
+                    "that holds a user's data"
+                )
+        if self.war.on and not self.crisis.split:
+            raise ValueError(
+                "war.attacks needs crisis.split = true (the worst attack is exact for split load)"
+            )
         return self
 
 

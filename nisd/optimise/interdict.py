@@ -47,7 +47,7 @@ import itertools
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pulp
@@ -178,11 +178,11 @@ class Found:
 class Search:
     """The record of one interdiction search: every solve, with its time."""
 
-    solves: list[dict[str, object]] = field(default_factory=list)
+    solves: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def seconds(self) -> float:
-        return float(sum(float(s["seconds"]) for s in self.solves))  # type: ignore[arg-type]
+        return float(sum(float(s["seconds"]) for s in self.solves))
 
 
 class AttackModel:
@@ -204,10 +204,10 @@ class AttackModel:
         self.budget = float(budget)
         self.prob = pulp.LpProblem("attack", pulp.LpMinimize)
         protected = set(protected)
-        self.a = {
-            n: pulp.LpVariable(f"a_{n}", cat="Binary", upBound=0 if t.id in protected else 1)
-            for n, t in enumerate(self.targets)
-        }
+        self.a = {n: pulp.LpVariable(f"a_{n}", cat="Binary") for n in range(len(self.targets))}
+        for n, t in enumerate(self.targets):
+            if t.kind == "site" and t.id in protected:
+                self.a[n].upBound = 0  # a hardened site cannot be taken out
         self.prob += (
             pulp.lpSum(t.cost * self.a[n] for n, t in enumerate(self.targets)) <= self.budget,
             "budget",
@@ -229,9 +229,7 @@ class AttackModel:
             users = [
                 i
                 for i in range(n_i)
-                if fd.holds[i, j]
-                and fd.load[i] > 0
-                and d0[j, dem_rows[i]] <= fd.bound[i] + 1e-9
+                if fd.holds[i, j] and fd.load[i] > 0 and d0[j, dem_rows[i]] <= fd.bound[i] + 1e-9
             ]
             if not users:
                 continue
@@ -361,19 +359,19 @@ def _lexicographic(
             if res.status is Status.INFEASIBLE:
                 return None
             if res.status is not Status.OPTIMAL or res.objective is None:
-                raise _NotProved(res)
+                raise _NotProvedError(res)
             values.append(float(res.objective))
             model.hold(expr, float(res.objective))
         res = model.run(model.count, opts, search, "fewest targets")
         if res.status is not Status.OPTIMAL:
-            raise _NotProved(res)
+            raise _NotProvedError(res)
         chosen = model.chosen()
     finally:
         model.release()
     return Found(tuple(model.targets[n] for n in chosen), tuple(values))
 
 
-class _NotProved(Exception):
+class _NotProvedError(Exception):
     def __init__(self, res: SolveResult) -> None:
         super().__init__(res.status.value)
         self.res = res
@@ -418,7 +416,7 @@ def worst_attacks(
             best = min(x.key()[:2] for x in found)
             if len(found) >= top and f.key()[:2] != best:
                 break
-    except _NotProved as e:
+    except _NotProvedError as e:
         raise SolverError(
             f"the attack search stopped without a proof ({e.res.status.value}, "
             f"{e.res.solver}{', time limit reached' if e.res.hit_limit else ''})"
@@ -466,13 +464,12 @@ def violating_attack(
         for subset in itertools.combinations(active, size):
             w = np.isin(fd.rank, subset).astype(float)
             expr = model.served(w)
-            res = model.run(expr, opts, search, f"classes {'+'.join(fd.classes[c] for c in subset)}")
+            stage = "classes " + "+".join(fd.classes[c] for c in subset)
+            res = model.run(expr, opts, search, stage)
             if res.status is Status.INFEASIBLE:
                 continue
             if res.status is not Status.OPTIMAL or res.objective is None:
-                raise SolverError(
-                    f"the attack search stopped without a proof ({res.status.value})"
-                )
+                raise SolverError(f"the attack search stopped without a proof ({res.status.value})")
             diff = float(res.objective) - float(need[list(subset)].sum())
             worst = min(worst, diff)
             if diff < -1e-6 * max(1.0, float(need.sum())):

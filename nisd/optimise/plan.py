@@ -263,7 +263,10 @@ def site_use(
 
 
 def problem_flows(
-    pp: PlacementProblem, sites: dict[str, str], assign: dict[str, list[str]]
+    pp: PlacementProblem,
+    sites: dict[str, str],
+    assign: dict[str, list[str]],
+    names: list[str] | None = None,
 ) -> dict[str, Flow]:
     """The served flow of a plan under each crisis scenario of ``pp``, from its matrices.
 
@@ -286,6 +289,8 @@ def problem_flows(
     cache = FlowCache(pp.load, pp.rank, primary, pp.config.crisis.split)
     out = {}
     for sc in pp.scenarios:
+        if names is not None and sc.name not in names:
+            continue
         up = pp.crisis_up[sc.name][opened]
         lat = pp.crisis_latency[sc.name][:, opened]
         usable = (lat <= pp.crisis_ms[:, None] + 1e-9) & holds & up[None, :]
@@ -319,6 +324,8 @@ class Solved:
     model: Model
     steps: list[SolveResult]
     rounds: list[dict[str, Any]]
+    pp: PlacementProblem  # with the attacks found while planning, when robust to attacks
+    war: dict[str, Any] | None = None
 
 
 def _keep_sites(
@@ -426,6 +433,7 @@ def solve_rounds(
     cfg = pp.config
     steps: list[SolveResult] = []
     rounds: list[dict[str, Any]] = []
+    war = _War(pp) if cfg.war.on else None
     while True:
         opts = cfg.solver
         if cfg.solver.time_limit is not None:
@@ -460,8 +468,8 @@ def solve_rounds(
                 + (" (time limit reached)" if res.hit_limit else "")
             )
         sites, assign = _extract(pp, m)
-        if not pp.scenarios:
-            return Solved(res, name, sites, assign, m, steps, rounds)
+        if not pp.scenarios and war is None:
+            return Solved(res, name, sites, assign, m, steps, rounds, pp)
         t_eval = time.perf_counter()
         short = violated(pp, problem_flows(pp, sites, assign))
         rounds.append(
@@ -487,8 +495,15 @@ def solve_rounds(
             len(short),
             time.perf_counter() - t0,
         )
+        if not short and war is not None:
+            pp, added = war.check(pp, sites, assign, res, time.perf_counter() - t_round)
+            if added is not None:
+                add_crisis_flow(m, pp, [added])
+                continue
         if not short:
-            return Solved(res, name, sites, assign, m, steps, rounds)
+            return Solved(
+                res, name, sites, assign, m, steps, rounds, pp, None if war is None else war.record
+            )
         again = [n for _v, n in short if n in m.flow_scenarios]
         if again:
             raise PlanCheckError(
@@ -496,6 +511,131 @@ def solve_rounds(
                 f"scenario(s) already in the model: {', '.join(again[:5])}"
             )
         add_crisis_flow(m, pp, [n for _v, n in short[:MAX_NEW_SCENARIOS]])
+
+
+class _War:
+    """The attacks of a robust plan: find the worst one on each plan, add it, until none breaks
+    the levels (the last search is the certificate)."""
+
+    def __init__(self, pp: PlacementProblem) -> None:
+        from nisd.optimise.interdict import TARGET_KINDS
+
+        w = pp.config.war
+        self.levels = np.array([float(w.serve.get(c, 0.0)) for c in pp.classes])
+        self.costs: dict[str, float] = {
+            str(k): float(v) for k, v in w.cost.items() if k in TARGET_KINDS
+        }
+        self.record: dict[str, Any] = {
+            "attacks": w.attacks,
+            "targets": list(w.targets),
+            "cost": dict(self.costs),
+            "serve": {c: v for c, v in zip(pp.classes, self.levels, strict=True) if v > 0},
+            "method": "constraint generation: plan, find the worst attack on the plan "
+            "(interdiction MILP), add it as a scenario, repeat",
+            "iterations": [],
+            "certificate": None,
+        }
+
+    def check(
+        self,
+        pp: PlacementProblem,
+        sites: dict[str, str],
+        assign: dict[str, list[str]],
+        res: SolveResult,
+        plan_seconds: float,
+    ) -> tuple[PlacementProblem, str | None]:
+        """``pp`` with the attack that breaks this plan's levels (and its name), or the
+        certificate that none does."""
+        from nisd.optimise.interdict import (
+            attack_scenario,
+            flow_data,
+            targets_of,
+            violating_attack,
+        )
+        from nisd.optimise.problem import with_scenarios
+
+        assert pp.routing is not None
+        w = pp.config.war
+        sidx = {s: j for j, s in enumerate(pp.site_ids)}
+        tidx = {t: k for k, t in enumerate(pp.type_ids)}
+        fd = flow_data(
+            pp.routing,
+            pp.demand_ids,
+            pp.load,
+            pp.rank,
+            pp.classes,
+            pp.crisis_ms,
+            {s: float(pp.capacity[sidx[s], tidx[t]]) for s, t in sites.items()},
+            assign,
+        )
+        targets = targets_of(
+            pp.routing, sites, pp.backbone_nodes, pp.srlg_ids, w.targets, self.costs
+        )
+        t = time.perf_counter()
+        rejected: list[Any] = []
+        solves = 0
+        opts = pp.config.solver.model_copy(update={"time_limit": None})
+        while True:
+            found, margin, search = violating_attack(
+                fd, targets, w.attacks, self.levels, opts=opts, rejected=rejected
+            )
+            solves += len(search.solves)
+            entry: dict[str, Any] = {
+                "iteration": len(self.record["iterations"]) + 1,
+                "plan_objective": res.objective,
+                "plan_bound": res.bound,
+                "plan_status": res.status.value,
+                "plan_seconds": round(plan_seconds, 3),
+                "attack": None,
+                "short_racks": None,
+                "attack_search_seconds": None,
+                "attack_solves": None,
+            }
+            if found is None:
+                entry.update(
+                    attack_search_seconds=round(time.perf_counter() - t, 3),
+                    attack_solves=solves,
+                )
+                self.record["iterations"].append(entry)
+                self.record["certificate"] = {
+                    "margin_racks": round(margin, 6) + 0.0,
+                    "targets_considered": len(targets),
+                    "rejected_cut_off_attacks": len(rejected),
+                    "statement": f"no attack of budget {w.attacks:g} on "
+                    f"{', '.join(w.targets)} leaves less than the service levels "
+                    "(proved by the last interdiction search)",
+                }
+                log.info(
+                    "attacks: none within budget %g breaks the levels (margin %.3f racks)",
+                    w.attacks,
+                    round(margin, 6) + 0.0,
+                )
+                return pp, None
+            sc = attack_scenario(found.targets)
+            if sc.name in pp.crisis_latency:
+                raise PlanCheckError(
+                    f"the model and the attack search disagree: {sc.name} is in the model "
+                    "and still breaks the plan"
+                )
+            grown = with_scenarios(pp, [sc], self.levels)
+            fl = problem_flows(grown, sites, assign, [sc.name])[sc.name]
+            if fl.met is not False:  # broke the levels only by counting cut-off load
+                rejected.append(found.targets)
+                continue
+            entry.update(
+                attack=[x.name for x in found.targets],
+                short_racks=round(-margin, 6),
+                attack_search_seconds=round(time.perf_counter() - t, 3),
+                attack_solves=solves,
+            )
+            self.record["iterations"].append(entry)
+            log.info(
+                "attack %d: %s leaves %.3g racks short; added",
+                entry["iteration"],
+                " + ".join(entry["attack"]),
+                -margin,
+            )
+            return grown, sc.name
 
 
 def optimise(
@@ -530,6 +670,7 @@ def optimise(
     cfg = pp.config
     warm = start_of(m, pp, *start) if start is not None else None
     solved = solve_rounds(pp, m, t0, start=warm)
+    pp = solved.pp
     res, name, sites, assign = solved.result, solved.objective_name, solved.sites, solved.assign
     steps, rounds = solved.steps, solved.rounds
     if pp.scenarios:
@@ -549,6 +690,9 @@ def optimise(
             "the solver's plan failed the independent check:\n  " + "\n  ".join(violations[:20])
         )
     k, use = plan_kpis(pp, sites, assign, scen_rows)
+    war = solved.war
+    if war is not None:
+        war = {**war, "worst_attack": _worst_attack(ds, pp, sites, assign)}
     total = time.perf_counter() - t0
     run = {
         "nisd_version": __version__,
@@ -573,6 +717,7 @@ def optimise(
             "scenarios_with_flow_rows": list(m.flow_scenarios),
         },
         "rounds": rounds,
+        "war": war,
         "start_given": start is not None,
         **(inputs or {}),
     }
@@ -589,6 +734,29 @@ def optimise(
         run,
         use,
     )
+
+
+def _worst_attack(
+    ds: Dataset, pp: PlacementProblem, sites: dict[str, str], assign: dict[str, list[str]]
+) -> dict[str, Any] | None:
+    """The worst attack within the war budget on the final plan, as the evaluator sees it."""
+    from nisd.optimise.war import attack
+
+    w = pp.config.war
+    levels = [float(w.serve.get(c, 0.0)) for c in pp.classes]
+    res = attack(
+        ds,
+        build_graph(ds),
+        sites,
+        assign,
+        budget=w.attacks,
+        kinds=w.targets,
+        costs={str(k): float(v) for k, v in w.cost.items()},
+        top=1,
+        levels=levels,
+        opts=pp.config.solver.model_copy(update={"time_limit": None}),
+    )
+    return res.worst
 
 
 def plan_kpis(

@@ -8,7 +8,7 @@ directly from matrices and ids (tests, OR-Library instances).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 import numpy as np
@@ -17,7 +17,12 @@ from nisd.dataset import Dataset
 from nisd.errors import ConfigError, Problem
 from nisd.optimise.config import PlanConfig
 from nisd.topology import build_graph
-from nisd.topology.latency import distance_matrix_km, latency_matrix, routing_graph
+from nisd.topology.latency import (
+    RoutingGraph,
+    distance_matrix_km,
+    latency_matrix,
+    routing_graph,
+)
 from nisd.topology.resilience import edge_alive
 from nisd.topology.scenarios import Scenario, scenario_sets
 
@@ -68,6 +73,10 @@ class PlacementProblem:
     crisis_cut: dict[str, np.ndarray] = field(default_factory=dict)  # scenario → (I,) cut off
     rank: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (I,)
     classes: tuple[str, ...] = ()
+    # the fibre graph's routing copy and what an attacker may target (robust plans)
+    routing: RoutingGraph | None = None
+    backbone_nodes: tuple[str, ...] = ()
+    srlg_ids: tuple[str, ...] = ()
 
     @property
     def n_sites(self) -> int:
@@ -156,6 +165,16 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
                     unit="key",
                 )
             )
+    for lv in cfg.war.serve:
+        if lv not in levels:
+            problems.append(
+                Problem(
+                    "scenario",
+                    f"{lv!r} is not a criticality level of the dataset ({', '.join(levels)})",
+                    column="war.serve",
+                    unit="key",
+                )
+            )
     for n, sl in enumerate(cfg.crisis.service_levels()):
         where = "crisis.serve" if n == 0 and cfg.crisis.sets else f"crisis.tiers[{n}].serve"
         for lv in sl.serve:
@@ -208,14 +227,11 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
     cup: dict[str, np.ndarray] = {}
     ccut: dict[str, np.ndarray] = {}
     for sc in scen:
-        alive = edge_alive(rg, sc)
-        up = np.array([s not in sc.sites for s in sids])
-        m = latency_matrix(rg, dids, sids, alive=alive)
+        m, up, cut = scenario_arrays(rg, sids, dids, crisis_ms, sc)
         clat[sc.name] = m
         cup[sc.name] = up
-        reach = up[None, :] & (m <= crisis_ms[:, None] + 1e-9)
-        cut = np.asarray(~reach.any(axis=1))
         ccut[sc.name] = cut
+        reach = up[None, :] & (m <= crisis_ms[:, None] + 1e-9)
         share = scen_levels[sc.name][rank]
         critical |= share >= 1.0 - 1e-9
         for i in np.nonzero(share > 0)[0]:
@@ -261,6 +277,57 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
         crisis_cut=ccut,
         rank=rank,
         classes=tuple(levels),
+        routing=rg,
+        backbone_nodes=tuple(sorted(ds.node_by_id)),
+        srlg_ids=tuple(sorted({grp for lk in ds.links for grp in lk.srlg})),
+    )
+
+
+def scenario_arrays(
+    rg: RoutingGraph,
+    sids: Sequence[str],
+    dids: Sequence[str],
+    crisis_ms: np.ndarray,
+    sc: Scenario,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """After ``sc``: demand→site latency (I, J), sites up (J,), demand points cut off (I,)."""
+    alive = edge_alive(rg, sc)
+    up = np.array([s not in sc.sites for s in sids])
+    m = latency_matrix(rg, dids, sids, alive=alive)
+    reach = up[None, :] & (m <= crisis_ms[:, None] + 1e-9)
+    return m, up, np.asarray(~reach.any(axis=1))
+
+
+def with_scenarios(
+    pp: PlacementProblem, scenarios: Sequence[Scenario], levels: np.ndarray
+) -> PlacementProblem:
+    """``pp`` with more crisis scenarios (each with the class shares ``levels``).
+
+    Used for attacks found while planning (their rows enter the model as
+    capacity-true flow rows; no covering rows are derived for them).
+
+    Raises
+    ------
+    ValueError
+        ``pp`` has no routing graph (it was not derived from a dataset).
+    """
+    if pp.routing is None:
+        raise ValueError("scenarios can only be added to a problem derived from a dataset")
+    clat, cup, ccut = dict(pp.crisis_latency), dict(pp.crisis_up), dict(pp.crisis_cut)
+    lv = dict(pp.scenario_levels)
+    new = [sc for sc in scenarios if sc.name not in clat]
+    for sc in new:
+        clat[sc.name], cup[sc.name], ccut[sc.name] = scenario_arrays(
+            pp.routing, pp.site_ids, pp.demand_ids, pp.crisis_ms, sc
+        )
+        lv[sc.name] = np.asarray(levels, float)
+    return replace(
+        pp,
+        scenarios=pp.scenarios + tuple(new),
+        crisis_latency=clat,
+        crisis_up=cup,
+        crisis_cut=ccut,
+        scenario_levels=lv,
     )
 
 

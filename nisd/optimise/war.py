@@ -102,7 +102,7 @@ def _rows(
         levels=None if levels is None else list(levels),
         check_two_routes=False,
     ).table
-    return [dict(r) for r in table.to_dict("records")]
+    return [{str(k): v for k, v in r.items()} for r in table.to_dict("records")]
 
 
 def served_prefix(row: Mapping[str, Any], fd: FlowData, objective: Objective) -> tuple[float, ...]:
@@ -213,7 +213,7 @@ def attack(
         objective,
         len(pd_.targets),
         [_entry(f.targets, r) for f, r in zip(found, rows, strict=True)],
-        list(search.solves),  # type: ignore[arg-type]
+        list(search.solves),
         time.perf_counter() - t0,
     )
 
@@ -319,7 +319,7 @@ def check_levels(
             rejected=rejected,
             protected=protected,
         )
-        solves += search.solves  # type: ignore[arg-type]
+        solves += search.solves
         if found is None:
             return None, None, margin, solves, len(rejected)
         row = _rows(pd_, [found.targets], list(levels))[0]
@@ -397,6 +397,8 @@ def fortify(
                 },
             )
         hit = sorted(x.id for x in found.targets if x.kind == "site")
+        if set(hit) & set(hardened):  # pragma: no cover - the search never attacks them
+            raise InfeasibleError(f"the attack search took out hardened site(s) {hit}")
         if not hit:
             raise InfeasibleError(
                 f"the attack {', '.join(x.name for x in found.targets)} breaks the levels "

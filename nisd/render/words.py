@@ -90,3 +90,35 @@ def plan_rows(scenarios: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         }
         for r in scenarios
     ]
+
+
+def war_summary(
+    war: Mapping[str, Any] | None, classes: Sequence[str], names: Mapping[str, str]
+) -> list[str]:
+    """What a plan robust to attacks was proved to survive, and its worst attack, in words."""
+    if not war:
+        return []
+    kinds = ", ".join(str(k) for k in war.get("targets", []))
+    its = war.get("iterations") or []
+    added = sum(1 for it in its if it.get("attack"))
+    serve = war.get("serve") or {}
+    keep = _and([_share_of(float(v), f"{c} load") for c, v in serve.items()]) if serve else ""
+    out = []
+    if war.get("certificate"):
+        out.append(
+            f"Proved: after any attack of budget {float(war['attacks']):g} on {kinds}, "
+            f"{keep} is still served ({len(its)} attack search(es), {added} attack(s) added "
+            "while planning)."
+        )
+    worst = war.get("worst_attack")
+    if worst:
+        hit = [t.split(":", 1) for t in worst.get("targets", [])]
+        what = _and([f"{k} {names.get(x, x)}" for k, x in hit]) if hit else "nothing"
+        by = worst.get("served_by_class") or {}
+        shares = [_share_of(float(by[c]), f"{c} load") for c in classes if by.get(c) is not None]
+        out.append(
+            f"Worst attack: {what}; then {_and(shares)} is served"
+            + (f"; {_and(list(worst['full_sites']))} run full" if worst.get("full_sites") else "")
+            + "."
+        )
+    return out

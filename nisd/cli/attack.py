@@ -1,0 +1,230 @@
+"""``nisd attack``: the worst attacks on a plan, and which sites to harden against them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import click
+
+from nisd.cli.options import data_option, echo_json, json_option, resolve_data_dir
+from nisd.errors import InputError, Problem
+from nisd.io import load_dataset
+from nisd.io.planfile import write_atomic
+from nisd.optimise.config import SolverOptions
+from nisd.optimise.interdict import TARGET_KINDS, Objective
+from nisd.optimise.war import attack as find_attacks
+from nisd.optimise.war import fortify
+from nisd.render import check_plan_dataset, read_plan_doc
+from nisd.result import Plan
+from nisd.topology import build_graph
+
+_KIND = {"site": "site", "sites": "site", "node": "node", "nodes": "node"}
+_KIND |= {"srlg": "srlg", "srlgs": "srlg"}
+
+
+def parse_kinds(text: str) -> list[str]:
+    """``sites,nodes,srlg`` → target kinds (singular or plural)."""
+    out: list[str] = []
+    for item in (x.strip() for x in text.split(",") if x.strip()):
+        if item not in _KIND:
+            raise InputError(
+                [Problem("--targets", f"unknown target kind {item!r} (sites, nodes, srlg)")]
+            )
+        if _KIND[item] not in out:
+            out.append(_KIND[item])
+    if not out:
+        raise InputError([Problem("--targets", "no target kind given")])
+    return out
+
+
+def parse_numbers(text: str | None, option: str) -> dict[str, float]:
+    """``a=1,b=2.5`` → {a: 1.0, b: 2.5}; every value a positive number."""
+    out: dict[str, float] = {}
+    for item in (x.strip() for x in (text or "").split(",") if x.strip()):
+        key, sep, val = item.partition("=")
+        try:
+            num = float(val)
+        except ValueError:
+            num = float("nan")
+        if not sep or not key.strip() or not num >= 0:
+            raise InputError([Problem(option, f"{item!r} is not NAME=NUMBER (a number ≥ 0)")])
+        out[key.strip()] = num
+    return out
+
+
+@click.command()
+@click.argument("plan", type=click.Path(path_type=Path))
+@data_option
+@click.option(
+    "--r",
+    "budget",
+    type=click.FloatRange(min=0),
+    default=2,
+    show_default=True,
+    help="The attacker's budget: the number of targets when each costs 1.",
+)
+@click.option(
+    "--targets",
+    default="sites",
+    show_default=True,
+    help="What may be attacked: sites (the plan's opened sites), nodes (backbone nodes), "
+    "srlg (shared-risk groups of fibre); comma-separated.",
+)
+@click.option("--cost", "cost_text", help="Attack cost per kind, e.g. node=2,srlg=1 (default 1).")
+@click.option(
+    "--objective",
+    type=click.Choice(["critical-first", "total"]),
+    default="critical-first",
+    show_default=True,
+    help="Minimise served load class by class, critical first, or in all.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1, max=50),
+    default=5,
+    show_default=True,
+    help="How many of the worst attacks to list.",
+)
+@click.option(
+    "--keep",
+    "keep_text",
+    help="Service levels to test each attack against, e.g. critical=1,high=0.5 "
+    "(default: the plan's [war] levels).",
+)
+@click.option(
+    "--fortify",
+    "do_fortify",
+    is_flag=True,
+    help="Also choose the cheapest opened sites to harden so that no attack breaks --keep.",
+)
+@click.option(
+    "--harden-cost",
+    "harden_text",
+    help="Hardening cost per site type in MSEK, e.g. regional=40,core=60 "
+    "(default: the plan's war.harden_cost_msek).",
+)
+@click.option("--solver", help="auto (default: HiGHS), highs, cbc.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    help="Also write the result as JSON to this file (atomically).",
+)
+@json_option
+def attack(
+    plan: Path,
+    data_dir: Path | None,
+    budget: float,
+    targets: str,
+    cost_text: str | None,
+    objective: str,
+    top: int,
+    keep_text: str | None,
+    do_fortify: bool,
+    harden_text: str | None,
+    solver: str | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """The worst attacks of budget --r on PLAN.json (exact interdiction, not enumeration)."""
+    kinds = parse_kinds(targets)
+    costs = parse_numbers(cost_text, "--cost")
+    bad = sorted(set(costs) - set(TARGET_KINDS))
+    if bad:
+        raise InputError([Problem("--cost", f"unknown target kind(s) {', '.join(bad)}")])
+    doc = read_plan_doc(plan)
+    ds = load_dataset(resolve_data_dir(data_dir))
+    check_plan_dataset(doc, ds, plan)
+    typed = Plan.from_doc(doc, ds, str(plan))
+    if not typed.split:
+        raise InputError(
+            [
+                Problem(
+                    str(plan),
+                    "the plan serves each user whole (crisis.split = false): "
+                    "the worst attack is exact for split load only",
+                )
+            ]
+        )
+    classes = list(ds.config.criticality.levels)
+    war = typed.config.war if typed.config is not None and typed.config.war.on else None
+    keep = parse_numbers(keep_text, "--keep") if keep_text else dict(war.serve if war else {})
+    unknown = sorted(set(keep) - set(classes))
+    if unknown:
+        raise InputError(
+            [Problem("--keep", f"unknown class(es) {', '.join(unknown)} ({', '.join(classes)})")]
+        )
+    opts = SolverOptions(name=solver or "auto")
+    g = build_graph(ds)
+    sites = dict(typed.sites)
+    assign = {d: list(v) for d, v in typed.assignments.items()} or None
+    res = find_attacks(
+        ds,
+        g,
+        sites,
+        assign,
+        budget=budget,
+        kinds=kinds,
+        costs=costs,
+        top=top,
+        objective=cast(Objective, objective),
+        levels=[float(keep.get(c, 0.0)) for c in classes] if keep else None,
+        opts=opts,
+    )
+    result: dict[str, Any] = {"plan": str(plan), **res.to_json()}
+    if do_fortify:
+        if not keep:
+            raise InputError([Problem("--keep", "--fortify needs service levels to keep")])
+        harden = (
+            parse_numbers(harden_text, "--harden-cost")
+            if harden_text
+            else dict(war.harden_cost_msek if war else {})
+        )
+        result["fortify"] = fortify(
+            ds,
+            g,
+            sites,
+            assign,
+            budget=budget,
+            levels=keep,
+            harden_cost=harden,
+            kinds=kinds,
+            costs=costs,
+            opts=opts,
+        ).to_json()
+    if out is not None:
+        import json
+
+        write_atomic(out, json.dumps(result, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    if as_json:
+        echo_json(result)
+        return
+    _print(result, classes)
+
+
+def _print(result: dict[str, Any], classes: list[str]) -> None:
+    click.echo(
+        f"attacks of budget {result['budget']:g} on {', '.join(result['target_kinds'])} "
+        f"({result['targets_considered']} targets; exact, {result['solves']} solves, "
+        f"{result['seconds']:.1f} s)"
+    )
+    for n, a in enumerate(result["attacks"], 1):
+        by = ", ".join(
+            f"{c} {a['served_by_class'][c]:.1%}"
+            for c in classes
+            if a["served_by_class"].get(c) is not None
+        )
+        met = {True: "; levels met", False: "; LEVELS NOT MET", None: ""}[a["levels_met"]]
+        click.echo(
+            f"{n:2d}. {' + '.join(a['targets']) or '(no target hurts the plan)'}: "
+            f"{a['demand_served_share']:.1%} served ({by}){met}; "
+            f"full: {', '.join(a['full_sites']) or 'none'}; "
+            f"cut off: {len(a['cut_off'])}; unserved: {len(a['unserved'])}"
+        )
+    f = result.get("fortify")
+    if f is not None:
+        click.echo(
+            f"harden: {', '.join(f['hardened']) or 'nothing'} ({f['cost_msek']:g} MSEK) — "
+            f"{f['certificate']['statement']} ({len(f['iterations'])} iteration(s))"
+        )
