@@ -155,6 +155,26 @@ def attack(
         raise InputError(
             [Problem("--keep", f"unknown class(es) {', '.join(unknown)} ({', '.join(classes)})")]
         )
+    harden: dict[str, float] = {}
+    if do_fortify:
+        if not keep:
+            raise InputError([Problem("--keep", "--fortify needs service levels to keep")])
+        harden = (
+            parse_numbers(harden_text, "--harden-cost")
+            if harden_text
+            else dict(war.harden_cost_msek if war else {})
+        )
+        missing = sorted({t for t in typed.sites.values() if t not in harden})
+        if missing:
+            raise InputError(
+                [
+                    Problem(
+                        "--harden-cost",
+                        f"no hardening cost for site type(s) {', '.join(missing)} "
+                        "(give --harden-cost TYPE=MSEK,... or war.harden_cost_msek)",
+                    )
+                ]
+            )
     opts = SolverOptions(name=solver or "auto")
     g = build_graph(ds)
     sites = dict(typed.sites)
@@ -174,13 +194,6 @@ def attack(
     )
     result: dict[str, Any] = {"plan": str(plan), **res.to_json()}
     if do_fortify:
-        if not keep:
-            raise InputError([Problem("--keep", "--fortify needs service levels to keep")])
-        harden = (
-            parse_numbers(harden_text, "--harden-cost")
-            if harden_text
-            else dict(war.harden_cost_msek if war else {})
-        )
         result["fortify"] = fortify(
             ds,
             g,

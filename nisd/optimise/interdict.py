@@ -391,7 +391,8 @@ def worst_attacks(
 
     The first is the worst attack (exactly, critical first, fewest targets, ties
     in sorted order of the targets); the others are the next worst, distinct
-    attacks none of which contains an earlier one.
+    attacks none of which contains an earlier one, in the same order (ties at
+    every place are all found, up to ``MAX_TIES`` more, and sorted).
 
     Raises
     ------
@@ -413,8 +414,8 @@ def worst_attacks(
                 break
             found.append(f)
             model.exclude([index[t] for t in f.targets])
-            best = min(x.key()[:2] for x in found)
-            if len(found) >= top and f.key()[:2] != best:
+            # stop once the newest is worse than the top-th: every tie up to there is found
+            if len(found) > top and f.key()[:2] != sorted(found, key=Found.key)[top - 1].key()[:2]:
                 break
     except _NotProvedError as e:
         raise SolverError(

@@ -118,7 +118,11 @@ def war_summary(
         shares = [_share_of(float(by[c]), f"{c} load") for c in classes if by.get(c) is not None]
         out.append(
             f"Worst attack: {what}; then {_and(shares)} is served"
-            + (f"; {_and(list(worst['full_sites']))} run full" if worst.get("full_sites") else "")
+            + (
+                f"; {_and([names.get(x, x) for x in worst['full_sites']])} run full"
+                if worst.get("full_sites")
+                else ""
+            )
             + "."
         )
     return out
