@@ -338,3 +338,61 @@ def test_attack_command_refuses_bad_options(
 def test_attack_command_missing_plan(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["attack", str(tmp_path / "nope.json")])
     assert res.exit_code != 0 and "nope.json" in res.output and "Traceback" not in res.output
+
+
+# ---- pages ---------------------------------------------------------------------------
+
+
+def test_report_and_map_show_the_attacks(robust_plan: Path, tmp_path: Path) -> None:
+    from nisd.render.context import plan_payload
+
+    out = tmp_path / "attack.json"
+    res = CliRunner().invoke(
+        cli, ["attack", str(robust_plan), "--r", "2", "--top", "2", "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    _plan, payload, _sets = plan_payload(robust_plan, None, None, "t", False, out)
+    rows = {r["name"]: r for r in payload["scenarios"]}
+    for a in doc["attacks"]:  # the page's figures are the attack file's
+        assert rows[a["scenario"]]["share"] == pytest.approx(a["demand_served_share"], abs=1e-6)
+    assert payload["war"]["summary"][0].startswith("Proved: after any attack of budget 1")
+    page = tmp_path / "report.html"
+    res = CliRunner().invoke(
+        cli, ["report", str(robust_plan), "--attack", str(out), "--out", str(page)]
+    )
+    assert res.exit_code == 0, res.output
+    text = page.read_text(encoding="utf-8")
+    assert "War: the worst attacks" in text
+    for a in doc["attacks"]:
+        assert a["scenario"].removeprefix("attack ") in text
+        assert f"{a['demand_served_share']:.1%}" in text
+    res = CliRunner().invoke(
+        cli, ["map", str(robust_plan), "--attack", str(out), "--out", str(tmp_path / "m.html")]
+    )
+    assert res.exit_code == 0, res.output
+    assert doc["attacks"][0]["scenario"] in (tmp_path / "m.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "attack file not found"),
+        ("{", "is not a readable JSON file"),
+        ('{"attacks": 3}', "has no 'attacks' list"),
+        ('{"attacks": [{"targets": ["bridge:x"]}]}', "is not site:ID, node:ID or srlg:ID"),
+        ('{"attacks": [{"targets": ["site:atlantis"]}]}', "site:atlantis is not in the dataset"),
+    ],
+)
+def test_pages_refuse_a_bad_attack_file(
+    robust_plan: Path, tmp_path: Path, content: str | None, message: str
+) -> None:
+    f = tmp_path / "a.json"
+    if content is not None:
+        f.write_text(content, encoding="utf-8")
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(
+        cli, ["report", str(robust_plan), "--attack", str(f), "--out", str(out)]
+    )
+    assert res.exit_code != 0 and message in res.output, res.output
+    assert "Traceback" not in res.output and not out.exists()

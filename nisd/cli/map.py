@@ -19,6 +19,12 @@ redact_option = click.option(
 tiles_option = click.option(
     "--tiles", metavar="URL", help="Opt into a tile server (unclassified use only); default: none."
 )
+attack_option = click.option(
+    "--attack",
+    "attack_file",
+    type=click.Path(path_type=Path),
+    help="Also show the attacks of an `nisd attack --out` file in the crisis view.",
+)
 scen_option = click.option(
     "--scenarios",
     "sets",
@@ -38,6 +44,7 @@ scen_option = click.option(
 @banner_option
 @redact_option
 @tiles_option
+@attack_option
 def map_(
     plan: Path,
     out: Path,
@@ -46,9 +53,10 @@ def map_(
     banner: str | None,
     redact: bool,
     tiles: str | None,
+    attack_file: Path | None,
 ) -> None:
     """Write PLAN.json as a self-contained HTML map (no internet needed to open it)."""
-    html = render_plan_map(plan, data_dir, sets, banner, redact, tiles)
+    html = render_plan_map(plan, data_dir, sets, banner, redact, tiles, attack_file)
     click.echo(f"wrote {write_atomic(out, html)} ({len(html.encode()) / 1e6:.2f} MB)")
 
 

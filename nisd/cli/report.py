@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from nisd.cli.map import banner_option, redact_option, scen_option
+from nisd.cli.map import attack_option, banner_option, redact_option, scen_option
 from nisd.cli.options import data_option
 from nisd.render import write_atomic
 from nisd.render.context import plan_payload
@@ -22,10 +22,20 @@ from nisd.render.report import report_page
 @scen_option
 @banner_option
 @redact_option
+@attack_option
 def report(
-    plan: Path, out: Path, data_dir: Path | None, sets: str | None, banner: str | None, redact: bool
+    plan: Path,
+    out: Path,
+    data_dir: Path | None,
+    sets: str | None,
+    banner: str | None,
+    redact: bool,
+    attack_file: Path | None,
 ) -> None:
-    """Write the report of PLAN.json: summary, key figures, map, sites, crisis table, run record."""
-    typed, payload, _sets = plan_payload(plan, data_dir, sets, "NISD plan report", redact)
+    """Write the report of PLAN.json: summary, key figures, map, sites, crisis table, attacks,
+    run record."""
+    typed, payload, _sets = plan_payload(
+        plan, data_dir, sets, "NISD plan report", redact, attack_file
+    )
     page = report_page(payload, typed, banner=banner)
     click.echo(f"wrote {write_atomic(out, page)} ({len(page.encode()) / 1e6:.2f} MB)")

@@ -217,3 +217,47 @@ def read_regrets(plan_path: Path) -> dict[str, Any]:
                 change if change is not None else (r.get("note") or r.get("status"))
             )
     return out
+
+
+def read_attack_doc(path: Path) -> list[list[tuple[str, str]]]:
+    """The attacks of an ``nisd attack --out`` file: each a list of (kind, id) targets.
+
+    Raises
+    ------
+    InputError
+        The file is missing, not JSON, or an attack is not a list of ``kind:id`` targets.
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError([Problem(str(path), "attack file not found")]) from None
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(str(path), f"is not a readable JSON file ({exc})")]) from None
+    attacks = doc.get("attacks") if isinstance(doc, dict) else None
+    if not isinstance(attacks, list):
+        raise InputError(
+            [Problem(str(path), "has no 'attacks' list (write it with nisd attack --out)")]
+        )
+    out: list[list[tuple[str, str]]] = []
+    problems: list[Problem] = []
+    for n, a in enumerate(attacks):
+        targets = a.get("targets") if isinstance(a, dict) else None
+        if not isinstance(targets, list):
+            problems.append(Problem(str(path), f"attacks[{n}] has no 'targets' list"))
+            continue
+        one: list[tuple[str, str]] = []
+        for t in targets:
+            kind, _, ident = str(t).partition(":")
+            if kind not in ("site", "node", "srlg") or not ident:
+                problems.append(
+                    Problem(
+                        str(path), f"attacks[{n}]: target {t!r} is not site:ID, node:ID or srlg:ID"
+                    )
+                )
+            else:
+                one.append((kind, ident))
+        out.append(one)
+    if problems:
+        raise InputError(problems)
+    return out

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from nisd.io.planfile import check_plan_dataset, read_plan_doc, read_regrets, write_atomic
+from nisd.io.planfile import (
+    check_plan_dataset,
+    read_attack_doc,
+    read_plan_doc,
+    read_regrets,
+    write_atomic,
+)
 
 __all__ = [
     "DEFAULT_MAP_SETS",
     "check_plan_dataset",
+    "read_attack_doc",
     "read_plan_doc",
     "read_regrets",
     "write_atomic",

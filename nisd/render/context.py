@@ -9,13 +9,20 @@ from typing import Any
 from nisd.dataset import Dataset
 from nisd.errors import InputError, Problem
 from nisd.io import default_data_dir, load_dataset
-from nisd.render import DEFAULT_MAP_SETS, check_plan_dataset, read_plan_doc, read_regrets
+from nisd.render import (
+    DEFAULT_MAP_SETS,
+    check_plan_dataset,
+    read_attack_doc,
+    read_plan_doc,
+    read_regrets,
+)
 from nisd.render.html import map_page
 from nisd.render.payload import build_payload
 from nisd.render.report import compare_page
+from nisd.render.words import war_summary
 from nisd.result import Plan
 from nisd.topology import build_graph
-from nisd.topology.scenarios import parse_sets, scenario_sets
+from nisd.topology.scenarios import Scenario, parse_sets, scenario_sets
 
 
 def plan_data_dir(doc: dict[str, Any], override: Path | None) -> Path:
@@ -32,13 +39,76 @@ def load_plan(plan_path: Path, data_dir: Path | None = None) -> tuple[Plan, Data
     return Plan.from_doc(doc, ds, str(plan_path)), ds
 
 
+def _pair(target: str) -> tuple[str, str]:
+    kind, _, ident = target.partition(":")
+    return kind, ident
+
+
+def attack_scenarios(ds: Dataset, plan: Plan, attack_file: Path | None = None) -> list[Scenario]:
+    """The attacks a page shows: those a robust plan was planned against, its worst attack
+    (``run.war``), and the attacks of an ``nisd attack --out`` file, once each, in that order.
+
+    Raises
+    ------
+    InputError
+        The attack file is unreadable or names a site, node or shared-risk group the
+        dataset does not have.
+    """
+    from nisd.optimise.interdict import Target, attack_scenario
+
+    found: list[list[tuple[str, str]]] = []
+    for row in plan.scenarios:
+        if row.get("kind") == "attack":
+            name = str(row["scenario"]).removeprefix("attack ")
+            found.append([_pair(t) for t in name.split(" + ")])
+    worst = ((plan.run.get("war") or {}).get("worst_attack") or {}).get("targets")
+    if worst:
+        found.append([_pair(str(t)) for t in worst])
+    if attack_file is not None:
+        found += read_attack_doc(attack_file)
+    known = {
+        "site": set(ds.site_ids),
+        "node": set(ds.node_by_id),
+        "srlg": {grp for lk in ds.links for grp in lk.srlg},
+    }
+    problems = [
+        Problem(str(attack_file or "plan"), f"attack target {k}:{i} is not in the dataset")
+        for one in found
+        for k, i in one
+        if i not in known.get(k, set())
+    ]
+    if problems:
+        raise InputError(problems)
+    out: dict[str, Scenario] = {}
+    for one in found:
+        sc = attack_scenario([Target(k, i) for k, i in one])
+        out.setdefault(sc.name, sc)
+    return list(out.values())
+
+
 def plan_payload(
-    plan_path: Path, data_dir: Path | None, sets: str | None, title: str, redact: bool
+    plan_path: Path,
+    data_dir: Path | None,
+    sets: str | None,
+    title: str,
+    redact: bool,
+    attack_file: Path | None = None,
 ) -> tuple[Plan, dict[str, Any], list[str]]:
-    """The plan, the page payload (with crisis view and regrets), and the sets used."""
+    """The plan, the page payload (with crisis view, attacks and regrets), and the sets used."""
     plan, ds = load_plan(plan_path, data_dir)
     chosen = parse_sets(sets) if sets else (plan.crisis_sets or list(DEFAULT_MAP_SETS))
     scen = scenario_sets(ds, build_graph(ds), chosen, sorted(plan.sites))
+    attacks = attack_scenarios(ds, plan, attack_file)
+    names = {sc.name for sc in scen}
+    scen += [sc for sc in attacks if sc.name not in names]
+    classes = list(ds.config.criticality.levels)
+    war = plan.config.war if plan.config is not None and plan.config.war.on else None
+    # a robust plan's attacks are checked against its [war] levels
+    war_levels = (
+        {sc.name: [float(war.serve.get(c, 0.0)) for c in classes] for sc in attacks}
+        if war is not None
+        else {}
+    )
     payload = build_payload(
         ds,
         plan,
@@ -46,7 +116,16 @@ def plan_payload(
         title=f"{title}: {ds.config.name}",
         redact=redact,
         regrets=read_regrets(plan_path),
+        extra_levels=war_levels,
     )
+    payload["war"] = {
+        "summary": war_summary(
+            plan.run.get("war"),
+            list(ds.config.criticality.levels),
+            {s.site_id: s.name for s in ds.sites},
+        ),
+        "attacks": [sc.name for sc in attacks],
+    }
     return plan, payload, chosen
 
 
@@ -57,11 +136,14 @@ def render_plan_map(
     banner: str | None,
     redact: bool,
     tiles: str | None,
+    attack_file: Path | None = None,
 ) -> str:
     """The self-contained map page of a ``plan.json`` (``nisd map``, ``plan --map``, sweeps)."""
     if tiles is not None and not tiles.startswith("https://"):
         raise InputError([Problem("tiles", "must be an https:// URL template")])
-    plan, payload, chosen = plan_payload(plan_path, data_dir, sets, "NISD plan", redact)
+    plan, payload, chosen = plan_payload(
+        plan_path, data_dir, sets, "NISD plan", redact, attack_file
+    )
     sub = f"{len(plan.sites)} sites; scenarios: {', '.join(chosen)}" + (
         "; positions redacted to county" if redact else ""
     )

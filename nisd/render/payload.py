@@ -55,6 +55,7 @@ def build_payload(
     title: str = "nisd plan",
     redact: bool = False,
     regrets: Mapping[str, Any] | None = None,
+    extra_levels: Mapping[str, Sequence[float]] | None = None,
 ) -> dict[str, Any]:
     """The map's data: regions, links, hazards, sites, demand, assignments, scenarios, KPIs."""
     sites_open: dict[str, str] = dict(plan.sites) if plan else {}
@@ -198,7 +199,7 @@ def build_payload(
     if scenarios and sites_open:
         g = build_graph(ds)
         classes = list(ds.config.criticality.levels)
-        levels = plan.levels(classes) if plan else {}
+        levels = {**(extra_levels or {}), **(plan.levels(classes) if plan else {})}
         res = evaluate(
             ds,
             g,

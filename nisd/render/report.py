@@ -273,6 +273,7 @@ def report_page(payload: Mapping[str, Any], plan: Plan, *, banner: str | None = 
             ],
             scen_rows,
         )
+        + _war_section(payload, classes, site_names)
         + "<h2>Assumptions (scenario parameters)</h2>"
         + _table(["parameter", "value"], assumptions)
         + "<h2>Run record</h2>"
@@ -280,6 +281,50 @@ def report_page(payload: Mapping[str, Any], plan: Plan, *, banner: str | None = 
         + "</div>"
     )
     return page(title, body, payload=dict(payload), banner=banner)
+
+
+def _war_section(
+    payload: Mapping[str, Any], classes: Sequence[str], site_names: Mapping[str, str]
+) -> str:
+    """The worst attacks: what a robust plan was proved to survive, and each attack's toll."""
+    war = payload.get("war") or {}
+    names = list(war.get("attacks") or [])
+    if not names and not war.get("summary"):
+        return ""
+    by_name = {r["name"]: r for r in payload.get("scenarios", [])}
+    rows = [
+        (
+            r["name"].removeprefix("attack "),
+            f"{r['share']:.1%}",
+            *[
+                "n/a" if (r.get("by_class") or {}).get(c) is None else f"{r['by_class'][c]:.1%}"
+                for c in classes
+            ],
+            {True: "met", False: "NOT met", None: "-"}[r.get("levels_met")],
+            len(r["unserved"]),
+            len(r.get("cut_off") or []),
+            ", ".join(site_names.get(x, x) for x in r.get("full_sites") or []) or "-",
+        )
+        for r in (by_name[n] for n in names if n in by_name)
+    ]
+    return (
+        "<h2>War: the worst attacks</h2>"
+        + "".join(f"<p>{html.escape(w)}</p>" for w in war.get("summary") or [])
+        + "<p>Attacks are found by an exact interdiction programme (nisd attack), not by "
+        "listing them; each row is the served-load evaluator's figure after the attack.</p>"
+        + _table(
+            [
+                "attack (targets taken out)",
+                "all load served",
+                *[f"{c} served" for c in classes],
+                "service levels",
+                "points losing all service",
+                "points cut off",
+                "sites running full",
+            ],
+            rows,
+        )
+    )
 
 
 def _number(x: Any) -> TypeGuard[float]:
