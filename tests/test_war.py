@@ -396,3 +396,24 @@ def test_pages_refuse_a_bad_attack_file(
     )
     assert res.exit_code != 0 and message in res.output, res.output
     assert "Traceback" not in res.output and not out.exists()
+
+
+def test_ladder_rung_of_attacks(robust_plan: Path, sweden: Dataset) -> None:
+    from nisd.result import Plan
+    from nisd.study.ladder import attack_rung, ladder
+
+    doc = json.loads(robust_plan.read_text(encoding="utf-8"))
+    plan = Plan.from_doc(doc, sweden)
+    rungs = [attack_rung("one", "attack:1"), attack_rung("two", "attack:2:sites")]
+    df, choice = ladder(sweden, [("robust", plan)], rungs)
+    one, two = df.to_dict("records")
+    assert choice == "robust"
+    assert one["worst_share"] == pytest.approx(1.0) and one["worst_scenario"].startswith("attack")
+    sites = {s["site_id"]: s["type"] for s in doc["sites"]}
+    hit = attack(sweden, build_graph(sweden), sites, doc["assignments"], budget=2, top=1).worst
+    assert hit is not None
+    assert two["worst_share"] == pytest.approx(hit["served_by_class"]["critical"], abs=1e-6)
+    assert two["worst_scenario"] == hit["scenario"]
+    for bad in ("attack:", "attack:0", "attack:x", "attack:2:towns"):
+        with pytest.raises(ValueError, match="attack"):
+            attack_rung("bad", bad)

@@ -12,8 +12,8 @@ from nisd.optimise import load_plan_config
 from nisd.render import check_plan_dataset, read_plan_doc
 from nisd.render.context import plan_data_dir
 from nisd.result import Plan
+from nisd.study.ladder import attack_rung, rung_of
 from nisd.study.ladder import ladder as run_ladder
-from nisd.study.ladder import rung_of
 
 ROOT = Path(__file__).resolve().parent.parent.parent / "scenarios"
 DEFAULT = (
@@ -28,7 +28,8 @@ DEFAULT = (
     default=None,
     metavar="NAME=SCENARIO.toml,...",
     help="Rungs of the ladder (default: peace=baseline, alert=heightened-alert, "
-    "war=war, from scenarios/). Peace counts no failures.",
+    "war=war, from scenarios/). Peace counts no failures; NAME=attack:R (or "
+    "attack:R:sites+nodes+srlg) is the worst attack of R targets on each plan.",
 )
 @data_option
 @json_option
@@ -41,6 +42,12 @@ def ladder(
         if "=" not in item:
             raise click.BadParameter(f"{item!r}: expected NAME=SCENARIO.toml", param_hint="--rungs")
         name, path = item.split("=", 1)
+        if path.startswith("attack:"):
+            try:
+                spec.append(attack_rung(name, path))
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--rungs") from None
+            continue
         spec.append(rung_of(name, load_plan_config(Path(path))))
     docs = [read_plan_doc(p) for p in plans]
     ds = load_dataset(plan_data_dir(docs[0], data_dir))
