@@ -12,7 +12,9 @@ True
 a :class:`~nisd.optimise.config.PlanConfig`) with overrides validated exactly like
 the file; it returns a typed, immutable :class:`Plan`. ``nisd.read_plan(path)``
 reads a ``plan.json``; ``nisd.resilience(ds, plan, sets=[...])`` returns the
-capacity-true table; ``plan.explore()`` returns a folium map for notebooks.
+capacity-true table; ``nisd.attack(ds, plan, r=2)`` finds the worst attacks on a
+plan exactly (and ``fortify=True`` the cheapest sites to harden against them);
+``plan.explore()`` returns a folium map for notebooks.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = [
     "Plan",
     "Status",
     "add_site",
+    "attack",
     "drop_link",
     "load",
     "plan",
@@ -193,3 +196,73 @@ def resilience(
         split=plan.split,
     )
     return res.table
+
+
+def attack(
+    ds: Dataset,
+    plan: Plan,
+    r: float = 2,
+    *,
+    targets: Sequence[str] = ("site",),
+    cost: Mapping[str, float] | None = None,
+    top: int = 5,
+    keep: Mapping[str, float] | None = None,
+    fortify: bool = False,
+    harden_cost: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """The ``top`` worst attacks of budget ``r`` on ``plan``, worst first (exact).
+
+    ``targets``: "site" (the plan's opened sites), "node" (backbone nodes), "srlg"
+    (shared-risk groups of fibre); each costs 1 unless ``cost`` says otherwise.
+    ``keep`` (class → share) marks each attack's row with whether those levels
+    still hold (default: the plan's ``[war]`` levels when it has them). With
+    ``fortify=True`` the result also holds the cheapest opened sites to harden
+    (``harden_cost``: MSEK per site type; default the plan's ``war.harden_cost_msek``)
+    so that no attack breaks ``keep``. The same JSON as ``nisd attack --json``.
+
+    Raises
+    ------
+    InputError, ConfigError, InfeasibleError, SolverError
+    """
+    from nisd.optimise.war import attack as find
+    from nisd.optimise.war import fortify as harden
+    from nisd.topology import build_graph
+
+    check_plan_dataset(plan.to_json(), ds, "plan")
+    if not plan.split:
+        raise InputError(
+            [Problem("plan", "the worst attack is exact for split load only (crisis.split)")]
+        )
+    war = plan.config.war if plan.config is not None and plan.config.war.on else None
+    keep = dict(keep) if keep is not None else dict(war.serve if war else {})
+    classes = list(ds.config.criticality.levels)
+    g = build_graph(ds)
+    sites = dict(plan.sites)
+    assign = {d: list(v) for d, v in plan.assignments.items()} or None
+    res = find(
+        ds,
+        g,
+        sites,
+        assign,
+        budget=r,
+        kinds=targets,
+        costs=cost,
+        top=top,
+        levels=[float(keep.get(c, 0.0)) for c in classes] if keep else None,
+    )
+    out = res.to_json()
+    if fortify:
+        if not keep:
+            raise InputError([Problem("keep", "fortify needs service levels to keep")])
+        out["fortify"] = harden(
+            ds,
+            g,
+            sites,
+            assign,
+            budget=r,
+            levels=keep,
+            harden_cost=dict(harden_cost or (war.harden_cost_msek if war else {})),
+            kinds=targets,
+            costs=cost,
+        ).to_json()
+    return out

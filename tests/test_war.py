@@ -246,6 +246,12 @@ def test_war_unknown_class_is_refused(sweden: Dataset) -> None:
     cfg = PlanConfig.model_validate({"k": 2, "war": {"attacks": 1, "serve": {"vital": 1.0}}})
     with pytest.raises(ConfigError, match=r"war\.serve"):
         from_dataset(sweden, cfg)
+    cfg = PlanConfig.model_validate({"k": 2, "war": {"harden_cost_msek": {"bunker": 5.0}}})
+    with pytest.raises(ConfigError, match=r"'bunker' is not a site type"):
+        from_dataset(sweden, cfg)
+    for bad in ({"targets": ["towns"]}, {"cost": {"site": 0}}, {"attacks": -1}):
+        with pytest.raises(ValueError, match="war"):
+            PlanConfig.model_validate({"k": 3, "war": bad})
 
 
 @pytest.fixture(scope="module")

@@ -175,6 +175,17 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
                     unit="key",
                 )
             )
+    types_known = {t.type_id for t in ds.site_types}
+    for t in cfg.war.harden_cost_msek:
+        if t not in types_known:
+            problems.append(
+                Problem(
+                    "scenario",
+                    f"{t!r} is not a site type of the dataset ({', '.join(sorted(types_known))})",
+                    column="war.harden_cost_msek",
+                    unit="key",
+                )
+            )
     for n, sl in enumerate(cfg.crisis.service_levels()):
         where = "crisis.serve" if n == 0 and cfg.crisis.sets else f"crisis.tiers[{n}].serve"
         for lv in sl.serve:

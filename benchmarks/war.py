@@ -1,0 +1,165 @@
+"""War: the worst attack on the baseline plan, and the plan robust to any two site losses.
+
+Part 1, the worst attack of r targets (opened sites, backbone nodes and shared-risk
+groups of fibre, each costing 1) on the baseline plan, by the interdiction programme
+(``nisd attack``), timed ``--repeat`` times (min and median). The peer is enumeration:
+every attack of at most r targets evaluated by the served-load evaluator; it runs in full
+where it takes less than ``--enum-limit`` attacks, else on a random sample of attacks of
+size r, its time per attack extrapolated to all of them.
+
+Part 2, ``scenarios/war.toml`` (robust to any two site losses, critical load in full),
+planned ``--repeat`` times: wall time, attack searches, attacks added, and each
+iteration's planning and search time.
+
+Usage: ``python benchmarks/war.py [--r 2,3,4] [--repeat 3] [--json FILE] [--skip-plan]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from nisd.io import default_data_dir, load_dataset
+from nisd.optimise import from_dataset, load_plan_config, optimise
+from nisd.optimise.interdict import attack_scenario
+from nisd.optimise.war import attack, enumerate_attacks, plan_data
+from nisd.topology import build_graph
+from nisd.topology.resilience import evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+KINDS = ("site", "node", "srlg")
+
+
+def _plan(ds: Any, name: str) -> tuple[dict[str, str], dict[str, list[str]], float, Any]:
+    cfg = load_plan_config(ROOT / "scenarios" / name)
+    t = time.perf_counter()
+    p = optimise(ds, from_dataset(ds, cfg))
+    return p.sites, p.assignments, time.perf_counter() - t, p
+
+
+def _count(n: int, r: int) -> int:
+    return sum(math.comb(n, k) for k in range(r + 1))
+
+
+def worst_attack(args: argparse.Namespace, ds: Any) -> list[dict[str, Any]]:
+    sites, assign, secs, _p = _plan(ds, "baseline.toml")
+    print(f"baseline plan: {len(sites)} sites, planned in {secs:.1f} s")
+    g = build_graph(ds)
+    pd_ = plan_data(ds, g, sites, assign, KINDS)
+    n = len(pd_.targets)
+    print(
+        f"\nworst attack on the baseline plan; targets: {n} "
+        "(opened sites, backbone nodes, shared-risk groups)"
+    )
+    head = (
+        f"{'r':>2}{'attacks':>12}{'milp min':>10}{'median':>8}{'solves':>7}"
+        f"{'enum s':>10}{'how':>12}{'x faster':>10}  worst attack (critical served)"
+    )
+    print(head)
+    out = []
+    rng = random.Random(0)
+    for r in args.r:
+        times, res = [], None
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            res = attack(ds, g, sites, assign, budget=r, kinds=KINDS, top=1)
+            times.append(time.perf_counter() - t)
+        assert res is not None and res.worst is not None
+        total = _count(n, r)
+        if total <= args.enum_limit:
+            t = time.perf_counter()
+            listed = enumerate_attacks(ds, g, sites, assign, budget=r, kinds=KINDS)
+            enum_s, how = time.perf_counter() - t, "full"
+            assert listed[0][1]["targets"] == res.worst["targets"], (listed[0], res.worst)
+        else:
+            sample = [tuple(sorted(rng.sample(pd_.targets, r))) for _ in range(args.sample)]
+            scen = [attack_scenario(list(s)) for s in sample]
+            t = time.perf_counter()
+            evaluate(ds, g, sites, scen, assignments=assign, check_two_routes=False)
+            per = (time.perf_counter() - t) / len(sample)
+            enum_s, how = per * total, f"sample {len(sample)}"
+        med = statistics.median(times)
+        w = res.worst
+        print(
+            f"{r:>2}{total:>12,}{min(times):>10.2f}{med:>8.2f}{len(res.solves):>7}"
+            f"{enum_s:>10.1f}{how:>12}{enum_s / med:>10.0f}  {' + '.join(w['targets'])} "
+            f"({w['served_by_class'].get('critical', 0):.1%})"
+        )
+        out.append(
+            {
+                "r": r,
+                "targets": n,
+                "attacks": total,
+                "milp_seconds": times,
+                "solves": len(res.solves),
+                "enumeration_seconds": enum_s,
+                "enumeration": how,
+                "worst": w["targets"],
+                "served_by_class": w["served_by_class"],
+            }
+        )
+    return out
+
+
+def robust(args: argparse.Namespace, ds: Any) -> dict[str, Any]:
+    print("\nscenarios/war.toml: robust to any two site losses (critical load in full)")
+    runs = []
+    p: Any = None
+    for _ in range(args.repeat):
+        _s, _a, secs, p = _plan(ds, "war.toml")
+        runs.append(secs)
+    war = p.run["war"]
+    print(
+        f"status {p.status}, cost {p.objective_value:g} MSEK/yr; wall min "
+        f"{min(runs):.1f} s, median {statistics.median(runs):.1f} s; "
+        f"{len(war['iterations'])} attack search(es), "
+        f"{sum(1 for it in war['iterations'] if it['attack'])} attack(s) added"
+    )
+    print(f"{'it':>3}{'plan obj':>10}{'bound':>10}{'plan s':>9}{'search s':>10}  attack added")
+    for it in war["iterations"]:
+        print(
+            f"{it['iteration']:>3}{it['plan_objective']:>10.2f}{it['plan_bound']:>10.2f}"
+            f"{it['plan_seconds']:>9.1f}{it['attack_search_seconds']:>10.2f}  "
+            f"{' + '.join(it['attack'] or ['none: certificate'])}"
+        )
+    worst = war["worst_attack"]
+    print(
+        f"worst attack on the final plan: {' + '.join(worst['targets'])} "
+        f"(critical {worst['served_by_class'].get('critical', 0):.1%}, "
+        f"all {worst['demand_served_share']:.1%})"
+    )
+    return {
+        "status": p.status,
+        "cost_msek": p.objective_value,
+        "wall_seconds": runs,
+        "iterations": war["iterations"],
+        "certificate": war["certificate"],
+        "worst_attack": worst,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--r", type=lambda s: [int(x) for x in s.split(",")], default=[2, 3, 4])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--enum-limit", type=int, default=5_000)
+    ap.add_argument("--sample", type=int, default=2_000)
+    ap.add_argument("--skip-plan", action="store_true", help="skip part 2 (the robust plan)")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    ds = load_dataset(default_data_dir())
+    result: dict[str, Any] = {"worst_attack": worst_attack(args, ds)}
+    if not args.skip_plan:
+        result["robust_plan"] = robust(args, ds)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
