@@ -176,12 +176,12 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
                 )
             )
     types_known = {t.type_id for t in ds.site_types}
-    for t in cfg.war.harden_cost_msek:
-        if t not in types_known:
+    for ht in cfg.war.harden_cost_msek:
+        if ht not in types_known:
             problems.append(
                 Problem(
                     "scenario",
-                    f"{t!r} is not a site type of the dataset ({', '.join(sorted(types_known))})",
+                    f"{ht!r} is not a site type of the dataset ({', '.join(sorted(types_known))})",
                     column="war.harden_cost_msek",
                     unit="key",
                 )
