@@ -371,6 +371,34 @@ def _lexicographic(
     return Found(tuple(model.targets[n] for n in chosen), tuple(values))
 
 
+def _ties(
+    model: AttackModel,
+    weights: list[np.ndarray],
+    best: Found,
+    opts: SolverOptions,
+    search: Search,
+) -> list[Found]:
+    """The attacks other than ``best`` (already excluded) that tie with it: as damaging in every
+    class prefix and as small; at most ``MAX_TIES``."""
+    out: list[Found] = []
+    try:
+        for w, v in zip(weights, best.served_prefix, strict=True):
+            model.hold(model.served(w), v)
+        model.hold(model.count, float(len(best.targets)))
+        while len(out) < MAX_TIES:
+            res = model.run(model.count, opts, search, "tie")
+            if res.status is Status.INFEASIBLE:
+                break
+            if res.status is not Status.OPTIMAL:
+                raise _NotProvedError(res)
+            chosen = model.chosen()
+            out.append(Found(tuple(model.targets[n] for n in chosen), best.served_prefix))
+            model.exclude(chosen)
+    finally:
+        model.release()
+    return out
+
+
 class _NotProvedError(Exception):
     def __init__(self, res: SolveResult) -> None:
         super().__init__(res.status.value)
@@ -408,15 +436,14 @@ def worst_attacks(
     found: list[Found] = []
     index = {t: n for n, t in enumerate(model.targets)}
     try:
-        while len(found) < top + MAX_TIES:
+        while len(found) < top:
             f = _lexicographic(model, weights, opts, search)
             if f is None:
                 break
             found.append(f)
             model.exclude([index[t] for t in f.targets])
-            # stop once the newest is worse than the top-th: every tie up to there is found
-            if len(found) > top and f.key()[:2] != sorted(found, key=Found.key)[top - 1].key()[:2]:
-                break
+            # every other attack as bad and as small: one feasibility solve each
+            found += _ties(model, weights, f, opts, search)  # each excluded there
     except _NotProvedError as e:
         raise SolverError(
             f"the attack search stopped without a proof ({e.res.status.value}, "
