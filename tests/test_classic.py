@@ -40,6 +40,7 @@ def test_pmedian_known_optimum(shared_dir: Path, name: str) -> None:
     assert res.status == "optimal"
     assert res.objective == optimum
     assert len(res.opened) == inst.p
+    assert res.bound is not None and res.bound <= optimum + 1e-6
 
 
 @pytest.mark.parametrize("name", ["pmed1", "pmed2", "pmed4"])
@@ -94,6 +95,7 @@ def test_pmedian_and_pcenter_brute_force(c: np.ndarray, data: st.DataObject) -> 
     best_med = min(median_value(c, s) for s in subsets)
     best_ctr = min(float(c[:, list(s)].min(axis=1).max()) for s in subsets)
     assert pmedian(c, p).objective == best_med
+    assert pmedian(c, p, reduced=False).objective == best_med  # every radius from the start
     assert pcenter(c, p).objective == best_ctr
 
 

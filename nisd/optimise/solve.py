@@ -106,7 +106,7 @@ def solve(prob: pulp.LpProblem, opts: SolverOptions, start: Start | None = None)
 
 
 @contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
+def quiet_stdout() -> Iterator[None]:
     """Send what native solver code prints on file descriptor 1 to the null device.
 
     HiGHS prints its banner from C when PuLP creates it, whatever ``msg`` says;
@@ -134,7 +134,7 @@ def _timed_solve(prob: pulp.LpProblem, solver: Any, label: str) -> float:
     """Run ``solver`` on ``prob``; seconds taken, or a SolverError naming the solver."""
     t0 = time.perf_counter()
     try:
-        with _quiet_stdout():
+        with quiet_stdout():
             prob.solve(solver)
     except pulp.PulpSolverError as exc:
         raise SolverError(f"{label} failed: {exc}") from None
