@@ -20,6 +20,7 @@ from nisd.optimise.classic import (
     pdispersion,
     pmedian,
     set_cover,
+    ufl,
 )
 from nisd.optimise.config import SolverOptions
 from nisd.optimise.solve import available
@@ -130,3 +131,44 @@ def test_pdispersion_brute_force(m: int, p: int, seed: int) -> None:
         for s in itertools.combinations(range(m), p)
     )
     assert pdispersion(d, p).objective == pytest.approx(best)
+
+
+@settings(max_examples=25, deadline=None)
+@given(matrices(), st.data())
+def test_ufl_brute_force(c: np.ndarray, data: st.DataObject) -> None:
+    m = c.shape[1]
+    fixed = np.array(data.draw(st.lists(st.integers(0, 40), min_size=m, max_size=m)), float)
+    best = min(
+        float(fixed[list(s)].sum()) + median_value(c, s)
+        for size in range(1, m + 1)
+        for s in itertools.combinations(range(m), size)
+    )
+    res = ufl(fixed, c)
+    assert res.objective == best and res.status == "optimal"
+    assert ufl(fixed, c, reduced=False).objective == best
+    assert res.bound is not None and res.bound <= best + 1e-6
+
+
+def test_uncapacitated_cap_file(tmp_path: Path) -> None:
+    """The large OR-Library instances write the word 'capacity' for each site's capacity."""
+    f = tmp_path / "capx.txt"
+    f.write_text(
+        "3 4\n capacity 10.0\n capacity 12.5\n capacity 30\n"
+        " 5\n 0 40 80\n 5\n 40 0 80\n 5\n 80 40 0\n 5\n 1 80 80\n",
+        encoding="ascii",
+    )
+    inst = read_cap(f)
+    assert inst.uncapacitated and inst.capacity.shape == (3,)
+    res = ufl(inst.fixed_cost, inst.cost)
+    best = min(
+        float(inst.fixed_cost[list(s)].sum()) + median_value(inst.cost, s)
+        for size in (1, 2, 3)
+        for s in itertools.combinations(range(3), size)
+    )
+    assert res.objective == best
+    f.write_text("1 1\n capacity capacity\n 5\n 3\n", encoding="ascii")
+    with pytest.raises(InputError, match="where a cost or demand belongs"):
+        read_cap(f)
+    f.write_text("1 1\n lots 4\n 5\n 3\n", encoding="ascii")
+    with pytest.raises(InputError, match="neither a number nor 'capacity'"):
+        read_cap(f)

@@ -37,6 +37,11 @@ class CapInstance:
     demand: np.ndarray  # (n,)
     cost: np.ndarray  # (n, m) cost of serving all of customer i's demand from j
 
+    @property
+    def uncapacitated(self) -> bool:
+        """Every capacity is the word ``capacity`` (infinite)."""
+        return bool(np.isinf(self.capacity).all())
+
 
 def _numbers(path: Path) -> list[float]:
     try:
@@ -71,10 +76,41 @@ def read_pmed(path: str | Path) -> PMedianInstance:
     return PMedianInstance(p.stem, n, pp, dist)
 
 
+def _cap_numbers(path: Path) -> list[float]:
+    """The numbers of a ``cap`` file; the word ``capacity`` (the uncapacitated instances'
+    capacity column) reads as infinity."""
+    try:
+        text = path.read_text(encoding="ascii")
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(path.name, f"is not an OR-Library number file: {exc}")]) from None
+    out: list[float] = []
+    for n, tok in enumerate(text.split()):
+        if tok.lower() == "capacity":
+            out.append(float("inf"))
+            continue
+        try:
+            out.append(float(tok))
+        except ValueError:
+            raise InputError(
+                [Problem(path.name, f"token {n + 1} ({tok!r}) is neither a number nor 'capacity'")]
+            ) from None
+    return out
+
+
 def read_cap(path: str | Path) -> CapInstance:
-    """Read a capacitated warehouse location instance."""
+    """Read a warehouse location instance (OR-Library ``cap``).
+
+    Capacitated instances give each site's capacity as a number; the large
+    uncapacitated ones (``capa``, ``capb``, ``capc``) write the word ``capacity``
+    there, read as infinite capacity (:attr:`CapInstance.uncapacitated`): solve
+    them with :func:`nisd.optimise.classic.ufl`.
+    """
     p = Path(path)
-    nums = _numbers(p)
+    nums = _cap_numbers(p)
+    if len(nums) < 2 or not all(np.isfinite(nums[:2])):
+        raise InputError(
+            [Problem(p.name, "does not start with the numbers of sites and customers")]
+        )
     m, n = int(nums[0]), int(nums[1])
     need = 2 + 2 * m + n * (1 + m)
     if len(nums) < need:
@@ -82,6 +118,8 @@ def read_cap(path: str | Path) -> CapInstance:
     cap = np.array(nums[2 : 2 + 2 * m : 2])
     fixed = np.array(nums[3 : 3 + 2 * m : 2])
     rest = np.array(nums[2 + 2 * m : need]).reshape(n, 1 + m)
+    if not (np.isfinite(fixed).all() and np.isfinite(rest).all()):
+        raise InputError([Problem(p.name, "'capacity' stands where a cost or demand belongs")])
     return CapInstance(p.stem, cap, fixed, rest[:, 0], rest[:, 1:])
 
 

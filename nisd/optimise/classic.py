@@ -98,15 +98,23 @@ def _levels(cost: np.ndarray, p: int) -> list[_Levels]:
 
 
 def _radius_model(
-    levels: list[_Levels], kept: np.ndarray, m: int, p: int, w: np.ndarray
+    levels: list[_Levels],
+    kept: np.ndarray,
+    m: int,
+    p: int | None,
+    w: np.ndarray,
+    fixed: np.ndarray | None = None,
 ) -> tuple[MatrixMILP, list[tuple[int, int]]]:
     """The radius formulation with client i's first ``kept[i]`` levels (a lower bound when
-    ``kept[i]`` is below its level count: the last kept z stands for all farther distance)."""
+    ``kept[i]`` is below its level count: the last kept z stands for all farther distance).
+
+    ``p`` sites exactly (p-median), or with ``p=None`` at least one site and the
+    ``fixed`` cost of each opened site (uncapacitated facility location)."""
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
     lo: list[float] = []
-    c: list[float] = [0.0] * m
+    c: list[float] = [0.0] * m if fixed is None else [float(v) for v in fixed]
     zmeta: list[tuple[int, int]] = []  # (client, level) of each z column
     const = 0.0
     r = 1  # row 0 is the count
@@ -144,8 +152,8 @@ def _radius_model(
     a = coo_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, nz)
     ).tocsr()
-    row_lo = np.array([float(p), *lo])
-    row_hi = np.array([float(p), *([np.inf] * (r - 1))])
+    row_lo = np.array([float(p) if p is not None else 1.0, *lo])
+    row_hi = np.array([float(p) if p is not None else np.inf, *([np.inf] * (r - 1))])
     lb = np.zeros(nz)
     ub = np.ones(nz)
     integer = np.zeros(nz, dtype=bool)
@@ -204,15 +212,53 @@ def pmedian(
     >>> pmedian(c, 1).objective
     9.0
     """
+    return _radius_solve(cost, p, opts, weights, None, reduced, "p-median")
+
+
+def ufl(
+    fixed: np.ndarray,
+    cost: np.ndarray,
+    opts: SolverOptions | None = None,
+    *,
+    reduced: bool = True,
+) -> ClassicResult:
+    """Uncapacitated facility location: open sites (``fixed`` cost each) to minimise the fixed
+    costs plus each client's cost to its cheapest open site (``cost[i, j]`` serves all of i).
+
+    The radius formulation of :func:`pmedian` without the count row and with the
+    fixed costs on the sites (the sorted-cost formulation of Cornuéjols, Nemhauser
+    & Wolsey), with the same reduced radii. Reads OR-Library's uncapacitated
+    ``cap`` instances (:func:`nisd.io.orlib.read_cap`).
+
+    Examples
+    --------
+    >>> ufl(np.array([10.0, 10.0]), np.array([[0.0, 30.0], [30.0, 0.0]])).objective
+    20.0
+    """
+    return _radius_solve(
+        cost, None, opts, None, np.asarray(fixed, float), reduced, "facility location"
+    )
+
+
+def _radius_solve(
+    cost: np.ndarray,
+    p: int | None,
+    opts: SolverOptions | None,
+    weights: np.ndarray | None,
+    fixed: np.ndarray | None,
+    reduced: bool,
+    what: str,
+) -> ClassicResult:
     opts = opts or SolverOptions()
     t0 = time.perf_counter()
     n, m = cost.shape
     w = np.ones(n) if weights is None else np.asarray(weights, float)
-    levels = _levels(cost, p)
+    levels = _levels(cost, p if p is not None else 1)
     count = np.array([len(lv.d) for lv in levels])
     # about half the sites a client would share with the others if spread evenly (measured
     # on OR-Library pmed: smaller starts need more rounds, larger ones a harder first MILP)
-    first = max(3, int(np.ceil(0.5 * m / p))) if reduced else int(count.max())
+    share = p if p is not None else max(1, int(np.sqrt(m)))
+    first = max(3, int(np.ceil(0.5 * m / share))) if reduced else int(count.max())
     kept = np.minimum(count, first)
     build = time.perf_counter() - t0
     seconds = 0.0
@@ -220,7 +266,7 @@ def pmedian(
     opened: tuple[int, ...] = ()
     while True:
         tb = time.perf_counter()
-        model, zmeta = _radius_model(levels, kept, m, p, w)
+        model, zmeta = _radius_model(levels, kept, m, p, w, fixed)
         if opened:
             start = _start(cost, opened, levels, zmeta, m)
         build += time.perf_counter() - tb
@@ -228,11 +274,11 @@ def pmedian(
         if opts.time_limit is not None:
             left = opts.time_limit - (time.perf_counter() - t0)
             if left <= 0:
-                raise NoSolutionError("p-median: time limit reached while extending the radii")
+                raise NoSolutionError(f"{what}: time limit reached while extending the radii")
             run = opts.model_copy(update={"time_limit": left})
         res, x = solve_matrix(model, run, start)
         seconds += res.seconds
-        _require(res.status, "p-median")
+        _require(res.status, what)
         assert x is not None
         opened = tuple(sorted(int(j) for j in np.nonzero(x[:m] > 0.5)[0]))
         near = cost[:, list(opened)].min(axis=1)
@@ -241,14 +287,10 @@ def pmedian(
         if not beyond.any():
             break
         kept = np.where(beyond, np.minimum(count, 2 * kept), kept)
-    return ClassicResult(
-        median_value(cost, opened, w),
-        opened,
-        res.status.value,
-        res.bound,
-        seconds,
-        build,
+    value = median_value(cost, opened, w) + (
+        0.0 if fixed is None else float(fixed[list(opened)].sum())
     )
+    return ClassicResult(value, opened, res.status.value, res.bound, seconds, build)
 
 
 def covers(cost: np.ndarray, radius: float) -> np.ndarray:
