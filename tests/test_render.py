@@ -417,3 +417,39 @@ def test_explore_is_offline_and_inert(browser: Any, tmp_path: Path, default_dir:
     assert NASTY[0] in shown and NASTY[1] in shown  # site names, literally
     assert NASTY[3] in shown  # a user's name (demand popups)
     pg.close()
+
+
+def test_crisis_view_shows_an_attack(browser: Any, tmp_path: Path, default_dir: Path) -> None:
+    """An `nisd attack --out` file's worst attack is a crisis-view scenario: the sites it
+    takes out are shown down, with the evaluator's share."""
+    demand = [r["demand_id"] for r in read_rows(default_dir / "demand.csv")]
+    sites = {"s-lulea": "core", "s-malmo": "regional", "s-goteborg": "regional"}
+    plan = hand_plan(
+        tmp_path,
+        default_dir,
+        sites,
+        {d: ["s-lulea", "s-malmo", "s-goteborg"] for d in demand},
+    )
+    att = tmp_path / "attack.json"
+    res = CliRunner().invoke(
+        cli, ["attack", str(plan), "--r", "1", "--top", "1", "--out", str(att)]
+    )
+    assert res.exit_code == 0, res.output
+    worst = json.loads(att.read_text(encoding="utf-8"))["worst"]
+    assert worst["targets"] == ["site:s-lulea"]  # the core site carries the most
+    out = tmp_path / "plan.html"
+    res = CliRunner().invoke(cli, ["map", str(plan), "--attack", str(att), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    pg = Page(browser, out)
+    labels = pg.page.eval_on_selector_all("#scenario option", "els => els.map(e => e.textContent)")
+    pick = next(i for i, t in enumerate(labels) if t.startswith(worst["scenario"]))
+    share = float(labels[pick].split("(")[1].split(" %")[0])
+    assert share == pytest.approx(100 * worst["demand_served_share"], abs=0.06)
+    pg.page.select_option("#scenario", index=pick)
+    info = pg.page.inner_text("#scenario-info")
+    assert "an attacker takes out site:s-lulea" in info
+    lulea = pg.page.evaluate("nisdMap.sites['s-lulea'].options.color")
+    goteborg = pg.page.evaluate("nisdMap.sites['s-goteborg'].options.color")
+    assert lulea == "#adb5bd" and goteborg != "#adb5bd"  # the attacked site is drawn down
+    assert pg.errors == [] and pg.outside() == []
+    pg.page.close()
