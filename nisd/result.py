@@ -42,6 +42,7 @@ class Kpis:
     capacity_racks: float | None = None
     primary_load_racks: float | None = None
     dedicated_backup_racks: float | None = None
+    min_backup_separation_km: float | None = None
     worst_case_by_class: Mapping[str, Mapping[str, Any]] = field(
         default_factory=lambda: MappingProxyType({})
     )

@@ -423,3 +423,18 @@ def test_ladder_rung_of_attacks(robust_plan: Path, sweden: Dataset) -> None:
     for bad in ("attack:", "attack:0", "attack:x", "attack:2:towns"):
         with pytest.raises(ValueError, match="attack"):
             attack_rung("bad", bad)
+
+
+def test_primary_backup_separation_figure(robust_plan: Path, sweden: Dataset) -> None:
+    """The plan's primary–backup separation is what separation_km binds, computed again here."""
+    from nisd.topology.latency import distance_matrix_km
+
+    doc = json.loads(robust_plan.read_text(encoding="utf-8"))
+    ids = sorted({s["site_id"] for s in doc["sites"]})
+    d = distance_matrix_km(sweden, ids, ids)
+    col = {s: n for n, s in enumerate(ids)}
+    pairs = [float(d[col[seq[0]], col[b]]) for seq in doc["assignments"].values() for b in seq[1:]]
+    got = doc["kpis"]["min_backup_separation_km"]
+    assert got == pytest.approx(min(pairs), abs=1e-3)
+    assert got >= doc["run"]["parameters"]["separation_km"] - 1e-6
+    assert doc["kpis"]["min_separation_km"] <= got + 1e-6

@@ -86,6 +86,11 @@ def plan(
         f"max {k['max_latency_ms']:.2f} ms; smallest separation "
         f"{k['min_separation_km']} km"
         + (
+            f" (of a user's primary and backup: {k['min_backup_separation_km']} km)"
+            if k.get("min_backup_separation_km") is not None
+            else ""
+        )
+        + (
             f"; worst-case share served {k['worst_case_share_served']:.1%}"
             if "worst_case_share_served" in k
             else ""

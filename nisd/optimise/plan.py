@@ -169,10 +169,25 @@ def kpis(
         else None,
         "max_latency_ms": round(float(prim.max()), 6) if len(prim) else None,
         "min_separation_km": round(float(min(seps)), 3) if seps else None,
+        "min_backup_separation_km": _backup_separation(pp, assign, sidx),
         "types": dict(sorted(pd.Series(list(sites.values())).value_counts().items()))
         if sites
         else {},
     }
+
+
+def _backup_separation(
+    pp: PlacementProblem, assign: dict[str, list[str]], sidx: dict[str, int]
+) -> float | None:
+    """Smallest distance between a user's primary site and one of its backups (what
+    ``separation_km`` binds; two opened sites that no user pairs may stand closer)."""
+    best: float | None = None
+    for seq in assign.values():
+        js = [sidx[s] for s in seq if s in sidx]
+        for b in js[1:]:
+            d = float(pp.distance_km[js[0], b])
+            best = d if best is None else min(best, d)
+    return None if best is None else round(best, 3)
 
 
 log = logging.getLogger(__name__)
