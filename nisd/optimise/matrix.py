@@ -10,7 +10,6 @@ Statuses follow :mod:`nisd.optimise.solve`: ``optimal`` only when proved.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -23,9 +22,10 @@ from nisd.optimise.config import SolverOptions
 from nisd.optimise.solve import (
     ABS_GAP,
     SolveResult,
-    Status,
+    highs_result,
     quiet_stdout,
     resolve_name,
+    set_highs_start,
     solve,
 )
 
@@ -96,32 +96,13 @@ def _highs(
     ]
     h.passModel(lp)
     if start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = [float(v) for v in start]
-        sol.value_valid = True
-        h.setSolution(sol)
+        set_highs_start(h, start)
     t = time.perf_counter()
     with quiet_stdout():
         h.run()
-    sec = time.perf_counter() - t
-    ms = h.getModelStatus()
-    info = h.getInfo()
-    has_sol = info.primal_solution_status == 2
-    obj = float(info.objective_function_value) if has_sol else None
-    bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
-    hit = ms in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt)
-    if ms == highspy.HighsModelStatus.kOptimal and has_sol:
-        bound = obj if bound is None else bound
-        status = Status.OPTIMAL
-    elif ms == highspy.HighsModelStatus.kInfeasible:
-        status, obj = Status.INFEASIBLE, None
-    elif has_sol:
-        status = Status.FEASIBLE
-    else:
-        status = Status.UNKNOWN
-    gap = None if obj is None or bound is None else abs(obj - bound) / max(abs(obj), 1e-9)
-    x = np.asarray(h.getSolution().col_value, float) if has_sol else None
-    return SolveResult(status, obj, bound, gap, sec, "highs", str(h.version()), hit), x
+    res = highs_result(h, time.perf_counter() - t)
+    x = np.asarray(h.getSolution().col_value, float) if res.objective is not None else None
+    return res, x
 
 
 def _pulp(p: MatrixMILP, opts: SolverOptions) -> tuple[SolveResult, np.ndarray | None]:

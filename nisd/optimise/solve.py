@@ -22,7 +22,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -208,13 +208,43 @@ class _HighsWithStart(pulp.HiGHS):
 
     def callSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
         if self.start is not None:
-            import highspy
-
-            sol = highspy.HighsSolution()
-            sol.col_value = [float(self.start.get(v.name, 0.0)) for v in lp.variables()]
-            sol.value_valid = True
-            lp.solverModel.setSolution(sol)
+            set_highs_start(
+                lp.solverModel, [float(self.start.get(v.name, 0.0)) for v in lp.variables()]
+            )
         lp.solverModel.run()
+
+
+def set_highs_start(h: Any, values: Iterable[float]) -> None:
+    """Hand a HiGHS model a MIP start (one value per column; ignored when infeasible)."""
+    import highspy
+
+    sol = highspy.HighsSolution()
+    sol.col_value = [float(v) for v in values]
+    sol.value_valid = True
+    h.setSolution(sol)
+
+
+def highs_result(h: Any, seconds: float) -> SolveResult:
+    """The honest result of a finished HiGHS run: ``optimal`` only when its bound proves it."""
+    import highspy
+
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    has_sol = info.primal_solution_status == 2
+    obj = float(info.objective_function_value) if has_sol else None
+    bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
+    hit = ms in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt)
+    if ms == highspy.HighsModelStatus.kOptimal and has_sol:
+        bound = obj if bound is None else bound
+        status = Status.OPTIMAL if _proved(obj, bound, 0.0) else Status.FEASIBLE
+    elif ms == highspy.HighsModelStatus.kInfeasible:
+        status, obj = Status.INFEASIBLE, None
+    elif has_sol:
+        status = Status.FEASIBLE
+    else:
+        status = Status.UNKNOWN
+    version = str(h.version())
+    return SolveResult(status, obj, bound, _gap(obj, bound), seconds, "highs", version, hit)
 
 
 PROGRESS_SECONDS = 5.0
@@ -256,24 +286,7 @@ def _highs(prob: pulp.LpProblem, opts: SolverOptions, start: Start | None) -> So
         start, msg=False, timeLimit=opts.time_limit, threads=opts.threads, **progress, **params
     )
     sec = _timed_solve(prob, solver, "HiGHS")
-    h = prob.solverModel
-    ms = h.getModelStatus()
-    info = h.getInfo()
-    has_sol = info.primal_solution_status == 2
-    obj = float(info.objective_function_value) if has_sol else None
-    bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else None
-    hit = ms in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt)
-    if ms == highspy.HighsModelStatus.kOptimal and has_sol:
-        bound = obj if bound is None else bound
-        status = Status.OPTIMAL if _proved(obj, bound, 0.0) else Status.FEASIBLE
-    elif ms == highspy.HighsModelStatus.kInfeasible:
-        status, obj = Status.INFEASIBLE, None
-    elif has_sol:
-        status = Status.FEASIBLE
-    else:
-        status = Status.UNKNOWN
-    version = str(h.version())
-    return SolveResult(status, obj, bound, _gap(obj, bound), sec, "highs", version, hit)
+    return highs_result(prob.solverModel, sec)
 
 
 def _other(prob: pulp.LpProblem, opts: SolverOptions, tmp: Path) -> SolveResult:
