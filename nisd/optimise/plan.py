@@ -29,7 +29,7 @@ from nisd.optimise.model import Model, add_crisis_flow, build, objective_names, 
 from nisd.optimise.problem import PlacementProblem
 from nisd.optimise.solve import ABS_GAP, SolveResult, Start, Status, solve
 from nisd.topology import build_graph
-from nisd.topology.resilience import ResilienceResult, evaluate
+from nisd.topology.resilience import ResilienceResult, evaluate, figures
 from nisd.topology.served import Flow, FlowCache
 
 
@@ -222,22 +222,12 @@ def scenario_rows(pp: PlacementProblem, r: ResilienceResult) -> list[dict[str, A
         lv = pp.scenario_levels.get(row["scenario"])
         out.append(
             {
-                "scenario": row["scenario"],
+                **figures(row),
                 "kind": row["kind"],
                 "meaning": row["meaning"],
-                "demand_served_share": round(float(row["demand_served_share"]), 6),
-                "served_by_class": row["served_by_class"],
-                "load_lost": row["load_lost"],
-                "unserved": row["unserved"],
-                "partly_served": row["partly_served"],
-                "cut_off": row["cut_off"],
-                "sites_down": row["sites_down"],
-                "site_load": row["site_load"],
-                "full_sites": row["full_sites"],
                 "levels": None
                 if lv is None
                 else {c: float(v) for c, v in zip(pp.classes, lv, strict=True) if v > 0},
-                "levels_met": row["levels_met"],
             }
         )
     return out

@@ -42,7 +42,7 @@ from nisd.optimise.interdict import (
 )
 from nisd.optimise.solve import Status, solve
 from nisd.topology.latency import routing_graph
-from nisd.topology.resilience import check_opened, evaluate, site_capacity
+from nisd.topology.resilience import check_opened, evaluate, figures, site_capacity
 
 
 @dataclass(frozen=True)
@@ -121,17 +121,7 @@ def _entry(t: Sequence[Target], row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "targets": [x.name for x in t],
         "cost": round(float(sum(x.cost for x in t)), 6),
-        "scenario": row["scenario"],
-        "demand_served_share": round(float(row["demand_served_share"]), 6),
-        "served_by_class": row["served_by_class"],
-        "load_lost": row["load_lost"],
-        "unserved": row["unserved"],
-        "partly_served": row["partly_served"],
-        "cut_off": row["cut_off"],
-        "sites_down": row["sites_down"],
-        "site_load": row["site_load"],
-        "full_sites": row["full_sites"],
-        "levels_met": row["levels_met"],
+        **figures(row),
     }
 
 

@@ -74,6 +74,23 @@ class ResilienceResult:
         }
 
 
+def figures(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """The evaluator's figures of one scenario row, as ``plan.json`` and attack files write them."""
+    return {
+        "scenario": row["scenario"],
+        "demand_served_share": round(float(row["demand_served_share"]), 6),
+        "served_by_class": row["served_by_class"],
+        "load_lost": row["load_lost"],
+        "unserved": row["unserved"],
+        "partly_served": row["partly_served"],
+        "cut_off": row["cut_off"],
+        "sites_down": row["sites_down"],
+        "site_load": row["site_load"],
+        "full_sites": row["full_sites"],
+        "levels_met": row["levels_met"],
+    }
+
+
 def _clean(r: Mapping[Any, Any]) -> dict[str, Any]:
     out = {}
     for k, v in r.items():
