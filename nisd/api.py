@@ -206,36 +206,58 @@ def attack(
     targets: Sequence[str] = ("site",),
     cost: Mapping[str, float] | None = None,
     top: int = 5,
+    objective: str = "critical-first",
     keep: Mapping[str, float] | None = None,
     fortify: bool = False,
     harden_cost: Mapping[str, float] | None = None,
+    solver: str = "auto",
 ) -> dict[str, Any]:
     """The ``top`` worst attacks of budget ``r`` on ``plan``, worst first (exact).
 
     ``targets``: "site" (the plan's opened sites), "node" (backbone nodes), "srlg"
     (shared-risk groups of fibre); each costs 1 unless ``cost`` says otherwise.
+    ``objective``: "critical-first" (class by class) or "total" (all load alike).
     ``keep`` (class → share) marks each attack's row with whether those levels
     still hold (default: the plan's ``[war]`` levels when it has them). With
     ``fortify=True`` the result also holds the cheapest opened sites to harden
     (``harden_cost``: MSEK per site type; default the plan's ``war.harden_cost_msek``)
     so that no attack breaks ``keep``. The same JSON as ``nisd attack --json``.
+    Every input is checked before any search runs.
 
     Raises
     ------
     InputError, ConfigError, InfeasibleError, SolverError
     """
+    from nisd.optimise.config import SolverOptions
     from nisd.optimise.war import attack as find
+    from nisd.optimise.war import check_harden, check_keep
     from nisd.optimise.war import fortify as harden
     from nisd.topology import build_graph
 
     check_plan_dataset(plan.to_json(), ds, "plan")
     if not plan.split:
         raise InputError(
-            [Problem("plan", "the worst attack is exact for split load only (crisis.split)")]
+            [
+                Problem(
+                    "plan",
+                    "the plan serves each user whole (crisis.split = false): "
+                    "the worst attack is exact for split load only",
+                )
+            ]
         )
+    if objective not in ("critical-first", "total"):
+        raise InputError([Problem("objective", f"{objective!r}: critical-first or total")])
     war = plan.config.war if plan.config is not None and plan.config.war.on else None
     keep = dict(keep) if keep is not None else dict(war.serve if war else {})
+    check_keep(ds, keep, "keep")
+    costs_h: dict[str, float] = {}
+    if fortify:
+        if not keep:
+            raise InputError([Problem("keep", "fortify needs service levels to keep")])
+        costs_h = dict(harden_cost or (war.harden_cost_msek if war else {}))
+        check_harden(plan.sites.values(), costs_h, "harden_cost")
     classes = list(ds.config.criticality.levels)
+    opts = SolverOptions(name=solver)
     g = build_graph(ds)
     sites = dict(plan.sites)
     assign = {d: list(v) for d, v in plan.assignments.items()} or None
@@ -248,12 +270,12 @@ def attack(
         kinds=targets,
         costs=cost,
         top=top,
+        objective="total" if objective == "total" else "critical-first",
         levels=[float(keep.get(c, 0.0)) for c in classes] if keep else None,
+        opts=opts,
     )
     out = res.to_json()
     if fortify:
-        if not keep:
-            raise InputError([Problem("keep", "fortify needs service levels to keep")])
         out["fortify"] = harden(
             ds,
             g,
@@ -261,8 +283,9 @@ def attack(
             assign,
             budget=r,
             levels=keep,
-            harden_cost=dict(harden_cost or (war.harden_cost_msek if war else {})),
+            harden_cost=costs_h,
             kinds=targets,
             costs=cost,
+            opts=opts,
         ).to_json()
     return out

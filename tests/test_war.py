@@ -438,3 +438,17 @@ def test_primary_backup_separation_figure(robust_plan: Path, sweden: Dataset) ->
     assert got == pytest.approx(min(pairs), abs=1e-3)
     assert got >= doc["run"]["parameters"]["separation_km"] - 1e-6
     assert doc["kpis"]["min_separation_km"] <= got + 1e-6
+
+
+def test_python_attack_checks_its_inputs_first(robust_plan: Path, sweden: Dataset) -> None:
+    import nisd
+    from nisd.errors import InputError
+    from nisd.result import Plan
+
+    plan = Plan.from_doc(json.loads(robust_plan.read_text(encoding="utf-8")), sweden)
+    with pytest.raises(InputError, match=r"keep: unknown class\(es\) vital"):
+        nisd.attack(sweden, plan, r=1, keep={"vital": 1.0})
+    with pytest.raises(InputError, match="no hardening cost for site type"):
+        nisd.attack(sweden, plan, r=1, fortify=True, harden_cost={"bunker": 1.0})
+    with pytest.raises(InputError, match="objective"):
+        nisd.attack(sweden, plan, r=1, objective="worst")

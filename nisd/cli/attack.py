@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import click
 
+from nisd.api import attack as api_attack
 from nisd.cli.options import data_option, echo_json, json_option, resolve_data_dir
 from nisd.errors import InputError, Problem
 from nisd.io import load_dataset
 from nisd.io.planfile import write_atomic
-from nisd.optimise.config import SolverOptions
-from nisd.optimise.interdict import TARGET_KINDS, Objective
-from nisd.optimise.war import attack as find_attacks
-from nisd.optimise.war import fortify
+from nisd.optimise.interdict import TARGET_KINDS
+from nisd.optimise.war import check_harden, check_keep
 from nisd.render import check_plan_dataset, read_plan_doc
 from nisd.result import Plan
-from nisd.topology import build_graph
 
 _KIND = {"site": "site", "sites": "site", "node": "node", "nodes": "node"}
 _KIND |= {"srlg": "srlg", "srlgs": "srlg"}
@@ -137,75 +135,28 @@ def attack(
     ds = load_dataset(resolve_data_dir(data_dir))
     check_plan_dataset(doc, ds, plan)
     typed = Plan.from_doc(doc, ds, str(plan))
-    if not typed.split:
-        raise InputError(
-            [
-                Problem(
-                    str(plan),
-                    "the plan serves each user whole (crisis.split = false): "
-                    "the worst attack is exact for split load only",
-                )
-            ]
-        )
-    classes = list(ds.config.criticality.levels)
-    war = typed.config.war if typed.config is not None and typed.config.war.on else None
-    keep = parse_numbers(keep_text, "--keep") if keep_text else dict(war.serve if war else {})
-    unknown = sorted(set(keep) - set(classes))
-    if unknown:
-        raise InputError(
-            [Problem("--keep", f"unknown class(es) {', '.join(unknown)} ({', '.join(classes)})")]
-        )
-    harden: dict[str, float] = {}
-    if do_fortify:
-        if not keep:
-            raise InputError([Problem("--keep", "--fortify needs service levels to keep")])
-        harden = (
-            parse_numbers(harden_text, "--harden-cost")
-            if harden_text
-            else dict(war.harden_cost_msek if war else {})
-        )
-        missing = sorted({t for t in typed.sites.values() if t not in harden})
-        if missing:
-            raise InputError(
-                [
-                    Problem(
-                        "--harden-cost",
-                        f"no hardening cost for site type(s) {', '.join(missing)} "
-                        "(give --harden-cost TYPE=MSEK,... or war.harden_cost_msek)",
-                    )
-                ]
-            )
-    opts = SolverOptions(name=solver or "auto")
-    g = build_graph(ds)
-    sites = dict(typed.sites)
-    assign = {d: list(v) for d, v in typed.assignments.items()} or None
-    res = find_attacks(
-        ds,
-        g,
-        sites,
-        assign,
-        budget=budget,
-        kinds=kinds,
-        costs=costs,
-        top=top,
-        objective=cast(Objective, objective),
-        levels=[float(keep.get(c, 0.0)) for c in classes] if keep else None,
-        opts=opts,
-    )
-    result: dict[str, Any] = {"plan": str(plan), **res.to_json()}
-    if do_fortify:
-        result["fortify"] = fortify(
+    keep = parse_numbers(keep_text, "--keep") if keep_text else None
+    if keep is not None:
+        check_keep(ds, keep, "--keep")
+    harden = parse_numbers(harden_text, "--harden-cost") if harden_text else None
+    if do_fortify and harden is not None:
+        check_harden(typed.sites.values(), harden, "--harden-cost")
+    result: dict[str, Any] = {  # the Python door does the work
+        "plan": str(plan),
+        **api_attack(
             ds,
-            g,
-            sites,
-            assign,
-            budget=budget,
-            levels=keep,
+            typed,
+            budget,
+            targets=kinds,
+            cost=costs,
+            top=top,
+            objective=objective,
+            keep=keep,
+            fortify=do_fortify,
             harden_cost=harden,
-            kinds=kinds,
-            costs=costs,
-            opts=opts,
-        ).to_json()
+            solver=solver or "auto",
+        ),
+    }
     if out is not None:
         import json
 
@@ -213,7 +164,7 @@ def attack(
     if as_json:
         echo_json(result)
         return
-    _print(result, classes)
+    _print(result, list(ds.config.criticality.levels))
 
 
 def _print(result: dict[str, Any], classes: list[str]) -> None:

@@ -270,14 +270,29 @@ class Fortification:
         }
 
 
-def _level_vector(ds: Dataset, levels: Mapping[str, float]) -> np.ndarray:
+def check_keep(ds: Dataset, keep: Mapping[str, float], where: str) -> None:
+    """Refuse service levels that name a class the dataset does not have (``where`` names the
+    input: an option, a key or an argument)."""
     names = list(ds.config.criticality.levels)
-    unknown = sorted(set(levels) - set(names))
+    unknown = sorted(set(keep) - set(names))
     if unknown:
         raise InputError(
-            [Problem("levels", f"unknown class(es) {', '.join(unknown)} ({', '.join(names)})")]
+            [Problem(where, f"unknown class(es) {', '.join(unknown)} ({', '.join(names)})")]
         )
-    return np.array([float(levels.get(c, 0.0)) for c in names])
+
+
+def check_harden(types: Iterable[str], harden_cost: Mapping[str, float], where: str) -> None:
+    """Refuse a hardening cost table that leaves out a type among ``types``."""
+    missing = sorted({t for t in types if t not in harden_cost})
+    if missing:
+        raise InputError(
+            [Problem(where, f"no hardening cost for site type(s) {', '.join(missing)}")]
+        )
+
+
+def _level_vector(ds: Dataset, levels: Mapping[str, float]) -> np.ndarray:
+    check_keep(ds, levels, "levels")
+    return np.array([float(levels.get(c, 0.0)) for c in ds.config.criticality.levels])
 
 
 def check_levels(
@@ -347,11 +362,7 @@ def fortify(
     kinds = tuple(kinds)
     pd_ = plan_data(ds, g, sites, assignments, kinds, costs)
     lv = _level_vector(ds, levels)
-    missing = sorted({t for t in pd_.sites.values() if t not in harden_cost})
-    if missing:
-        raise InputError(
-            [Problem("harden_cost", f"no hardening cost for site type(s) {', '.join(missing)}")]
-        )
+    check_harden(pd_.sites.values(), harden_cost, "harden_cost")
     names = sorted(pd_.sites)
     opts = opts or SolverOptions()
     cover: list[list[str]] = []
