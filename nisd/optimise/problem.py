@@ -7,7 +7,7 @@ directly from matrices and ids (tests, OR-Library instances).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import networkx as nx
@@ -127,6 +127,22 @@ def _hazards(ds: Dataset, cfg: PlanConfig) -> tuple[np.ndarray, np.ndarray, list
     return inside, penalty, [frozenset(a) for a in areas]
 
 
+def _unknown(
+    keys: Sequence[str] | Mapping[str, object], known: Sequence[str], column: str, what: str
+) -> list[Problem]:
+    """A problem for each key of a scenario table that the dataset does not know."""
+    return [
+        Problem(
+            "scenario",
+            f"{k!r} is not {what} of the dataset ({', '.join(known)})",
+            column=column,
+            unit="key",
+        )
+        for k in keys
+        if k not in known
+    ]
+
+
 def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
     """Derive the placement problem of a dataset under a plan configuration.
 
@@ -165,39 +181,16 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
                     unit="key",
                 )
             )
-    for lv in cfg.war.serve:
-        if lv not in levels:
-            problems.append(
-                Problem(
-                    "scenario",
-                    f"{lv!r} is not a criticality level of the dataset ({', '.join(levels)})",
-                    column="war.serve",
-                    unit="key",
-                )
-            )
-    types_known = {t.type_id for t in ds.site_types}
-    for ht in cfg.war.harden_cost_msek:
-        if ht not in types_known:
-            problems.append(
-                Problem(
-                    "scenario",
-                    f"{ht!r} is not a site type of the dataset ({', '.join(sorted(types_known))})",
-                    column="war.harden_cost_msek",
-                    unit="key",
-                )
-            )
-    for n, sl in enumerate(cfg.crisis.service_levels()):
-        where = "crisis.serve" if n == 0 and cfg.crisis.sets else f"crisis.tiers[{n}].serve"
-        for lv in sl.serve:
-            if lv not in levels:
-                problems.append(
-                    Problem(
-                        "scenario",
-                        f"{lv!r} is not a criticality level of the dataset ({', '.join(levels)})",
-                        column=where,
-                        unit="key",
-                    )
-                )
+    where = [("war.serve", cfg.war.serve)] + [
+        ("crisis.serve" if n == 0 and cfg.crisis.sets else f"crisis.tiers[{n}].serve", sl.serve)
+        for n, sl in enumerate(cfg.crisis.service_levels())
+    ]
+    for column, keys in where:
+        problems += _unknown(keys, levels, column, "a criticality level")
+    types_known = sorted(t.type_id for t in ds.site_types)
+    problems += _unknown(
+        cfg.war.harden_cost_msek, types_known, "war.harden_cost_msek", "a site type"
+    )
     if problems:
         raise ConfigError(problems)
 
