@@ -53,7 +53,7 @@ import numpy as np
 import pulp
 from scipy.sparse.csgraph import dijkstra
 
-from nisd.errors import ConfigError, Problem
+from nisd.errors import ConfigError, Problem, SolverError
 from nisd.optimise.config import SolverOptions
 from nisd.optimise.solve import SolveResult, Status, solve
 from nisd.topology.latency import RoutingGraph, csr
@@ -179,10 +179,6 @@ class Search:
     """The record of one interdiction search: every solve, with its time."""
 
     solves: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def seconds(self) -> float:
-        return float(sum(float(s["seconds"]) for s in self.solves))
 
 
 class AttackModel:
@@ -427,8 +423,6 @@ def worst_attacks(
     nisd.errors.SolverError
         The solver stopped without proving an attack optimal (a time limit).
     """
-    from nisd.errors import SolverError
-
     opts = _exact(opts or SolverOptions())
     model = AttackModel(fd, targets, budget, protected=protected)
     weights = prefix_weights(fd, objective)
@@ -476,8 +470,6 @@ def violating_attack(
     found (racks; ≥ 0 proves that no attack within the budget breaks the levels,
     apart from the rejected ones) and the search record.
     """
-    from nisd.errors import SolverError
-
     opts = _exact(opts or SolverOptions())
     model = AttackModel(fd, targets, budget, protected=protected)
     index = {t: n for n, t in enumerate(model.targets)}

@@ -230,7 +230,7 @@ def enumerate_attacks(
     ts = pd_.targets
     attacks: list[tuple[Target, ...]] = []
     for size in range(0, len(ts) + 1):
-        if size and min(sum(sorted(t.cost for t in ts)[:size]), np.inf) > budget + 1e-9:
+        if size and sum(sorted(t.cost for t in ts)[:size]) > budget + 1e-9:  # none fits
             break
         for combo in itertools.combinations(ts, size):
             if sum(t.cost for t in combo) <= budget + 1e-9:
