@@ -363,6 +363,8 @@ def test_report_and_map_show_the_attacks(robust_plan: Path, tmp_path: Path) -> N
     for a in doc["attacks"]:  # the page's figures are the attack file's
         assert rows[a["scenario"]]["share"] == pytest.approx(a["demand_served_share"], abs=1e-6)
     assert payload["war"]["summary"][0].startswith("Proved: after any attack of budget 1")
+    planned = [r["scenario"] for r in _plan.scenarios if r["kind"] == "attack"]
+    assert planned and payload["war"]["attacks"][: len(planned)] == planned
     page = tmp_path / "report.html"
     res = CliRunner().invoke(
         cli, ["report", str(robust_plan), "--attack", str(out), "--out", str(page)]

@@ -56,12 +56,13 @@ def attack_scenarios(ds: Dataset, plan: Plan, attack_file: Path | None = None) -
     """
     from nisd.optimise.interdict import Target, attack_scenario
 
-    found: list[list[tuple[str, str]]] = []
-    for row in plan.scenarios:
-        if row.get("kind") == "attack":
-            name = str(row["scenario"]).removeprefix("attack ")
-            found.append([_pair(t) for t in name.split(" + ")])
-    worst = ((plan.run.get("war") or {}).get("worst_attack") or {}).get("targets")
+    war = plan.run.get("war") or {}
+    found = [
+        [_pair(str(t)) for t in it["attack"]]
+        for it in war.get("iterations") or []
+        if it.get("attack")
+    ]
+    worst = (war.get("worst_attack") or {}).get("targets")
     if worst:
         found.append([_pair(str(t)) for t in worst])
     if attack_file is not None:
