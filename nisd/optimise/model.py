@@ -142,6 +142,12 @@ def add_required(m: Model, pp: PlacementProblem) -> None:
 
 
 def add_capacity(m: Model, pp: PlacementProblem) -> None:
+    """Primary load within each built site's capacity, and in all (a valid row that lets
+    the solver reason about how many sites of which type the load needs)."""
+    total = float(pp.load.sum())
+    if total > 0 and m.y and all(np.isfinite(pp.capacity[j, t]) for j, t in m.y):
+        room = pulp.lpSum(pp.capacity[j, t] * v for (j, t), v in m.y.items())
+        m.add("capacity_total", room >= total, f"room for all {total:g} racks")
     for j in range(pp.n_sites):
         prim = [pp.load[i] * v for (i, jj, r), v in m.x.items() if jj == j and r == 0]
         if prim:
@@ -153,14 +159,34 @@ def add_capacity(m: Model, pp: PlacementProblem) -> None:
 
 
 def add_geo_redundancy(m: Model, pp: PlacementProblem) -> None:
+    """A user's primary and each of its backups never sit at conflicting sites.
+
+    Conflicts that come from a partition (same power zone, same county) are cliques:
+    for each class g of sites, ``Σ_{j ∈ g} x[i,j,1] + Σ_{j ∈ g} x[i,j,r] ≤ 1`` says
+    it at once and is the strongest row for it. What is left (sites closer than the
+    separation in different classes, shared hazard areas) gets one row per backup
+    candidate: ``x[i,j,r] + Σ_{j' ∈ C'(j)} x[i,j',1] ≤ 1``.
+    """
     conflict = pp.conflict()
+    classes = pp.conflict_classes()
+    rest = conflict.copy()
+    for g in classes:
+        rest[np.ix_(g, g)] = False
+    np.fill_diagonal(rest, False)
+    near_of = [np.nonzero(rest[j])[0] for j in range(pp.n_sites)]
     for i in range(pp.n_demand):
         prim = {j: m.x[i, j, 0] for j in range(pp.n_sites) if (i, j, 0) in m.x}
         for r in range(1, pp.config.k):
+            for g in classes:
+                first = [m.x[i, j, 0] for j in g if (i, j, 0) in m.x]
+                other = [m.x[i, j, r] for j in g if (i, j, r) in m.x]
+                # a class of one candidate for i holding both ranks: the distinct row says it
+                if first and other and len(first) + len(other) > 2:
+                    m.add("georedundancy_class", pulp.lpSum(first + other) <= 1)
             for j in range(pp.n_sites):
                 if (i, j, r) not in m.x:
                     continue
-                near = [v for jj, v in prim.items() if conflict[j, jj] and jj != j]
+                near = [prim[jj] for jj in near_of[j] if jj in prim]
                 if near:
                     m.add("georedundancy", m.x[i, j, r] + pulp.lpSum(near) <= 1)
 

@@ -107,6 +107,27 @@ class PlacementProblem:
         np.fill_diagonal(c, True)
         return c
 
+    def conflict_classes(self) -> list[np.ndarray]:
+        """Groups of sites that all conflict with each other by a partition rule.
+
+        Same power zone (``separate_power_zone``) and same county
+        (``separate_county``): each class of two or more sites is a clique of
+        :meth:`conflict`, so one row per class says what one row per pair would.
+        """
+        cfg = self.config
+        out: list[np.ndarray] = []
+        for on, attr in (
+            (cfg.separate_power_zone, self.power_zone),
+            (cfg.separate_county, self.county),
+        ):
+            if not (on and attr):
+                continue
+            for value in sorted({a for a in attr if a is not None}):
+                g = np.array([j for j, a in enumerate(attr) if a == value], dtype=int)
+                if len(g) > 1:
+                    out.append(g)
+        return out
+
 
 def _hazards(ds: Dataset, cfg: PlanConfig) -> tuple[np.ndarray, np.ndarray, list[frozenset[str]]]:
     """Per site: inside a hard buffer; soft penalty; which hazard buffers contain it."""
@@ -375,12 +396,15 @@ def from_matrices(
     backup_ms: np.ndarray,
     config: PlanConfig,
     site_latency: np.ndarray | None = None,
+    power_zone: Sequence[str | None] | None = None,
+    county: Sequence[str | None] | None = None,
 ) -> PlacementProblem:
     """The matrix door: a placement problem from arrays alone (one or more site types).
 
     ``latency`` is (I, J); ``distance_km`` and ``site_latency`` (J, J); ``cost`` and
-    ``capacity`` (J, T); ``load``, ``primary_ms``, ``backup_ms`` (I,). No crisis
-    scenarios; every site allowed unless its cost is infinite for every type.
+    ``capacity`` (J, T); ``load``, ``primary_ms``, ``backup_ms`` (I,); optional
+    ``power_zone`` and ``county`` labels per site (J,). No crisis scenarios; every
+    site allowed unless its cost is infinite for every type.
     """
     n_i, n_j = latency.shape
     cost = np.asarray(cost, float).reshape(n_j, -1)
@@ -399,8 +423,8 @@ def from_matrices(
         config=config,
         allowed=np.isfinite(cost).any(axis=1),
         required=np.array([f"s{j}" in config.required for j in range(n_j)]),
-        county=(None,) * n_j,
-        power_zone=(None,) * n_j,
+        county=tuple(county) if county is not None else (None,) * n_j,
+        power_zone=tuple(power_zone) if power_zone is not None else (None,) * n_j,
         macroregion=(None,) * n_j,
         hazard_area=(frozenset(),) * n_j,
         hazard_penalty=np.zeros(n_j),
