@@ -172,7 +172,6 @@ def distinct_places(places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return places.loc[sorted(keep)]
 
 
-
 def town_sites(places: gpd.GeoDataFrame, seat_rows: list[Any]) -> pd.DataFrame:
     """The default candidates: every county seat and one town of 20,000+ per municipality."""
     big = places[places.population >= SITE_POPULATION_MIN].sort_values(
@@ -237,7 +236,9 @@ def municipality_sites(
     return chosen.sort_values(["county_code", "population"], ascending=[True, False])
 
 
-def county_population(places: gpd.GeoDataFrame, county_name: dict[str, str]) -> list[dict[str, Any]]:
+def county_population(
+    places: gpd.GeoDataFrame, county_name: dict[str, str]
+) -> list[dict[str, Any]]:
     """One population demand point per county, at the place nearest its weighted centre."""
     out: list[dict[str, Any]] = []
     for code, grp in distinct_places(places).groupby("county_code"):
@@ -266,7 +267,9 @@ def county_population(places: gpd.GeoDataFrame, county_name: dict[str, str]) -> 
     return out
 
 
-def municipality_population(chosen: pd.DataFrame, county_name: dict[str, str]) -> list[dict[str, Any]]:
+def municipality_population(
+    chosen: pd.DataFrame, county_name: dict[str, str]
+) -> list[dict[str, Any]]:
     """One population demand point per municipality, at its candidate site's place."""
     out: list[dict[str, Any]] = []
     for r in chosen.sort_values("kommun_kod").itertuples():

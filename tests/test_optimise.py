@@ -270,3 +270,23 @@ def test_a_start_never_changes_the_answer(solver: str) -> None:
         ds, from_dataset(ds, cfg.model_copy(update={"p_max": 2})), start=(everything, {})
     )
     assert odd.status == "optimal" and odd.kpis["sites"] <= 2
+
+
+@pytest.mark.parametrize("presolve", ["full", "light", "off"])
+def test_presolve_never_changes_the_answer(presolve: str) -> None:
+    """HiGHS's presolve levels (auto picks full or light by size) give the same proved optimum."""
+    pytest.importorskip("highspy")
+    ds = load_dataset(ESTONIA)
+    base = {"k": 2, "separation_km": 100.0, "hazards": "off", "separate_power_zone": False}
+    crisis = {"sets": ["single-site"], "serve": {"critical": 1.0}}
+    auto = optimise(ds, from_dataset(ds, PlanConfig(**base, crisis=crisis)))
+    cfg = PlanConfig(**base, crisis=crisis, solver={"name": "highs", "presolve": presolve})
+    plan = optimise(ds, from_dataset(ds, cfg))
+    assert plan.status == auto.status == "optimal"
+    assert plan.objective_value == pytest.approx(auto.objective_value)
+    assert plan.run["parameters"]["solver"]["presolve"] == presolve
+
+
+def test_presolve_names_are_checked() -> None:
+    with pytest.raises(ValueError, match="presolve"):
+        PlanConfig(solver={"presolve": "heavy"})

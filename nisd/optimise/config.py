@@ -21,13 +21,16 @@ ObjectiveName = Literal["cost", "median", "center", "dispersion"]
 
 class SolverOptions(Strict):
     """``name``: ``auto`` (HiGHS when highspy is installed, else CBC), ``cbc``, ``highs``,
-    or any PuLP solver name."""
+    or any PuLP solver name. ``presolve`` (HiGHS): ``auto`` (full for small models, light
+    for large ones, see :data:`nisd.optimise.solve.LIGHT_PRESOLVE_NONZEROS`), ``full``,
+    ``light`` or ``off``."""
 
     name: str = "auto"
     time_limit: float | None = Field(None, gt=0)
     gap: float | None = Field(None, ge=0, lt=1)
     threads: int | None = Field(None, ge=1)
     seed: int = 0
+    presolve: Literal["auto", "full", "light", "off"] = "auto"
 
 
 class Objective(Strict):

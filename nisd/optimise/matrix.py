@@ -26,6 +26,7 @@ from nisd.optimise.solve import (
     quiet_stdout,
     resolve_name,
     set_highs_start,
+    set_presolve,
     solve,
 )
 
@@ -95,6 +96,7 @@ def _highs(
         highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous for b in p.integer
     ]
     h.passModel(lp)
+    set_presolve(h, opts.presolve)
     if start is not None:
         set_highs_start(h, start)
     t = time.perf_counter()

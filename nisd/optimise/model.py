@@ -173,7 +173,7 @@ def add_geo_redundancy(m: Model, pp: PlacementProblem) -> None:
     for g in classes:
         rest[np.ix_(g, g)] = False
     np.fill_diagonal(rest, False)
-    near_of = [np.nonzero(rest[j])[0] for j in range(pp.n_sites)]
+    near_of = [np.nonzero(rest[j])[0].tolist() for j in range(pp.n_sites)]
     for i in range(pp.n_demand):
         prim = {j: m.x[i, j, 0] for j in range(pp.n_sites) if (i, j, 0) in m.x}
         for r in range(1, pp.config.k):

@@ -716,6 +716,7 @@ def optimise(
         "model": {
             "variables": len(m.prob.variables()),
             "constraints": len(m.prob.constraints),
+            "nonzeros": sum(len(c) for c in m.prob.constraints.values()),
             "families": dict(sorted(m.families.items())),
             "crisis_rows_before_reduction": m.crisis_rows_raw,
             "scenarios": len(pp.scenarios),

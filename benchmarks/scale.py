@@ -1,0 +1,171 @@
+"""How nisd's placement model grows with the size of the country.
+
+Cases: the Swedish default (70 candidates), the municipality-resolution Swedish
+dataset (``data/municipalities``: every municipality a candidate and a population
+demand point), and synthetic countries (:func:`nisd.io.synthetic.write_country`)
+of N candidates × N demand points. Each is planned with ``scenarios/baseline.toml``
+(k = 2, 200 km separation, separate power zones) twice: without crisis sets, and
+with the baseline's capacity-true crisis sets. Every run is a fresh process, so
+its peak memory is its own.
+
+Printed per run: candidates, demand points, variables, rows, nonzeros, build
+seconds (problem + rows), solve seconds, status, gap, peak memory (MB). A run
+that is estimated too large for the machine (``--max-x``, assignment variables)
+is skipped and says so; a run stopped at the time limit prints its gap or that
+it has no plan.
+
+Usage: ``python benchmarks/scale.py [--cases sweden,municipalities,250,500,1000,2000]
+[--time-limit 120] [--crisis both|on|off] [--repeat 1] [--json FILE]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+NO_CRISIS = {"crisis": {"sets": [], "tiers": []}}
+
+
+def one(spec: dict[str, Any]) -> dict[str, Any]:
+    """Plan one case in this process and return its figures."""
+    from nisd.errors import NisdError
+    from nisd.io import load_dataset
+    from nisd.optimise import from_dataset, load_plan_config, optimise
+
+    over: dict[str, Any] = {"solver": {"name": "highs", "time_limit": spec["time_limit"]}}
+    if not spec["crisis"]:
+        over.update(NO_CRISIS)
+    cfg = load_plan_config(BASELINE, over)
+    ds = load_dataset(spec["data"])
+    t = time.perf_counter()
+    out: dict[str, Any] = {}
+    try:
+        t_problem = time.perf_counter()
+        pp = from_dataset(ds, cfg)
+        t_problem = time.perf_counter() - t_problem
+        plan = optimise(ds, pp)
+    except NisdError as exc:
+        out = {"status": "no plan", "error": str(exc).splitlines()[0]}
+    else:
+        run = plan.run
+        out = {
+            "status": plan.status,
+            "gap": plan.gap,
+            "cost": plan.kpis["cost_msek"],
+            "variables": run["model"]["variables"],
+            "rows": run["model"]["constraints"],
+            "nonzeros": run["model"].get("nonzeros"),
+            "build_s": round(t_problem + run["build_seconds"], 2),
+            "solve_s": run["solve_seconds"],
+            "rounds": len(run["rounds"]),
+        }
+    out["wall_s"] = round(time.perf_counter() - t, 2)
+    out["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return out
+
+
+def _data(case: str, tmp: Path) -> tuple[Path, int, int]:
+    if case == "sweden":
+        return ROOT / "data" / "sites", 70, 58
+    if case == "municipalities":
+        return ROOT / "data" / "municipalities", 290, 327
+    from nisd.io.synthetic import write_country
+
+    n = int(case)
+    return write_country(tmp / f"synthetic-{n}", n, n, seed=0), n, n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cases", default="sweden,municipalities,250,500,1000,2000")
+    ap.add_argument("--time-limit", type=float, default=120.0)
+    ap.add_argument("--crisis", choices=("both", "on", "off"), default="both")
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument(
+        "--max-x",
+        type=int,
+        default=400_000,
+        help="skip a case with more candidate × demand × k assignment pairs than this "
+        "(PuLP's build would not fit in memory or time)",
+    )
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(one(json.loads(args.one))))
+        return
+    crisis = {"both": [False, True], "on": [True], "off": [False]}[args.crisis]
+    head = (
+        f"{'case':<15}{'crisis':>7}{'sites':>6}{'users':>6}{'vars':>9}{'rows':>9}{'nnz':>10}"
+        f"{'build s':>8}{'solve s':>8}{'min s':>8}{'med s':>8}{'status':>9}{'gap':>7}"
+        f"{'cost':>9}{'MB':>7}"
+    )
+    print(head)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="nisd-scale-") as tmp:
+        for case in args.cases.split(","):
+            data, n_s, n_d = _data(case, Path(tmp))
+            for on in crisis:
+                row: dict[str, Any] = {"case": case, "crisis": on, "sites": n_s, "users": n_d}
+                if n_s * n_d * 2 > args.max_x:
+                    row["status"] = f"skipped: {n_s * n_d * 2:,} assignment pairs > --max-x"
+                    print(f"{case:<15}{'on' if on else 'off':>7}{n_s:>6}{n_d:>6}  {row['status']}")
+                    results.append(row)
+                    continue
+                spec = {"data": str(data), "crisis": on, "time_limit": args.time_limit}
+                runs = []
+                for _ in range(args.repeat):
+                    p = subprocess.run(
+                        [sys.executable, __file__, "--one", json.dumps(spec)],
+                        capture_output=True,
+                        text=True,
+                        check=False,
+                    )
+                    if p.returncode != 0:
+                        runs.append({"status": "failed", "error": p.stderr.strip()[-300:]})
+                        break
+                    runs.append(json.loads(p.stdout.strip().splitlines()[-1]))
+                last = runs[-1]
+                walls = [r["wall_s"] for r in runs if "wall_s" in r]
+                row.update(last)
+                row["wall_min_s"] = min(walls) if walls else None
+                row["wall_median_s"] = statistics.median(walls) if walls else None
+                results.append(row)
+
+                def f(key: str, fmt: str, width: int, r: dict[str, Any] = row) -> str:
+                    v = r.get(key)
+                    return f"{'' if v is None else format(v, fmt):>{width}}"
+
+                print(
+                    f"{case:<15}{'on' if on else 'off':>7}{n_s:>6}{n_d:>6}"
+                    + f("variables", ",", 9)
+                    + f("rows", ",", 9)
+                    + f("nonzeros", ",", 10)
+                    + f("build_s", ".1f", 8)
+                    + f("solve_s", ".1f", 8)
+                    + f("wall_min_s", ".1f", 8)
+                    + f("wall_median_s", ".1f", 8)
+                    + f"{row['status']:>9}"
+                    + f"{'' if row.get('gap') is None else format(row['gap'], '.2%'):>7}"
+                    + f("cost", ".2f", 9)
+                    + f("peak_mb", ".0f", 7),
+                    flush=True,
+                )
+                if row.get("error"):
+                    print(f"{'':<15}{row['error']}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
