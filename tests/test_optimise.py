@@ -290,3 +290,38 @@ def test_presolve_never_changes_the_answer(presolve: str) -> None:
 def test_presolve_names_are_checked() -> None:
     with pytest.raises(ValueError, match="presolve"):
         PlanConfig(solver={"presolve": "heavy"})
+
+
+def test_hazard_buffers_exclude_exactly_the_sites_inside_them() -> None:
+    """Each site's hazard exclusion against great-circle distances computed here, by site id
+    (the problem sorts sites by id; the data file does not)."""
+    from nisd.io import default_data_dir
+
+    ds = load_dataset(default_data_dir())
+    pp = from_dataset(ds, PlanConfig(k=1, separation_km=None, hazards="hard"))
+    assert [s.site_id for s in ds.sites] != list(pp.site_ids)  # the orders differ
+
+    def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+        p1, p2 = np.radians(lat1), np.radians(lat2)
+        a = (
+            np.sin((p2 - p1) / 2) ** 2
+            + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+        )
+        return float(2 * 6371.0088 * np.arcsin(np.sqrt(a)))
+
+    by_id = {s.site_id: s for s in ds.sites}
+    for j, sid in enumerate(pp.site_ids):
+        s = by_id[sid]
+        inside = {
+            h.hazard_id
+            for h in ds.hazards
+            if km(s.lat, s.lon, h.geometry.y, h.geometry.x) <= h.buffer_km
+        }
+        # the dataset measures in SWEREF 99 TM: allow a kilometre's difference at the edge
+        edge = {
+            h.hazard_id
+            for h in ds.hazards
+            if abs(km(s.lat, s.lon, h.geometry.y, h.geometry.x) - h.buffer_km) < 1.0
+        }
+        assert inside - edge <= pp.hazard_area[j] <= inside | edge, sid
+        assert bool(pp.allowed[j]) == (not pp.hazard_area[j]), sid

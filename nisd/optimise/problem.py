@@ -129,16 +129,22 @@ class PlacementProblem:
         return out
 
 
-def _hazards(ds: Dataset, cfg: PlanConfig) -> tuple[np.ndarray, np.ndarray, list[frozenset[str]]]:
-    """Per site: inside a hard buffer; soft penalty; which hazard buffers contain it."""
-    n = len(ds.sites)
+def _hazards(
+    ds: Dataset, cfg: PlanConfig, sids: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, list[frozenset[str]]]:
+    """Per site of ``sids`` (in that order): inside a hard buffer; soft penalty; which
+    hazard buffers contain it."""
+    n = len(sids)
     inside = np.zeros(n, dtype=bool)
     penalty = np.zeros(n)
     areas: list[set[str]] = [set() for _ in range(n)]
     if not ds.hazards:
         return inside, penalty, [frozenset(a) for a in areas]
+    # the dataset's distances are in file order; the problem's sites are sorted by id
+    row = {s.site_id: j for j, s in enumerate(ds.sites)}
+    order = np.array([row[s] for s in sids], dtype=int)
     for k, h in enumerate(ds.hazards):
-        d = ds.site_hazard_km[:, k]
+        d = ds.site_hazard_km[order, k]
         within = d <= h.buffer_km
         inside |= within
         if cfg.hazards == "soft" and h.buffer_km > 0:
@@ -235,7 +241,7 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
     # an unbounded capacity is as good as the whole load (keeps the MILP finite)
     total_load = float(sum(d.load for d in demand))
     cap = np.minimum(cap, total_load)
-    in_hazard, penalty, areas = _hazards(ds, cfg)
+    in_hazard, penalty, areas = _hazards(ds, cfg, sids)
     allowed = np.array([s.site_id not in cfg.forbidden for s in sites])
     if cfg.hazards == "hard":
         allowed &= ~in_hazard
