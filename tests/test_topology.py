@@ -236,7 +236,7 @@ def test_scenario_counts(sweden: Dataset) -> None:
     assert len(scenario_sets(sweden, g, ["county"])) == 21
     zones = {s.name: s for s in scenario_sets(sweden, g, ["power-zone"])}
     assert zones["power zone SE1"].sites == {"s-lulea", "s-pitea", "s-skelleftea"}
-    assert len(scenario_sets(sweden, g, ["hazard"])) == 5
+    assert len(scenario_sets(sweden, g, ["hazard"])) == len(sweden.hazards) == 58
 
 
 def test_presets_have_meanings(sweden: Dataset) -> None:

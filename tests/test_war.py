@@ -260,7 +260,10 @@ def robust_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("war")
     scen = d / "war1.toml"
     scen.write_text(
-        "k = 2\n[war]\nattacks = 1\nserve = { critical = 1.0, high = 1.0 }\n", encoding="utf-8"
+        # p_max = 5: the cheapest first plan leaves one site's load nowhere to go, so an
+        # attack is found and added while planning
+        "k = 2\np_max = 5\n[war]\nattacks = 1\nserve = { critical = 1.0, high = 1.0 }\n",
+        encoding="utf-8",
     )
     res = CliRunner().invoke(cli, ["plan", str(scen), "--out", str(d / "plan")])
     assert res.exit_code == 0, res.output
