@@ -64,6 +64,7 @@ class DemandPoint:
     primary_ms: float = math.inf
     backup_ms: float = math.inf
     crisis_ms: float = math.inf
+    protection: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class SiteType:
     capacity: float
     cost_msek: float
     description: str | None = None
+    protection: int = 0
 
 
 @dataclass(frozen=True)

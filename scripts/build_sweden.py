@@ -107,6 +107,14 @@ AGENCIES = [
     ("Myndigheten för digital förvaltning (DIGG)", "Sundsvall", "high", 10.0),
     ("Myndigheten för samhällsskydd och beredskap (MSB)", "Karlstad", "critical", 10.0),
 ]
+# Protection level a user's sites need (site_types.csv: core 2, regional 1). Agencies and
+# county boards hold official records: a secure site (1); classified workloads of the
+# defence estate and of civil defence need a protected core site (2); citizens' open
+# e-services 0. Assumptions, see SOURCES.md.
+PROTECTED_AGENCIES = {
+    "Fortifikationsverket": 2,
+    "Myndigheten för samhällsskydd och beredskap (MSB)": 2,
+}
 SUNET_NAMES = {
     "Goteborg": "Göteborg",
     "Skovde": "Skövde",
@@ -312,6 +320,7 @@ def county_population(
                 "load": round(pop / RACKS_PER_INHABITANTS, 1),
                 "criticality": "normal",
                 "latency_class": "standard",
+                "protection": 0,
             }
         )
     return out
@@ -335,6 +344,7 @@ def municipality_population(
                 "load": max(0.1, round(r.population / RACKS_PER_INHABITANTS, 1)),
                 "criticality": "normal",
                 "latency_class": "standard",
+                "protection": 0,
             }
         )
     return out
@@ -406,6 +416,7 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
                 "load": load,
                 "criticality": crit,
                 "latency_class": "interactive",
+                "protection": PROTECTED_AGENCIES.get(agency, 1),
             }
         )
     for code in COUNTY_SEATS:
@@ -421,6 +432,7 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
                 "load": COUNTY_BOARD_LOAD,
                 "criticality": "high",
                 "latency_class": "interactive",
+                "protection": 1,
             }
         )
     if resolution == "municipality":

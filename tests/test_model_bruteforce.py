@@ -132,3 +132,103 @@ def test_milp_equals_brute_force(case: tuple[PlacementProblem, str]) -> None:
     assert check_plan(pp, plan.sites, plan.assignments) == []
     got = plan.kpis["cost_msek"] if objective == "cost" else plan.objective_value
     assert math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-6), (got, expected)
+
+
+def brute_protected(pp: PlacementProblem) -> float | None:
+    """Cheapest plan over every site subset, every type per site and every assignment,
+    with each user's sites built as types protected enough for it."""
+    cfg = pp.config
+    n_i, n_j = pp.latency.shape
+    n_t = len(pp.type_ids)
+    conflict = pp.conflict()
+    best = math.inf
+    for size in range(1, n_j + 1):
+        for subset in itertools.combinations(range(n_j), size):
+            for types in itertools.product(range(n_t), repeat=size):
+                built = dict(zip(subset, types, strict=True))
+                if any(not np.isfinite(pp.cost[j, t]) for j, t in built.items()):
+                    continue
+                cost = sum(pp.cost[j, t] for j, t in built.items())
+                if cost >= best:
+                    continue
+                options = []
+                for i in range(n_i):
+                    need = pp.demand_protection[i]
+                    ok = [j for j in subset if pp.type_protection[built[j]] >= need]
+                    seqs = [
+                        seq
+                        for seq in itertools.permutations(ok, cfg.k)
+                        if pp.latency[i, seq[0]] <= pp.primary_ms[i]
+                        and all(pp.latency[i, j] <= pp.backup_ms[i] for j in seq[1:])
+                        and not any(conflict[seq[0], j] for j in seq[1:])
+                    ]
+                    options.append(sorted({s[0] for s in seqs}))
+                if any(not o for o in options):
+                    continue
+                for prim in itertools.product(*options):
+                    used = np.zeros(n_j)
+                    for i, j in enumerate(prim):
+                        used[j] += pp.load[i]
+                    if all(used[j] <= pp.capacity[j, built[j]] + 1e-9 for j in subset):
+                        best = cost
+                        break
+    return None if best == math.inf else best
+
+
+@st.composite
+def protected_instances(draw: st.DrawFn) -> PlacementProblem:
+    n_i = draw(st.integers(1, 3))
+    n_j = draw(st.integers(2, 4))
+    pts = np.array(
+        draw(
+            st.lists(
+                st.tuples(st.integers(0, 400), st.integers(0, 400)),
+                min_size=n_i + n_j,
+                max_size=n_i + n_j,
+            )
+        ),
+        float,
+    )
+    dem, sit = pts[:n_i], pts[n_i:]
+    lat = np.sqrt(((dem[:, None] - sit[None]) ** 2).sum(axis=2)) * 0.01
+    dist = np.sqrt(((sit[:, None] - sit[None]) ** 2).sum(axis=2))
+    # two types: a cheap one (protection 0 or 1) and a dear, protected one (level 2)
+    cheap = np.array(draw(st.lists(st.integers(1, 5), min_size=n_j, max_size=n_j)), float)
+    dear = cheap + draw(st.integers(1, 6))
+    cost = np.column_stack([cheap, dear])
+    if draw(st.booleans()):  # some sites may only be built cheap
+        cost[draw(st.integers(0, n_j - 1)), 1] = np.inf
+    cap = np.array(draw(st.lists(st.integers(2, 6), min_size=n_j, max_size=n_j)), float)
+    load = np.array(draw(st.lists(st.integers(1, 3), min_size=n_i, max_size=n_i)), float)
+    need = draw(st.lists(st.integers(0, 2), min_size=n_i, max_size=n_i))
+    k = draw(st.integers(1, 2))
+    cfg = PlanConfig(k=k, separation_km=100.0 if k > 1 else None, hazards="off")
+    return from_matrices(
+        lat,
+        dist,
+        cost,
+        np.column_stack([cap, cap * 2]),
+        load,
+        np.full(n_i, 5.0),
+        np.full(n_i, 9.0),
+        cfg,
+        type_protection=[draw(st.integers(0, 1)), 2],
+        demand_protection=need,
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(protected_instances())
+def test_protection_equals_brute_force(pp: PlacementProblem) -> None:
+    expected = brute_protected(pp)
+    ds: Dataset = None  # type: ignore[assignment]
+    if expected is None:
+        try:
+            optimise(ds, pp)
+        except InfeasibleError:
+            return
+        raise AssertionError("the MILP found a plan where brute force found none")
+    plan = optimise(ds, pp)
+    assert plan.status == "optimal"
+    assert check_plan(pp, plan.sites, plan.assignments) == []
+    assert math.isclose(plan.kpis["cost_msek"], expected, rel_tol=1e-6, abs_tol=1e-6)

@@ -325,3 +325,45 @@ def test_hazard_buffers_exclude_exactly_the_sites_inside_them() -> None:
         }
         assert inside - edge <= pp.hazard_area[j] <= inside | edge, sid
         assert bool(pp.allowed[j]) == (not pp.hazard_area[j]), sid
+
+
+def test_protection_levels_in_the_default_and_their_explanation(tmp_path: Path) -> None:
+    """Classified load is held only by core sites; a level no type offers is explained."""
+    import shutil
+
+    from nisd.io import default_data_dir
+    from nisd.render.report import protection_rows
+
+    src = default_data_dir()
+    ds = load_dataset(src)
+    cfg = PlanConfig(k=2, separation_km=200.0, hazards="hard", p_max=8)
+    plan = optimise(ds, from_dataset(ds, cfg))
+    level = {t.type_id: t.protection for t in ds.site_types}
+    need = {d.demand_id: d.protection for d in ds.demand}
+    assert max(need.values()) == 2
+    for did, seq in plan.assignments.items():
+        assert all(level[plan.sites[s]] >= need[did] for s in seq), did
+    off = optimise(ds, from_dataset(ds, cfg.model_copy(update={"protection": False})))
+    assert off.objective_value is not None and plan.objective_value is not None
+    assert off.objective_value <= plan.objective_value + 1e-6
+    # the report's table, from a page payload of this plan
+    payload = {
+        "protection": level,
+        "demand": [
+            {"protection": d.protection, "load": d.load, "assigned": plan.assignments[d.demand_id]}
+            for d in ds.demand
+        ],
+        "sites": [{"id": s, "name": s, "type": t} for s, t in plan.sites.items()],
+    }
+    rows = protection_rows(payload)
+    assert [r[0] for r in rows] == [2, 1, 0]
+    assert rows[0][3] == "core" and "(regional)" not in rows[0][4]
+    # a level no site type offers: refused with the reason
+    data = tmp_path / "d"
+    shutil.copytree(src, data)
+    text = (data / "demand.csv").read_text(encoding="utf-8").splitlines()
+    text[1] = text[1].rsplit(",", 1)[0] + ",3"
+    (data / "demand.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    ds3 = load_dataset(data)
+    with pytest.raises(InfeasibleError, match="needs protection level 3"):
+        optimise(ds3, from_dataset(ds3, cfg))

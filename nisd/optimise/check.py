@@ -77,6 +77,15 @@ def check_plan(
         if len(js) != len(seq):
             continue
         primary_load[js[0]] += pp.load[i]
+        if cfg.protection and len(pp.demand_protection) and pp.demand_protection[i] > 0:
+            need = int(pp.demand_protection[i])
+            for s in seq:
+                have = int(pp.type_protection[tidx[sites[s]]])
+                if have < need:
+                    out.append(
+                        f"{d}: needs protection level {need}, but {s} is built as "
+                        f"{sites[s]} (level {have})"
+                    )
         if pp.latency[i, js[0]] > pp.primary_ms[i] + TOL:
             out.append(
                 f"{d}: primary {seq[0]} at {pp.latency[i, js[0]]:.2f} ms exceeds "

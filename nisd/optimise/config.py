@@ -156,6 +156,8 @@ class PlanConfig(Strict):
     require_existing: bool = False
     forbidden: list[str] = Field(default_factory=list)
     capacity: bool = True
+    # classified load only at site types protected enough (demand.protection ≤ type.protection)
+    protection: bool = True
     k: int = Field(2, ge=1, le=5)
     separation_km: float | None = 200.0
     separate_county: bool = False

@@ -53,6 +53,14 @@ def precheck(pp: PlacementProblem) -> list[str]:
     conflict = pp.conflict()
     names = pp.site_names
     for i, d in enumerate(pp.demand_ids):
+        types = pp.protected_types(i)
+        if not any(np.isfinite(pp.cost[j, t]) for j in ok_sites for t in types):
+            out.append(
+                f"{pp.demand_names[i]} ({d}): needs protection level "
+                f"{int(pp.demand_protection[i])}; no allowed site may be built as a type "
+                "that protected"
+            )
+            continue
         lat = pp.latency[i, ok_sites]
         order = ok_sites[np.argsort(lat, kind="stable")]
         prim = [j for j in order if pp.latency[i, j] <= pp.primary_ms[i] + 1e-9]

@@ -88,12 +88,13 @@ def create(pp: PlacementProblem) -> Model:
     opened = {j: pulp.lpSum(v for (jj, _t), v in y.items() if jj == j) for j in range(pp.n_sites)}
     x = {}
     for i in range(pp.n_demand):
+        ok_types = pp.protected_types(i)
         for r in range(cfg.k):
             bound = pp.primary_ms[i] if r == 0 else pp.backup_ms[i]
             for j in range(pp.n_sites):
                 if (
                     pp.allowed[j]
-                    and any((j, t) in y for t in range(len(pp.type_ids)))
+                    and any((j, t) in y for t in ok_types)
                     and (pp.latency[i, j] <= bound + 1e-9)
                 ):
                     x[i, j, r] = pulp.LpVariable(f"x_{i}_{j}_{r}", cat="Binary")
@@ -118,6 +119,30 @@ def create(pp: PlacementProblem) -> Model:
             if ranks:
                 m.add("distinct", pulp.lpSum(ranks) <= opened[j])
     return m
+
+
+def add_protection(m: Model, pp: PlacementProblem) -> None:
+    """Classified load only where the built type is protected enough.
+
+    ``Σ_r x[i,j,r] ≤ Σ_{t : P_t ≥ N_i} y[j,t]`` for a user i that needs protection level
+    N_i and a site j that may also be built as a type below it (where every type of j
+    is protected enough, the distinct row says it; where none is, i has no variable at j).
+    """
+    for i in range(pp.n_demand):
+        ok = set(pp.protected_types(i))
+        if len(ok) == len(pp.type_ids):
+            continue
+        for j in range(pp.n_sites):
+            ranks = [m.x[i, j, r] for r in range(pp.config.k) if (i, j, r) in m.x]
+            types = [t for t in range(len(pp.type_ids)) if (j, t) in m.y]
+            if not ranks or all(t in ok for t in types):
+                continue
+            strong = pulp.lpSum(m.y[j, t] for t in types if t in ok)
+            m.add(
+                "protection",
+                pulp.lpSum(ranks) <= strong,
+                f"protection of {pp.demand_ids[i]} at {pp.site_ids[j]}",
+            )
 
 
 def add_count(m: Model, pp: PlacementProblem) -> None:
@@ -484,6 +509,7 @@ def _dispersion(m: Model, pp: PlacementProblem, terms: dict[str, pulp.LpAffineEx
 
 
 FAMILIES = (
+    add_protection,
     add_count,
     add_required,
     add_capacity,

@@ -77,6 +77,17 @@ class PlacementProblem:
     routing: RoutingGraph | None = None
     backbone_nodes: tuple[str, ...] = ()
     srlg_ids: tuple[str, ...] = ()
+    # protection level of each type (T,) and the level each user's sites need (I,)
+    type_protection: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    demand_protection: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def protected_types(self, i: int) -> list[int]:
+        """The types that may hold demand i's load (every type when protection is off)."""
+        n_t = len(self.type_ids)
+        if not self.config.protection or len(self.demand_protection) == 0:
+            return list(range(n_t))
+        need = int(self.demand_protection[i])
+        return [t for t in range(n_t) if int(self.type_protection[t]) >= need]
 
     @property
     def n_sites(self) -> int:
@@ -297,6 +308,8 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
         hazard_penalty=penalty if cfg.hazards == "soft" else np.zeros(len(sites)),
         demand_names=tuple(d.name for d in demand),
         site_names=tuple(s.name for s in sites),
+        type_protection=np.array([t.protection for t in types], dtype=np.int64),
+        demand_protection=np.array([d.protection for d in demand], dtype=np.int64),
         critical=critical,
         crisis_rows=tuple(rows),
         scenarios=tuple(scen),
@@ -404,12 +417,15 @@ def from_matrices(
     site_latency: np.ndarray | None = None,
     power_zone: Sequence[str | None] | None = None,
     county: Sequence[str | None] | None = None,
+    type_protection: Sequence[int] | None = None,
+    demand_protection: Sequence[int] | None = None,
 ) -> PlacementProblem:
     """The matrix door: a placement problem from arrays alone (one or more site types).
 
     ``latency`` is (I, J); ``distance_km`` and ``site_latency`` (J, J); ``cost`` and
     ``capacity`` (J, T); ``load``, ``primary_ms``, ``backup_ms`` (I,); optional
-    ``power_zone`` and ``county`` labels per site (J,). No crisis scenarios; every
+    ``power_zone`` and ``county`` labels per site (J,); optional protection levels
+    per type (T,) and needed per demand point (I,). No crisis scenarios; every
     site allowed unless its cost is infinite for every type.
     """
     n_i, n_j = latency.shape
@@ -436,6 +452,13 @@ def from_matrices(
         hazard_penalty=np.zeros(n_j),
         demand_names=tuple(f"d{i}" for i in range(n_i)),
         site_names=tuple(f"s{j}" for j in range(n_j)),
+        type_protection=np.asarray(
+            type_protection if type_protection is not None else np.zeros(cost.shape[1]),
+            dtype=np.int64,
+        ),
+        demand_protection=np.asarray(
+            demand_protection if demand_protection is not None else np.zeros(n_i), dtype=np.int64
+        ),
         critical=np.zeros(n_i, dtype=bool),
         crisis_ms=np.full(n_i, np.inf),
     )

@@ -130,6 +130,7 @@ def build_payload(
                 "lon": _round(lon),
                 "load": d.load,
                 "criticality": d.criticality,
+                "protection": d.protection,
                 "assigned": assignments.get(d.demand_id, []),
             }
         )
@@ -254,6 +255,7 @@ def build_payload(
         "hazards": hazards,
         "sites": sites,
         "demand": demand,
+        "protection": {t.type_id: t.protection for t in ds.site_types},
         "lines": lines,
         "scenarios": scen_rows,
         "kpis": kpis,

@@ -251,6 +251,7 @@ def report_page(payload: Mapping[str, Any], plan: Plan, *, banner: str | None = 
             ],
             site_rows,
         )
+        + _protection_section(payload)
         + "<h2>Crisis scenarios</h2>"
         + (
             class_chart(
@@ -282,6 +283,53 @@ def report_page(payload: Mapping[str, Any], plan: Plan, *, banner: str | None = 
         + "</div>"
     )
     return page(title, body, payload=dict(payload), banner=banner)
+
+
+def protection_rows(payload: Mapping[str, Any]) -> list[list[Any]]:
+    """Per protection level a user needs: users, racks, the site types protected enough, and
+    the opened sites that hold such load (all from the page's own data)."""
+    types = payload.get("protection") or {}
+    by_level: dict[int, list[Mapping[str, Any]]] = {}
+    for d in payload["demand"]:
+        by_level.setdefault(int(d.get("protection") or 0), []).append(d)
+    opened = {s["id"]: s for s in payload["sites"] if s.get("type")}
+    rows = []
+    for level in sorted(by_level, reverse=True):
+        users = by_level[level]
+        ok = sorted(t for t, p in types.items() if int(p) >= level)
+        held = sorted({sid for d in users for sid in d.get("assigned") or []})
+        rows.append(
+            [
+                level,
+                len(users),
+                _fmt(sum(float(d["load"]) for d in users)),
+                ", ".join(ok) or "none",
+                ", ".join(
+                    f"{opened[sid]['name']} ({opened[sid]['type']})"
+                    for sid in held
+                    if sid in opened
+                )
+                or "-",
+            ]
+        )
+    return rows
+
+
+def _protection_section(payload: Mapping[str, Any]) -> str:
+    types = payload.get("protection") or {}
+    if not any(int(p) for p in types.values()):
+        return ""
+    return (
+        "<h2>Protection: which load needs which site</h2>"
+        + _table(
+            ["level needed", "users", "racks", "site types allowed", "opened sites holding it"],
+            protection_rows(payload),
+        )
+        + (
+            "<p>A user's primary and backup sites must be built as a type of at least the level "
+            "its load needs (site_types.csv protection; demand.csv protection).</p>"
+        )
+    )
 
 
 def _war_section(
