@@ -367,3 +367,33 @@ def test_protection_levels_in_the_default_and_their_explanation(tmp_path: Path) 
     ds3 = load_dataset(data)
     with pytest.raises(InfeasibleError, match="needs protection level 3"):
         optimise(ds3, from_dataset(ds3, cfg))
+
+
+@pytest.mark.parametrize(
+    ("cap", "growth", "site"),
+    [(1.0, 0.0, "s0"), (0.8, 0.0, "s1"), (1.0, 0.2, "s1"), (0.95, 0.05, "s0")],
+)
+def test_utilisation_cap_and_growth(cap: float, growth: float, site: str) -> None:
+    """One user of 9 racks; s0 (cost 1) holds 10, s1 (cost 2) holds 20: by hand, 9 × (1 +
+    growth) ≤ cap × 10 decides whether the cheap site is enough (9.45 ≤ 9.5 in the last)."""
+    from nisd.optimise.problem import from_matrices
+
+    cfg = PlanConfig(k=1, separation_km=None, hazards="off", utilisation_cap=cap, growth=growth)
+    pp = from_matrices(
+        np.array([[1.0, 1.0]]),
+        np.array([[0.0, 300.0], [300.0, 0.0]]),
+        np.array([[1.0], [2.0]]),
+        np.array([[10.0], [20.0]]),
+        np.array([9.0]),
+        np.array([5.0]),
+        np.array([5.0]),
+        cfg,
+    )
+    plan = optimise(None, pp)  # type: ignore[arg-type]  # no crisis: no dataset needed
+    assert list(plan.sites) == [site]
+    wrong = {"s0": "s1", "s1": "s0"}[site]
+    problems = check_plan(pp, {wrong: "t0"}, {"d0": [wrong]})
+    assert (problems == []) == (wrong == "s1")
+    if wrong == "s0":
+        assert "exceeds capacity 10" in problems[0]
+        assert ("growth" in problems[0]) == ((cap, growth) != (1.0, 0.0))

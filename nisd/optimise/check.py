@@ -104,11 +104,17 @@ def check_plan(
                     "hazard area"
                 )
     if cfg.capacity:
+        grow, util = 1.0 + cfg.growth, cfg.utilisation_cap
         for jj, used in primary_load.items():
             cap = pp.capacity[jj, tidx[sites[pp.site_ids[jj]]]]
-            if used > cap + TOL:
+            if used * grow > util * cap + TOL:
+                room = (
+                    ""
+                    if (grow, util) == (1.0, 1.0)
+                    else (f" (with {cfg.growth:.0%} growth, at most {util:.0%} used)")
+                )
                 out.append(
-                    f"site {pp.site_ids[jj]}: primary load {used:g} exceeds capacity {cap:g}"
+                    f"site {pp.site_ids[jj]}: primary load {used:g} exceeds capacity {cap:g}" + room
                 )
     ol = sorted(opened)
     if cfg.min_site_distance_km:

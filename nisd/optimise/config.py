@@ -156,6 +156,10 @@ class PlanConfig(Strict):
     require_existing: bool = False
     forbidden: list[str] = Field(default_factory=list)
     capacity: bool = True
+    # primary load x (1 + growth) within utilisation_cap x capacity (room for growth and
+    # for running below full); crisis scenarios may still use a site's whole capacity
+    utilisation_cap: float = Field(1.0, gt=0, le=1)
+    growth: float = Field(0.0, ge=0, le=10)
     # classified load only at site types protected enough (demand.protection ≤ type.protection)
     protection: bool = True
     k: int = Field(2, ge=1, le=5)

@@ -168,13 +168,15 @@ def add_required(m: Model, pp: PlacementProblem) -> None:
 
 def add_capacity(m: Model, pp: PlacementProblem) -> None:
     """Primary load within each built site's capacity, and in all (a valid row that lets
-    the solver reason about how many sites of which type the load needs)."""
-    total = float(pp.load.sum())
+    the solver reason about how many sites of which type the load needs). Load counts
+    ``(1 + growth) / utilisation_cap`` times (:attr:`PlacementProblem.load_factor`)."""
+    f = pp.load_factor
+    total = float(pp.load.sum()) * f
     if total > 0 and m.y and all(np.isfinite(pp.capacity[j, t]) for j, t in m.y):
         room = pulp.lpSum(pp.capacity[j, t] * v for (j, t), v in m.y.items())
         m.add("capacity_total", room >= total, f"room for all {total:g} racks")
     for j in range(pp.n_sites):
-        prim = [pp.load[i] * v for (i, jj, r), v in m.x.items() if jj == j and r == 0]
+        prim = [f * pp.load[i] * v for (i, jj, r), v in m.x.items() if jj == j and r == 0]
         if prim:
             m.add(
                 "capacity",

@@ -81,6 +81,12 @@ class PlacementProblem:
     type_protection: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     demand_protection: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
+    @property
+    def load_factor(self) -> float:
+        """What a rack of primary load weighs against capacity in normal operation:
+        ``(1 + growth) / utilisation_cap``."""
+        return (1.0 + self.config.growth) / self.config.utilisation_cap
+
     def protected_types(self, i: int) -> list[int]:
         """The types that may hold demand i's load (every type when protection is off)."""
         n_t = len(self.type_ids)
@@ -251,7 +257,7 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
                 cap[j, t] = s.capacity if s.capacity is not None else ty.capacity
     # an unbounded capacity is as good as the whole load (keeps the MILP finite)
     total_load = float(sum(d.load for d in demand))
-    cap = np.minimum(cap, total_load)
+    cap = np.minimum(cap, total_load * (1.0 + cfg.growth) / cfg.utilisation_cap)
     in_hazard, penalty, areas = _hazards(ds, cfg, sids)
     allowed = np.array([s.site_id not in cfg.forbidden for s in sites])
     if cfg.hazards == "hard":
