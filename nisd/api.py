@@ -14,6 +14,7 @@ the file; it returns a typed, immutable :class:`Plan`. ``nisd.read_plan(path)``
 reads a ``plan.json``; ``nisd.resilience(ds, plan, sets=[...])`` returns the
 capacity-true table; ``nisd.attack(ds, plan, r=2)`` finds the worst attacks on a
 plan exactly (and ``fortify=True`` the cheapest sites to harden against them);
+``nisd.sensitivity(ds, plan)`` re-plans with each labelled assumption low and high;
 ``plan.explore()`` returns a folium map for notebooks.
 """
 
@@ -51,6 +52,7 @@ __all__ = [
     "read_plan",
     "resilience",
     "scale_demand",
+    "sensitivity",
 ]
 
 
@@ -289,3 +291,47 @@ def attack(
             opts=opts,
         ).to_json()
     return out
+
+
+def sensitivity(ds: Dataset, plan: Plan, *, workers: int | None = 1) -> list[dict[str, Any]]:
+    """Re-plan ``plan``'s scenario with each labelled assumption low and high.
+
+    The variants (site type costs and capacities ± 20 %, every load ± 20 %, the cost
+    factors' spread, judged hazard buffers, separation, protection levels) are written as
+    copies of the data directory ``ds.path`` and planned on ``workers`` processes, each
+    with the plan as a start (so a change of sites is a real change, not a tie broken
+    anew). Records as ``nisd sensitivity --json``: assumption, side, value, cost,
+    change, sites added / removed / retyped, most site-moving and largest swing first.
+
+    Raises
+    ------
+    InputError
+        ``ds`` is a variant made in memory (it cannot be copied from disk).
+    ConfigError
+        The plan has no scenario parameters or no cost.
+    """
+    import tempfile
+
+    from nisd.study.runner import run_tasks
+    from nisd.study.sensitivity import sensitivity_table
+
+    check_plan_dataset(plan.to_json(), ds, "plan")
+    if load_dataset(ds.path).input_hash != ds.input_hash:
+        raise InputError(
+            [
+                Problem(
+                    "dataset",
+                    "sensitivity re-plans from the data directory on disk; this dataset is "
+                    "a variant made in memory: write it to a directory first",
+                )
+            ]
+        )
+    with tempfile.TemporaryDirectory(prefix="nisd-sensitivity-") as work:
+        return sensitivity_table(
+            plan,
+            ds,
+            str(Path(ds.path).resolve()),
+            lambda tasks: run_tasks(tasks, workers=workers),
+            Path(work),
+            threads=1 if (workers or 1) > 1 else None,
+        )

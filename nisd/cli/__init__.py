@@ -116,6 +116,7 @@ def _register() -> None:
         "sweep",
         "alternatives",
         "explain",
+        "sensitivity",
         "ladder",
         "attack",
     ):

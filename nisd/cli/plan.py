@@ -31,6 +31,13 @@ from nisd.render.words import crisis_summary, plan_rows, war_summary
 @click.option("--seed", type=int)
 @click.option("--map", "with_map", is_flag=True, help="Also write OUT/plan.html, the plan's map.")
 @click.option("--banner", help="Classification banner for the map.")
+@click.option(
+    "--sensitivity",
+    "with_sensitivity",
+    is_flag=True,
+    help="Also re-plan with each labelled assumption low and high (as nisd sensitivity): "
+    "OUT/sensitivity.json, and the assumptions that move the sites are named.",
+)
 def plan(
     scenario: Path | None,
     data_dir: Path | None,
@@ -42,6 +49,7 @@ def plan(
     seed: int | None,
     with_map: bool,
     banner: str | None,
+    with_sensitivity: bool,
 ) -> None:
     """Choose sites, types and assignments for SCENARIO (a TOML/YAML scenario file).
 
@@ -106,6 +114,25 @@ def plan(
             err=True,
         )
     click.echo(f"wrote {path}")
+    if with_sensitivity:
+        import tempfile
+
+        from nisd.io.planfile import write_sensitivity
+        from nisd.render.context import load_plan
+        from nisd.study.runner import run_tasks
+        from nisd.study.sensitivity import sensitivity_table
+
+        typed, _ds = load_plan(path, ds.path)
+        with tempfile.TemporaryDirectory(prefix="nisd-sensitivity-") as work:
+            rows = sensitivity_table(
+                typed, ds, str(ds.path.resolve()), run_tasks, Path(work), threads=1
+            )
+        moving = list(dict.fromkeys(r["assumption"] for r in rows if r["changes_sites"]))
+        click.echo(
+            "most sensitive to (the sites change with): "
+            + (", ".join(moving) if moving else "no assumption tried")
+        )
+        click.echo(f"wrote {write_sensitivity(path, rows)}")
     if with_map:
         from nisd.render import write_atomic
         from nisd.render.context import render_plan_map

@@ -199,6 +199,30 @@ def write_explain(plan_path: Path, records: list[dict[str, Any]]) -> Path:
     return write_atomic(Path(plan_path).parent / EXPLAIN_FILE, text)
 
 
+SENSITIVITY_FILE = "sensitivity.json"  # written by ``nisd sensitivity`` beside the plan
+
+
+def write_sensitivity(plan_path: Path, records: list[dict[str, Any]]) -> Path:
+    """Write a plan's sensitivity table (one record per assumption and side) beside it."""
+    text = json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return write_atomic(Path(plan_path).parent / SENSITIVITY_FILE, text)
+
+
+def read_sensitivity(plan_path: Path) -> list[dict[str, Any]]:
+    """The plan's sensitivity records, when ``nisd sensitivity`` ran (else none)."""
+    f = Path(plan_path).parent / SENSITIVITY_FILE
+    try:
+        rows = json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return []
+    keys = {"assumption", "side", "value", "cost", "change", "changes_sites"}
+    return (
+        [r for r in rows if isinstance(r, dict) and keys <= set(r)]
+        if isinstance(rows, list)
+        else []
+    )
+
+
 def read_regrets(plan_path: Path) -> dict[str, Any]:
     """Opened sites' regrets from the plan's explanation, when ``nisd explain`` ran.
 

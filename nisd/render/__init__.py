@@ -7,6 +7,7 @@ from nisd.io.planfile import (
     read_attack_doc,
     read_plan_doc,
     read_regrets,
+    read_sensitivity,
     write_atomic,
 )
 
@@ -16,6 +17,7 @@ __all__ = [
     "read_attack_doc",
     "read_plan_doc",
     "read_regrets",
+    "read_sensitivity",
     "write_atomic",
 ]
 

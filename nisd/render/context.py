@@ -15,6 +15,7 @@ from nisd.render import (
     read_attack_doc,
     read_plan_doc,
     read_regrets,
+    read_sensitivity,
 )
 from nisd.render.html import map_page
 from nisd.render.payload import build_payload
@@ -119,6 +120,7 @@ def plan_payload(
         regrets=read_regrets(plan_path),
         extra_levels=war_levels,
     )
+    payload["sensitivity"] = read_sensitivity(plan_path)
     payload["war"] = {
         "summary": war_summary(
             plan.run.get("war"),

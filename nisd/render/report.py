@@ -252,6 +252,7 @@ def report_page(payload: Mapping[str, Any], plan: Plan, *, banner: str | None = 
             site_rows,
         )
         + _protection_section(payload)
+        + _sensitivity_section(payload)
         + "<h2>Crisis scenarios</h2>"
         + (
             class_chart(
@@ -329,6 +330,93 @@ def _protection_section(payload: Mapping[str, Any]) -> str:
             "<p>A user's primary and backup sites must be built as a type of at least the level "
             "its load needs (site_types.csv protection; demand.csv protection).</p>"
         )
+    )
+
+
+def tornado_svg(rows: Sequence[Mapping[str, Any]], base: float, width: int = 640) -> str:
+    """A tornado chart: per assumption, a bar from the plan's cost to its low and its high
+    variant's cost; a variant without a plan is marked "no plan"; assumptions that move the
+    sites are marked with a dot."""
+    names = list(dict.fromkeys(str(r["assumption"]) for r in rows))
+    if not names:
+        return ""
+    costs = [float(r["cost"]) for r in rows if r.get("cost") is not None] + [base]
+    lo, hi = min(costs), max(costs)
+    span = max(hi - lo, 1e-9)
+    left, right, row_h = 230, width - 70, 22
+    x = lambda v: left + (float(v) - lo) / span * (right - left)  # noqa: E731
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{row_h * len(names) + 40}" role="img" aria-label="tornado chart">'
+    ]
+    for n, name in enumerate(names):
+        y = 10 + n * row_h
+        mine = [r for r in rows if r["assumption"] == name]
+        moves = any(r.get("changes_sites") for r in mine)
+        label = ("● " if moves else "") + name
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" font-size="12">'
+            f"{html.escape(label)}</text>"
+        )
+        for r in mine:
+            colour = "#4c78a8" if r["side"] == "low" else "#f58518"
+            if r.get("cost") is None:
+                parts.append(
+                    f'<text x="{x(base) + (4 if r["side"] == "high" else -4):.1f}" y="{y + 14}" '
+                    f'font-size="11" text-anchor="{"start" if r["side"] == "high" else "end"}" '
+                    f'fill="{colour}">{r["side"]}: no plan</text>'
+                )
+                continue
+            a, b = sorted((x(base), x(r["cost"])))
+            tip = html.escape(f"{name}, {r['side']}: {r['value']}, {float(r['cost']):g} MSEK/yr")
+            parts.append(
+                f'<rect x="{a:.1f}" y="{y + 2}" width="{max(b - a, 1):.1f}" height="{row_h - 6}" '
+                f'fill="{colour}"><title>{tip}</title></rect>'
+            )
+    y_axis = 10 + len(names) * row_h
+    parts.append(
+        f'<line x1="{x(base):.1f}" y1="6" x2="{x(base):.1f}" y2="{y_axis}" stroke="#333"/>'
+        f'<text x="{x(base):.1f}" y="{y_axis + 14}" font-size="11" text-anchor="middle">'
+        f"plan {base:g}</text>"
+        f'<text x="{left}" y="{y_axis + 28}" font-size="11">{lo:g}</text>'
+        f'<text x="{right}" y="{y_axis + 28}" font-size="11" text-anchor="end">{hi:g} MSEK/yr'
+        "</text></svg>"
+    )
+    return "".join(parts)
+
+
+def _sensitivity_section(payload: Mapping[str, Any]) -> str:
+    rows = payload.get("sensitivity") or []
+    if not rows:
+        return ""
+    base = float(rows[0]["base_cost"]) if rows[0].get("base_cost") is not None else 0.0
+    moving = list(dict.fromkeys(r["assumption"] for r in rows if r.get("changes_sites")))
+    words = (
+        "The chosen sites change when these assumptions change: " + ", ".join(moving) + "."
+        if moving
+        else "No assumption tried changes the chosen sites."
+    )
+    table = _table(
+        ["assumption", "side", "value", "cost", "change", "sites added", "sites removed"],
+        [
+            [
+                r["assumption"],
+                r["side"],
+                r["value"],
+                "no plan" if r.get("cost") is None else _fmt(r["cost"]),
+                "" if r.get("change") is None else f"{float(r['change']):+g}",
+                ", ".join(r.get("added") or []) or "-",
+                ", ".join(r.get("removed") or []) or "-",
+            ]
+            for r in rows
+        ],
+    )
+    return (
+        "<h2>What the answer is most sensitive to</h2>"
+        f"<p>{html.escape(words)} Each bar re-plans the scenario with one labelled assumption "
+        "low (blue) or high (orange); ● marks assumptions that move the sites.</p>"
+        + tornado_svg(rows, base)
+        + table
     )
 
 

@@ -1,0 +1,279 @@
+"""What the answer is most sensitive to: re-plan with each labelled assumption low and high.
+
+Each variant changes one planning assumption of the plan's scenario, either in the
+scenario (separation, protection levels) or in a copy of its data directory (site
+type costs and capacities, every user's load, the spread of the cost factors, the
+buffers of hazard classes set by judgement), and re-plans it from nothing on the
+same executors as sweeps. A variant is reported with its cost, its change from the
+plan, and whether it opens other sites: the assumptions that move the sites are the
+ones a steering group should question first. ``nisd report`` draws them as a
+tornado chart.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nisd.dataset import Dataset
+from nisd.errors import ConfigError, Problem
+from nisd.result import Plan
+from nisd.study.runner import solve_point
+
+SPREAD = 0.2  # low and high: ± 20 % of a number that is an assumption
+JUDGED_HAZARDS = ("airport", "air_base")  # hazard classes whose buffer is a judgement
+
+Edit = Callable[[Path], None]  # changes a copied data directory in place
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One assumption at one side: what changes, in the scenario or the data."""
+
+    assumption: str
+    side: str  # "low" or "high"
+    label: str  # the value used, in words
+    config: dict[str, Any] = field(default_factory=dict)
+    edit: Edit | None = None
+
+
+def _rewrite_csv(path: Path, change: Callable[[dict[str, str]], None]) -> None:
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields = list(reader.fieldnames or [])
+        rows = list(reader)
+    for r in rows:
+        change(r)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _scale_column(file: str, column: str, factor: float, key: str = "", value: str = "") -> Edit:
+    def edit(root: Path) -> None:
+        def change(r: dict[str, str]) -> None:
+            if (not key or r.get(key) == value) and r.get(column):
+                r[column] = f"{float(r[column]) * factor:.6g}"
+
+        _rewrite_csv(root / file, change)
+
+    return edit
+
+
+def _spread_cost_factor(s: float) -> Edit:
+    def edit(root: Path) -> None:
+        def change(r: dict[str, str]) -> None:
+            if r.get("cost_factor"):
+                r["cost_factor"] = f"{1.0 + s * (float(r['cost_factor']) - 1.0):.6g}"
+
+        _rewrite_csv(root / "sites.csv", change)
+
+    return edit
+
+
+def _scale_hazard_buffer(hazard_class: str, factor: float) -> Edit:
+    def edit(root: Path) -> None:
+        p = root / "hazards.geojson"
+        doc = json.loads(p.read_text(encoding="utf-8"))
+        for f in doc.get("features", []):
+            props = f.get("properties") or {}
+            if props.get("hazard_class") == hazard_class:
+                props["buffer_km"] = float(props.get("buffer_km") or 0.0) * factor
+        p.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+    return edit
+
+
+def variants(ds: Dataset, params: dict[str, Any]) -> list[Variant]:
+    """The labelled assumptions of ``ds`` and the plan's scenario, each low and high."""
+    lo, hi = 1.0 - SPREAD, 1.0 + SPREAD
+    out: list[Variant] = []
+    for t in ds.site_types:
+        for side, f in (("low", lo), ("high", hi)):
+            out.append(
+                Variant(
+                    f"cost of a {t.type_id} site",
+                    side,
+                    f"{t.cost_msek * f:g} MSEK/yr",
+                    edit=_scale_column("site_types.csv", "cost_msek", f, "type_id", t.type_id),
+                )
+            )
+        for side, f in (("low", lo), ("high", hi)):
+            out.append(
+                Variant(
+                    f"capacity of a {t.type_id} site",
+                    side,
+                    f"{t.capacity * f:g} racks",
+                    edit=_scale_column("site_types.csv", "capacity", f, "type_id", t.type_id),
+                )
+            )
+    for side, f in (("low", lo), ("high", hi)):
+        out.append(
+            Variant(
+                "every user's load", side, f"× {f:g}", edit=_scale_column("demand.csv", "load", f)
+            )
+        )
+    if any(abs(s.cost_factor - 1.0) > 1e-9 for s in ds.sites):
+        out.append(
+            Variant(
+                "spread of the cost factors",
+                "low",
+                "every factor 1.0",
+                edit=_spread_cost_factor(0.0),
+            )
+        )
+        out.append(
+            Variant(
+                "spread of the cost factors",
+                "high",
+                "twice the spread",
+                edit=_spread_cost_factor(2.0),
+            )
+        )
+    classes = sorted({h.hazard_class for h in ds.hazards} & set(JUDGED_HAZARDS))
+    for c in classes:
+        out.append(Variant(f"{c} buffers", "low", "none", edit=_scale_hazard_buffer(c, 0.0)))
+        out.append(
+            Variant(f"{c} buffers", "high", "twice as wide", edit=_scale_hazard_buffer(c, 2.0))
+        )
+    sep = params.get("separation_km")
+    if sep:
+        out.append(
+            Variant(
+                "geo-redundancy separation",
+                "low",
+                "100 km (BSI's minimum)",
+                {"separation_km": 100.0},
+            )
+        )
+        out.append(
+            Variant(
+                "geo-redundancy separation",
+                "high",
+                f"{sep * 1.5:g} km",
+                {"separation_km": sep * 1.5},
+            )
+        )
+    if params.get("protection", True) and any(d.protection > 0 for d in ds.demand):
+        out.append(Variant("protection levels", "low", "off", {"protection": False}))
+    return out
+
+
+def _data_copy(src: Path, work: Path, n: int, edit: Edit | None) -> Path:
+    if edit is None:
+        return src
+    dst = work / f"variant-{n}"
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst)
+    edit(dst)
+    return dst
+
+
+def sensitivity_tasks(
+    plan: Plan, ds: Dataset, data_dir: str, work: Path, threads: int | None = None
+) -> tuple[list[tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]], dict[str, Variant]]:
+    """One re-plan per variant (data copies written under ``work``), keyed by index."""
+    if plan.config is None:
+        raise ConfigError([Problem("plan", "has no run.parameters: it cannot be re-solved")])
+    params = plan.config.model_dump(mode="json")
+    params.pop("extends", None)
+    if threads is not None and params["solver"].get("threads") is None:
+        params["solver"] = {**params["solver"], "threads": threads}
+    tasks = []
+    meaning: dict[str, Variant] = {}
+    # the plan itself as a start: where it is still optimal in a variant, the solver keeps
+    # it, so a change of sites means the plan is no longer the best (not a tie broken anew)
+    start = (dict(plan.sites), {d: list(v) for d, v in plan.assignments.items()})
+    for n, v in enumerate(variants(ds, params)):
+        key = f"variant-{n}"
+        meaning[key] = v
+        cfg = {**params, **v.config}
+        path = _data_copy(Path(data_dir), work, n, v.edit)
+        tasks.append((key, solve_point, (str(path), cfg, start)))
+    return tasks, meaning
+
+
+def sensitivity_table(
+    plan: Plan,
+    ds: Dataset,
+    data_dir: str,
+    runner: Callable[[list[Any]], Iterator[tuple[str, dict[str, Any]]]],
+    work: Path,
+    threads: int | None = None,
+) -> list[dict[str, Any]]:
+    """Every variant's cost and sites against the plan's, most sensitive first."""
+    if plan.value is None:
+        raise ConfigError([Problem("plan", "objective.value is missing: the plan has no value")])
+    if plan.kpis.cost_msek is None:
+        raise ConfigError([Problem("plan", "kpis.cost_msek is missing: the plan has no cost")])
+    base_cost = float(plan.kpis.cost_msek)
+    base_sites = dict(plan.sites)
+    tasks, meaning = sensitivity_tasks(plan, ds, data_dir, work, threads)
+    rows = []
+    for key, res in runner(tasks):
+        v = meaning[key]
+        row: dict[str, Any] = {
+            "assumption": v.assumption,
+            "side": v.side,
+            "value": v.label,
+            "base_cost": base_cost,
+        }
+        if res.get("ok"):
+            doc = res["plan"]
+            sites = {s["site_id"]: s["type"] for s in doc["sites"]}
+            cost = float(doc["kpis"]["cost_msek"])
+            row.update(
+                {
+                    "status": doc["status"],
+                    "cost": cost,
+                    "change": round(cost - base_cost, 6) + 0.0,
+                    "added": sorted(set(sites) - set(base_sites)),
+                    "removed": sorted(set(base_sites) - set(sites)),
+                    "retyped": sorted(
+                        s for s in set(sites) & set(base_sites) if sites[s] != base_sites[s]
+                    ),
+                    "note": "",
+                }
+            )
+            row["changes_sites"] = bool(row["added"] or row["removed"] or row["retyped"])
+        else:
+            infeasible = res.get("error_type") == "InfeasibleError"
+            row.update(
+                {
+                    "status": "infeasible" if infeasible else "error",
+                    "cost": None,
+                    "change": None,
+                    "added": [],
+                    "removed": [],
+                    "retyped": [],
+                    "changes_sites": True,
+                    "note": "no plan" if infeasible else str(res.get("error", ""))[:160],
+                }
+            )
+        rows.append(row)
+    return order(rows)
+
+
+def swing(rows: Sequence[dict[str, Any]], assumption: str) -> float:
+    """The largest cost change of an assumption's variants (infinite when one has no plan)."""
+    mine = [r for r in rows if r["assumption"] == assumption]
+    if any(r["change"] is None for r in mine):
+        return float("inf")
+    return max((abs(float(r["change"])) for r in mine), default=0.0)
+
+
+def order(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Assumptions that move the sites first, then by swing in cost, then by name."""
+
+    def key(r: dict[str, Any]) -> tuple[int, float, str, str]:
+        moves = any(x["changes_sites"] for x in rows if x["assumption"] == r["assumption"])
+        return (0 if moves else 1, -swing(rows, r["assumption"]), r["assumption"], r["side"])
+
+    return sorted(rows, key=key)
