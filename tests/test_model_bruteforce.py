@@ -232,3 +232,78 @@ def test_protection_equals_brute_force(pp: PlacementProblem) -> None:
     assert plan.status == "optimal"
     assert check_plan(pp, plan.sites, plan.assignments) == []
     assert math.isclose(plan.kpis["cost_msek"], expected, rel_tol=1e-6, abs_tol=1e-6)
+
+
+@st.composite
+def presence_instances(draw: st.DrawFn) -> PlacementProblem:
+    n_i = draw(st.integers(1, 3))
+    n_j = draw(st.integers(2, 5))
+    pts = np.array(
+        draw(
+            st.lists(
+                st.tuples(st.integers(0, 300), st.integers(0, 300)),
+                min_size=n_i + n_j,
+                max_size=n_i + n_j,
+            )
+        ),
+        float,
+    )
+    dem, sit = pts[:n_i], pts[n_i:]
+    lat = np.sqrt(((dem[:, None] - sit[None]) ** 2).sum(axis=2)) * 0.01
+    dist = np.sqrt(((sit[:, None] - sit[None]) ** 2).sum(axis=2))
+    cost = np.array(draw(st.lists(st.integers(1, 9), min_size=n_j, max_size=n_j)), float)
+    counties = draw(st.lists(st.sampled_from(["01", "02"]), min_size=n_j, max_size=n_j))
+    presence = {
+        "name": "core region",
+        "counties": ["01"],
+        "min": draw(st.integers(1, 2)),
+        "partner_km": draw(st.sampled_from([None, 80.0, 150.0])),
+    }
+    cfg = PlanConfig(k=1, separation_km=None, hazards="off", capacity=False, presence=[presence])
+    return from_matrices(
+        lat,
+        dist,
+        cost[:, None],
+        np.full((n_j, 1), 99.0),
+        np.ones(n_i),
+        np.full(n_i, 9.0),
+        np.full(n_i, 9.0),
+        cfg,
+        county=counties,
+    )
+
+
+def brute_presence(pp: PlacementProblem) -> float | None:
+    pr = pp.config.presence[0]
+    n_i, n_j = pp.latency.shape
+    best = math.inf
+    for size in range(1, n_j + 1):
+        for subset in itertools.combinations(range(n_j), size):
+            inside = [j for j in subset if pp.county[j] in pr.counties]
+            if len(inside) < pr.min:
+                continue
+            if pr.partner_km is not None and not any(
+                pp.distance_km[a, b] <= pr.partner_km for a in inside for b in subset if b != a
+            ):
+                continue
+            if any(all(pp.latency[i, j] > pp.primary_ms[i] for j in subset) for i in range(n_i)):
+                continue
+            best = min(best, sum(pp.cost[j, 0] for j in subset))
+    return None if best == math.inf else best
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(presence_instances())
+def test_presence_equals_brute_force(pp: PlacementProblem) -> None:
+    expected = brute_presence(pp)
+    ds: Dataset = None  # type: ignore[assignment]
+    if expected is None:
+        try:
+            optimise(ds, pp)
+        except InfeasibleError:
+            return
+        raise AssertionError("the MILP found a plan where brute force found none")
+    plan = optimise(ds, pp)
+    assert plan.status == "optimal"
+    assert check_plan(pp, plan.sites, plan.assignments) == []
+    assert math.isclose(plan.kpis["cost_msek"], expected, rel_tol=1e-6, abs_tol=1e-6)

@@ -397,3 +397,18 @@ def test_utilisation_cap_and_growth(cap: float, growth: float, site: str) -> Non
     if wrong == "s0":
         assert "exceeds capacity 10" in problems[0]
         assert ("growth" in problems[0]) == ((cap, growth) != (1.0, 0.0))
+
+
+def test_presence_names_unknown_regions(tmp_path: Path) -> None:
+    scen = tmp_path / "s.toml"
+    scen.write_text(
+        '[[presence]]\nname = "core"\ncounties = ["01", "99"]\npower_zones = ["SE9"]\n',
+        encoding="utf-8",
+    )
+    res = CliRunner().invoke(cli, ["plan", str(scen), "--out", str(tmp_path / "p")])
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert "presence[0].counties" in res.output and "'99' is not a county" in res.output
+    assert "presence[0].power_zones" in res.output and "'SE9' is not a power zone" in res.output
+    assert not (tmp_path / "p").exists()
+    with pytest.raises(ValueError, match="needs counties or power_zones"):
+        PlanConfig(presence=[{"name": "nowhere"}])

@@ -117,6 +117,16 @@ def check_plan(
                     f"site {pp.site_ids[jj]}: primary load {used:g} exceeds capacity {cap:g}" + room
                 )
     ol = sorted(opened)
+    for n, pr in enumerate(cfg.presence):
+        inside = [j for j in pp.presence_sites(n) if j in opened]
+        if len(inside) < pr.min:
+            out.append(f"presence {pr.name}: {len(inside)} site(s) opened there, {pr.min} required")
+        elif pr.partner_km is not None and not any(
+            pp.distance_km[j, jj] <= pr.partner_km + TOL for j in inside for jj in ol if jj != j
+        ):
+            out.append(
+                f"presence {pr.name}: no opened site there has another within {pr.partner_km:g} km"
+            )
     if cfg.min_site_distance_km:
         for a in ol:
             for b in ol:

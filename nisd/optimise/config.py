@@ -105,6 +105,24 @@ class Crisis(Strict):
         return out + list(self.tiers)
 
 
+class Presence(Strict):
+    """Required presence in a named region: at least ``min`` opened sites in the listed
+    counties or power zones; with ``partner_km``, at least one of them has another opened
+    site within that distance (a synchronous-replication partner, ~100 km of fibre)."""
+
+    name: str
+    counties: list[str] = Field(default_factory=list)
+    power_zones: list[str] = Field(default_factory=list)
+    min: int = Field(1, ge=1)
+    partner_km: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Presence:
+        if not self.counties and not self.power_zones:
+            raise ValueError(f"presence {self.name!r} needs counties or power_zones")
+        return self
+
+
 TargetKind = Literal["site", "node", "srlg"]
 
 
@@ -176,6 +194,8 @@ class PlanConfig(Strict):
     replication_ms: float | None = Field(None, gt=0)
     crisis: Crisis = Crisis()
     war: War = War()
+    # required presence in named regions, e.g. a government core in Mälardalen
+    presence: list[Presence] = Field(default_factory=list)
     objective: Objective = Objective()
     solver: SolverOptions = SolverOptions()
 

@@ -40,6 +40,8 @@ ELASTIC = (
     "crisis_data",
     "dedicated_backup",
     "required",
+    "presence",
+    "presence_partner",
 )
 
 

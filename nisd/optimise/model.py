@@ -145,6 +145,39 @@ def add_protection(m: Model, pp: PlacementProblem) -> None:
             )
 
 
+def add_presence(m: Model, pp: PlacementProblem) -> None:
+    """Required presence: ``Σ_{j ∈ R} o_j ≥ m`` for a named region R; with a partner
+    distance D, ``z_j ≤ o_j``, ``z_j ≤ Σ_{j' ≠ j : d_jj' ≤ D} o_j'``, ``Σ_{j ∈ R} z_j ≥ 1``
+    (z continuous in [0, 1]: it can be positive only at an opened site of R with an
+    opened partner, so one such site exists)."""
+    built = sorted({jj for jj, _t in m.y})
+    for n, pr in enumerate(pp.config.presence):
+        region = [j for j in pp.presence_sites(n) if j in set(built)]
+        m.add(
+            "presence",
+            pulp.lpSum(m.open[j] for j in region) >= pr.min,
+            f"at least {pr.min} site(s) in {pr.name}",
+        )
+        if pr.partner_km is None:
+            continue
+        z = []
+        for j in region:
+            zj = pulp.LpVariable(f"presence_{n}_{j}", lowBound=0, upBound=1)
+            z.append(zj)
+            m.add("presence_partner", zj <= m.open[j])
+            near = [
+                m.open[jj]
+                for jj in built
+                if jj != j and pp.distance_km[j, jj] <= pr.partner_km + 1e-9
+            ]
+            m.add("presence_partner", zj <= pulp.lpSum(near))
+        m.add(
+            "presence_partner",
+            pulp.lpSum(z) >= 1,
+            f"a site in {pr.name} with a partner within {pr.partner_km:g} km",
+        )
+
+
 def add_count(m: Model, pp: PlacementProblem) -> None:
     cfg = pp.config
     total = pulp.lpSum(m.open.values())
@@ -512,6 +545,7 @@ def _dispersion(m: Model, pp: PlacementProblem, terms: dict[str, pulp.LpAffineEx
 
 FAMILIES = (
     add_protection,
+    add_presence,
     add_count,
     add_required,
     add_capacity,

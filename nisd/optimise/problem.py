@@ -87,6 +87,16 @@ class PlacementProblem:
         ``(1 + growth) / utilisation_cap``."""
         return (1.0 + self.config.growth) / self.config.utilisation_cap
 
+    def presence_sites(self, n: int) -> list[int]:
+        """The candidate sites inside ``config.presence[n]``'s region."""
+        pr = self.config.presence[n]
+        return [
+            j
+            for j in range(self.n_sites)
+            if (self.county[j] is not None and self.county[j] in pr.counties)
+            or (self.power_zone[j] is not None and self.power_zone[j] in pr.power_zones)
+        ]
+
     def protected_types(self, i: int) -> list[int]:
         """The types that may hold demand i's load (every type when protection is off)."""
         n_t = len(self.type_ids)
@@ -231,6 +241,13 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
     ]
     for column, keys in where:
         problems += _unknown(keys, levels, column, "a criticality level")
+    county_known = sorted({s.county_code for s in ds.sites if s.county_code})
+    zone_known = sorted({s.power_zone for s in ds.sites if s.power_zone})
+    for n, pr in enumerate(cfg.presence):
+        problems += _unknown(pr.counties, county_known, f"presence[{n}].counties", "a county")
+        problems += _unknown(
+            pr.power_zones, zone_known, f"presence[{n}].power_zones", "a power zone"
+        )
     types_known = sorted(t.type_id for t in ds.site_types)
     problems += _unknown(
         cfg.war.harden_cost_msek, types_known, "war.harden_cost_msek", "a site type"
