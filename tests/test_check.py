@@ -119,7 +119,9 @@ def test_backup_latency_and_capacity() -> None:
 
 def test_forbidden_site() -> None:
     pp = dataclasses.replace(problem(), allowed=np.array([False, True, True, True]))
-    assert check_plan(pp, SITES, ASSIGN) == ["site s0 is forbidden or inside a hazard buffer"]
+    assert check_plan(pp, SITES, ASSIGN) == [
+        "site s0 is forbidden, inside a hazard buffer or too near a land border"
+    ]
 
 
 def test_crisis_reach() -> None:

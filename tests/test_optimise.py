@@ -310,17 +310,19 @@ def test_hazard_buffers_exclude_exactly_the_sites_inside_them() -> None:
         return float(2 * 6371.0088 * np.arcsin(np.sqrt(a)))
 
     by_id = {s.site_id: s for s in ds.sites}
+    points = [h for h in ds.hazards if h.geometry.geom_type == "Point"]
+    assert all(h.buffer_km == 0 for h in ds.hazards if h not in points)  # the land border
     for j, sid in enumerate(pp.site_ids):
         s = by_id[sid]
         inside = {
             h.hazard_id
-            for h in ds.hazards
+            for h in points
             if km(s.lat, s.lon, h.geometry.y, h.geometry.x) <= h.buffer_km
         }
         # the dataset measures in SWEREF 99 TM: allow a kilometre's difference at the edge
         edge = {
             h.hazard_id
-            for h in ds.hazards
+            for h in points
             if abs(km(s.lat, s.lon, h.geometry.y, h.geometry.x) - h.buffer_km) < 1.0
         }
         assert inside - edge <= pp.hazard_area[j] <= inside | edge, sid
@@ -412,3 +414,33 @@ def test_presence_names_unknown_regions(tmp_path: Path) -> None:
     assert not (tmp_path / "p").exists()
     with pytest.raises(ValueError, match="needs counties or power_zones"):
         PlanConfig(presence=[{"name": "nowhere"}])
+
+
+def test_border_distance_excludes_exactly_the_sites_near_it() -> None:
+    """Sites closer than border_km to the land border, against distances computed here in
+    SWEREF 99 TM with pyproj and shapely; a dataset without a border is refused."""
+    import pyproj
+    import shapely
+
+    from nisd.io import default_data_dir
+    from tests.conftest import ESTONIA
+
+    ds = load_dataset(default_data_dir())
+    base = {"k": 1, "separation_km": None, "hazards": "off"}
+    pp = from_dataset(ds, PlanConfig(**base, border_km=100.0))
+    border = next(h for h in ds.hazards if h.hazard_class == "land_border")
+    to_m = pyproj.Transformer.from_crs(4326, 3006, always_xy=True).transform
+    line = shapely.transform(border.geometry, lambda xy: np.column_stack(to_m(xy[:, 0], xy[:, 1])))
+    by_id = {s.site_id: s for s in ds.sites}
+    near = []
+    for j, sid in enumerate(pp.site_ids):
+        s = by_id[sid]
+        km = shapely.Point(to_m(s.lon, s.lat)).distance(line) / 1000.0
+        if abs(km - 100.0) > 1.0:
+            assert bool(pp.allowed[j]) == (km >= 100.0), (sid, km)
+        if km < 100.0:
+            near.append(sid)
+    assert near and len(near) < len(pp.site_ids)  # the rule bites, and not everywhere
+    est = load_dataset(ESTONIA)
+    with pytest.raises(ConfigError, match="border_km needs a hazard of class land_border"):
+        from_dataset(est, PlanConfig(**base, border_km=100.0))

@@ -236,7 +236,8 @@ def test_scenario_counts(sweden: Dataset) -> None:
     assert len(scenario_sets(sweden, g, ["county"])) == 21
     zones = {s.name: s for s in scenario_sets(sweden, g, ["power-zone"])}
     assert zones["power zone SE1"].sites == {"s-lulea", "s-pitea", "s-skelleftea"}
-    assert len(scenario_sets(sweden, g, ["hazard"])) == len(sweden.hazards) == 58
+    with_area = [h for h in sweden.hazards if (h.planning_zone_km or h.buffer_km) > 0]
+    assert len(scenario_sets(sweden, g, ["hazard"])) == len(with_area) == 58
 
 
 def test_presets_have_meanings(sweden: Dataset) -> None:

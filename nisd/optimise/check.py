@@ -42,7 +42,7 @@ def check_plan(
         elif t not in tidx or not np.isfinite(pp.cost[sidx[s], tidx[t]]):
             out.append(f"site {s}: type {t!r} is not allowed there")
         elif not pp.allowed[sidx[s]]:
-            out.append(f"site {s} is forbidden or inside a hazard buffer")
+            out.append(f"site {s} is forbidden, inside a hazard buffer or too near a land border")
     if out:
         return out
     opened = {sidx[s] for s in sites}

@@ -181,6 +181,19 @@ def _hazards(
     return inside, penalty, [frozenset(a) for a in areas]
 
 
+def _near_border(ds: Dataset, cfg: PlanConfig, sids: Sequence[str]) -> np.ndarray:
+    """(J,) bool in ``sids`` order: closer than ``border_km`` to a land border."""
+    near = np.zeros(len(sids), dtype=bool)
+    if cfg.border_km is None:
+        return near
+    row = {s.site_id: j for j, s in enumerate(ds.sites)}
+    order = np.array([row[s] for s in sids], dtype=int)
+    for k, h in enumerate(ds.hazards):
+        if h.hazard_class == "land_border":
+            near |= ds.site_hazard_km[order, k] < cfg.border_km
+    return near
+
+
 def _unknown(
     keys: Sequence[str] | Mapping[str, object], known: Sequence[str], column: str, what: str
 ) -> list[Problem]:
@@ -248,6 +261,15 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
         problems += _unknown(
             pr.power_zones, zone_known, f"presence[{n}].power_zones", "a power zone"
         )
+    if cfg.border_km is not None and not any(h.hazard_class == "land_border" for h in ds.hazards):
+        problems.append(
+            Problem(
+                "scenario",
+                "border_km needs a hazard of class land_border in the dataset's hazards",
+                column="border_km",
+                unit="key",
+            )
+        )
     types_known = sorted(t.type_id for t in ds.site_types)
     problems += _unknown(
         cfg.war.harden_cost_msek, types_known, "war.harden_cost_msek", "a site type"
@@ -279,6 +301,7 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
     allowed = np.array([s.site_id not in cfg.forbidden for s in sites])
     if cfg.hazards == "hard":
         allowed &= ~in_hazard
+    allowed &= ~_near_border(ds, cfg, sids)
     required = np.array(
         [s.site_id in cfg.required or (cfg.require_existing and s.existing) for s in sites]
     )

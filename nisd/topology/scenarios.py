@@ -249,6 +249,8 @@ def hazard_areas(ds: Dataset, g: nx.MultiGraph) -> Iterator[Scenario]:
     geo = _geo(ds, g)
     for h in sorted(ds.hazards, key=lambda x: x.hazard_id):
         r = h.planning_zone_km if h.planning_zone_km else h.buffer_km
+        if r <= 0:
+            continue  # a line or place without an area (a land border): nothing is lost
         area = ds.metric_geometry(h.geometry).buffer(max(r, 0.001))
         s, n, lk = _area(geo, area)
         yield Scenario(
