@@ -107,7 +107,7 @@ def main() -> None:
     crisis = {"both": [False, True], "on": [True], "off": [False]}[args.crisis]
     head = (
         f"{'case':<15}{'crisis':>7}{'sites':>6}{'users':>6}{'vars':>9}{'rows':>9}{'nnz':>10}"
-        f"{'build s':>8}{'solve s':>8}{'min s':>8}{'med s':>8}{'status':>9}{'gap':>7}"
+        f"{'build s':>8}{'solve s':>8}{'min s':>8}{'med s':>8}{'status':>10}{'gap':>9}"
         f"{'cost':>9}{'MB':>7}"
     )
     print(head)
@@ -155,8 +155,8 @@ def main() -> None:
                     + f("solve_s", ".1f", 8)
                     + f("wall_min_s", ".1f", 8)
                     + f("wall_median_s", ".1f", 8)
-                    + f"{row['status']:>9}"
-                    + f"{'' if row.get('gap') is None else format(row['gap'], '.2%'):>7}"
+                    + f"{row['status']:>10}"
+                    + f"{'' if row.get('gap') is None else format(row['gap'], '.2%'):>9}"
                     + f("cost", ".2f", 9)
                     + f("peak_mb", ".0f", 7),
                     flush=True,
