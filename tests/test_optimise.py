@@ -444,3 +444,25 @@ def test_border_distance_excludes_exactly_the_sites_near_it() -> None:
     est = load_dataset(ESTONIA)
     with pytest.raises(ConfigError, match="border_km needs a hazard of class land_border"):
         from_dataset(est, PlanConfig(**base, border_km=100.0))
+
+
+def test_min_population_keeps_each_type_in_towns_large_enough(tmp_path: Path) -> None:
+    """Every opened site of a type lies in a town of at least that type's population,
+    checked against the data here; an unknown type is refused with its key."""
+    from nisd.io import default_data_dir
+
+    ds = load_dataset(default_data_dir())
+    rule = {"regional": 100_000}
+    cfg = PlanConfig(k=2, separation_km=200.0, hazards="off", min_population=rule)
+    plan = optimise(ds, from_dataset(ds, cfg))
+    pop = {s.site_id: s.population for s in ds.sites}
+    assert plan.status == "optimal"
+    assert all(pop[s] >= rule.get(t, 0) for s, t in plan.sites.items())
+    free = optimise(ds, from_dataset(ds, cfg.model_copy(update={"min_population": {}})))
+    assert free.objective_value is not None and plan.objective_value is not None
+    assert free.objective_value <= plan.objective_value + 1e-6
+    scen = tmp_path / "s.toml"
+    scen.write_text("[min_population]\nbunker = 5000\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["plan", str(scen), "--out", str(tmp_path / "p")])
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert "min_population" in res.output and "'bunker' is not a site type" in res.output

@@ -194,6 +194,8 @@ class PlanConfig(Strict):
     replication_ms: float | None = Field(None, gt=0)
     crisis: Crisis = Crisis()
     war: War = War()
+    # a labour market for the staff: type → least population of the site's town
+    min_population: dict[str, int] = Field(default_factory=dict)
     # no site closer than this to a land border (hazards of class land_border)
     border_km: float | None = Field(None, gt=0)
     # required presence in named regions, e.g. a government core in Mälardalen

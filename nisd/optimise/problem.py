@@ -271,6 +271,7 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
             )
         )
     types_known = sorted(t.type_id for t in ds.site_types)
+    problems += _unknown(cfg.min_population, types_known, "min_population", "a site type")
     problems += _unknown(
         cfg.war.harden_cost_msek, types_known, "war.harden_cost_msek", "a site type"
     )
@@ -291,7 +292,8 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
     cap = np.zeros((len(sites), len(types)))
     for j, s in enumerate(sites):
         for t, ty in enumerate(types):
-            if ty.type_id in ds.allowed_types(s):
+            staff = cfg.min_population.get(ty.type_id, 0)
+            if ty.type_id in ds.allowed_types(s) and s.population >= staff:
                 cost[j, t] = ty.cost_msek * s.cost_factor
                 cap[j, t] = s.capacity if s.capacity is not None else ty.capacity
     # an unbounded capacity is as good as the whole load (keeps the MILP finite)
