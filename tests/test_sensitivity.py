@@ -106,3 +106,19 @@ def test_plan_states_what_it_is_sensitive_to(small_plan: tuple[Path, Path], tmp_
     assert "most sensitive to (the sites change with): " in res.output
     rows = json.loads((out / "sensitivity.json").read_text(encoding="utf-8"))
     assert {r["assumption"] for r in rows} >= {"every user's load", "geo-redundancy separation"}
+
+
+def test_report_says_why_each_site(small_plan: tuple[Path, Path]) -> None:
+    """One sentence per opened site; the annual costs it states add up to the plan's cost."""
+    import re
+
+    from nisd.render.context import plan_payload
+    from nisd.render.report import why_sites
+
+    plan, _data = small_plan
+    typed, payload, _sets = plan_payload(plan, None, None, "t", False, None)
+    words = why_sites(payload)
+    assert len(words) == len(typed.sites)
+    costs = [float(re.search(r"at ([0-9.]+) MSEK/yr", w).group(1)) for w in words]  # type: ignore[union-attr]
+    assert sum(costs) == pytest.approx(typed.kpis.cost_msek, abs=0.01)
+    assert all("primary for" in w for w in words)

@@ -89,6 +89,7 @@ def build_payload(
             if rank == 0:
                 used[sid] = used.get(sid, 0.0) + load.get(did, 0.0)
     caps = {t.type_id: t.capacity for t in ds.site_types}
+    type_cost = {t.type_id: t.cost_msek for t in ds.site_types}
     pos: dict[str, tuple[float, float]] = {}
     sites = []
     for s in ds.sites:
@@ -106,6 +107,9 @@ def build_payload(
                 "county": s.county or s.county_code or "",
                 "zone": s.power_zone or "",
                 "type": t,
+                "cost_factor": s.cost_factor,
+                # an overlay of several plans marks sites "kept", "added", "removed": no cost
+                "cost_msek": None if t not in type_cost else round(type_cost[t] * s.cost_factor, 3),
                 "capacity": None if cap is None or not math.isfinite(cap) else cap,
                 "used": round(used.get(s.site_id, 0.0), 3),
                 "primary_for": sorted(primary_of.get(s.site_id, [])),

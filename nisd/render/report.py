@@ -251,6 +251,7 @@ def report_page(payload: Mapping[str, Any], plan: Plan, *, banner: str | None = 
             ],
             site_rows,
         )
+        + "".join(f"<p>{html.escape(w)}</p>" for w in why_sites(payload))
         + _protection_section(payload)
         + _sensitivity_section(payload)
         + "<h2>Crisis scenarios</h2>"
@@ -284,6 +285,36 @@ def report_page(payload: Mapping[str, Any], plan: Plan, *, banner: str | None = 
         + "</div>"
     )
     return page(title, body, payload=dict(payload), banner=banner)
+
+
+def why_sites(payload: Mapping[str, Any]) -> list[str]:
+    """One sentence per opened site: what it costs and why, whom it serves, what protection
+    it gives, the nearest hazard and its regret (all from the page's own data)."""
+    need: dict[str, int] = {}
+    for d in payload["demand"]:
+        for sid in d.get("assigned") or []:
+            need[sid] = max(need.get(sid, 0), int(d.get("protection") or 0))
+    types = payload.get("protection") or {}
+    out = []
+    for s in payload["sites"]:
+        if not s.get("type"):
+            continue
+        parts = [
+            f"{s['name']}: {s['type']} site in {s['zone'] or 'no zone'} at "
+            f"{_fmt(s.get('cost_msek'))} MSEK/yr (cost factor {s.get('cost_factor', 1.0):g})",
+            f"primary for {len(s['primary_for'])} user(s), backup for {len(s['backup_for'])}",
+        ]
+        if need.get(s["id"], 0) > 0 and types:
+            parts.append(
+                f"holds load needing protection level {need[s['id']]} "
+                f"(its type gives {types.get(s['type'], 0)})"
+            )
+        if s.get("hazard_km") is not None:
+            parts.append(f"nearest hazard {s['hazard']} at {s['hazard_km']:g} km")
+        if s.get("regret") is not None:
+            parts.append(f"forbidding it costs {_fmt(s['regret'])} MSEK/yr more")
+        out.append("; ".join(parts) + ".")
+    return out
 
 
 def protection_rows(payload: Mapping[str, Any]) -> list[list[Any]]:
