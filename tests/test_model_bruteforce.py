@@ -65,14 +65,13 @@ def brute(pp: PlacementProblem, objective: str) -> float | None:
     return None if best == math.inf else best
 
 
-@st.composite
-def instances(draw: st.DrawFn) -> tuple[PlacementProblem, str]:
-    n_i = draw(st.integers(1, 3))
-    n_j = draw(st.integers(2, 4))
+def geometry(draw: st.DrawFn, n_i: int, n_j: int, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """Users and sites drawn on a square of ``span`` km: latency (I, J) at 0.01 ms per km,
+    site-to-site distance (J, J)."""
     pts = np.array(
         draw(
             st.lists(
-                st.tuples(st.integers(0, 400), st.integers(0, 400)),
+                st.tuples(st.integers(0, span), st.integers(0, span)),
                 min_size=n_i + n_j,
                 max_size=n_i + n_j,
             )
@@ -82,6 +81,31 @@ def instances(draw: st.DrawFn) -> tuple[PlacementProblem, str]:
     dem, sit = pts[:n_i], pts[n_i:]
     lat = np.sqrt(((dem[:, None] - sit[None]) ** 2).sum(axis=2)) * 0.01
     dist = np.sqrt(((sit[:, None] - sit[None]) ** 2).sum(axis=2))
+    return lat, dist
+
+
+def matches(pp: PlacementProblem, expected: float | None, objective: str = "cost") -> None:
+    """The MILP's proved optimum equals brute force's, and its plan passes the checker;
+    where brute force finds no plan the MILP must prove there is none."""
+    ds: Dataset = None  # type: ignore[assignment]  # no crisis scenarios: no dataset needed
+    if expected is None:
+        try:
+            optimise(ds, pp)
+        except InfeasibleError:
+            return
+        raise AssertionError("the MILP found a plan where brute force found none")
+    plan = optimise(ds, pp)
+    assert plan.status == "optimal"
+    assert check_plan(pp, plan.sites, plan.assignments) == []
+    got = plan.kpis["cost_msek"] if objective == "cost" else plan.objective_value
+    assert math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-6), (got, expected)
+
+
+@st.composite
+def instances(draw: st.DrawFn) -> tuple[PlacementProblem, str]:
+    n_i = draw(st.integers(1, 3))
+    n_j = draw(st.integers(2, 4))
+    lat, dist = geometry(draw, n_i, n_j, 400)
     cost = np.array(draw(st.lists(st.integers(1, 9), min_size=n_j, max_size=n_j)), float)
     cap = np.array(draw(st.lists(st.integers(1, 6), min_size=n_j, max_size=n_j)), float)
     load = np.array(draw(st.lists(st.integers(1, 3), min_size=n_i, max_size=n_i)), float)
@@ -119,19 +143,7 @@ def instances(draw: st.DrawFn) -> tuple[PlacementProblem, str]:
 @given(instances())
 def test_milp_equals_brute_force(case: tuple[PlacementProblem, str]) -> None:
     pp, objective = case
-    expected = brute(pp, objective)
-    ds: Dataset = None  # type: ignore[assignment]  # no crisis scenarios: no dataset needed
-    if expected is None:
-        try:
-            optimise(ds, pp)
-        except InfeasibleError:
-            return
-        raise AssertionError("the MILP found a plan where brute force found none")
-    plan = optimise(ds, pp)
-    assert plan.status == "optimal"
-    assert check_plan(pp, plan.sites, plan.assignments) == []
-    got = plan.kpis["cost_msek"] if objective == "cost" else plan.objective_value
-    assert math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-6), (got, expected)
+    matches(pp, brute(pp, objective), objective)
 
 
 def brute_protected(pp: PlacementProblem) -> float | None:
@@ -179,19 +191,7 @@ def brute_protected(pp: PlacementProblem) -> float | None:
 def protected_instances(draw: st.DrawFn) -> PlacementProblem:
     n_i = draw(st.integers(1, 3))
     n_j = draw(st.integers(2, 4))
-    pts = np.array(
-        draw(
-            st.lists(
-                st.tuples(st.integers(0, 400), st.integers(0, 400)),
-                min_size=n_i + n_j,
-                max_size=n_i + n_j,
-            )
-        ),
-        float,
-    )
-    dem, sit = pts[:n_i], pts[n_i:]
-    lat = np.sqrt(((dem[:, None] - sit[None]) ** 2).sum(axis=2)) * 0.01
-    dist = np.sqrt(((sit[:, None] - sit[None]) ** 2).sum(axis=2))
+    lat, dist = geometry(draw, n_i, n_j, 400)
     # two types: a cheap one (protection 0 or 1) and a dear, protected one (level 2)
     cheap = np.array(draw(st.lists(st.integers(1, 5), min_size=n_j, max_size=n_j)), float)
     dear = cheap + draw(st.integers(1, 6))
@@ -220,37 +220,14 @@ def protected_instances(draw: st.DrawFn) -> PlacementProblem:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(protected_instances())
 def test_protection_equals_brute_force(pp: PlacementProblem) -> None:
-    expected = brute_protected(pp)
-    ds: Dataset = None  # type: ignore[assignment]
-    if expected is None:
-        try:
-            optimise(ds, pp)
-        except InfeasibleError:
-            return
-        raise AssertionError("the MILP found a plan where brute force found none")
-    plan = optimise(ds, pp)
-    assert plan.status == "optimal"
-    assert check_plan(pp, plan.sites, plan.assignments) == []
-    assert math.isclose(plan.kpis["cost_msek"], expected, rel_tol=1e-6, abs_tol=1e-6)
+    matches(pp, brute_protected(pp))
 
 
 @st.composite
 def presence_instances(draw: st.DrawFn) -> PlacementProblem:
     n_i = draw(st.integers(1, 3))
     n_j = draw(st.integers(2, 5))
-    pts = np.array(
-        draw(
-            st.lists(
-                st.tuples(st.integers(0, 300), st.integers(0, 300)),
-                min_size=n_i + n_j,
-                max_size=n_i + n_j,
-            )
-        ),
-        float,
-    )
-    dem, sit = pts[:n_i], pts[n_i:]
-    lat = np.sqrt(((dem[:, None] - sit[None]) ** 2).sum(axis=2)) * 0.01
-    dist = np.sqrt(((sit[:, None] - sit[None]) ** 2).sum(axis=2))
+    lat, dist = geometry(draw, n_i, n_j, 300)
     cost = np.array(draw(st.lists(st.integers(1, 9), min_size=n_j, max_size=n_j)), float)
     counties = draw(st.lists(st.sampled_from(["01", "02"]), min_size=n_j, max_size=n_j))
     presence = {
@@ -295,15 +272,4 @@ def brute_presence(pp: PlacementProblem) -> float | None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(presence_instances())
 def test_presence_equals_brute_force(pp: PlacementProblem) -> None:
-    expected = brute_presence(pp)
-    ds: Dataset = None  # type: ignore[assignment]
-    if expected is None:
-        try:
-            optimise(ds, pp)
-        except InfeasibleError:
-            return
-        raise AssertionError("the MILP found a plan where brute force found none")
-    plan = optimise(ds, pp)
-    assert plan.status == "optimal"
-    assert check_plan(pp, plan.sites, plan.assignments) == []
-    assert math.isclose(plan.kpis["cost_msek"], expected, rel_tol=1e-6, abs_tol=1e-6)
+    matches(pp, brute_presence(pp))
