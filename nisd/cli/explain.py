@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import click
 
 from nisd.cli.options import data_option, json_option
-from nisd.cli.sweep import dask_option, workers_option
+from nisd.cli.sweep import dask_option, progress_runner, side_by_side, workers_option
 from nisd.io.planfile import write_explain
 from nisd.optimise.config import config_of_plan, objective_value
 from nisd.render import read_plan_doc
 from nisd.render.context import load_plan
 from nisd.study.explain import explain_plan, nearest_rejected
-from nisd.study.runner import run_tasks
 
 
 @click.command()
@@ -58,16 +53,13 @@ def explain(
             raise click.BadParameter("a number or 'all'", param_hint="--rejected") from None
     others = nearest_rejected(ds, sorted(typed.sites), n)
 
-    def with_progress(tasks: list[Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-        with click.progressbar(length=len(tasks), label="re-solving", file=sys.stderr) as bar:
-            for item in run_tasks(tasks, workers=workers, dask=dask):
-                bar.update(1)
-                yield item
-
     # probes side by side: one solver thread each, so that they do not fight for the cores
-    parallel = dask is not None or (workers or os.cpu_count() or 1) > 1
     df = explain_plan(
-        typed, str(ds.path.resolve()), others, with_progress, threads=1 if parallel else None
+        typed,
+        str(ds.path.resolve()),
+        others,
+        progress_runner("re-solving", workers, dask),
+        threads=1 if side_by_side(workers, dask) else None,
     )
     records = json.loads(df.to_json(orient="records"))
     write_explain(plan, records)

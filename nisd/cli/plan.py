@@ -118,19 +118,19 @@ def plan(
         import tempfile
 
         from nisd.io.planfile import write_sensitivity
-        from nisd.render.context import load_plan
+        from nisd.result import Plan
         from nisd.study.runner import run_tasks
-        from nisd.study.sensitivity import sensitivity_table
+        from nisd.study.sensitivity import moving, sensitivity_table
 
-        typed, _ds = load_plan(path, ds.path)
+        typed = Plan.from_doc(result.to_json(), ds, str(path))
         with tempfile.TemporaryDirectory(prefix="nisd-sensitivity-") as work:
             rows = sensitivity_table(
                 typed, ds, str(ds.path.resolve()), run_tasks, Path(work), threads=1
             )
-        moving = list(dict.fromkeys(r["assumption"] for r in rows if r["changes_sites"]))
+        moves = moving(rows)
         click.echo(
             "most sensitive to (the sites change with): "
-            + (", ".join(moving) if moving else "no assumption tried")
+            + (", ".join(moves) if moves else "no assumption tried")
         )
         click.echo(f"wrote {write_sensitivity(path, rows)}")
     if with_map:

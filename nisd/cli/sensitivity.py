@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import click
 
 from nisd.cli.options import data_option, json_option
-from nisd.cli.sweep import dask_option, workers_option
+from nisd.cli.sweep import dask_option, progress_runner, side_by_side, workers_option
 from nisd.io.planfile import write_sensitivity
 from nisd.optimise.config import config_of_plan, objective_value
 from nisd.render import read_plan_doc
 from nisd.render.context import load_plan
-from nisd.study.runner import run_tasks
 from nisd.study.sensitivity import sensitivity_table
 
 
@@ -42,21 +37,14 @@ def sensitivity(
     objective_value(doc, str(plan))
     typed, ds = load_plan(plan, data_dir)
 
-    def with_progress(tasks: list[Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-        with click.progressbar(length=len(tasks), label="re-planning", file=sys.stderr) as bar:
-            for item in run_tasks(tasks, workers=workers, dask=dask):
-                bar.update(1)
-                yield item
-
-    parallel = dask is not None or (workers or os.cpu_count() or 1) > 1
     with tempfile.TemporaryDirectory(prefix="nisd-sensitivity-") as work:
         records = sensitivity_table(
             typed,
             ds,
             str(ds.path.resolve()),
-            with_progress,
+            progress_runner("re-planning", workers, dask),
             Path(work),
-            threads=1 if parallel else None,
+            threads=1 if side_by_side(workers, dask) else None,
         )
     write_sensitivity(plan, records)
     if as_json:

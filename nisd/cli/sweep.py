@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from nisd.cli.options import data_option, resolve_data_dir
 from nisd.io import load_dataset
 from nisd.optimise import load_plan_config
 from nisd.study.outputs import index_page, pareto_plot, write_tables
-from nisd.study.runner import run_tasks
+from nisd.study.runner import Task, run_tasks
 from nisd.study.sweep import grid, parse_vary, run_sweep
 
 workers_option = click.option(
@@ -27,6 +29,26 @@ dask_option = click.option(
     default=None,
     help="Run on a Dask LocalCluster or an existing cluster.",
 )
+
+
+def progress_runner(
+    label: str, workers: int | None, dask: str | None
+) -> Callable[[list[Task]], Iterator[tuple[str, dict[str, Any]]]]:
+    """Run tasks on the chosen executor with a progress bar on stderr (explain,
+    sensitivity)."""
+
+    def run(tasks: list[Task]) -> Iterator[tuple[str, dict[str, Any]]]:
+        with click.progressbar(length=len(tasks), label=label, file=sys.stderr) as bar:
+            for item in run_tasks(tasks, workers=workers, dask=dask):
+                bar.update(1)
+                yield item
+
+    return run
+
+
+def side_by_side(workers: int | None, dask: str | None) -> bool:
+    """Whether solves run side by side (then each gets one solver thread)."""
+    return dask is not None or (workers or os.cpu_count() or 1) > 1
 
 
 @click.command()

@@ -152,7 +152,7 @@ def add_presence(m: Model, pp: PlacementProblem) -> None:
     opened partner, so one such site exists)."""
     built = sorted({jj for jj, _t in m.y})
     for n, pr in enumerate(pp.config.presence):
-        region = [j for j in pp.presence_sites(n) if j in set(built)]
+        region = sorted(set(pp.presence_sites(n)) & set(built))
         m.add(
             "presence",
             pulp.lpSum(m.open[j] for j in region) >= pr.min,

@@ -167,9 +167,7 @@ def _hazards(
     areas: list[set[str]] = [set() for _ in range(n)]
     if not ds.hazards:
         return inside, penalty, [frozenset(a) for a in areas]
-    # the dataset's distances are in file order; the problem's sites are sorted by id
-    row = {s.site_id: j for j, s in enumerate(ds.sites)}
-    order = np.array([row[s] for s in sids], dtype=int)
+    order = _file_rows(ds, sids)
     for k, h in enumerate(ds.hazards):
         d = ds.site_hazard_km[order, k]
         within = d <= h.buffer_km
@@ -181,13 +179,19 @@ def _hazards(
     return inside, penalty, [frozenset(a) for a in areas]
 
 
+def _file_rows(ds: Dataset, sids: Sequence[str]) -> np.ndarray:
+    """Rows of ``ds.sites`` (file order, as the dataset's distance tables) for ``sids``
+    (the problem's order, sorted by id)."""
+    row = {s.site_id: j for j, s in enumerate(ds.sites)}
+    return np.array([row[s] for s in sids], dtype=int)
+
+
 def _near_border(ds: Dataset, cfg: PlanConfig, sids: Sequence[str]) -> np.ndarray:
     """(J,) bool in ``sids`` order: closer than ``border_km`` to a land border."""
     near = np.zeros(len(sids), dtype=bool)
     if cfg.border_km is None:
         return near
-    row = {s.site_id: j for j, s in enumerate(ds.sites)}
-    order = np.array([row[s] for s in sids], dtype=int)
+    order = _file_rows(ds, sids)
     for k, h in enumerate(ds.hazards):
         if h.hazard_class == "land_border":
             near |= ds.site_hazard_km[order, k] < cfg.border_km

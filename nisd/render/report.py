@@ -16,6 +16,7 @@ from typing import Any, TypeGuard
 from nisd.render.html import map_body, page
 from nisd.render.words import crisis_summary
 from nisd.result import Plan
+from nisd.study.sensitivity import moving
 
 KPI_ROWS = [
     ("status", "status", ""),
@@ -421,10 +422,10 @@ def _sensitivity_section(payload: Mapping[str, Any]) -> str:
     if not rows:
         return ""
     base = float(rows[0]["base_cost"]) if rows[0].get("base_cost") is not None else 0.0
-    moving = list(dict.fromkeys(r["assumption"] for r in rows if r.get("changes_sites")))
+    moves = moving(rows)
     words = (
-        "The chosen sites change when these assumptions change: " + ", ".join(moving) + "."
-        if moving
+        "The chosen sites change when these assumptions change: " + ", ".join(moves) + "."
+        if moves
         else "No assumption tried changes the chosen sites."
     )
     table = _table(

@@ -16,7 +16,7 @@ import pandas as pd
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError, Problem
 from nisd.result import Plan
-from nisd.study.runner import solve_point
+from nisd.study.runner import replan_params, solve_point
 from nisd.topology.latency import distance_matrix_km
 
 
@@ -41,17 +41,9 @@ class Probe:
 def explain_tasks(
     plan: Plan, data_dir: str, candidates: Sequence[str], threads: int | None = None
 ) -> tuple[list[tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]], dict[str, Probe]]:
-    """The re-solves, keyed by an index-only task key, and what each key probes.
-
-    ``threads`` caps each re-solve's solver threads (when the plan set none): probes
-    that run side by side should not each claim every core.
-    """
-    if plan.config is None:
-        raise ConfigError([Problem("plan", "has no run.parameters: it cannot be re-solved")])
-    params = plan.config.model_dump(mode="json")
-    params.pop("extends", None)
-    if threads is not None and params["solver"].get("threads") is None:
-        params["solver"] = {**params["solver"], "threads": threads}
+    """The re-solves, keyed by an index-only task key, and what each key probes
+    (``threads``: see :func:`nisd.study.runner.replan_params`)."""
+    params = replan_params(plan, threads)
     opened = sorted(plan.sites)
     probes = [Probe("opened", s) for s in opened]
     probes += [Probe("rejected", s) for s in candidates if s not in opened]

@@ -13,9 +13,12 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nisd.errors import InputError, NisdError, Problem
+from nisd.errors import ConfigError, InputError, NisdError, Problem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nisd.result import Plan
 
 
 @lru_cache(maxsize=4)
@@ -63,6 +66,21 @@ def solve_point(
 
 
 Task = tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]
+
+
+def replan_params(plan: Plan, threads: int | None = None) -> dict[str, Any]:
+    """A plan's scenario parameters, ready to re-solve (``extends`` resolved away).
+
+    ``threads`` caps each re-solve's solver threads (when the plan set none): solves
+    that run side by side should not each claim every core.
+    """
+    if plan.config is None:
+        raise ConfigError([Problem("plan", "has no run.parameters: it cannot be re-solved")])
+    params = plan.config.model_dump(mode="json")
+    params.pop("extends", None)
+    if threads is not None and params["solver"].get("threads") is None:
+        params["solver"] = {**params["solver"], "threads": threads}
+    return params
 
 
 def run_tasks(

@@ -23,7 +23,7 @@ from typing import Any
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError, Problem
 from nisd.result import Plan
-from nisd.study.runner import solve_point
+from nisd.study.runner import replan_params, solve_point
 
 SPREAD = 0.2  # low and high: ± 20 % of a number that is an assumption
 JUDGED_HAZARDS = ("airport", "air_base")  # hazard classes whose buffer is a judgement
@@ -95,24 +95,19 @@ def variants(ds: Dataset, params: dict[str, Any]) -> list[Variant]:
     lo, hi = 1.0 - SPREAD, 1.0 + SPREAD
     out: list[Variant] = []
     for t in ds.site_types:
-        for side, f in (("low", lo), ("high", hi)):
-            out.append(
-                Variant(
-                    f"cost of a {t.type_id} site",
-                    side,
-                    f"{t.cost_msek * f:g} MSEK/yr",
-                    edit=_scale_column("site_types.csv", "cost_msek", f, "type_id", t.type_id),
+        for what, column, value, unit in (
+            ("cost", "cost_msek", t.cost_msek, "MSEK/yr"),
+            ("capacity", "capacity", t.capacity, "racks"),
+        ):
+            for side, f in (("low", lo), ("high", hi)):
+                out.append(
+                    Variant(
+                        f"{what} of a {t.type_id} site",
+                        side,
+                        f"{value * f:g} {unit}",
+                        edit=_scale_column("site_types.csv", column, f, "type_id", t.type_id),
+                    )
                 )
-            )
-        for side, f in (("low", lo), ("high", hi)):
-            out.append(
-                Variant(
-                    f"capacity of a {t.type_id} site",
-                    side,
-                    f"{t.capacity * f:g} racks",
-                    edit=_scale_column("site_types.csv", "capacity", f, "type_id", t.type_id),
-                )
-            )
     for side, f in (("low", lo), ("high", hi)):
         out.append(
             Variant(
@@ -180,12 +175,7 @@ def sensitivity_tasks(
     plan: Plan, ds: Dataset, data_dir: str, work: Path, threads: int | None = None
 ) -> tuple[list[tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]], dict[str, Variant]]:
     """One re-plan per variant (data copies written under ``work``), keyed by index."""
-    if plan.config is None:
-        raise ConfigError([Problem("plan", "has no run.parameters: it cannot be re-solved")])
-    params = plan.config.model_dump(mode="json")
-    params.pop("extends", None)
-    if threads is not None and params["solver"].get("threads") is None:
-        params["solver"] = {**params["solver"], "threads": threads}
+    params = replan_params(plan, threads)
     tasks = []
     meaning: dict[str, Variant] = {}
     # the plan itself as a start: where it is still optimal in a variant, the solver keeps
@@ -259,6 +249,11 @@ def sensitivity_table(
             )
         rows.append(row)
     return order(rows)
+
+
+def moving(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The assumptions whose low or high variant changes the plan's sites, in row order."""
+    return list(dict.fromkeys(str(r["assumption"]) for r in rows if r.get("changes_sites")))
 
 
 def swing(rows: Sequence[dict[str, Any]], assumption: str) -> float:
