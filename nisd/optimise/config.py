@@ -123,6 +123,149 @@ class Presence(Strict):
         return self
 
 
+class ExistingSite(Strict):
+    """A site the state runs today: its type, and when it may or must close."""
+
+    type: str
+    # in service up to and including the year before this one (a planned closure)
+    close: int | None = None
+    # may close earlier than planned, saving its running cost
+    may_close: bool = False
+
+
+YearValues = float | dict[str, float]
+
+
+class Rollout(Strict):
+    """Program 2032 over time: what is built in which year, who joins when, how ready.
+
+    Years run from ``first_year`` to ``last_year``. A new site of type t needs
+    ``lead_time_years[t]`` years of construction (its capital cost
+    ``capital_cost_msek[t]`` spent evenly over them) and is in service from the year
+    after; once in service it stays open. Its running cost is the site type's
+    annual cost (times the site's cost factor), as in a static plan. Costs are
+    discounted at ``discount_rate`` to ``first_year``.
+    """
+
+    first_year: int = Field(ge=1900, le=2200)
+    last_year: int = Field(ge=1900, le=2200)
+    discount_rate: float = Field(0.0, ge=0, le=1)
+    # one number for every year, or a table {"2027" = 400, ...} giving every year
+    capital_budget_msek: YearValues | None = None
+    operating_budget_msek: YearValues | None = None
+    lead_time_years: dict[str, int] = Field(default_factory=dict)
+    capital_cost_msek: dict[str, float] = Field(default_factory=dict)
+    existing: dict[str, ExistingSite] = Field(default_factory=dict)
+    # the year a demand point joins (key: demand id or demand kind; a demand id wins)
+    onboarding: dict[str, int] = Field(default_factory=dict)
+    # the year everyone else joins (default: last_year, the programme's end state)
+    onboarding_default: int | None = None
+    # every load grows by this share a year from first_year on
+    growth_per_year: float = Field(0.0, ge=0, le=1)
+    # primary-site changes of users already served, per year (None: no limit)
+    max_migrations_per_year: int | None = Field(None, ge=0)
+    migration_cost_msek: float = Field(0.0, ge=0)
+    # from which year which crisis sets must hold: {"2028" = ["single-site"], ...};
+    # cumulative; the sets must be among [crisis]'s; default: all of them from last_year
+    readiness: dict[str, list[str]] = Field(default_factory=dict)
+    # "cost" (discounted total) or "moves" (fewest migrations), in order (lexicographic:
+    # the default finds the cheapest roll-out, then the fewest moves at that cost)
+    objective: list[Literal["cost", "moves"]] = Field(
+        default_factory=lambda: list[Literal["cost", "moves"]](["cost", "moves"]), min_length=1
+    )
+    tolerance: float = Field(0.0, ge=0, le=1)
+    # fees: capital is recovered by the agencies' fees in equal parts over this many years
+    recover_years: int = Field(3, ge=1, le=50)
+    opening_balance_msek: float = 0.0
+
+    @field_validator("lead_time_years")
+    @classmethod
+    def _leads(cls, v: dict[str, int]) -> dict[str, int]:
+        for k, n in v.items():
+            if not 0 <= n <= 20:
+                raise ValueError(f"{k} = {n} is not a lead time between 0 and 20 years")
+        return v
+
+    @field_validator("capital_cost_msek")
+    @classmethod
+    def _capex(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, c in v.items():
+            if c < 0:
+                raise ValueError(f"{k} = {c:g} must not be negative")
+        return v
+
+    @model_validator(mode="after")
+    def _years(self) -> Rollout:
+        if self.last_year < self.first_year:
+            raise ValueError(f"last_year {self.last_year} is before first_year {self.first_year}")
+        if self.last_year - self.first_year > 30:
+            raise ValueError("a roll-out spans at most 31 years")
+        span = range(self.first_year, self.last_year + 1)
+
+        def inside(year: int, where: str) -> None:
+            if year not in span:
+                raise ValueError(f"{where} = {year} is outside {self.first_year}–{self.last_year}")
+
+        for key, year in self.onboarding.items():
+            inside(year, f"onboarding.{key}")
+        if self.onboarding_default is not None:
+            inside(self.onboarding_default, "onboarding_default")
+        for key in self.readiness:
+            if not key.isdigit():
+                raise ValueError(f"readiness key {key!r} is not a year")
+            inside(int(key), f"readiness.{key}")
+        for key, ex in self.existing.items():
+            if ex.close is not None and ex.close <= self.first_year:
+                raise ValueError(
+                    f"existing.{key}.close = {ex.close} is not after first_year {self.first_year}"
+                )
+        for name in ("capital_budget_msek", "operating_budget_msek"):
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                years = {str(y) for y in span}
+                missing = sorted(years - set(value))
+                extra = sorted(set(value) - years)
+                if missing or extra:
+                    raise ValueError(
+                        f"{name} must give every year {self.first_year}–{self.last_year}"
+                        + (f"; missing {', '.join(missing)}" if missing else "")
+                        + (f"; not a year of the roll-out: {', '.join(extra)}" if extra else "")
+                    )
+                bad = [f"{k} = {v:g}" for k, v in value.items() if v < 0]
+            else:
+                bad = [f"{value:g}"] if value is not None and value < 0 else []
+            if bad:
+                raise ValueError(f"{name} must not be negative ({', '.join(bad)})")
+        if len(set(self.objective)) != len(self.objective):
+            raise ValueError("objective names a goal twice")
+        return self
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.last_year + 1))
+
+    def per_year(self, name: str) -> dict[int, float] | None:
+        """``capital_budget_msek`` or ``operating_budget_msek`` by year (None: no limit)."""
+        value = getattr(self, name)
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            return {int(k): float(v) for k, v in value.items()}
+        return {y: float(value) for y in self.years}
+
+    def ramp(self) -> dict[int, list[str]]:
+        """The crisis sets that must hold in each year (cumulative)."""
+        out: dict[int, list[str]] = {}
+        held: list[str] = []
+        steps = {int(k): v for k, v in self.readiness.items()}
+        for y in self.years:
+            for s in steps.get(y, []):
+                if s not in held:
+                    held.append(s)
+            out[y] = list(held)
+        return out
+
+
 TargetKind = Literal["site", "node", "srlg"]
 
 
@@ -200,6 +343,8 @@ class PlanConfig(Strict):
     border_km: float | None = Field(None, gt=0)
     # required presence in named regions, e.g. a government core in Mälardalen
     presence: list[Presence] = Field(default_factory=list)
+    # a roll-out over years (``nisd rollout``); a static plan ignores it
+    rollout: Rollout | None = None
     objective: Objective = Objective()
     solver: SolverOptions = SolverOptions()
 

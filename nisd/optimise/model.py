@@ -63,28 +63,34 @@ class Model:
     crisis_rows: int = 0
     crisis_rows_raw: int = 0
     flow_scenarios: list[str] = field(default_factory=list)
+    # put before every variable and row name: several models (the years of a roll-out)
+    # can then share one problem
+    prefix: str = ""
 
     def add(self, family: str, row: pulp.LpConstraint, *what: str) -> None:
         """Add a row named ``<family>_<n>`` (index-only, never a user string); ``what``
         says what it means in user terms (e.g. scenario and demand id), kept as a tuple."""
         n = self.families.get(family, 0)
-        name = f"{family}_{n}"
+        name = f"{self.prefix}{family}_{n}"
         self.prob += row, name
         self.families[family] = n + 1
         self.rows[name] = RowInfo(family, tuple(what))
 
 
-def create(pp: PlacementProblem) -> Model:
-    """Variables, assignment and distinctness; nothing optional."""
+def create(pp: PlacementProblem, prob: pulp.LpProblem | None = None, prefix: str = "") -> Model:
+    """Variables, assignment and distinctness; nothing optional.
+
+    With ``prob`` the variables and rows go into that problem, named with ``prefix``
+    (one model per year of a roll-out in one problem)."""
     cfg = pp.config
-    prob = pulp.LpProblem("nisd", pulp.LpMinimize)
+    prob = pulp.LpProblem("nisd", pulp.LpMinimize) if prob is None else prob
     y = {}
     for j in range(pp.n_sites):
         if not pp.allowed[j]:
             continue
         for t in range(len(pp.type_ids)):
             if np.isfinite(pp.cost[j, t]):
-                y[j, t] = pulp.LpVariable(f"y_{j}_{t}", cat="Binary")
+                y[j, t] = pulp.LpVariable(f"{prefix}y_{j}_{t}", cat="Binary")
     opened = {j: pulp.lpSum(v for (jj, _t), v in y.items() if jj == j) for j in range(pp.n_sites)}
     x = {}
     for i in range(pp.n_demand):
@@ -97,8 +103,8 @@ def create(pp: PlacementProblem) -> Model:
                     and any((j, t) in y for t in ok_types)
                     and (pp.latency[i, j] <= bound + 1e-9)
                 ):
-                    x[i, j, r] = pulp.LpVariable(f"x_{i}_{j}_{r}", cat="Binary")
-    m = Model(prob, y, x, opened)
+                    x[i, j, r] = pulp.LpVariable(f"{prefix}x_{i}_{j}_{r}", cat="Binary")
+    m = Model(prob, y, x, opened, prefix=prefix)
     for j in range(pp.n_sites):
         if any((j, t) in y for t in range(len(pp.type_ids))):
             m.add("one_type", opened[j] <= 1)
@@ -162,7 +168,7 @@ def add_presence(m: Model, pp: PlacementProblem) -> None:
             continue
         z = []
         for j in region:
-            zj = pulp.LpVariable(f"presence_{n}_{j}", lowBound=0, upBound=1)
+            zj = pulp.LpVariable(f"{m.prefix}presence_{n}_{j}", lowBound=0, upBound=1)
             z.append(zj)
             m.add("presence_partner", zj <= m.open[j])
             near = [
@@ -461,10 +467,10 @@ def add_crisis_flow(m: Model, pp: PlacementProblem, names: list[str]) -> None:
                 if h is None:
                     continue
                 if pp.config.crisis.split:
-                    v = pulp.LpVariable(f"f_{s}_{i}_{j}", lowBound=0)
+                    v = pulp.LpVariable(f"{m.prefix}f_{s}_{i}_{j}", lowBound=0)
                     m.add("crisis_hold", v <= pp.load[i] * h)
                 else:  # the whole load or nothing: f = L_i z, z binary
-                    z = pulp.LpVariable(f"z_{s}_{i}_{j}", cat="Binary")
+                    z = pulp.LpVariable(f"{m.prefix}z_{s}_{i}_{j}", cat="Binary")
                     m.add("crisis_hold", z <= h)
                     v = pp.load[i] * z
                 f[i, j] = v
@@ -521,7 +527,7 @@ def objective_terms(
 
 
 def _center(m: Model, pp: PlacementProblem, terms: dict[str, pulp.LpAffineExpression]) -> None:
-    w = pulp.LpVariable("w_center", lowBound=0)
+    w = pulp.LpVariable(f"{m.prefix}w_center", lowBound=0)
     for i in range(pp.n_demand):
         m.add(
             "center",
@@ -535,7 +541,7 @@ def _dispersion(m: Model, pp: PlacementProblem, terms: dict[str, pulp.LpAffineEx
     cand = sorted({j for j, _t in m.y})
     if len(cand) >= 2:
         big = float(pp.distance_km[np.ix_(cand, cand)].max())
-        dmin = pulp.LpVariable("d_dispersion", lowBound=0, upBound=big)
+        dmin = pulp.LpVariable(f"{m.prefix}d_dispersion", lowBound=0, upBound=big)
         for a, b in itertools.combinations(cand, 2):
             m.add("dispersion", dmin <= pp.distance_km[a, b] + big * (2 - m.open[a] - m.open[b]))
         terms["dispersion"] = -1 * pulp.LpAffineExpression(dmin)
@@ -567,9 +573,10 @@ def objective_names(pp: PlacementProblem) -> tuple[str, ...]:
     return (obj.name,)
 
 
-def build(pp: PlacementProblem) -> Model:
-    """The full model: create, every switched-on family, objective terms."""
-    m = create(pp)
+def build(pp: PlacementProblem, prob: pulp.LpProblem | None = None, prefix: str = "") -> Model:
+    """The full model: create, every switched-on family, objective terms (into ``prob``
+    with names starting ``prefix`` when given, see :func:`create`)."""
+    m = create(pp, prob, prefix)
     cfg = pp.config
     for fam in FAMILIES:
         if fam is add_capacity and not cfg.capacity:

@@ -101,7 +101,7 @@ def _run(
                     return res, name, results
                 if step < len(names) - 1:
                     slack = obj.tolerance * abs(res.objective) + 1e-6
-                    held.append(f"lex_{name}_{m.families.get(f'lex_{name}', 0)}")
+                    held.append(f"{m.prefix}lex_{name}_{m.families.get(f'lex_{name}', 0)}")
                     m.add(f"lex_{name}", m.terms[name] <= res.objective + slack)
         finally:
             # an objective held in one round of scenarios is not valid in the next
