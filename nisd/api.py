@@ -15,7 +15,10 @@ reads a ``plan.json``; ``nisd.resilience(ds, plan, sets=[...])`` returns the
 capacity-true table; ``nisd.attack(ds, plan, r=2)`` finds the worst attacks on a
 plan exactly (and ``fortify=True`` the cheapest sites to harden against them);
 ``nisd.sensitivity(ds, plan)`` re-plans with each labelled assumption low and high;
-``plan.explore()`` returns a folium map for notebooks.
+``plan.explore()`` returns a folium map for notebooks. ``nisd.rollout(ds,
+"rollout-2032")`` plans Program 2032 year by year (a typed :class:`Rollout`;
+``nisd.read_rollout(path)`` reads a ``rollout.json``), and ``nisd.fees(plan)``
+says what each agency pays.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from nisd.io import default_data_dir, load_dataset
 from nisd.io.planfile import check_plan_dataset, read_plan_doc
 from nisd.optimise.config import PlanConfig, load_plan_config
 from nisd.optimise.solve import Status
-from nisd.result import Kpis, Plan
+from nisd.result import Kpis, Plan, Rollout
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -43,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Kpis",
     "Plan",
+    "Rollout",
     "Status",
     "add_site",
     "attack",
@@ -50,7 +54,9 @@ __all__ = [
     "load",
     "plan",
     "read_plan",
+    "read_rollout",
     "resilience",
+    "rollout",
     "scale_demand",
     "sensitivity",
 ]
@@ -172,6 +178,35 @@ def plan(ds: Dataset, scenario: str | Path | PlanConfig = "baseline", **override
     }
     result = optimise(ds, from_dataset(ds, cfg), inputs)
     return Plan.from_doc(result.to_json(), ds)
+
+
+def rollout(
+    ds: Dataset, scenario: str | Path | PlanConfig = "rollout-2032", **overrides: Any
+) -> Rollout:
+    """Plan a roll-out year by year: a scenario with a ``[rollout]`` table (a library name,
+    a file or a PlanConfig), with overrides validated like the file
+    (``rollout={"capital_budget_msek": 800}``).
+
+    Raises
+    ------
+    ConfigError, InfeasibleError, NoSolutionError, SolverError, PlanCheckError
+    """
+    from nisd.optimise.rollout import rollout as solve_rollout
+
+    cfg = _config(scenario, overrides)
+    inputs = {
+        "input_hash": ds.input_hash,
+        "scenario_file": None if isinstance(scenario, PlanConfig) else str(scenario),
+        "data_dir": str(ds.path.resolve()),
+    }
+    return Rollout.from_doc(solve_rollout(ds, cfg, inputs), ds)
+
+
+def read_rollout(path: str | Path, dataset: Dataset | None = None) -> Rollout:
+    """Read a ``rollout.json`` (or the directory holding one), checked like the commands do."""
+    from nisd.io.rolloutfile import read_rollout_doc
+
+    return Rollout.from_doc(read_rollout_doc(Path(path)), dataset, str(path))
 
 
 def resilience(

@@ -242,3 +242,124 @@ class Plan:
         from nisd.render.explore import explore
 
         return explore(self._ds(), self, **kwargs)
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """A checked roll-out: immutable, typed; ``rollout.json`` is its file form.
+
+    Attributes
+    ----------
+    status : Status
+        ``optimal`` only when the solver proved the first goal (the discounted cost).
+    value, bound, gap
+        The first goal's value, the solver's bound and relative gap.
+    years : tuple of int
+        The years, in order.
+    config : PlanConfig or None
+        The parameters it was solved with.
+    """
+
+    status: Status
+    value: float | None
+    bound: float | None
+    gap: float | None
+    years: tuple[int, ...]
+    config: PlanConfig | None
+    dataset: Dataset | None = field(default=None, compare=False, repr=False)
+    _doc: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_doc(
+        cls, doc: Mapping[str, Any], dataset: Dataset | None = None, name: str = "rollout"
+    ) -> Rollout:
+        """A Rollout from a checked ``rollout.json`` document."""
+        config = None
+        if isinstance((doc.get("run") or {}).get("parameters"), dict):
+            try:
+                config = config_of_plan(dict(doc), name)
+            except ConfigError:
+                config = None
+        frozen = json.loads(json.dumps(doc))
+        return cls(
+            status=Status(doc.get("status") or "unknown"),
+            value=(doc.get("objective") or {}).get("value"),
+            bound=doc.get("bound"),
+            gap=doc.get("gap"),
+            years=tuple(int(y["year"]) for y in doc["years"]),
+            config=config,
+            dataset=dataset,
+            _doc=MappingProxyType(frozen),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``rollout.json`` document (a fresh copy)."""
+        return json.loads(json.dumps(dict(self._doc)))
+
+    @property
+    def totals(self) -> Mapping[str, Any]:
+        """Discounted and undiscounted cost, capital, running cost, migrations."""
+        return self._doc.get("totals") or {}
+
+    def year(self, year: int) -> Mapping[str, Any]:
+        """The record of one year (sites, assignments, costs, readiness)."""
+        for y in self._doc["years"]:
+            if int(y["year"]) == year:
+                return y
+        raise KeyError(f"{year} is not a year of this roll-out ({self.years[0]}–{self.years[-1]})")
+
+    def plan_of(self, year: int) -> Plan:
+        """One year's placement as a :class:`Plan` (for maps, fees and comparisons)."""
+        y = self.year(year)
+        doc = {
+            "status": self.status.value,
+            "objective": {"name": "cost", "value": (y.get("kpis") or {}).get("cost_msek")},
+            "sites": [{"site_id": s, "type": t} for s, t in sorted(y["sites"].items())],
+            "assignments": y["assignments"],
+            "kpis": y.get("kpis") or {},
+            "run": {
+                **{k: v for k, v in (self._doc.get("run") or {}).items() if k != "parameters"},
+                "year": year,
+            },
+        }
+        return Plan.from_doc(doc, self.dataset)
+
+    def _ds(self) -> Dataset:
+        if self.dataset is not None:
+            return self.dataset
+        data = (self._doc.get("run") or {}).get("data_dir")
+        return load_dataset(Path(data) if data and Path(data).is_dir() else default_data_dir())
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write ``rollout.json`` and its CSV tables atomically."""
+        from nisd.io.rolloutfile import write_rollout_files
+
+        return write_rollout_files(self.to_json(), Path(out_dir))
+
+    def years_frame(self) -> pd.DataFrame:
+        """One row per year: sites in service, users, moves, costs, readiness."""
+        rows = []
+        for y in self._doc["years"]:
+            c = y["cost_msek"]
+            holds = (y.get("readiness") or {}).get("holds") or {}
+            rows.append(
+                {
+                    "year": y["year"],
+                    "sites": len(y["sites"]),
+                    "opened": ";".join(y.get("opened", [])),
+                    "users": len(y["assignments"]),
+                    "onboarded": len(y.get("onboarded", [])),
+                    "migrations": len(y.get("migrations", [])),
+                    "running_msek": c.get("running"),
+                    "capital_msek": c.get("capital"),
+                    "capital_budget_msek": (y.get("budget_msek") or {}).get("capital"),
+                    "total_msek": c.get("total"),
+                    "discounted_msek": c.get("discounted"),
+                    "sets_holding": ";".join(s for s, ok in holds.items() if ok),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def schedule_frame(self) -> pd.DataFrame:
+        """One row per site: type, construction and service years, capital."""
+        return pd.DataFrame([dict(s) for s in self._doc.get("sites") or []])

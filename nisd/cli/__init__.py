@@ -119,6 +119,8 @@ def _register() -> None:
         "sensitivity",
         "ladder",
         "attack",
+        "rollout",
+        "fees",
     ):
         try:
             mod = __import__(f"nisd.cli.{name}", fromlist=[name])

@@ -155,6 +155,9 @@ class Rollout(Strict):
     operating_budget_msek: YearValues | None = None
     lead_time_years: dict[str, int] = Field(default_factory=dict)
     capital_cost_msek: dict[str, float] = Field(default_factory=dict)
+    # a type's annual cost (site_types.csv) includes its build's annuity over this life:
+    # a roll-out pays the build when it is built, and runs the site for the rest
+    asset_life_years: dict[str, int] = Field(default_factory=dict)
     existing: dict[str, ExistingSite] = Field(default_factory=dict)
     # the year a demand point joins (key: demand id or demand kind; a demand id wins)
     onboarding: dict[str, int] = Field(default_factory=dict)
@@ -177,6 +180,14 @@ class Rollout(Strict):
     # fees: capital is recovered by the agencies' fees in equal parts over this many years
     recover_years: int = Field(3, ge=1, le=50)
     opening_balance_msek: float = 0.0
+
+    @field_validator("asset_life_years")
+    @classmethod
+    def _life(cls, v: dict[str, int]) -> dict[str, int]:
+        for k, n in v.items():
+            if not 1 <= n <= 100:
+                raise ValueError(f"{k} = {n} is not an asset life between 1 and 100 years")
+        return v
 
     @field_validator("lead_time_years")
     @classmethod
@@ -239,6 +250,16 @@ class Rollout(Strict):
         if len(set(self.objective)) != len(self.objective):
             raise ValueError("objective names a goal twice")
         return self
+
+    def annuity(self, type_id: str) -> float:
+        """The yearly share of a type's capital cost inside its annual cost (0 without an
+        asset life): ``K r / (1 - (1 + r)^-n)`` at the discount rate r over n years."""
+        n = self.asset_life_years.get(type_id)
+        k = self.capital_cost_msek.get(type_id, 0.0)
+        if not n or not k:
+            return 0.0
+        r = self.discount_rate
+        return k / n if r == 0 else k * r / (1.0 - (1.0 + r) ** -n)
 
     @property
     def years(self) -> list[int]:

@@ -53,6 +53,7 @@ from nisd.optimise.plan import (
     MAX_NEW_SCENARIOS,
     _extract,
     crisis_evaluation,
+    kpis,
     plan_kpis,
     problem_flows,
     scenario_rows,
@@ -162,10 +163,20 @@ def validate(ds: Dataset, cfg: PlanConfig) -> None:
         problems.append(Problem("scenario", text, column=f"rollout.{column}", unit="key"))
 
     types = {t.type_id for t in ds.site_types}
-    for key in ("lead_time_years", "capital_cost_msek"):
+    for key in ("lead_time_years", "capital_cost_msek", "asset_life_years"):
         for t in getattr(ro, key):
             if t not in types:
                 bad(key, f"{t!r} is not a site type ({', '.join(sorted(types))})")
+    low = min((s.cost_factor for s in ds.sites), default=1.0)
+    for ty in ds.site_types:
+        a = ro.annuity(ty.type_id)
+        if a > ty.cost_msek * low + 1e-9:
+            bad(
+                f"asset_life_years.{ty.type_id}",
+                f"the build's annuity ({a:.1f} MSEK/year) exceeds the type's annual cost "
+                f"({ty.cost_msek:g} MSEK × cost factor {low:g}): the capital cost is too "
+                "high or the life too short",
+            )
     kinds = {d.kind for d in ds.demand}
     for key in ro.onboarding:
         if key not in ds.demand_ids and key not in kinds:
@@ -281,6 +292,7 @@ def build_rollout(years: list[Year], ro: Rollout) -> RolloutModel:
             )
     lead = [ro.lead_time_years.get(t, 0) for t in pp0.type_ids]
     capex = [ro.capital_cost_msek.get(t, 0.0) for t in pp0.type_ids]
+    annuity = [ro.annuity(t) for t in pp0.type_ids]
     keys = sorted({key for m in models.values() for key in m.y})
     first, last = ro.first_year, ro.last_year
     for j, t in keys:
@@ -306,7 +318,9 @@ def build_rollout(years: list[Year], ro: Rollout) -> RolloutModel:
     for n, yr in enumerate(years):
         u = yr.year
         m = models[u]
-        rm.running[u] = cost_expr(m, yr.pp)
+        rm.running[u] = cost_expr(m, yr.pp) - pulp.lpSum(
+            annuity[t] * v for (_j, t), v in m.y.items() if annuity[t]
+        )
         spend = []
         for j, t in keys:
             if j in ex or capex[t] == 0 or (j, t) not in m.y:
@@ -707,7 +721,7 @@ def check_rollout(years: Sequence[Year], ro: Rollout, plans: Sequence[YearPlan])
     ope = ro.per_year("operating_budget_msek")
     if ope is not None:
         for yr in years:
-            run = running_cost(yr.pp, by_year[yr.year].sites)
+            run = running_cost(yr.pp, by_year[yr.year].sites, ro)
             if run > ope[yr.year] + TOL:
                 out.append(
                     f"{yr.year}: running cost {run:.3f} MSEK exceeds the budget {ope[yr.year]:g}"
@@ -721,11 +735,16 @@ def check_rollout(years: Sequence[Year], ro: Rollout, plans: Sequence[YearPlan])
     return out
 
 
-def running_cost(pp: PlacementProblem, sites: Mapping[str, str]) -> float:
+def running_cost(pp: PlacementProblem, sites: Mapping[str, str], ro: Rollout) -> float:
+    """A year's running cost: each site's annual cost (with its hazard penalty), less the
+    build's annuity that a roll-out pays as capital instead."""
     sidx = {s: j for j, s in enumerate(pp.site_ids)}
     tidx = {t: k for k, t in enumerate(pp.type_ids)}
     return float(
-        sum(pp.cost[sidx[s], tidx[t]] + pp.hazard_penalty[sidx[s]] for s, t in sites.items())
+        sum(
+            pp.cost[sidx[s], tidx[t]] + pp.hazard_penalty[sidx[s]] - ro.annuity(t)
+            for s, t in sites.items()
+        )
     )
 
 
@@ -765,7 +784,7 @@ def year_record(
 ) -> dict[str, Any]:
     """Everything a steering group reads about one year (every figure from the plan)."""
     ro = _rollout(cfg)
-    running = running_cost(yr.pp, yp.sites)
+    running = running_cost(yr.pp, yp.sites, ro)
     disc = (1.0 + ro.discount_rate) ** -(yr.year - ro.first_year)
     total = running + capital + ro.migration_cost_msek * len(moved)
     new = sorted(d for d in yp.assign if before is None or d not in before.assign)
@@ -799,6 +818,7 @@ def year_record(
             "operating": (ro.per_year("operating_budget_msek") or {}).get(yr.year),
         },
         "readiness": readiness(ds, cfg, yr, yp),
+        "kpis": kpis(yr.pp, yp.sites, yp.assign) if yp.sites else {},
     }
 
 
