@@ -35,12 +35,12 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import pulp
 
 from nisd import __version__
@@ -904,26 +904,50 @@ def rollout(ds: Dataset, cfg: PlanConfig, inputs: dict[str, Any] | None = None) 
 
 
 def _precheck(years: Sequence[Year], ro: Rollout) -> None:
-    """Users who join before any site can be in service: impossible, say so first.
+    """Users on board in a year when fewer than k sites can be in service: impossible,
+    say so first (which year, who, and when enough sites could be ready).
 
     Raises
     ------
     InfeasibleError
     """
     pp = years[0].pp
-    ready = min(
-        [ro.first_year + ro.lead_time_years.get(t, 0) for t in pp.type_ids]
-        + [ro.first_year if ro.existing else math.inf]
-    )
+    k = years[0].cfg.k
+
+    def available(year: int) -> int:
+        n = 0
+        for j, s in enumerate(pp.site_ids):
+            if not pp.allowed[j]:
+                continue
+            ex = ro.existing.get(s)
+            if ex is not None:
+                n += ex.close is None or year < ex.close
+            elif any(
+                np.isfinite(pp.cost[j, t])
+                and year >= ro.first_year + ro.lead_time_years.get(tid, 0)
+                for t, tid in enumerate(pp.type_ids)
+            ):
+                n += 1
+        return n
+
     for yr in years:
-        if yr.ds.demand and yr.year < ready and not ro.existing:
+        have = available(yr.year)
+        if yr.ds.demand and have < k:
+            later = [y.year for y in years if available(y.year) >= k]
+            users = ", ".join(d.demand_id for d in yr.ds.demand[:3])
+            more = ", …" if len(yr.ds.demand) > 3 else ""
             raise InfeasibleError(
-                f"{yr.year}: {len(yr.ds.demand)} user(s) are on board "
-                f"({', '.join(d.demand_id for d in yr.ds.demand[:3])}"
-                f"{', …' if len(yr.ds.demand) > 3 else ''}) but no site can be in service "
-                f"before {int(ready)} (shortest construction lead time "
-                f"{int(ready) - ro.first_year} year(s), no existing sites): move their "
-                "onboarding (rollout.onboarding) or shorten rollout.lead_time_years"
+                f"{yr.year}: {len(yr.ds.demand)} user(s) are on board ({users}{more}) but "
+                f"only {have} site(s) can be in service that year and each user needs {k}"
+                + (
+                    f"; no site can be in service before {later[0]}"
+                    if have == 0 and later
+                    else f"; {k} sites can be in service from {later[0]}"
+                    if later
+                    else ""
+                )
+                + " (construction lead times, existing sites): move their onboarding "
+                "(rollout.onboarding) or shorten rollout.lead_time_years"
             )
 
 

@@ -42,7 +42,7 @@ def explain_rollout(rm: RolloutModel, cfg: PlanConfig) -> list[str]:
             owner[name] = (year, family, ())
     for year, m in rm.models.items():
         for name, info in m.rows.items():
-            if info.family in ELASTIC:
+            if info.family in ELASTIC or info.family == "cover_cut":
                 owner[name] = (year, info.family, info.what)
     slacks: dict[str, pulp.LpVariable] = {}
     sides: dict[str, list[pulp.LpVariable]] = {}
