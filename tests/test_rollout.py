@@ -356,3 +356,22 @@ def test_existing_site_closes_when_planned(sweden: nisd.Dataset) -> None:
     sched = {s["site_id"]: s for s in doc["sites"]}
     assert sched["s-stockholm"]["existing"] and sched["s-stockholm"]["closes"] == 2032
     assert sched["s-stockholm"]["capital_msek"] == 0.0
+
+
+def test_rollout_fees_recover_every_year(default_rollout: tuple[Path, dict[str, Any]]) -> None:
+    out, doc = default_rollout
+    res = CliRunner().invoke(cli, ["fees", str(out), "--method", "reserved", "--json"])
+    assert res.exit_code == 0, res.output
+    fees = json.loads(res.output)
+    cfg = load_plan_config(Path("rollout-2032"))
+    assert cfg.rollout is not None
+    balance = cfg.rollout.opening_balance_msek
+    for y, rec in zip(fees["years"], doc["years"], strict=True):
+        assert y["cost_msek"] == pytest.approx(
+            rec["cost_msek"]["running"] + rec["cost_msek"]["capital"]
+        )
+        if y["rows"]:
+            assert sum(r["fee_msek"] for r in y["rows"]) == pytest.approx(y["fee_income_msek"])
+        balance += y["fee_income_msek"] - y["cost_msek"]
+        assert y["balance_msek"] == pytest.approx(balance)
+    assert (out / "fees.json").is_file()
