@@ -453,3 +453,99 @@ def test_crisis_view_shows_an_attack(browser: Any, tmp_path: Path, default_dir: 
     assert lulea == "#adb5bd" and goteborg != "#adb5bd"  # the attacked site is drawn down
     assert pg.errors == [] and pg.outside() == []
     pg.page.close()
+
+
+@pytest.fixture(scope="module")
+def tiny_rollout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A three-year roll-out of a small synthetic country, written as ``nisd rollout`` does."""
+    from nisd.io import load_dataset
+    from nisd.io.rolloutfile import write_rollout_files
+    from nisd.io.synthetic import write_country
+    from nisd.optimise import PlanConfig
+    from nisd.optimise.rollout import rollout
+
+    tmp = tmp_path_factory.mktemp("rollout")
+    ds = load_dataset(write_country(tmp / "data", 8, 5, seed=11))
+    cfg = PlanConfig.model_validate(
+        {
+            "k": 2,
+            "separation_km": 100.0,
+            "hazards": "off",
+            "crisis": {"sets": ["single-site"]},
+            "rollout": {
+                "first_year": 2030,
+                "last_year": 2032,
+                "lead_time_years": {"core": 2, "regional": 1},
+                "capital_cost_msek": {"core": 300.0, "regional": 80.0},
+                "onboarding_default": 2031,
+            },
+        }
+    )
+    doc = rollout(ds, cfg, {"data_dir": str(ds.path.resolve())})
+    return write_rollout_files(doc, tmp / "out")
+
+
+def test_rollout_report_and_map_have_a_year_control(
+    browser: Any, tiny_rollout: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    res = CliRunner().invoke(cli, ["report", str(tiny_rollout.parent), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert 'class="gantt"' in html and 'class="spending"' in html
+    assert "Readiness per year" in html and "Fees" in html
+    p = Page(browser, out)
+    assert p.errors == [] and p.outside() == []
+    doc = json.loads(tiny_rollout.read_text(encoding="utf-8"))
+    assert p.page.evaluate("window.nisdMap.year()") == doc["years"][-1]["year"]
+    for y in doc["years"]:
+        p.page.evaluate(f"window.nisdMap.showYear({y['year']})")
+        info = p.page.inner_text("#year-info")
+        assert info.startswith(f"{y['year']}: {len(y['sites'])} site(s) in service")
+        # sites not yet in service or being built are hidden
+        for s in doc["sites"]:
+            shown = p.page.evaluate(
+                f"window.nisdMap.sites[{json.dumps(s['site_id'])}].options.opacity"
+            )
+            building = s["construction_from"] is not None and (
+                s["construction_from"] <= y["year"] < s["in_service_from"]
+            )
+            assert (shown > 0) == (s["site_id"] in y["sites"] or building), (y["year"], s)
+        lines = p.page.evaluate("window.nisdMap.lines.getLayers().length")
+        assert lines == sum(len(v) for v in y["assignments"].values())
+    # the map alone has the same control
+    m = tmp_path / "map.html"
+    res = CliRunner().invoke(cli, ["map", str(tiny_rollout), "--out", str(m)])
+    assert res.exit_code == 0, res.output
+    q = Page(browser, m)
+    assert q.errors == [] and q.page.query_selector("#year") is not None
+
+
+def test_compare_rollouts_year_by_year(tiny_rollout: Path, tmp_path: Path) -> None:
+    import shutil
+
+    other = tmp_path / "other"
+    shutil.copytree(tiny_rollout.parent, other)
+    res = CliRunner().invoke(
+        cli, ["compare", str(tiny_rollout.parent), str(other), "--format", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert len(doc["years"]) == 6 and {r["added"] for r in doc["years"]} == {""}
+    res = CliRunner().invoke(cli, ["compare", str(tiny_rollout.parent), str(tmp_path / "no")])
+    assert res.exit_code == 3 and "not found" in res.output
+    res = CliRunner().invoke(
+        cli,
+        [
+            "compare",
+            str(tiny_rollout.parent),
+            str(other),
+            "--format",
+            "html",
+            "--out",
+            str(tmp_path / "c.html"),
+        ],
+    )
+    assert res.exit_code == 0 and "Comparison of roll-outs" in (tmp_path / "c.html").read_text(
+        "utf-8"
+    )

@@ -316,7 +316,7 @@ def test_too_small_a_budget_names_the_year_and_the_shortfall(
     with pytest.raises(InfeasibleError) as err:
         rollout(sweden, cfg)
     text = str(err.value)
-    assert "2030: capital_budget: capital budget exceeded by" in text
+    assert "2030: capital_budget: capital budget short by" in text
 
 
 def test_a_failed_rollout_leaves_an_existing_result(tmp_path: Path) -> None:

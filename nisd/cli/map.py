@@ -55,8 +55,24 @@ def map_(
     tiles: str | None,
     attack_file: Path | None,
 ) -> None:
-    """Write PLAN.json as a self-contained HTML map (no internet needed to open it)."""
-    html = render_plan_map(plan, data_dir, sets, banner, redact, tiles, attack_file)
+    """Write PLAN.json as a self-contained HTML map (no internet needed to open it).
+
+    A rollout.json (or its directory) gives a map with a year control."""
+    from nisd.io.rolloutfile import ROLLOUT_FILE, is_rollout
+
+    path = plan / ROLLOUT_FILE if plan.is_dir() else plan
+    if is_rollout(path):
+        from nisd.io import load_dataset
+        from nisd.io.rolloutfile import read_rollout_doc
+        from nisd.render.context import plan_data_dir
+        from nisd.render.rollout import rollout_map
+
+        doc = read_rollout_doc(path)
+        html = rollout_map(
+            load_dataset(plan_data_dir(doc, data_dir)), doc, banner=banner, redact=redact
+        )
+    else:
+        html = render_plan_map(plan, data_dir, sets, banner, redact, tiles, attack_file)
     click.echo(f"wrote {write_atomic(out, html)} ({len(html.encode()) / 1e6:.2f} MB)")
 
 

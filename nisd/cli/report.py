@@ -33,7 +33,22 @@ def report(
     attack_file: Path | None,
 ) -> None:
     """Write the report of PLAN.json: summary, key figures, map, sites, crisis table, attacks,
-    run record."""
+    run record. For a rollout.json (or its directory): the map with a year control, the
+    timeline, readiness per year, spending against the budget and the fees."""
+    from nisd.io.rolloutfile import ROLLOUT_FILE, is_rollout
+
+    path = plan / ROLLOUT_FILE if plan.is_dir() else plan
+    if is_rollout(path):
+        from nisd.io import load_dataset
+        from nisd.io.rolloutfile import read_rollout_doc
+        from nisd.render.context import plan_data_dir
+        from nisd.render.rollout import read_fees, rollout_page
+
+        doc = read_rollout_doc(path)
+        ds = load_dataset(plan_data_dir(doc, data_dir))
+        page = rollout_page(ds, doc, read_fees(path), banner=banner, redact=redact)
+        click.echo(f"wrote {write_atomic(out, page)} ({len(page.encode()) / 1e6:.2f} MB)")
+        return
     typed, payload, _sets = plan_payload(
         plan, data_dir, sets, "NISD plan report", redact, attack_file
     )

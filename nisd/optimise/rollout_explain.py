@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from nisd.optimise.rollout import RolloutModel
 
 LINKING = {
-    "capital_budget": "capital budget exceeded by {v:g} MSEK",
-    "operating_budget": "operating budget exceeded by {v:g} MSEK",
+    "capital_budget": "capital budget short by {v:g} MSEK",
+    "operating_budget": "operating budget short by {v:g} MSEK",
     "migration_cap": "{v:g} more migration(s) than the yearly limit",
 }
 # dropping a user or a crisis requirement is the last resort (as for a static plan)
@@ -44,7 +44,6 @@ def explain_rollout(rm: RolloutModel, cfg: PlanConfig) -> list[str]:
         for name, info in m.rows.items():
             if info.family in ELASTIC or info.family == "cover_cut":
                 owner[name] = (year, info.family, info.what)
-    slacks: dict[str, pulp.LpVariable] = {}
     sides: dict[str, list[pulp.LpVariable]] = {}
     for k, (name, con) in enumerate(list(rm.prob.constraints.items())):
         if name not in owner:
@@ -59,16 +58,46 @@ def explain_rollout(rm: RolloutModel, cfg: PlanConfig) -> list[str]:
             s = pulp.LpVariable(f"rs_{k}", lowBound=0)
             con.expr.addterm(s, 1.0 if con.sense == pulp.LpConstraintGE else -1.0)
             sides[name] = [s]
+    # first: with every requirement held, by how much must the budgets and the limit on
+    # moves give (a steering group's question: how much more money, in which year)?
+    money = {n for n in sides if owner[n][1] in LINKING}
+    budget_lines = _phase(rm, cfg, sides, owner, money)
+    # then: with the budgets held, which requirements must give, in which year
+    need_lines = _phase(rm, cfg, sides, owner, set(sides) - money)
+    if budget_lines is not None:
+        out += ["with every requirement kept, the budget must grow:", *budget_lines]
+    if need_lines is not None:
+        out += ["with the budget kept, these requirements must give:", *need_lines]
+    if budget_lines is None and need_lines is None:
+        out.append("neither the budgets alone nor the requirements alone can give way")
+    return out
+
+
+def _phase(
+    rm: RolloutModel,
+    cfg: PlanConfig,
+    sides: dict[str, list[pulp.LpVariable]],
+    owner: dict[str, tuple[int, str, tuple[str, ...]]],
+    free: set[str],
+) -> list[str] | None:
+    """Minimise the slack of the rows ``free`` (the others' slack held at 0); the rows
+    that give, by year; None when even that finds no answer."""
     for name, vs in sides.items():
-        slacks[name] = vs[0]
+        for v in vs:
+            v.upBound = None if name in free else 0.0
     rm.prob.setObjective(
-        pulp.lpSum(WEIGHT.get(owner[n][1], 1.0) * v for n, vs in sides.items() for v in vs)
+        pulp.lpSum(
+            WEIGHT.get(owner[n][1], 1.0) * v for n, vs in sides.items() if n in free for v in vs
+        )
     )
     res = solve(rm.prob, cfg.solver)
     if res.status not in (Status.OPTIMAL, Status.FEASIBLE):
-        return [*out, f"the elastic re-solve found no answer ({res.status.value})"]
+        return None
+    out: list[str] = []
     found: dict[tuple[int, str], list[str]] = defaultdict(list)
     for name, vs in sides.items():
+        if name not in free:
+            continue
         v = sum(x.value() or 0.0 for x in vs)
         if v <= 1e-6:
             continue
@@ -77,5 +106,5 @@ def explain_rollout(rm: RolloutModel, cfg: PlanConfig) -> list[str]:
         found[year, family].append(text)
     for (year, family), items in sorted(found.items()):
         more = f" (and {len(items) - 6} more)" if len(items) > 6 else ""
-        out.append(f"{year}: {family}: " + "; ".join(sorted(items)[:6]) + more)
+        out.append(f"  {year}: {family}: " + "; ".join(sorted(items)[:6]) + more)
     return out

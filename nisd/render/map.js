@@ -204,8 +204,59 @@
       "; partly served: " + Object.keys(sc.partly || {}).length + "; cut off from every site: " + (sc.cut_off || []).length +
       "; running full: " + ((sc.full_sites || []).length ? sc.full_sites.length + " site(s), ringed red" : "none")));
   });
+  // a roll-out's year control: sites appear as they enter service (hollow while being
+  // built), users as they join, the assignment lines are the year's
+  var yearIndex = null;
+  function showYear(i) {
+    var Y = P.years[i];
+    yearIndex = i;
+    var building = {}; Y.building.forEach(function (id) { building[id] = true; });
+    P.sites.forEach(function (s) {
+      if (!s.type) { return; }
+      var m = siteMarker[s.id];
+      if (Y.sites[s.id]) {
+        m.setStyle({ opacity: 1, fillOpacity: 0.95, dashArray: null });
+        if (m.getTooltip()) { m.getTooltip().setOpacity(1); }
+      } else if (building[s.id]) {
+        m.setStyle({ opacity: 1, fillOpacity: 0.1, dashArray: "3 3" });
+        if (m.getTooltip()) { m.getTooltip().setOpacity(0.6); }
+      } else {
+        m.setStyle({ opacity: 0, fillOpacity: 0 });
+        if (m.getTooltip()) { m.getTooltip().setOpacity(0); }
+      }
+    });
+    var on = {}; Object.keys(Y.assigned).forEach(function (id) { on[id] = true; });
+    P.demand.forEach(function (d) {
+      demandMarker[d.id].setStyle(on[d.id] ? { opacity: 1, fillOpacity: 0.5 } : { opacity: 0, fillOpacity: 0 });
+    });
+    lineLayer.clearLayers();
+    selectedLayer.clearLayers();
+    Y.lines.forEach(function (a) { assignLine(a, 1.6).addTo(lineLayer); });
+    P.lines = Y.lines;
+    var info = document.getElementById("year-info");
+    info.textContent = Y.year + ": " + Object.keys(Y.sites).length + " site(s) in service, " +
+      Y.building.length + " being built, " + Object.keys(Y.assigned).length + " user(s) on board" +
+      (Y.holds.length ? "; holds: " + Y.holds.join(", ") : "; no crisis set holds yet");
+  }
+  if (P.years && P.years.length) {
+    var side = document.getElementById("side");
+    var box = el("div", null, "years");
+    box.appendChild(el("h2", "Year"));
+    var range = el("input");
+    range.type = "range"; range.id = "year"; range.min = "0"; range.max = String(P.years.length - 1);
+    range.step = "1"; range.value = String(P.years.length - 1);
+    range.setAttribute("aria-label", "year of the roll-out");
+    var label = el("p", null); label.id = "year-info";
+    box.appendChild(range); box.appendChild(label);
+    side.insertBefore(box, side.children[1] || null);
+    range.addEventListener("input", function () { showYear(Number(range.value)); });
+    showYear(P.years.length - 1);
+  }
+
   // read-only handles for tests and for analysts' browser consoles
   window.nisdMap = { map: map, overlays: overlays, sites: siteMarker, demand: demandMarker,
-    nodes: nodeMarker, links: linkById, selected: selectedLayer };
+    nodes: nodeMarker, links: linkById, selected: selectedLayer, lines: lineLayer,
+    year: function () { return yearIndex === null ? null : P.years[yearIndex].year; },
+    showYear: function (y) { P.years.forEach(function (Y, i) { if (Y.year === y) { showYear(i); } }); } };
   document.body.setAttribute("data-ready", "1");
 })();
