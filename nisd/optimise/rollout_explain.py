@@ -27,6 +27,7 @@ LINKING = {
     "operating_budget": "operating budget short by {v:g} MSEK",
     "migration_cap": "{v:g} more migration(s) than the yearly limit",
 }
+PHASE_SECONDS = 60.0  # each elastic re-solve: an explanation should not take longer than a plan
 # dropping a user or a crisis requirement is the last resort (as for a static plan)
 WEIGHT = {"assign": 10.0, "crisis": 10.0, "crisis_level": 10.0, "crisis_data": 10.0}
 
@@ -90,10 +91,13 @@ def _phase(
             WEIGHT.get(owner[n][1], 1.0) * v for n, vs in sides.items() if n in free for v in vs
         )
     )
-    res = solve(rm.prob, cfg.solver)
+    limit = min(cfg.solver.time_limit or PHASE_SECONDS, PHASE_SECONDS)
+    res = solve(rm.prob, cfg.solver.model_copy(update={"time_limit": limit}))
     if res.status not in (Status.OPTIMAL, Status.FEASIBLE):
         return None
     out: list[str] = []
+    if res.status is Status.FEASIBLE:
+        out.append(f"  (the least change found in {limit:g} s, not proved the least)")
     found: dict[tuple[int, str], list[str]] = defaultdict(list)
     for name, vs in sides.items():
         if name not in free:
