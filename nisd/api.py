@@ -51,6 +51,7 @@ __all__ = [
     "add_site",
     "attack",
     "drop_link",
+    "fees",
     "load",
     "plan",
     "read_plan",
@@ -207,6 +208,45 @@ def read_rollout(path: str | Path, dataset: Dataset | None = None) -> Rollout:
     from nisd.io.rolloutfile import read_rollout_doc
 
     return Rollout.from_doc(read_rollout_doc(Path(path)), dataset, str(path))
+
+
+def fees(
+    source: Plan | Rollout,
+    method: str = "load",
+    *,
+    dataset: Dataset | None = None,
+    samples: int = 10,
+    seed: int = 0,
+    exact_limit: int = 8,
+) -> dict[str, Any]:
+    """What each paying agency pays for a plan or a roll-out (see :mod:`nisd.study.fees`):
+    ``method`` is ``load``, ``reserved`` or ``shapley``; fees sum to the cost.
+
+    Raises
+    ------
+    ConfigError
+        An unknown method, or a plan or roll-out without the parameters it was made with.
+    """
+    from nisd.study.fees import METHODS, plan_fees, rollout_fees
+
+    if method not in METHODS:
+        raise ConfigError([Problem("method", f"{method!r} is not one of {', '.join(METHODS)}")])
+    if source.config is None:
+        raise ConfigError([Problem("plan", "has no run.parameters: its rules are unknown")])
+    ds = dataset or source.dataset or load()
+    kw: dict[str, Any] = {"samples": samples, "seed": seed, "exact_limit": exact_limit}
+    if isinstance(source, Rollout):
+        return rollout_fees(ds, source.config, source.to_json(), method, **kw)
+    cost = float(source.kpis.cost_msek or 0.0)
+    return plan_fees(
+        ds,
+        source.config,
+        source.sites,
+        source.assignments,
+        cost,
+        method,
+        **kw,
+    )
 
 
 def resilience(
