@@ -375,3 +375,45 @@ def test_rollout_fees_recover_every_year(default_rollout: tuple[Path, dict[str, 
         balance += y["fee_income_msek"] - y["cost_msek"]
         assert y["balance_msek"] == pytest.approx(balance)
     assert (out / "fees.json").is_file()
+
+
+@pytest.mark.parametrize(("tolerance", "earliest"), [(0.0, 2032), (0.5, 2031)])
+def test_readiness_goal_is_the_earliest_within_the_cost(
+    tmp_path: Path, tolerance: float, earliest: int
+) -> None:
+    # two users join in 2031 and need a third site to ride out a site's loss; the others
+    # join in 2032, when that site is needed anyway: holding the set from 2031 costs a year
+    ds = nisd.scale_demand(load_dataset(write_country(tmp_path, 7, 4, seed=22)), 100)
+    first_two = {d.demand_id: 2031 for d in ds.demand[:2]}
+    extra = {
+        "onboarding": first_two,
+        "onboarding_default": 2032,
+        "readiness": {"2032": ["single-site"]},
+        "tolerance": tolerance,
+    }
+    every = {"sets": ["single-site"], "serve": {"critical": 1.0, "high": 1.0, "normal": 1.0}}
+    base = _tiny_cfg(**extra).model_copy(
+        update={"crisis": load_plan_config(None, {"crisis": every}).crisis}
+    )
+    assert base.rollout is not None
+    cheapest = rollout(ds, base)["objective"]["value"]
+    ro = base.rollout.model_copy(update={"objective": ["cost", "readiness", "moves"]})
+    doc = rollout(ds, base.model_copy(update={"rollout": ro}))
+    (step,) = doc["readiness_advanced"]
+    assert step == {
+        "set": "single-site",
+        "asked_from": 2032,
+        "holds_from": earliest,
+        "proved": True,
+    }
+    cap = cheapest * (1 + tolerance) + 1e-6
+    assert doc["objective"]["value"] <= cap
+    by_year = {y["year"]: y for y in doc["years"]}
+    for year in range(earliest, 2033):
+        assert by_year[year]["readiness"]["holds"]["single-site"], year
+    if earliest > 2031:  # one year earlier is possible, but not within the cost
+        early = ro.model_copy(
+            update={"readiness": {"2031": ["single-site"]}, "objective": ["cost"]}
+        )
+        value = rollout(ds, base.model_copy(update={"rollout": early}))["objective"]["value"]
+        assert value > cap

@@ -102,6 +102,15 @@ def rollout(
             + f" MSEK, running {y['cost_msek']['running']:.1f}; holds: "
             + (", ".join(holds) if holds else "none")
         )
+    for g in doc.get("goals", []):
+        if g["goal"] != "cost" or g["status"] != "optimal":
+            g_gap = "" if g["gap"] is None else f", gap {g['gap']:.2%}"
+            click.echo(f"goal {g['goal']}: {g['status']} (value {g['value']:g}{g_gap})")
+    for r in doc.get("readiness_advanced", []):
+        click.echo(
+            f"readiness: {r['set']} holds from {r['holds_from']} (asked from {r['asked_from']})"
+            + ("" if r["proved"] else "; not proved the earliest (time limit)")
+        )
     if doc["status"] != "optimal":
         click.echo(
             "note: not proved optimal (time limit or gap); the roll-out is feasible and checked",

@@ -171,10 +171,12 @@ class Rollout(Strict):
     # from which year which crisis sets must hold: {"2028" = ["single-site"], ...};
     # cumulative; the sets must be among [crisis]'s; default: all of them from last_year
     readiness: dict[str, list[str]] = Field(default_factory=dict)
-    # "cost" (discounted total) or "moves" (fewest migrations), in order (lexicographic:
+    # "cost" (discounted total), "readiness" (each readiness step as early as the cost
+    # allows, within tolerance) or "moves" (fewest migrations), in order (lexicographic:
     # the default finds the cheapest roll-out, then the fewest moves at that cost)
-    objective: list[Literal["cost", "moves"]] = Field(
-        default_factory=lambda: list[Literal["cost", "moves"]](["cost", "moves"]), min_length=1
+    objective: list[Literal["cost", "readiness", "moves"]] = Field(
+        default_factory=lambda: list[Literal["cost", "readiness", "moves"]](["cost", "moves"]),
+        min_length=1,
     )
     tolerance: float = Field(0.0, ge=0, le=1)
     # fees: capital is recovered by the agencies' fees in equal parts over this many years
@@ -249,6 +251,11 @@ class Rollout(Strict):
                 raise ValueError(f"{name} must not be negative ({', '.join(bad)})")
         if len(set(self.objective)) != len(self.objective):
             raise ValueError("objective names a goal twice")
+        if "readiness" in self.objective and self.objective[0] != "cost":
+            raise ValueError(
+                'objective: "readiness" needs "cost" first (readiness is advanced within '
+                "tolerance of the cheapest roll-out's cost)"
+            )
         return self
 
     def annuity(self, type_id: str) -> float:

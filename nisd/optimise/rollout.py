@@ -103,6 +103,7 @@ class RolloutModel:
     goals: dict[str, pulp.LpAffineExpression]
     families: dict[str, int] = field(default_factory=dict)
     rows: dict[str, tuple[str, int]] = field(default_factory=dict)  # name → (family, year)
+    outcome: list[dict[str, Any]] = field(default_factory=list)  # per goal: status, value
 
     def add(self, family: str, row: pulp.LpConstraint, year: int) -> None:
         n = self.families.get(family, 0)
@@ -389,11 +390,16 @@ class YearPlan:
     assign: dict[str, list[str]]
 
 
+SECONDARY_SECONDS = 60.0  # each solve of a goal after the first (fewest moves): at most
+
+
 def _solve(
     rm: RolloutModel, cfg: PlanConfig, t0: float, goal: str, start: Start | None = None
 ) -> SolveResult:
-    """One solve of ``goal`` within what is left of the time limit."""
+    """One solve of ``goal`` within what is left of the time limit (a goal after the first
+    gets at most :data:`SECONDARY_SECONDS`: its answer is kept, with its gap, either way)."""
     opts = cfg.solver
+    left = None
     if cfg.solver.time_limit is not None:
         left = cfg.solver.time_limit - (time.perf_counter() - t0)
         if left <= 0:
@@ -401,6 +407,10 @@ def _solve(
                 f"time limit {cfg.solver.time_limit:g} s reached before the roll-out "
                 "met every year's requirements"
             )
+    goals = [g for g in _rollout(cfg).objective if g != "readiness"]
+    if goal != goals[0]:
+        left = SECONDARY_SECONDS if left is None else min(left, SECONDARY_SECONDS)
+    if left is not None:
         opts = cfg.solver.model_copy(update={"time_limit": left})
     rm.prob.setObjective(rm.goals[goal])
     return solve(rm.prob, opts, start)
@@ -491,6 +501,7 @@ def _converge(
     start: Start | None,
     rounds: list[dict[str, Any]],
     steps: list[SolveResult],
+    explain: bool = True,
 ) -> tuple[SolveResult, list[YearPlan]]:
     """Solve ``goal``, adding violated scenarios, until every year meets its readiness."""
     last: dict[str, Any] | None = None
@@ -508,7 +519,7 @@ def _converge(
         if res.status is Status.INFEASIBLE:
             raise InfeasibleError(
                 f"no roll-out meets the requirements (proved by {res.solver} in "
-                f"{sum(s.seconds for s in steps):.1f} s)." + _why(rm, cfg)
+                f"{sum(s.seconds for s in steps):.1f} s)." + (_why(rm, cfg) if explain else "")
             )
         if res.status is Status.UNKNOWN or res.objective is None:
             raise NoSolutionError(
@@ -542,7 +553,7 @@ def _converge(
 
 
 def solve_rollout(
-    rm: RolloutModel, cfg: PlanConfig, t0: float
+    rm: RolloutModel, cfg: PlanConfig, t0: float, explain: bool = True
 ) -> tuple[SolveResult, list[YearPlan], list[dict[str, Any]], list[SolveResult]]:
     """Solve the goals in order, each to convergence over the scenarios, each earlier goal
     held within ``tolerance`` of its optimum while the next is minimised.
@@ -560,18 +571,19 @@ def solve_rollout(
     ys = [v for m in rm.models.values() for v in m.y.values()]
     saved = [(v.lowBound, v.upBound) for v in ys]
     try:
-        for n, goal in enumerate(ro.objective):
-            res, plans = _converge(rm, cfg, t0, goal, start, rounds, steps)
+        goals = [g for g in ro.objective if g != "readiness"]
+        for n, goal in enumerate(goals):
+            res, plans = _converge(rm, cfg, t0, goal, start, rounds, steps, explain)
             results.append(res)
             start = _values(rm)
-            if n == len(ro.objective) - 1:
+            if n == len(goals) - 1:
                 break
             assert res.objective is not None
             name = f"hold_{goal}"
             slack = ro.tolerance * abs(res.objective) + 1e-6
             rm.prob += rm.goals[goal] <= res.objective + slack, name
             held.append(name)
-            if goal == "cost" and ro.tolerance == 0:
+            if goal == "cost":
                 # the fewest moves over the cheapest roll-out's sites (its schedule kept):
                 # moves over every equally cheap schedule is a far harder search
                 for v in ys:
@@ -595,6 +607,16 @@ def solve_rollout(
         first.solver_version,
         any(r.hit_limit for r in steps),
     )
+    rm.outcome = [
+        {
+            "goal": g,
+            "status": r.status.value,
+            "value": r.objective,
+            "bound": r.bound,
+            "gap": r.gap,
+        }
+        for g, r in zip(goals, results, strict=True)
+    ]
     return final, plans, rounds, steps
 
 
@@ -830,10 +852,21 @@ def rollout(ds: Dataset, cfg: PlanConfig, inputs: dict[str, Any] | None = None) 
     ConfigError, InfeasibleError, NoSolutionError, PlanCheckError
     """
     t0 = time.perf_counter()
+    asked = _rollout(cfg)
+    advanced: list[dict[str, Any]] = []
+    search = 0.0
+    cap: float | None = None
+    if "readiness" in asked.objective:
+        cfg, advanced, cap = earliest_readiness(ds, cfg, t0)
+        # the search had the time limit; the roll-out on the advanced ramp has it again
+        search = time.perf_counter() - t0
+        t0 = time.perf_counter()
     ro = _rollout(cfg)
     years = years_of(ds, cfg)
     _precheck(years, ro)
     rm = build_rollout(years, ro)
+    if cap is not None:
+        rm.prob += rm.goals["cost"] <= cap, "cost_cap"
     t_build = time.perf_counter() - t0
     res, plans, rounds, steps = solve_rollout(rm, cfg, t0)
     violations = check_rollout(years, ro, plans)
@@ -876,7 +909,9 @@ def rollout(ds: Dataset, cfg: PlanConfig, inputs: dict[str, Any] | None = None) 
     return {
         "kind": "rollout",
         "status": res.status.value,
-        "objective": {"name": ">".join(ro.objective), "value": res.objective},
+        "objective": {"name": ">".join(asked.objective), "value": res.objective},
+        "readiness_advanced": advanced,
+        "goals": rm.outcome,
         "bound": res.bound,
         "gap": res.gap,
         "years": records,
@@ -889,7 +924,8 @@ def rollout(ds: Dataset, cfg: PlanConfig, inputs: dict[str, Any] | None = None) 
             "hit_limit": res.hit_limit,
             "build_seconds": round(t_build, 3),
             "solve_seconds": round(sum(s.seconds for s in steps), 3),
-            "wall_seconds": round(total, 3),
+            "wall_seconds": round(total + search, 3),
+            "readiness_search_seconds": round(search, 3),
             "parameters": cfg.model_dump(mode="json"),
             "model": {
                 "variables": len(rm.prob.variables()),
@@ -901,6 +937,98 @@ def rollout(ds: Dataset, cfg: PlanConfig, inputs: dict[str, Any] | None = None) 
             **(inputs or {}),
         },
     }
+
+
+def _with_step(ro: Rollout, name: str, year: int) -> dict[str, list[str]]:
+    """``ro``'s readiness (or its default) with the crisis set ``name`` required from
+    ``year`` on."""
+    steps = {str(y): list(v) for y, v in ro.readiness.items()}
+    for v in steps.values():
+        if name in v:
+            v.remove(name)
+    steps.setdefault(str(year), []).append(name)
+    return {y: v for y, v in steps.items() if v}
+
+
+def _cheapest(
+    ds: Dataset, cfg: PlanConfig, t0: float, cap: float | None
+) -> tuple[float | None, bool]:
+    """The cheapest roll-out's discounted cost under ``cfg`` (only the cost goal), None
+    when none exists within ``cap``; and whether that answer is proved (False when the
+    time limit stopped the solver without a roll-out or a proof)."""
+    ro = _rollout(cfg).model_copy(update={"objective": ["cost"]})
+    c = cfg.model_copy(update={"rollout": ro})
+    years = years_of(ds, c)
+    try:
+        _precheck(years, ro)
+        rm = build_rollout(years, ro)
+        if cap is not None:
+            rm.prob += rm.goals["cost"] <= cap, "cost_cap"
+        res, _plans, _rounds, _steps = solve_rollout(rm, c, t0, explain=False)
+    except InfeasibleError:
+        return None, True
+    except NoSolutionError:
+        return None, False
+    return res.objective, res.status is Status.OPTIMAL
+
+
+def earliest_readiness(
+    ds: Dataset, cfg: PlanConfig, t0: float
+) -> tuple[PlanConfig, list[dict[str, Any]], float]:
+    """Each readiness step as early as the cost allows (the ``readiness`` goal).
+
+    The cheapest roll-out's cost C is found first; then, for each crisis set in the order
+    the ramp asks for them, the earliest year (from the first year with users on board:
+    before it every set holds trivially) from which it can hold in a roll-out costing
+    at most ``C (1 + tolerance)`` with the earlier sets' years already advanced (a binary
+    search: holding a set from a later year is always easier). Returns the configuration
+    with the advanced ramp, one record per set (asked, advanced to, proved or not), and
+    the cost cap (a valid row for the roll-out on the advanced ramp: one was found under it).
+
+    Raises
+    ------
+    InfeasibleError
+        No roll-out meets the ramp as asked.
+    """
+    ro = _rollout(cfg)
+    base, _proved = _cheapest(ds, cfg, t0, None)
+    if base is None:
+        raise InfeasibleError(
+            "no roll-out meets the readiness ramp as asked (run without the readiness "
+            "goal for the explanation)"
+        )
+    cap = base * (1.0 + ro.tolerance) + 1e-6
+    ramp = ramp_of(cfg)
+    order: list[tuple[str, int]] = []
+    for y in ro.years:
+        order += [(s, y) for s in ramp[y] if s not in {n for n, _y in order}]
+    readiness = {str(y): [s for s in ramp[y] if (s, y) in order] for y in ro.years}
+    readiness = {y: v for y, v in readiness.items() if v}
+    current = ro.model_copy(update={"readiness": readiness})
+    out = []
+    # before the first user joins every set holds trivially: readiness starts with users
+    joined = [y for y in ro.years if year_dataset(ds, ro, y).demand]
+    floor = joined[0] if joined else ro.last_year
+    for name, asked in order:
+        lo, hi = min(floor, asked), asked
+        proved = True
+        while lo < hi:
+            mid = (lo + hi) // 2
+            trial = current.model_copy(update={"readiness": _with_step(current, name, mid)})
+            value, sure = _cheapest(ds, cfg.model_copy(update={"rollout": trial}), t0, cap)
+            proved &= sure
+            if value is not None:
+                hi = mid
+            else:
+                lo = mid + 1
+        current = current.model_copy(update={"readiness": _with_step(current, name, hi)})
+        out.append({"set": name, "asked_from": asked, "holds_from": hi, "proved": proved})
+        log.info("readiness: %s from %d (asked from %d)", name, hi, asked)
+    update = {
+        "readiness": current.readiness,
+        "objective": [g for g in ro.objective if g != "readiness"],
+    }
+    return cfg.model_copy(update={"rollout": ro.model_copy(update=update)}), out, cap
 
 
 def _precheck(years: Sequence[Year], ro: Rollout) -> None:
