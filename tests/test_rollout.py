@@ -417,3 +417,58 @@ def test_readiness_goal_is_the_earliest_within_the_cost(
         )
         value = rollout(ds, base.model_copy(update={"rollout": early}))["objective"]["value"]
         assert value > cap
+
+
+def test_cbc_proves_the_same_tiny_rollout(tmp_path: Path) -> None:
+    ds = load_dataset(write_country(tmp_path, 5, 3, seed=2))
+    cfg = _tiny_cfg(capital_budget_msek=200.0)
+    highs = rollout(ds, cfg)
+    cbc = rollout(
+        ds, cfg.model_copy(update={"solver": cfg.solver.model_copy(update={"name": "cbc"})})
+    )
+    assert cbc["status"] == "optimal" and cbc["run"]["solver"] == "cbc"
+    assert cbc["objective"]["value"] == pytest.approx(highs["objective"]["value"], abs=1e-4)
+
+
+def test_an_existing_site_that_may_close_closes_when_it_is_not_needed(
+    sweden: nisd.Dataset,
+) -> None:
+    cfg = load_plan_config(
+        Path("baseline"),
+        {
+            "crisis": {"sets": [], "tiers": []},
+            "protection": False,
+            "hazards": "off",
+            "rollout": {
+                "first_year": 2030,
+                "last_year": 2031,
+                "existing": {"s-visby": {"type": "regional", "may_close": True}},
+                "onboarding_default": 2030,
+            },
+        },
+    )
+    doc = rollout(sweden, cfg)
+    # Gotland's site costs money and serves nobody the mainland sites cannot: it closes
+    assert all("s-visby" not in y["sites"] for y in doc["years"])
+
+
+def test_shapley_fees_of_a_tiny_rollout_sum_to_each_years_income(tmp_path: Path) -> None:
+    from nisd.study.fees import rollout_fees
+
+    ds = load_dataset(write_country(tmp_path, 6, 4, seed=5))
+    cfg = _tiny_cfg(onboarding_default=2031)
+    doc = rollout(ds, cfg)
+    out = rollout_fees(ds, cfg, doc, "shapley")
+    assert out["how"]["shapley"] == "exact"
+    for y in out["years"]:
+        if y["rows"]:
+            assert sum(r["fee_msek"] for r in y["rows"]) == pytest.approx(y["fee_income_msek"])
+
+
+def test_an_existing_site_the_rules_forbid_is_refused(tmp_path: Path) -> None:
+    text = HEAD + '[rollout.existing.s-visby]\ntype = "regional"\n'
+    res = CliRunner().invoke(
+        cli, ["rollout", str(_write(tmp_path, text)), "--out", str(tmp_path / "o")]
+    )
+    assert res.exit_code == 3, res.output
+    assert "existing site s-visby cannot be kept as regional" in res.output
