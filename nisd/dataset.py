@@ -65,6 +65,8 @@ class DemandPoint:
     backup_ms: float = math.inf
     crisis_ms: float = math.inf
     protection: int = 0
+    # the service this row's users use: rows of one workload share their sites
+    workload: str | None = None
 
 
 @dataclass(frozen=True)

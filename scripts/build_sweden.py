@@ -635,8 +635,21 @@ def main() -> None:
         help="towns: the default data (county seats and towns of 20,000+); municipality: "
         "every municipality a candidate site and a population demand point",
     )
+    ap.add_argument(
+        "--demand",
+        choices=("points", "services"),
+        default="points",
+        help="points: the default data; services: also write data/services from data/sites "
+        "(each agency's workload used from every county; nisd.io.services)",
+    )
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
+    if args.demand == "services":
+        from nisd.io.services import write_services
+
+        root = Path(__file__).resolve().parent.parent
+        write_services(root / "data" / "sites", args.out or root / "data" / "services")
+        return
     default = "data/sites" if args.resolution == "towns" else "data/municipalities"
     out = args.out or Path(default)
     out.mkdir(parents=True, exist_ok=True)

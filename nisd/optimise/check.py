@@ -59,6 +59,16 @@ def check_plan(
     for j in np.nonzero(pp.required)[0]:
         if int(j) not in opened:
             out.append(f"required site {pp.site_ids[j]} is not opened")
+    for group in pp.workload_groups():
+        first = list(assignments.get(pp.demand_ids[group[0]], []))
+        for b in group[1:]:
+            other = list(assignments.get(pp.demand_ids[b], []))
+            if other != first:
+                out.append(
+                    f"{pp.demand_ids[b]}: sites {other} differ from those of "
+                    f"{pp.demand_ids[group[0]]} {first}, a user of the same workload "
+                    f"{pp.workload[b]}"
+                )
     conflict = pp.conflict()
     primary_load: Counter[int] = Counter()
     for i, d in enumerate(pp.demand_ids):

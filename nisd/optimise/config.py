@@ -159,7 +159,7 @@ class Rollout(Strict):
     # a roll-out pays the build when it is built, and runs the site for the rest
     asset_life_years: dict[str, int] = Field(default_factory=dict)
     existing: dict[str, ExistingSite] = Field(default_factory=dict)
-    # the year a demand point joins (key: demand id or demand kind; a demand id wins)
+    # the year a demand point joins (key: demand id, workload or demand kind, in that order)
     onboarding: dict[str, int] = Field(default_factory=dict)
     # the year everyone else joins (default: last_year, the programme's end state)
     onboarding_default: int | None = None

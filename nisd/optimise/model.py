@@ -151,6 +151,26 @@ def add_protection(m: Model, pp: PlacementProblem) -> None:
             )
 
 
+def add_workload(m: Model, pp: PlacementProblem) -> None:
+    """A workload's users share its sites: ``x[a,j,r] = x[b,j,r]`` for every site j and
+    rank r, a the workload's first user point and b each other one (a variable that does
+    not exist, because the site is out of reach of that user, is 0: so the workload's
+    sites must be within the bounds of every one of its users)."""
+    for group in pp.workload_groups():
+        a = group[0]
+        for b in group[1:]:
+            for r in range(pp.config.k):
+                for j in range(pp.n_sites):
+                    xa, xb = m.x.get((a, j, r)), m.x.get((b, j, r))
+                    if xa is None and xb is None:
+                        continue
+                    m.add(
+                        "workload",
+                        (xa if xa is not None else 0) == (xb if xb is not None else 0),
+                        f"{pp.demand_ids[b]} shares the sites of {pp.demand_ids[a]}",
+                    )
+
+
 def add_presence(m: Model, pp: PlacementProblem) -> None:
     """Required presence: ``Σ_{j ∈ R} o_j ≥ m`` for a named region R; with a partner
     distance D, ``z_j ≤ o_j``, ``z_j ≤ Σ_{j' ≠ j : d_jj' ≤ D} o_j'``, ``Σ_{j ∈ R} z_j ≥ 1``
@@ -550,6 +570,7 @@ def _dispersion(m: Model, pp: PlacementProblem, terms: dict[str, pulp.LpAffineEx
 
 
 FAMILIES = (
+    add_workload,
     add_protection,
     add_presence,
     add_count,

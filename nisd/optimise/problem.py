@@ -80,6 +80,16 @@ class PlacementProblem:
     # protection level of each type (T,) and the level each user's sites need (I,)
     type_protection: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     demand_protection: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # the workload of each demand point (I,): points of one workload share their sites
+    workload: tuple[str | None, ...] = ()
+
+    def workload_groups(self) -> list[list[int]]:
+        """Demand indices of every workload with more than one user point, in id order."""
+        groups: dict[str, list[int]] = {}
+        for i, w in enumerate(self.workload):
+            if w:
+                groups.setdefault(w, []).append(i)
+        return [g for _w, g in sorted(groups.items()) if len(g) > 1]
 
     @property
     def load_factor(self) -> float:
@@ -362,6 +372,7 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
         site_names=tuple(s.name for s in sites),
         type_protection=np.array([t.protection for t in types], dtype=np.int64),
         demand_protection=np.array([d.protection for d in demand], dtype=np.int64),
+        workload=tuple(d.workload for d in demand),
         critical=critical,
         crisis_rows=tuple(rows),
         scenarios=tuple(scen),

@@ -116,10 +116,13 @@ class RolloutModel:
 # ---- inputs -----------------------------------------------------------------------------
 
 
-def onboarding_year(ro: Rollout, demand_id: str, kind: str) -> int:
-    """The year a demand point joins: by id, else by kind, else ``onboarding_default``."""
+def onboarding_year(ro: Rollout, demand_id: str, kind: str, workload: str | None = None) -> int:
+    """The year a demand point joins: by id, else by its workload, else by kind, else
+    ``onboarding_default``."""
     if demand_id in ro.onboarding:
         return ro.onboarding[demand_id]
+    if workload and workload in ro.onboarding:
+        return ro.onboarding[workload]
     if kind in ro.onboarding:
         return ro.onboarding[kind]
     return ro.onboarding_default if ro.onboarding_default is not None else ro.last_year
@@ -178,7 +181,7 @@ def validate(ds: Dataset, cfg: PlanConfig) -> None:
                 f"({ty.cost_msek:g} MSEK × cost factor {low:g}): the capital cost is too "
                 "high or the life too short",
             )
-    kinds = {d.kind for d in ds.demand}
+    kinds = {d.kind for d in ds.demand} | {d.workload for d in ds.demand if d.workload}
     for key in ro.onboarding:
         if key not in ds.demand_ids and key not in kinds:
             bad("onboarding", f"{key!r} is neither a demand id nor a demand kind")
@@ -237,7 +240,7 @@ def year_dataset(ds: Dataset, ro: Rollout, year: int) -> Dataset:
     demand = tuple(
         replace(d, load=d.load * grow)
         for d in ds.demand
-        if onboarding_year(ro, d.demand_id, d.kind) <= year
+        if onboarding_year(ro, d.demand_id, d.kind, d.workload) <= year
     )
     return replace(ds, demand=demand)
 

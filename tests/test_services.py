@@ -1,0 +1,146 @@
+"""Demand as services used across the country: the data form, the ``workload`` family
+against brute force, and the checker."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import nisd
+from nisd.dataset import Dataset
+from nisd.errors import InfeasibleError
+from nisd.io import load_dataset
+from nisd.io.services import write_services
+from nisd.optimise import PlanConfig, optimise
+from nisd.optimise.check import check_plan
+from nisd.optimise.problem import PlacementProblem, from_matrices
+
+
+def test_services_spread_each_agency_over_the_counties(
+    tmp_path: Path, default_dir: Path, sweden: Dataset
+) -> None:
+    ds = load_dataset(write_services(default_dir, tmp_path / "services"))
+    assert not [d for d in ds.demand if d.kind == "population"]
+    agencies = [d for d in sweden.demand if d.kind == "agency"]
+    counties = {d.county_code for d in sweden.demand if d.kind == "population"}
+    for a in agencies:
+        users = [d for d in ds.demand if d.workload == a.demand_id]
+        assert {u.county_code for u in users} == counties
+        assert sum(u.load for u in users) == pytest.approx(a.load, abs=1e-4)
+        assert {(u.criticality, u.latency_class, u.protection) for u in users} == {
+            (a.criticality, a.latency_class, a.protection)
+        }
+    boards = [d for d in sweden.demand if d.kind == "county_board"]
+    assert [d for d in ds.demand if d.kind == "county_board"] == boards
+    # citizens are counted once: the load is the agencies' and the county boards'
+    assert sum(d.load for d in ds.demand) == pytest.approx(
+        sum(d.load for d in agencies + boards), abs=1e-3
+    )
+
+
+def _brute(pp: PlacementProblem) -> float | None:
+    """Cheapest plan where a workload's users share their (primary, backup) pair."""
+    groups: dict[str, list[int]] = {}
+    for i, w in enumerate(pp.workload):
+        groups.setdefault(w or f"#{i}", []).append(i)
+    conflict = pp.conflict()
+    best: float | None = None
+    n_j = pp.n_sites
+    for mask in range(1, 2**n_j):
+        opened = [j for j in range(n_j) if mask >> j & 1]
+        cost = float(sum(pp.cost[j, 0] for j in opened))
+        if best is not None and cost >= best:
+            continue
+        options = []
+        for members in groups.values():
+            pairs = [
+                (a, b)
+                for a in opened
+                for b in opened
+                if a != b
+                and not conflict[a, b]
+                and all(
+                    pp.latency[i, a] <= pp.primary_ms[i] + 1e-9
+                    and pp.latency[i, b] <= pp.backup_ms[i] + 1e-9
+                    for i in members
+                )
+            ]
+            options.append(pairs)
+        if any(not o for o in options):
+            continue
+        for choice in itertools.product(*options):
+            used = dict.fromkeys(opened, 0.0)
+            for members, (a, _b) in zip(groups.values(), choice, strict=True):
+                used[a] += float(pp.load[members].sum())
+            if all(used[j] <= pp.capacity[j, 0] + 1e-9 for j in opened):
+                best = cost
+                break
+    return best
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000))
+def test_workload_family_matches_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_i, n_j = 6, 5
+    pts = rng.uniform(0, 600, size=(n_i + n_j, 2))
+    users, sites = pts[:n_i], pts[n_i:]
+    lat = np.linalg.norm(users[:, None] - sites[None], axis=2) * 0.01
+    dist = np.linalg.norm(sites[:, None] - sites[None], axis=2)
+    cfg = PlanConfig(k=2, separation_km=150.0, hazards="off", protection=False)
+    pp = from_matrices(
+        lat,
+        dist,
+        rng.integers(10, 60, size=n_j).astype(float),
+        np.full(n_j, 10.0),
+        rng.uniform(1, 4, size=n_i).round(1),
+        np.full(n_i, 4.0),
+        np.full(n_i, 7.0),
+        cfg,
+    )
+    # three workloads of two user points each
+    pp = replace(pp, workload=("w0", "w0", "w1", "w1", "w2", "w2"))
+    expected = _brute(pp)
+    ds: Dataset = None  # type: ignore[assignment]  # no crisis scenarios: no dataset needed
+    if expected is None:
+        with pytest.raises(InfeasibleError):
+            optimise(ds, pp)
+        return
+    plan = optimise(ds, pp)
+    assert plan.status == "optimal"
+    assert plan.objective_value == pytest.approx(expected)
+    assert check_plan(pp, plan.sites, plan.assignments) == []
+    for a, b in ((0, 1), (2, 3), (4, 5)):
+        assert plan.assignments[pp.demand_ids[a]] == plan.assignments[pp.demand_ids[b]]
+
+
+def test_checker_refuses_users_of_one_workload_on_different_sites() -> None:
+    lat = np.zeros((2, 3))
+    dist = np.full((3, 3), 500.0)
+    np.fill_diagonal(dist, 0)
+    cfg = PlanConfig(k=2, separation_km=100.0, hazards="off", protection=False)
+    pp = from_matrices(
+        lat, dist, np.ones(3), np.full(3, 10.0), np.ones(2), np.ones(2), np.ones(2), cfg
+    )
+    pp = replace(pp, workload=("w", "w"))
+    sites = {"s0": "t0", "s1": "t0", "s2": "t0"}
+    bad = check_plan(pp, sites, {"d0": ["s0", "s1"], "d1": ["s0", "s2"]})
+    assert any("differ from those of d0" in v for v in bad)
+    assert check_plan(pp, sites, {"d0": ["s0", "s1"], "d1": ["s0", "s1"]}) == []
+
+
+def test_services_data_plans_with_shared_sites(tmp_path: Path, default_dir: Path) -> None:
+    ds = load_dataset(write_services(default_dir, tmp_path / "services"))
+    plan = nisd.plan(ds, "baseline", crisis={"sets": ["single-site"], "tiers": []})
+    assert plan.status.value == "optimal"
+    by_workload: dict[str, set[tuple[str, ...]]] = {}
+    for d in ds.demand:
+        if d.workload:
+            by_workload.setdefault(d.workload, set()).add(plan.assignments[d.demand_id])
+    assert by_workload and all(len(v) == 1 for v in by_workload.values())
