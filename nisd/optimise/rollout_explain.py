@@ -27,7 +27,7 @@ LINKING = {
     "operating_budget": "operating budget short by {v:g} MSEK",
     "migration_cap": "{v:g} more migration(s) than the yearly limit",
 }
-PHASE_SECONDS = 60.0  # each elastic re-solve: an explanation should not take longer than a plan
+PHASE_SECONDS = 60.0  # each elastic phase, as for a static plan
 # dropping a user or a crisis requirement is the last resort (as for a static plan)
 WEIGHT = {"assign": 10.0, "crisis": 10.0, "crisis_level": 10.0, "crisis_data": 10.0}
 
