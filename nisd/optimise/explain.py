@@ -20,12 +20,16 @@ from collections.abc import Sequence
 import numpy as np
 import pulp
 
+from nisd.optimise.config import SolverOptions
 from nisd.optimise.model import add_crisis_flow, build
 from nisd.optimise.problem import PlacementProblem
 from nisd.optimise.solve import Status, solve
 
 # the elastic re-solve's time limit: an explanation should not take longer than a plan
 ELASTIC_SECONDS = 60.0
+# Dropping a user's service is the last resort: its slack weighs more than relaxing a
+# count, budget or capacity by one unit, so those are proposed first.
+WEIGHT = {"assign": 10.0, "crisis": 10.0, "crisis_level": 10.0, "crisis_data": 10.0}
 
 ELASTIC = (
     "assign",
@@ -121,35 +125,18 @@ def elastic(pp: PlacementProblem, flow_scenarios: Sequence[str] = ()) -> list[st
     """
     m = build(pp)
     add_crisis_flow(m, pp, list(flow_scenarios))
-    slacks: dict[tuple[str, str], pulp.LpVariable] = {}  # (row name, side) → slack
-    for k, (name, con) in enumerate(list(m.prob.constraints.items())):
-        info = m.rows.get(name)
-        if info is None or info.family not in ELASTIC:
-            continue
-        if con.sense == pulp.LpConstraintEQ:
-            sp = pulp.LpVariable(f"sp_{k}", lowBound=0)
-            sm = pulp.LpVariable(f"sm_{k}", lowBound=0)
-            con.expr.addterm(sp, 1.0)
-            con.expr.addterm(sm, -1.0)
-            slacks[name, "+"] = sp
-            slacks[name, "-"] = sm
-        else:
-            s = pulp.LpVariable(f"s_{k}", lowBound=0)
-            con.expr.addterm(s, 1.0 if con.sense == pulp.LpConstraintGE else -1.0)
-            slacks[name, ""] = s
-    # Dropping a user's service is the last resort: its slack weighs more than relaxing a
-    # count, budget or capacity by one unit, so those are proposed first.
-    weight = {"assign": 10.0, "crisis": 10.0, "crisis_level": 10.0, "crisis_data": 10.0}
+    names = [n for n, info in m.rows.items() if info.family in ELASTIC]
+    slacks = add_slacks(m.prob, names, "s")
     m.prob.setObjective(
-        pulp.lpSum(weight.get(m.rows[n].family, 1.0) * v for (n, _side), v in slacks.items())
+        pulp.lpSum(WEIGHT.get(m.rows[n].family, 1.0) * v for n, vs in slacks.items() for v in vs)
     )
-    limit = min(pp.config.solver.time_limit or ELASTIC_SECONDS, ELASTIC_SECONDS)
-    res = solve(m.prob, pp.config.solver.model_copy(update={"time_limit": limit}))
+    opts, limit = elastic_options(pp.config.solver)
+    res = solve(m.prob, opts)
     if res.status not in (Status.OPTIMAL, Status.FEASIBLE):
         return [f"the elastic re-solve found no answer in {limit:g} s ({res.status.value})"]
     by_family: dict[str, list[str]] = defaultdict(list)
-    for (name, _side), var in slacks.items():
-        v = var.value() or 0.0
+    for name, vs in slacks.items():
+        v = sum(x.value() or 0.0 for x in vs)
         if v <= 1e-6:
             continue
         info = m.rows[name]
@@ -162,6 +149,35 @@ def elastic(pp: PlacementProblem, flow_scenarios: Sequence[str] = ()) -> list[st
         more = f" (and {len(items) - 8} more)" if len(items) > 8 else ""
         out.append(f"{family}: " + "; ".join(items[:8]) + more)
     return out
+
+
+def add_slacks(
+    prob: pulp.LpProblem, names: Sequence[str], tag: str
+) -> dict[str, list[pulp.LpVariable]]:
+    """Make the rows ``names`` of ``prob`` elastic: a non-negative slack on the side that
+    relaxes an inequality, one on each side of an equation. Row name → its slacks."""
+    keep = set(names)
+    out: dict[str, list[pulp.LpVariable]] = {}
+    for k, (name, con) in enumerate(list(prob.constraints.items())):
+        if name not in keep:
+            continue
+        if con.sense == pulp.LpConstraintEQ:
+            sp = pulp.LpVariable(f"{tag}p_{k}", lowBound=0)
+            sm = pulp.LpVariable(f"{tag}m_{k}", lowBound=0)
+            con.expr.addterm(sp, 1.0)
+            con.expr.addterm(sm, -1.0)
+            out[name] = [sp, sm]
+        else:
+            sv = pulp.LpVariable(f"{tag}_{k}", lowBound=0)
+            con.expr.addterm(sv, 1.0 if con.sense == pulp.LpConstraintGE else -1.0)
+            out[name] = [sv]
+    return out
+
+
+def elastic_options(opts: SolverOptions) -> tuple[SolverOptions, float]:
+    """The solver options of an elastic re-solve: at most :data:`ELASTIC_SECONDS`."""
+    limit = min(opts.time_limit or ELASTIC_SECONDS, ELASTIC_SECONDS)
+    return opts.model_copy(update={"time_limit": limit}), limit
 
 
 def _describe(family: str, what: tuple[str, ...], v: float) -> str:

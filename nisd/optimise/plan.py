@@ -27,7 +27,15 @@ from nisd.optimise.check import check_plan
 from nisd.optimise.config import SolverOptions
 from nisd.optimise.model import Model, add_crisis_flow, build, objective_names, scenario_need
 from nisd.optimise.problem import PlacementProblem
-from nisd.optimise.solve import ABS_GAP, SolveResult, Start, Status, solve
+from nisd.optimise.solve import (
+    ABS_GAP,
+    SolveResult,
+    Start,
+    Status,
+    current_values,
+    solve,
+    weakest,
+)
 from nisd.topology import build_graph
 from nisd.topology.resilience import ResilienceResult, evaluate, figures
 from nisd.topology.served import Flow, FlowCache
@@ -108,21 +116,7 @@ def _run(
             for row in held:
                 m.prob.constraints.pop(row, None)
         # the reported status is the weakest of the steps
-        worst = Status.OPTIMAL
-        for r in results:
-            if r.status is Status.FEASIBLE:
-                worst = Status.FEASIBLE
-        last = results[-1]
-        final = SolveResult(
-            worst,
-            last.objective,
-            last.bound,
-            last.gap,
-            sum(r.seconds for r in results),
-            last.solver,
-            last.solver_version,
-            any(r.hit_limit for r in results),
-        )
+        final = weakest(results, results[-1], results)
         return final, "lexicographic:" + ">".join(names), results
     weights = obj.weights if obj.name == "weighted" else None
     _set_objective(m, names, {str(n): w for n, w in weights.items()} if weights else None)
@@ -370,7 +364,7 @@ def _keep_sites(
     if res.status not in (Status.OPTIMAL, Status.FEASIBLE) or res.objective is None:
         return None, None
     if res.objective > bound + max(ABS_GAP, 1e-9 * abs(bound)):
-        return None, current_values(m)
+        return None, current_values(m.prob)
     return (
         SolveResult(
             Status.OPTIMAL,
@@ -385,11 +379,6 @@ def _keep_sites(
         name,
         [],
     ), None
-
-
-def current_values(m: Model) -> Start:
-    """The model's current solution, by variable name (a start for the next solve)."""
-    return {v.name: float(v.value()) for v in m.prob.variables() if v.value() is not None}
 
 
 def start_of(

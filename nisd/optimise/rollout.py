@@ -60,7 +60,15 @@ from nisd.optimise.plan import (
     violated,
 )
 from nisd.optimise.problem import PlacementProblem, from_dataset
-from nisd.optimise.solve import ABS_GAP, SolveResult, Start, Status, solve
+from nisd.optimise.solve import (
+    ABS_GAP,
+    SolveResult,
+    Start,
+    Status,
+    current_values,
+    solve,
+    weakest,
+)
 from nisd.topology import build_graph
 from nisd.topology.scenarios import scenario_sets
 
@@ -419,10 +427,6 @@ def _solve(
     return solve(rm.prob, opts, start)
 
 
-def _values(rm: RolloutModel) -> Start:
-    return {v.name: float(v.value()) for v in rm.prob.variables() if v.value() is not None}
-
-
 def _keep_sites(
     rm: RolloutModel, cfg: PlanConfig, t0: float, goal: str, last: dict[str, Any] | None
 ) -> tuple[SolveResult | None, list[SolveResult], Start | None] | None:
@@ -447,7 +451,7 @@ def _keep_sites(
         return None, [res], None
     bound = float(last["bound"])
     if res.objective > bound + max(ABS_GAP, 1e-9 * abs(bound)):
-        return None, [res], _values(rm)
+        return None, [res], current_values(rm.prob)
     gap = abs(res.objective - bound) / max(abs(res.objective), 1e-9)
     kept = SolveResult(
         Status.OPTIMAL, res.objective, bound, gap, 0.0, res.solver, res.solver_version, False
@@ -531,7 +535,7 @@ def _converge(
                 + (" (time limit reached)" if res.hit_limit else "")
             )
         plans = _extract_years(rm)
-        start = _values(rm)
+        start = current_values(rm.prob)
         added = _add_violated(rm, plans)
         last = {
             "round": len(rounds) + 1,
@@ -578,7 +582,7 @@ def solve_rollout(
         for n, goal in enumerate(goals):
             res, plans = _converge(rm, cfg, t0, goal, start, rounds, steps, explain)
             results.append(res)
-            start = _values(rm)
+            start = current_values(rm.prob)
             if n == len(goals) - 1:
                 break
             assert res.objective is not None
@@ -596,20 +600,7 @@ def solve_rollout(
             rm.prob.constraints.pop(name, None)
         for v, (lo, hi) in zip(ys, saved, strict=True):
             v.lowBound, v.upBound = lo, hi
-    worst = Status.OPTIMAL
-    if any(r.status is Status.FEASIBLE for r in results):
-        worst = Status.FEASIBLE
-    first = results[0]
-    final = SolveResult(
-        worst,
-        first.objective,
-        first.bound,
-        first.gap,
-        sum(r.seconds for r in steps),
-        first.solver,
-        first.solver_version,
-        any(r.hit_limit for r in steps),
-    )
+    final = weakest(results, results[0], steps)
     rm.outcome = [
         {
             "goal": g,

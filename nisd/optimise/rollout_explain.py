@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 import pulp
 
 from nisd.optimise.config import PlanConfig
-from nisd.optimise.explain import ELASTIC, _describe, precheck
+from nisd.optimise.explain import (
+    ELASTIC,
+    WEIGHT,
+    _describe,
+    add_slacks,
+    elastic_options,
+    precheck,
+)
 from nisd.optimise.solve import Status, solve
 
 if TYPE_CHECKING:
@@ -27,9 +34,6 @@ LINKING = {
     "operating_budget": "operating budget short by {v:g} MSEK",
     "migration_cap": "{v:g} more migration(s) than the yearly limit",
 }
-PHASE_SECONDS = 60.0  # each elastic phase, as for a static plan
-# dropping a user or a crisis requirement is the last resort (as for a static plan)
-WEIGHT = {"assign": 10.0, "crisis": 10.0, "crisis_level": 10.0, "crisis_data": 10.0}
 
 
 def explain_rollout(rm: RolloutModel, cfg: PlanConfig) -> list[str]:
@@ -45,20 +49,7 @@ def explain_rollout(rm: RolloutModel, cfg: PlanConfig) -> list[str]:
         for name, info in m.rows.items():
             if info.family in ELASTIC or info.family == "cover_cut":
                 owner[name] = (year, info.family, info.what)
-    sides: dict[str, list[pulp.LpVariable]] = {}
-    for k, (name, con) in enumerate(list(rm.prob.constraints.items())):
-        if name not in owner:
-            continue
-        if con.sense == pulp.LpConstraintEQ:
-            sp = pulp.LpVariable(f"rsp_{k}", lowBound=0)
-            sm = pulp.LpVariable(f"rsm_{k}", lowBound=0)
-            con.expr.addterm(sp, 1.0)
-            con.expr.addterm(sm, -1.0)
-            sides[name] = [sp, sm]
-        else:
-            s = pulp.LpVariable(f"rs_{k}", lowBound=0)
-            con.expr.addterm(s, 1.0 if con.sense == pulp.LpConstraintGE else -1.0)
-            sides[name] = [s]
+    sides = add_slacks(rm.prob, list(owner), "rs")
     # first: with every requirement held, by how much must the budgets and the limit on
     # moves give (a steering group's question: how much more money, in which year)?
     money = {n for n in sides if owner[n][1] in LINKING}
@@ -91,8 +82,8 @@ def _phase(
             WEIGHT.get(owner[n][1], 1.0) * v for n, vs in sides.items() if n in free for v in vs
         )
     )
-    limit = min(cfg.solver.time_limit or PHASE_SECONDS, PHASE_SECONDS)
-    res = solve(rm.prob, cfg.solver.model_copy(update={"time_limit": limit}))
+    opts, limit = elastic_options(cfg.solver)
+    res = solve(rm.prob, opts)
     if res.status not in (Status.OPTIMAL, Status.FEASIBLE):
         return None
     out: list[str] = []

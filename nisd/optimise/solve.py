@@ -55,6 +55,32 @@ class SolveResult:
     hit_limit: bool
 
 
+def current_values(prob: pulp.LpProblem) -> Start:
+    """A problem's current solution, by variable name (a start for the next solve)."""
+    return {v.name: float(v.value()) for v in prob.variables() if v.value() is not None}
+
+
+def weakest(
+    results: list[SolveResult], about: SolveResult, steps: list[SolveResult]
+) -> SolveResult:
+    """One result for several solves of one answer (lexicographic steps): the weakest
+    status of ``results``, objective, bound, gap and solver of ``about``, the time and
+    whether a limit was hit over every solve of ``steps``."""
+    status = Status.OPTIMAL
+    if any(r.status is Status.FEASIBLE for r in results):
+        status = Status.FEASIBLE
+    return SolveResult(
+        status,
+        about.objective,
+        about.bound,
+        about.gap,
+        sum(r.seconds for r in steps),
+        about.solver,
+        about.solver_version,
+        any(r.hit_limit for r in steps),
+    )
+
+
 def available() -> list[str]:
     """Solver names nisd can run here (``cbc`` always, ``highs`` with highspy)."""
     names = ["cbc"]
