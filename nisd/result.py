@@ -27,6 +27,25 @@ if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
 
+def _config_of(doc: Mapping[str, Any], name: str) -> PlanConfig | None:
+    """The parameters a plan or roll-out was made with; None when it has none or this
+    version cannot read them (it still maps and reports; re-solving refuses it)."""
+    if not isinstance((doc.get("run") or {}).get("parameters"), dict):
+        return None
+    try:
+        return config_of_plan(dict(doc), name)
+    except ConfigError:
+        return None
+
+
+def _dataset_of(doc: Mapping[str, Any], dataset: Dataset | None) -> Dataset:
+    """``dataset``, else the data directory the document was made from, else the default."""
+    if dataset is not None:
+        return dataset
+    data = (doc.get("run") or {}).get("data_dir")
+    return load_dataset(Path(data) if data and Path(data).is_dir() else default_data_dir())
+
+
 @dataclass(frozen=True)
 class Kpis:
     """A plan's key figures (every one from the function that ``plan.json`` uses)."""
@@ -107,12 +126,7 @@ class Plan:
         the commands that re-solve a plan check them with
         :func:`nisd.optimise.config.config_of_plan` and refuse such a plan.
         """
-        config = None
-        if isinstance((doc.get("run") or {}).get("parameters"), dict):
-            try:
-                config = config_of_plan(dict(doc), name)
-            except ConfigError:
-                config = None
+        config = _config_of(doc, name)
         frozen = json.loads(json.dumps(doc))
         return cls(
             status=Status(doc.get("status") or "unknown"),
@@ -157,11 +171,7 @@ class Plan:
     @property
     def crisis_sets(self) -> list[str]:
         """Every scenario set of its service levels (main sets first, then the tiers')."""
-        out: list[str] = []
-        if self.config is not None:
-            for sl in self.config.crisis.service_levels():
-                out += [s for s in sl.sets if s not in out]
-        return out
+        return self.config.crisis.set_names() if self.config is not None else []
 
     def levels(self, classes: list[str]) -> dict[str, list[float]]:
         """Per scenario it was checked against: the share of each class to serve."""
@@ -172,10 +182,7 @@ class Plan:
         }
 
     def _ds(self) -> Dataset:
-        if self.dataset is not None:
-            return self.dataset
-        data = (self._doc.get("run") or {}).get("data_dir")
-        return load_dataset(Path(data) if data and Path(data).is_dir() else default_data_dir())
+        return _dataset_of(self._doc, self.dataset)
 
     def save(self, out_dir: str | Path) -> Path:
         """Write ``plan.json``, ``sites.csv`` and ``assignments.csv`` atomically."""
@@ -274,12 +281,7 @@ class Rollout:
         cls, doc: Mapping[str, Any], dataset: Dataset | None = None, name: str = "rollout"
     ) -> Rollout:
         """A Rollout from a checked ``rollout.json`` document."""
-        config = None
-        if isinstance((doc.get("run") or {}).get("parameters"), dict):
-            try:
-                config = config_of_plan(dict(doc), name)
-            except ConfigError:
-                config = None
+        config = _config_of(doc, name)
         frozen = json.loads(json.dumps(doc))
         return cls(
             status=Status(doc.get("status") or "unknown"),
@@ -325,10 +327,7 @@ class Rollout:
         return Plan.from_doc(doc, self.dataset)
 
     def _ds(self) -> Dataset:
-        if self.dataset is not None:
-            return self.dataset
-        data = (self._doc.get("run") or {}).get("data_dir")
-        return load_dataset(Path(data) if data and Path(data).is_dir() else default_data_dir())
+        return _dataset_of(self._doc, self.dataset)
 
     def save(self, out_dir: str | Path) -> Path:
         """Write ``rollout.json`` and its CSV tables atomically."""

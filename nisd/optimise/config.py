@@ -98,6 +98,13 @@ class Crisis(Strict):
     def _shares(cls, v: dict[str, float]) -> dict[str, float]:
         return ServiceLevel._shares(v)
 
+    def set_names(self) -> list[str]:
+        """Every scenario set of the service levels, once, main sets first."""
+        out: list[str] = []
+        for sl in self.service_levels():
+            out += [s for s in sl.sets if s not in out]
+        return out
+
     def service_levels(self) -> list[ServiceLevel]:
         """Every (sets, shares) pair: the main one first, then the tiers."""
         main = self.serve or {lv: 1.0 for lv in self.levels}

@@ -136,20 +136,12 @@ def onboarding_year(ro: Rollout, demand_id: str, kind: str, workload: str | None
     return ro.onboarding_default if ro.onboarding_default is not None else ro.last_year
 
 
-def crisis_sets(cfg: PlanConfig) -> list[str]:
-    """Every crisis set the scenario names, in order."""
-    out: list[str] = []
-    for sl in cfg.crisis.service_levels():
-        out += [s for s in sl.sets if s not in out]
-    return out
-
-
 def ramp_of(cfg: PlanConfig) -> dict[int, list[str]]:
     """The crisis sets that must hold each year (default: all of them in the last year)."""
     ro = _rollout(cfg)
     if ro.readiness:
         return ro.ramp()
-    every = crisis_sets(cfg)
+    every = cfg.crisis.set_names()
     return {y: (every if y == ro.last_year else []) for y in ro.years}
 
 
@@ -200,7 +192,7 @@ def validate(ds: Dataset, cfg: PlanConfig) -> None:
             bad(f"existing.{s}.type", f"{ex.type!r} is not a site type")
         elif ex.type not in ds.allowed_types(ds.site_by_id[s]):
             bad(f"existing.{s}.type", f"type {ex.type!r} is not allowed at {s}")
-    known = crisis_sets(cfg)
+    known = cfg.crisis.set_names()
     for year, sets in ro.readiness.items():
         for s in sets:
             if s not in known:
@@ -768,7 +760,7 @@ def readiness(ds: Dataset, cfg: PlanConfig, yr: Year, yp: YearPlan) -> dict[str,
     """Which of the scenario's crisis sets hold in a year, and the worst served share by
     class: every set evaluated (not only the required ones), by the served-load
     evaluator over the surviving fibre graph."""
-    every = crisis_sets(cfg)
+    every = cfg.crisis.set_names()
     full = year_config(cfg, yr.year, every).model_copy(update=END_STATE)
     if not every or not yr.ds.demand:
         return {"required": list(yr.sets), "holds": {}, "worst_by_class": {}}

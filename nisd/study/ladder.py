@@ -42,10 +42,9 @@ class Rung:
 def rung_of(name: str, cfg: PlanConfig) -> Rung:
     """A rung from a scenario file: every scenario set of its service levels, the
     classes it serves in full and its ``[war]`` attack budget (``peace`` fails nothing)."""
-    sets: list[str] = []
+    sets = cfg.crisis.set_names()
     levels: list[str] = []
     for sl in cfg.crisis.service_levels():
-        sets += [s for s in sl.sets if s not in sets]
         levels += [c for c, v in sl.serve.items() if v >= 1.0 and c not in levels]
     if name == "peace":
         return Rung(name, [], levels)
