@@ -171,12 +171,7 @@ def plan(ds: Dataset, scenario: str | Path | PlanConfig = "baseline", **override
     from nisd.optimise import from_dataset, optimise
 
     cfg = _config(scenario, overrides)
-    inputs = {
-        "input_hash": ds.input_hash,
-        "input_files": dict(ds.files),
-        "scenario_file": None if isinstance(scenario, PlanConfig) else str(scenario),
-        "data_dir": str(ds.path.resolve()),
-    }
+    inputs = ds.run_inputs(None if isinstance(scenario, PlanConfig) else str(scenario))
     result = optimise(ds, from_dataset(ds, cfg), inputs)
     return Plan.from_doc(result.to_json(), ds)
 
@@ -195,11 +190,7 @@ def rollout(
     from nisd.optimise.rollout import rollout as solve_rollout
 
     cfg = _config(scenario, overrides)
-    inputs = {
-        "input_hash": ds.input_hash,
-        "scenario_file": None if isinstance(scenario, PlanConfig) else str(scenario),
-        "data_dir": str(ds.path.resolve()),
-    }
+    inputs = ds.run_inputs(None if isinstance(scenario, PlanConfig) else str(scenario))
     return Rollout.from_doc(solve_rollout(ds, cfg, inputs), ds)
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from nisd.cli.options import data_option, resolve_data_dir
+from nisd.cli.options import data_option, resolve_data_dir, solver_options, solver_overrides
 from nisd.io import load_dataset
 from nisd.optimise import from_dataset, load_plan_config, optimise, write_plan
 from nisd.render.words import crisis_summary, plan_rows, war_summary
@@ -24,11 +23,7 @@ from nisd.render.words import crisis_summary, plan_rows, war_summary
     show_default=True,
     help="Directory for plan.json, sites.csv, assignments.csv.",
 )
-@click.option("--solver", help="auto (default: HiGHS), highs, cbc, or any PuLP solver name.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds.")
-@click.option("--gap", type=click.FloatRange(0, 1, max_open=True), help="Relative gap to stop at.")
-@click.option("--threads", type=click.IntRange(min=1))
-@click.option("--seed", type=int)
+@solver_options
 @click.option("--map", "with_map", is_flag=True, help="Also write OUT/plan.html, the plan's map.")
 @click.option("--banner", help="Classification banner for the map.")
 @click.option(
@@ -58,25 +53,10 @@ def plan(
     constraint before it is written; exit 4 means proved infeasible, 5 no
     plan found within the limits.
     """
-    overrides: dict[str, Any] = {}
-    for key, val in (
-        ("name", solver),
-        ("time_limit", time_limit),
-        ("gap", gap),
-        ("threads", threads),
-        ("seed", seed),
-    ):
-        if val is not None:
-            overrides.setdefault("solver", {})[key] = val
-    cfg = load_plan_config(scenario, overrides)
+    cfg = load_plan_config(scenario, solver_overrides(solver, time_limit, gap, threads, seed))
     ds = load_dataset(resolve_data_dir(data_dir))
     pp = from_dataset(ds, cfg)
-    inputs = {
-        "input_hash": ds.input_hash,
-        "input_files": dict(ds.files),
-        "scenario_file": str(scenario) if scenario else None,
-        "data_dir": str(ds.path.resolve()),
-    }
+    inputs = ds.run_inputs(str(scenario) if scenario else None)
     result = optimise(ds, pp, inputs)
     path = write_plan(result, out_dir, pp)
     k = result.kpis

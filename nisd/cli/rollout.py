@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from nisd.cli.options import data_option, resolve_data_dir
+from nisd.cli.options import data_option, resolve_data_dir, solver_options, solver_overrides
 from nisd.io import load_dataset
 from nisd.io.rolloutfile import write_rollout_files
 from nisd.optimise import load_plan_config
@@ -25,10 +24,7 @@ from nisd.optimise.rollout import rollout as solve_rollout
     show_default=True,
     help="Directory for rollout.json, years.csv, schedule.csv, assignments.csv.",
 )
-@click.option("--solver", help="auto (default: HiGHS), highs, cbc, or any PuLP solver name.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds.")
-@click.option("--gap", type=click.FloatRange(0, 1, max_open=True), help="Relative gap to stop at.")
-@click.option("--threads", type=click.IntRange(min=1))
+@solver_options
 def rollout(
     scenario: Path,
     data_dir: Path | None,
@@ -37,6 +33,7 @@ def rollout(
     time_limit: float | None,
     gap: float | None,
     threads: int | None,
+    seed: int | None,
 ) -> None:
     """Plan the roll-out of SCENARIO (a scenario file with a [rollout] table, e.g.
     rollout-2032): per year the sites in construction and in service, each user's
@@ -47,23 +44,9 @@ def rollout(
     anything is written; exit 4 means proved infeasible (with the year and the
     requirement that must give), 5 no roll-out found within the limits.
     """
-    overrides: dict[str, Any] = {}
-    for key, val in (
-        ("name", solver),
-        ("time_limit", time_limit),
-        ("gap", gap),
-        ("threads", threads),
-    ):
-        if val is not None:
-            overrides.setdefault("solver", {})[key] = val
-    cfg = load_plan_config(scenario, overrides)
+    cfg = load_plan_config(scenario, solver_overrides(solver, time_limit, gap, threads, seed))
     ds = load_dataset(resolve_data_dir(data_dir))
-    inputs = {
-        "input_hash": ds.input_hash,
-        "input_files": dict(ds.files),
-        "scenario_file": str(scenario),
-        "data_dir": str(ds.path.resolve()),
-    }
+    inputs = ds.run_inputs(str(scenario))
     doc = solve_rollout(ds, cfg, inputs)
     path = write_rollout_files(doc, out_dir)
     names = {s.site_id: s.name for s in ds.sites}
