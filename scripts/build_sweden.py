@@ -660,23 +660,21 @@ def main() -> None:
 
 def copy_settings(src: Path, out: Path) -> None:
     """The municipality dataset shares the default's settings, site types and presets."""
+    from nisd.io import write_settings
+
     (out / "site_types.csv").write_bytes((src / "site_types.csv").read_bytes())
     # Gotland's citizens are one county point in the default and one municipality here
     presets = (src / "crisis_presets.toml").read_text(encoding="utf-8")
     (out / "crisis_presets.toml").write_text(
         presets.replace('"d-pop-09"', '"d-pop-0980"'), encoding="utf-8"
     )
-    text = (src / "dataset.toml").read_text(encoding="utf-8")
-    text = text.replace(
-        'name = "Sweden: candidate sites for NISD"',
-        'name = "Sweden by municipality: every municipality a candidate site"',
-    )
-    text = text.replace(
-        "# nisd dataset: Sweden (default).",
+    write_settings(
+        src,
+        out,
+        "Sweden by municipality: every municipality a candidate site",
         "# nisd dataset: Sweden at municipality resolution, written by\n"
         "# scripts/build_sweden.py --resolution municipality; settings as the default.",
     )
-    (out / "dataset.toml").write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

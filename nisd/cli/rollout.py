@@ -8,7 +8,7 @@ import click
 
 from nisd.cli.options import data_option, resolve_data_dir, solver_options, solver_overrides
 from nisd.io import load_dataset
-from nisd.io.rolloutfile import write_rollout_files
+from nisd.io.rolloutfile import schedule_phrase, write_rollout_files
 from nisd.optimise import load_plan_config
 from nisd.optimise.rollout import rollout as solve_rollout
 
@@ -62,18 +62,7 @@ def rollout(
         f"{t['running_msek']:.1f}); {t['migrations']} migration(s)"
     )
     for s in doc["sites"]:
-        built = (
-            "existing"
-            if s["existing"]
-            else f"built {s['construction_from']}–{s['in_service_from'] - 1}"
-            if s["construction_from"] is not None and s["construction_from"] < s["in_service_from"]
-            else "built"
-        )
-        until = f", closes {s['closes']}" if s["closes"] else ""
-        click.echo(
-            f"  {names.get(s['site_id'], s['site_id'])} ({s['type']}): {built}, in service "
-            f"from {s['in_service_from']}{until}"
-        )
+        click.echo(f"  {names.get(s['site_id'], s['site_id'])} ({s['type']}): {schedule_phrase(s)}")
     for y in doc["years"]:
         holds = [s for s, ok in y["readiness"].get("holds", {}).items() if ok]
         budget = y["budget_msek"]["capital"]

@@ -14,6 +14,7 @@ import csv
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -70,6 +71,30 @@ class RolloutFile(_Open):
         return self
 
 
+def in_construction(doc: Mapping[str, Any], year: int) -> list[str]:
+    """The sites of a roll-out being built in ``year`` (not yet in service)."""
+    return [
+        s["site_id"]
+        for s in doc["sites"]
+        if s.get("construction_from") is not None
+        and s["construction_from"] <= year < s["in_service_from"]
+    ]
+
+
+def schedule_phrase(s: Mapping[str, Any]) -> str:
+    """One site's schedule in words: existing or built when, in service from, closing."""
+    cf = s.get("construction_from")
+    built = (
+        "existing"
+        if s.get("existing")
+        else f"built {cf}–{s['in_service_from'] - 1}"
+        if cf is not None and cf < s["in_service_from"]
+        else "built"
+    )
+    until = f", closes {s['closes']}" if s.get("closes") else ""
+    return f"{built}, in service from {s['in_service_from']}{until}"
+
+
 def is_rollout(path: Path) -> bool:
     """Whether ``path`` holds a roll-out (``kind = "rollout"``), read cheaply."""
     try:
@@ -122,12 +147,7 @@ def _rows(doc: dict[str, Any]) -> dict[str, list[list[Any]]]:
         ]
     ]
     for y in doc["years"]:
-        building = [
-            s["site_id"]
-            for s in doc["sites"]
-            if s.get("construction_from") is not None
-            and s["construction_from"] <= y["year"] < s["in_service_from"]
-        ]
+        building = in_construction(doc, y["year"])
         holds = y["readiness"].get("holds", {})
         c = y["cost_msek"]
         years.append(

@@ -26,7 +26,7 @@ import io
 import shutil
 from pathlib import Path
 
-from nisd.io import load_dataset
+from nisd.io import load_dataset, write_settings
 
 COLUMNS = (
     "demand_id",
@@ -115,17 +115,13 @@ def write_services(src: Path, out: Path) -> Path:
     presets = (src / "crisis_presets.toml").read_text(encoding="utf-8")
     presets = presets.replace('"d-pop-09"', ", ".join(f'"{g}"' for g in gotland if g != "d-lst-09"))
     (out / "crisis_presets.toml").write_text(presets, encoding="utf-8")
-    text = (src / "dataset.toml").read_text(encoding="utf-8")
-    text = text.replace(
-        'name = "Sweden: candidate sites for NISD"',
-        'name = "Sweden: services used across the country"',
-    )
-    text = text.replace(
-        "# nisd dataset: Sweden (default).",
+    write_settings(
+        src,
+        out,
+        "Sweden: services used across the country",
         "# nisd dataset: Sweden, each agency's workload used from every county, written by\n"
         "# scripts/build_sweden.py --demand services; settings as the default.",
     )
-    (out / "dataset.toml").write_text(text, encoding="utf-8")
     (out / "SOURCES.md").write_text(
         "# Sources: Sweden, services used across the country\n\n"
         "Written by `scripts/build_sweden.py --demand services` from `data/sites` "

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nisd.io import default_data_dir
+from nisd.io import default_data_dir, write_settings
 
 LAT = (55.4, 68.8)
 LON = (11.5, 23.5)
@@ -96,12 +96,9 @@ def write_country(out: str | Path, sites: int, demand: int, seed: int = 0) -> Pa
     # settings and site types as the Swedish default
     src = default_data_dir()
     shutil.copyfile(src / "site_types.csv", out / "site_types.csv")
-    text = (src / "dataset.toml").read_text(encoding="utf-8")
-    text = text.replace(
-        'name = "Sweden: candidate sites for NISD"',
-        f'name = "Synthetic country: {sites} sites, {demand} demand points, seed {seed}"',
+    write_settings(
+        src, out, f"Synthetic country: {sites} sites, {demand} demand points, seed {seed}"
     )
-    (out / "dataset.toml").write_text(text, encoding="utf-8")
 
     lines = ["site_id,name,lat,lon,county_code,power_zone,population,allowed_types,cost_factor"]
     for j, (lat, lon) in enumerate(_points(rng, sites)):

@@ -12,6 +12,7 @@ from typing import Any
 
 from nisd.dataset import Dataset
 from nisd.io.planfile import write_atomic
+from nisd.io.rolloutfile import in_construction, schedule_phrase
 from nisd.render.html import map_body, map_page, page
 from nisd.render.payload import build_payload
 from nisd.render.report import REPORT_CSS, _fmt, _table
@@ -47,12 +48,7 @@ def rollout_payload(
     pos.update({d["id"]: (d["lat"], d["lon"]) for d in payload["demand"]})
     years = []
     for y in doc["years"]:
-        building = [
-            s["site_id"]
-            for s in doc["sites"]
-            if s.get("construction_from") is not None
-            and s["construction_from"] <= y["year"] < s["in_service_from"]
-        ]
+        building = in_construction(doc, y["year"])
         lines = [
             {"demand": d, "site": s, "rank": r, "coords": [list(pos[d]), list(pos[s])]}
             for d, seq in sorted(y["assignments"].items())
@@ -243,16 +239,7 @@ def rollout_page(
         if doc.get("status") == "optimal"
         else f"feasible, not proved optimal (gap {_fmt(doc.get('gap'))})"
     )
-    built = "; ".join(
-        f"{s['name']} ({s['type']}) in service from {s['in_service_from']}"
-        + (
-            f", built {s['construction_from']}–{s['in_service_from'] - 1}"
-            if s.get("construction_from") is not None
-            and s["construction_from"] < s["in_service_from"]
-            else ""
-        )
-        for s in schedule
-    )
+    built = "; ".join(f"{s['name']} ({s['type']}): {schedule_phrase(s)}" for s in schedule)
     words = (
         f"From {years[0]} to {years[-1]} the roll-out builds {len(schedule)} site(s): {built}. "
         f"It costs {_fmt(t.get('discounted_cost_msek'))} MSEK discounted to {years[0]} "
