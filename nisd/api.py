@@ -262,6 +262,7 @@ def resilience(
         levels=plan.levels(list(ds.config.criticality.levels)) or None,
         check_two_routes=False,
         split=plan.split,
+        islands=plan.islands,
     )
     return res.table
 

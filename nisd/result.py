@@ -169,6 +169,11 @@ class Plan:
         return self.config.crisis.split if self.config is not None else True
 
     @property
+    def islands(self) -> bool:
+        """Whether users left on an island apart from the national network are skipped."""
+        return self.config is not None and self.config.crisis.islands == "skip"
+
+    @property
     def crisis_sets(self) -> list[str]:
         """Every scenario set of its service levels (main sets first, then the tiers')."""
         return self.config.crisis.set_names() if self.config is not None else []

@@ -31,6 +31,7 @@ import json
 import math
 import os
 import re
+import shutil
 import unicodedata
 from importlib import metadata
 from pathlib import Path
@@ -90,32 +91,134 @@ LANDS = {
     **{c: "Svealand" for c in ("01", "03", "04", "17", "18", "19", "20")},
     **{c: "Götaland" for c in ("05", "06", "07", "08", "09", "10", "12", "13", "14")},
 }
-# (agency, HQ town, criticality, load in racks); HQ towns from sweden.md.
+# Rack equivalents of an agency's workload by size class (assumption, SOURCES.md "Demand"):
+# what a class of state IT operation runs in secure datacenters, production and its copy
+# of data, not counting test and office IT.
+SIZE_RACKS = {"XL": 40.0, "L": 30.0, "M": 20.0, "S": 15.0, "XS": 10.0}
+# (agency, HQ town, criticality, size class, basis of class and criticality); HQ towns from
+# sweden.md; the basis is written into SOURCES.md and is a labelled planning assumption.
 AGENCIES = [
-    ("Försäkringskassan", "Stockholm", "critical", 40.0),
-    ("Skatteverket", "Solna", "critical", 40.0),
-    ("Lantmäteriet", "Gävle", "critical", 20.0),
-    ("Trafikverket", "Borlänge", "critical", 30.0),
-    ("Transportstyrelsen", "Norrköping", "critical", 20.0),
-    ("Fortifikationsverket", "Eskilstuna", "critical", 10.0),
-    ("Tullverket", "Stockholm", "critical", 15.0),
-    ("Kronofogdemyndigheten", "Sundbyberg", "high", 15.0),
-    ("Pensionsmyndigheten", "Stockholm", "critical", 30.0),
-    ("Bolagsverket", "Sundsvall", "high", 10.0),
-    ("Domstolsverket", "Jönköping", "high", 15.0),
-    ("Arbetsförmedlingen", "Solna", "high", 30.0),
-    ("E-hälsomyndigheten", "Stockholm", "critical", 10.0),
-    ("Skolverket", "Stockholm", "normal", 10.0),
-    ("Myndigheten för digital förvaltning (DIGG)", "Sundsvall", "high", 10.0),
-    ("Myndigheten för samhällsskydd och beredskap (MSB)", "Karlstad", "critical", 10.0),
+    (
+        "Försäkringskassan",
+        "Stockholm",
+        "critical",
+        "XL",
+        "social insurance paid to most households every month; the state's largest payment "
+        "and case system",
+    ),
+    (
+        "Skatteverket",
+        "Solna",
+        "critical",
+        "XL",
+        "tax accounts, the population register and identity documents for every resident",
+    ),
+    (
+        "Polismyndigheten",
+        "Stockholm",
+        "critical",
+        "XL",
+        "the largest state agency; emergency, operational and investigation systems run "
+        "around the clock",
+    ),
+    (
+        "Pensionsmyndigheten",
+        "Stockholm",
+        "critical",
+        "L",
+        "pensions paid monthly to every pensioner",
+    ),
+    (
+        "Trafikverket",
+        "Borlänge",
+        "critical",
+        "L",
+        "traffic control of the national road and rail networks, around the clock",
+    ),
+    (
+        "Arbetsförmedlingen",
+        "Solna",
+        "high",
+        "L",
+        "unemployment services and payment decisions for hundreds of thousands",
+    ),
+    (
+        "Lantmäteriet",
+        "Gävle",
+        "critical",
+        "M",
+        "the property register and national geodata (Program 2032 agency)",
+    ),
+    (
+        "Transportstyrelsen",
+        "Norrköping",
+        "critical",
+        "M",
+        "vehicle, driving licence and aviation registers (Program 2032 agency)",
+    ),
+    ("Migrationsverket", "Norrköping", "high", "M", "residence, asylum and citizenship cases"),
+    (
+        "Tullverket",
+        "Stockholm",
+        "critical",
+        "S",
+        "customs clearance of all goods crossing the border",
+    ),
+    ("Kronofogdemyndigheten", "Sundbyberg", "high", "S", "debt enforcement and the debt register"),
+    ("Domstolsverket", "Jönköping", "high", "S", "case systems of the courts"),
+    (
+        "Statens servicecenter",
+        "Gävle",
+        "high",
+        "S",
+        "payroll and shared administration for most state agencies",
+    ),
+    (
+        "Fortifikationsverket",
+        "Eskilstuna",
+        "critical",
+        "XS",
+        "the defence estate (Program 2032 agency); small, classified",
+    ),
+    (
+        "Riksgälden",
+        "Stockholm",
+        "critical",
+        "XS",
+        "the state's payments, central account and debt management",
+    ),
+    (
+        "E-hälsomyndigheten",
+        "Stockholm",
+        "critical",
+        "XS",
+        "national e-prescriptions used by every pharmacy",
+    ),
+    (
+        "Myndigheten för samhällsskydd och beredskap (MSB)",
+        "Karlstad",
+        "critical",
+        "XS",
+        "civil defence coordination; small, classified",
+    ),
+    ("Bolagsverket", "Sundsvall", "high", "XS", "the company register"),
+    (
+        "Myndigheten för digital förvaltning (DIGG)",
+        "Sundsvall",
+        "high",
+        "XS",
+        "the public sector's shared digital infrastructure",
+    ),
+    ("Skolverket", "Stockholm", "normal", "XS", "school statistics, curricula and national tests"),
 ]
 # Protection level a user's sites need (site_types.csv: core 2, regional 1). Agencies and
 # county boards hold official records: a secure site (1); classified workloads of the
-# defence estate and of civil defence need a protected core site (2); citizens' open
-# e-services 0. Assumptions, see SOURCES.md.
+# defence estate, of civil defence and of the police's investigation and intelligence
+# systems need a protected core site (2). Assumptions, see SOURCES.md.
 PROTECTED_AGENCIES = {
     "Fortifikationsverket": 2,
     "Myndigheten för samhällsskydd och beredskap (MSB)": 2,
+    "Polismyndigheten": 2,
 }
 SUNET_NAMES = {
     "Goteborg": "Göteborg",
@@ -447,7 +550,7 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
         places.sort_values("population", ascending=False).drop_duplicates("city")
     ).set_index("city")
     demand_rows: list[dict[str, Any]] = []
-    for agency, town, crit, load in AGENCIES:
+    for agency, town, crit, size, _basis in AGENCIES:
         p = town_idx.loc[town]
         demand_rows.append(
             {
@@ -457,7 +560,7 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
                 "lat": round(p.latitude, 5),
                 "lon": round(p.longitude, 5),
                 "county_code": p.county_code,
-                "load": load,
+                "load": SIZE_RACKS[size],
                 "criticality": crit,
                 "latency_class": "interactive",
                 "protection": PROTECTED_AGENCIES.get(agency, 1),
@@ -636,45 +739,55 @@ def main() -> None:
         "every municipality a candidate site and a population demand point",
     )
     ap.add_argument(
-        "--demand",
-        choices=("points", "services"),
-        default="points",
-        help="points: the default data; services: also write data/services from data/sites "
-        "(each agency's workload used from every county; nisd.io.services)",
+        "--out",
+        type=Path,
+        default=None,
+        help="towns: the default data directory (data/sites; the point form goes beside it, "
+        "in points/); municipality: the output directory (data/municipalities)",
     )
-    ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
-    if args.demand == "services":
-        from nisd.io.services import write_services
-
-        root = Path(__file__).resolve().parent.parent
-        write_services(root / "data" / "sites", args.out or root / "data" / "services")
-        return
-    default = "data/sites" if args.resolution == "towns" else "data/municipalities"
-    out = args.out or Path(default)
-    out.mkdir(parents=True, exist_ok=True)
-    build(args.shared, out, args.resolution)
+    root = Path(__file__).resolve().parent.parent
+    settings = root / "data" / "sites"
     if args.resolution == "municipality":
-        copy_settings(Path(__file__).resolve().parent.parent / "data" / "sites", out)
+        out = args.out or root / "data" / "municipalities"
+        out.mkdir(parents=True, exist_ok=True)
+        build(args.shared, out, args.resolution)
+        copy_settings(
+            settings,
+            out,
+            "Sweden by municipality: every municipality a candidate site",
+            "# nisd dataset: Sweden at municipality resolution, written by\n"
+            "# scripts/build_sweden.py --resolution municipality; settings as the default.",
+        )
+        return
+    from nisd.io.services import write_services
+
+    out = args.out or settings
+    points = out.parent / "points"
+    points.mkdir(parents=True, exist_ok=True)
+    build(args.shared, points, args.resolution)
+    copy_settings(
+        settings,
+        points,
+        "Sweden: agencies at their head offices, citizens by county",
+        "# nisd dataset: Sweden in point form (each agency one demand point at its head\n"
+        "# office, citizens one point per county), written by scripts/build_sweden.py;\n"
+        "# settings as the default.",
+    )
+    if out.resolve() != settings.resolve():
+        for name in ("dataset.toml", "site_types.csv", "crisis_presets.toml", "SOURCES.md"):
+            shutil.copyfile(settings / name, out / name)
+    write_services(points, out)
+    print(f"services: {out / 'demand.csv'}")
 
 
-def copy_settings(src: Path, out: Path) -> None:
-    """The municipality dataset shares the default's settings, site types and presets."""
+def copy_settings(src: Path, out: Path, name: str, header: str) -> None:
+    """A derived dataset shares the default's settings, site types and presets."""
     from nisd.io import write_settings
 
-    (out / "site_types.csv").write_bytes((src / "site_types.csv").read_bytes())
-    # Gotland's citizens are one county point in the default and one municipality here
-    presets = (src / "crisis_presets.toml").read_text(encoding="utf-8")
-    (out / "crisis_presets.toml").write_text(
-        presets.replace('"d-pop-09"', '"d-pop-0980"'), encoding="utf-8"
-    )
-    write_settings(
-        src,
-        out,
-        "Sweden by municipality: every municipality a candidate site",
-        "# nisd dataset: Sweden at municipality resolution, written by\n"
-        "# scripts/build_sweden.py --resolution municipality; settings as the default.",
-    )
+    for f in ("site_types.csv", "crisis_presets.toml"):
+        (out / f).write_bytes((src / f).read_bytes())
+    write_settings(src, out, name, header)
 
 
 if __name__ == "__main__":

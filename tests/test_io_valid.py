@@ -31,7 +31,11 @@ def test_default_dataset_facts(sweden: Dataset) -> None:
     vasteras = sweden.node_by_id["n-vasteras"]
     assert math.isclose(vasteras.lat, 59.61617, abs_tol=0.01)
     assert math.isclose(vasteras.lon, 16.55276, abs_tol=0.01)
-    names = {d.name for d in sweden.demand}
+    # demand as services: each agency's workload has a user point in every county
+    by_workload: dict[str, list[float]] = {}
+    for d in sweden.demand:
+        if d.workload:
+            by_workload.setdefault(d.name.split(": ")[0], []).append(d.load)
     for agency in (
         "Försäkringskassan",
         "Skatteverket",
@@ -39,10 +43,16 @@ def test_default_dataset_facts(sweden: Dataset) -> None:
         "Trafikverket",
         "Transportstyrelsen",
         "Fortifikationsverket",
+        "Polismyndigheten",
+        "Migrationsverket",
+        "Riksgälden",
+        "Statens servicecenter",
     ):
-        assert agency in names
+        assert len(by_workload[agency]) == 21, agency
+    assert math.isclose(sum(by_workload["Försäkringskassan"]), 40.0, abs_tol=1e-4)
     assert sum(d.kind == "county_board" for d in sweden.demand) == 21
-    assert sum(d.kind == "population" for d in sweden.demand) == 21
+    # citizens' use is part of the agencies' load, counted once
+    assert sum(d.kind == "population" for d in sweden.demand) == 0
     nuclear = {h.name: h for h in sweden.hazards}
     assert nuclear["Forsmark"].buffer_km == 40
     assert len(sweden.regions_of_kind("county")) == 21

@@ -21,14 +21,25 @@ from nisd.optimise import PlanConfig, optimise
 from nisd.optimise.check import check_plan
 from nisd.optimise.problem import PlacementProblem, from_matrices
 
+POINTS = Path(__file__).resolve().parent.parent / "data" / "points"
 
-def test_services_spread_each_agency_over_the_counties(
-    tmp_path: Path, default_dir: Path, sweden: Dataset
+
+def test_the_default_is_the_services_form_of_the_point_form(
+    tmp_path: Path, default_dir: Path
 ) -> None:
-    ds = load_dataset(write_services(default_dir, tmp_path / "services"))
+    """data/sites/demand.csv is what nisd.io.services writes from data/points."""
+    out = write_services(POINTS, tmp_path / "services")
+    assert (out / "demand.csv").read_bytes() == (default_dir / "demand.csv").read_bytes()
+    for name in ("sites.csv", "nodes.csv", "links.csv"):
+        assert (out / name).read_bytes() == (default_dir / name).read_bytes()
+
+
+def test_services_spread_each_agency_over_the_counties(sweden: Dataset) -> None:
+    ds = sweden
+    points = load_dataset(POINTS)
     assert not [d for d in ds.demand if d.kind == "population"]
-    agencies = [d for d in sweden.demand if d.kind == "agency"]
-    counties = {d.county_code for d in sweden.demand if d.kind == "population"}
+    agencies = [d for d in points.demand if d.kind == "agency"]
+    counties = {d.county_code for d in points.demand if d.kind == "population"}
     for a in agencies:
         users = [d for d in ds.demand if d.workload == a.demand_id]
         assert {u.county_code for u in users} == counties
@@ -36,7 +47,7 @@ def test_services_spread_each_agency_over_the_counties(
         assert {(u.criticality, u.latency_class, u.protection) for u in users} == {
             (a.criticality, a.latency_class, a.protection)
         }
-    boards = [d for d in sweden.demand if d.kind == "county_board"]
+    boards = [d for d in points.demand if d.kind == "county_board"]
     assert [d for d in ds.demand if d.kind == "county_board"] == boards
     # citizens are counted once: the load is the agencies' and the county boards'
     assert sum(d.load for d in ds.demand) == pytest.approx(
@@ -135,8 +146,8 @@ def test_checker_refuses_users_of_one_workload_on_different_sites() -> None:
     assert check_plan(pp, sites, {"d0": ["s0", "s1"], "d1": ["s0", "s1"]}) == []
 
 
-def test_services_data_plans_with_shared_sites(tmp_path: Path, default_dir: Path) -> None:
-    ds = load_dataset(write_services(default_dir, tmp_path / "services"))
+def test_services_data_plans_with_shared_sites(sweden: Dataset) -> None:
+    ds = sweden
     plan = nisd.plan(ds, "baseline", crisis={"sets": ["single-site"], "tiers": []})
     assert plan.status.value == "optimal"
     by_workload: dict[str, set[tuple[str, ...]]] = {}

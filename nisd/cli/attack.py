@@ -8,14 +8,12 @@ from typing import Any
 import click
 
 from nisd.api import attack as api_attack
-from nisd.cli.options import data_option, echo_json, json_option, resolve_data_dir
+from nisd.cli.options import data_option, echo_json, json_option
 from nisd.errors import InputError, Problem
-from nisd.io import load_dataset
 from nisd.io.planfile import write_atomic
 from nisd.optimise.interdict import TARGET_KINDS
 from nisd.optimise.war import check_harden, check_keep
-from nisd.render import check_plan_dataset, read_plan_doc
-from nisd.result import Plan
+from nisd.render.context import load_plan
 
 _KIND = {"site": "site", "sites": "site", "node": "node", "nodes": "node"}
 _KIND |= {"srlg": "srlg", "srlgs": "srlg"}
@@ -131,10 +129,7 @@ def attack(
     bad = sorted(set(costs) - set(TARGET_KINDS))
     if bad:
         raise InputError([Problem("--cost", f"unknown target kind(s) {', '.join(bad)}")])
-    doc = read_plan_doc(plan)
-    ds = load_dataset(resolve_data_dir(data_dir))
-    check_plan_dataset(doc, ds, plan)
-    typed = Plan.from_doc(doc, ds, str(plan))
+    typed, ds = load_plan(plan, data_dir)
     keep = parse_numbers(keep_text, "--keep") if keep_text else None
     if keep is not None:
         check_keep(ds, keep, "--keep")

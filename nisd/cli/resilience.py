@@ -11,6 +11,7 @@ from nisd.cli.options import data_option, echo_json, json_option, resolve_data_d
 from nisd.errors import InputError, Problem
 from nisd.io import load_dataset
 from nisd.render import check_plan_dataset, read_plan_doc
+from nisd.render.context import plan_data_dir
 from nisd.result import Plan
 from nisd.topology import build_graph
 from nisd.topology.resilience import Bound, check_opened, evaluate
@@ -87,7 +88,8 @@ def resilience(
     else:
         opened = parse_sites(sites_opt or "")
     set_list = parse_sets(sets)
-    ds = load_dataset(resolve_data_dir(data_dir))
+    where = plan_data_dir(doc, data_dir) if plan is not None else resolve_data_dir(data_dir)
+    ds = load_dataset(where)
     if plan is not None:
         check_plan_dataset(doc, ds, plan)
     opened = check_opened(ds, opened)
@@ -118,6 +120,7 @@ def resilience(
         levels=levels,
         bound=cast(Bound, bound),
         split=typed.split if typed is not None else True,
+        islands=typed.islands if typed is not None else False,
     )
     if as_json:
         echo_json(res.to_json())

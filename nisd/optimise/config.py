@@ -92,6 +92,12 @@ class Crisis(Strict):
     # fibre is gone) cannot be answered by any placement: "skip" records it in
     # the plan as lost load, "fail" makes the scenario infeasible.
     cut_off: Literal["skip", "fail"] = "skip"
+    # A scenario that splits the fibre network leaves some users on an island that
+    # still reaches candidate sites, but none in the national network (the piece with
+    # the most candidate sites). "serve": they must still be served (a copy of their
+    # data on the island); "skip": they are recorded as islanded, lost load shown apart,
+    # and the service levels count the rest.
+    islands: Literal["serve", "skip"] = "serve"
 
     @field_validator("serve")
     @classmethod

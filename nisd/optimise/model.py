@@ -8,6 +8,10 @@ Formulation (indices: site j, type t, demand i, rank r = 1..k; see
   fibre latency is within the bound (primary bound for r = 1, backup bound
   otherwise) and j may be built: infeasible pairs never enter the model.
 * assignment: ``Σ_j x[i,j,r] = 1``; distinct sites: ``Σ_r x[i,j,r] ≤ o_j``.
+* the user points of one workload (demand as services) share one set of ``x``
+  variables: created where the site is within the bounds of every one of them, so
+  the workload's sites serve all its users; rows that read only a user's own
+  variables are written once, for the workload's first point.
 
 Families (each a function adding named rows, switched by the scenario file):
 count (p, p_min/p_max, budget), required/forbidden, capacity (primary load
@@ -93,22 +97,30 @@ def create(pp: PlacementProblem, prob: pulp.LpProblem | None = None, prefix: str
                 y[j, t] = pulp.LpVariable(f"{prefix}y_{j}_{t}", cat="Binary")
     opened = {j: pulp.lpSum(v for (jj, _t), v in y.items() if jj == j) for j in range(pp.n_sites)}
     x = {}
+    lead = pp.leads()
+    members: dict[int, list[int]] = {}
     for i in range(pp.n_demand):
-        ok_types = pp.protected_types(i)
+        members.setdefault(int(lead[i]), []).append(i)
+    for a, group in members.items():
+        ok_types = set(pp.protected_types(a))
+        for b in group[1:]:
+            ok_types &= set(pp.protected_types(b))
         for r in range(cfg.k):
-            bound = pp.primary_ms[i] if r == 0 else pp.backup_ms[i]
+            bound = (pp.primary_ms if r == 0 else pp.backup_ms)[group]
             for j in range(pp.n_sites):
                 if (
                     pp.allowed[j]
                     and any((j, t) in y for t in ok_types)
-                    and (pp.latency[i, j] <= bound + 1e-9)
+                    and bool((pp.latency[group, j] <= bound + 1e-9).all())
                 ):
-                    x[i, j, r] = pulp.LpVariable(f"{prefix}x_{i}_{j}_{r}", cat="Binary")
+                    v = pulp.LpVariable(f"{prefix}x_{a}_{j}_{r}", cat="Binary")
+                    for i in group:
+                        x[i, j, r] = v
     m = Model(prob, y, x, opened, prefix=prefix)
     for j in range(pp.n_sites):
         if any((j, t) in y for t in range(len(pp.type_ids))):
             m.add("one_type", opened[j] <= 1)
-    for i in range(pp.n_demand):
+    for i in members:
         # valid inequalities (implied by assign + distinct): enough reachable sites are open
         for r in range(cfg.k):
             reach = sorted({j for (ii, j, rr) in x if ii == i and rr == r})
@@ -134,9 +146,10 @@ def add_protection(m: Model, pp: PlacementProblem) -> None:
     N_i and a site j that may also be built as a type below it (where every type of j
     is protected enough, the distinct row says it; where none is, i has no variable at j).
     """
+    lead = pp.leads()
     for i in range(pp.n_demand):
         ok = set(pp.protected_types(i))
-        if len(ok) == len(pp.type_ids):
+        if lead[i] != i or len(ok) == len(pp.type_ids):
             continue
         for j in range(pp.n_sites):
             ranks = [m.x[i, j, r] for r in range(pp.config.k) if (i, j, r) in m.x]
@@ -149,26 +162,6 @@ def add_protection(m: Model, pp: PlacementProblem) -> None:
                 pulp.lpSum(ranks) <= strong,
                 f"protection of {pp.demand_ids[i]} at {pp.site_ids[j]}",
             )
-
-
-def add_workload(m: Model, pp: PlacementProblem) -> None:
-    """A workload's users share its sites: ``x[a,j,r] = x[b,j,r]`` for every site j and
-    rank r, a the workload's first user point and b each other one (a variable that does
-    not exist, because the site is out of reach of that user, is 0: so the workload's
-    sites must be within the bounds of every one of its users)."""
-    for group in pp.workload_groups():
-        a = group[0]
-        for b in group[1:]:
-            for r in range(pp.config.k):
-                for j in range(pp.n_sites):
-                    xa, xb = m.x.get((a, j, r)), m.x.get((b, j, r))
-                    if xa is None and xb is None:
-                        continue
-                    m.add(
-                        "workload",
-                        (xa if xa is not None else 0) == (xb if xb is not None else 0),
-                        f"{pp.demand_ids[b]} shares the sites of {pp.demand_ids[a]}",
-                    )
 
 
 def add_presence(m: Model, pp: PlacementProblem) -> None:
@@ -260,7 +253,10 @@ def add_geo_redundancy(m: Model, pp: PlacementProblem) -> None:
         rest[np.ix_(g, g)] = False
     np.fill_diagonal(rest, False)
     near_of = [np.nonzero(rest[j])[0].tolist() for j in range(pp.n_sites)]
+    lead = pp.leads()
     for i in range(pp.n_demand):
+        if lead[i] != i:
+            continue  # the lead's rows hold for the workload's shared variables
         prim = {j: m.x[i, j, 0] for j in range(pp.n_sites) if (i, j, 0) in m.x}
         for r in range(1, pp.config.k):
             for g in classes:
@@ -352,22 +348,28 @@ def add_crisis_data(m: Model, pp: PlacementProblem) -> None:
     row of the same point implies it.
     """
     k = pp.config.k
+    lead = pp.leads()
     cand: dict[int, set[int]] = {}
-    for i, j, _r in m.x:
-        cand.setdefault(i, set()).add(j)
+    held: dict[int, list[tuple[int, pulp.LpVariable]]] = {}
+    for (i, j, _r), v in m.x.items():
+        if lead[i] == i:
+            cand.setdefault(i, set()).add(j)
+            held.setdefault(i, []).append((j, v))
+    # a workload's users share their variables: their rows are rows of the lead
     per_demand: dict[int, set[frozenset[int]]] = {}
     for row in pp.crisis_rows:
-        mine = cand.get(row.demand, set())
+        i = int(lead[row.demand])
+        mine = cand.get(i, set())
         if len(mine - row.sites) < k or not row.sites & mine:
             continue  # cannot bind, or empty (the covering row already says it)
-        per_demand.setdefault(row.demand, set()).add(frozenset(row.sites & mine))
+        per_demand.setdefault(i, set()).add(frozenset(row.sites & mine))
     for i in sorted(per_demand):
         kept: list[frozenset[int]] = []
         for a in sorted(per_demand[i], key=lambda x: (len(x), sorted(x))):
             if not any(b <= a for b in kept):
                 kept.append(a)
         for a in kept:
-            terms = [v for (ii, j, _r), v in m.x.items() if ii == i and j in a]
+            terms = [v for j, v in held[i] if j in a]
             m.add("crisis_data", pulp.lpSum(terms) >= 1, f"data of {pp.demand_ids[i]}")
 
 
@@ -570,7 +572,6 @@ def _dispersion(m: Model, pp: PlacementProblem, terms: dict[str, pulp.LpAffineEx
 
 
 FAMILIES = (
-    add_workload,
     add_protection,
     add_presence,
     add_count,

@@ -206,6 +206,7 @@ def crisis_evaluation(
         levels={k: v.tolist() for k, v in pp.scenario_levels.items()},
         check_two_routes=False,
         split=pp.config.crisis.split,
+        islands=pp.config.crisis.islands == "skip",
     )
 
 

@@ -25,6 +25,7 @@ from nisd.topology.latency import (
 )
 from nisd.topology.resilience import edge_alive
 from nisd.topology.scenarios import Scenario, scenario_sets
+from nisd.topology.served import islanded
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,17 @@ class PlacementProblem:
             if w:
                 groups.setdefault(w, []).append(i)
         return [g for _w, g in sorted(groups.items()) if len(g) > 1]
+
+    def leads(self) -> np.ndarray:
+        """(I,): the first user point of each user's workload (itself when it has none).
+
+        The model gives a workload's user points one set of assignment variables, the
+        lead's; rows that only read a user's own variables are written for leads only.
+        """
+        lead = np.arange(self.n_demand)
+        for g in self.workload_groups():
+            lead[g] = g[0]
+        return lead
 
     @property
     def load_factor(self) -> float:
@@ -331,7 +343,9 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
     cup: dict[str, np.ndarray] = {}
     ccut: dict[str, np.ndarray] = {}
     for sc in scen:
-        m, up, cut = scenario_arrays(rg, sids, dids, crisis_ms, sc)
+        m, up, cut = scenario_arrays(
+            rg, sids, dids, crisis_ms, sc, islands=cfg.crisis.islands == "skip"
+        )
         clat[sc.name] = m
         cup[sc.name] = up
         ccut[sc.name] = cut
@@ -396,13 +410,22 @@ def scenario_arrays(
     dids: Sequence[str],
     crisis_ms: np.ndarray,
     sc: Scenario,
+    *,
+    islands: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """After ``sc``: demand→site latency (I, J), sites up (J,), demand points cut off (I,)."""
+    """After ``sc``: demand→site latency (I, J), sites up (J,), demand points cut off (I,).
+
+    With ``islands``, users the scenario leaves on an island apart from the national
+    network (:func:`nisd.topology.served.islanded`) count as cut off.
+    """
     alive = edge_alive(rg, sc)
     up = np.array([s not in sc.sites for s in sids])
     m = latency_matrix(rg, dids, sids, alive=alive)
     reach = up[None, :] & (m <= crisis_ms[:, None] + 1e-9)
-    return m, up, np.asarray(~reach.any(axis=1))
+    cut = ~reach.any(axis=1)
+    if islands:
+        cut |= islanded(up[None, :] & np.isfinite(m))
+    return m, up, np.asarray(cut)
 
 
 def with_scenarios(
@@ -425,7 +448,12 @@ def with_scenarios(
     new = [sc for sc in scenarios if sc.name not in clat]
     for sc in new:
         clat[sc.name], cup[sc.name], ccut[sc.name] = scenario_arrays(
-            pp.routing, pp.site_ids, pp.demand_ids, pp.crisis_ms, sc
+            pp.routing,
+            pp.site_ids,
+            pp.demand_ids,
+            pp.crisis_ms,
+            sc,
+            islands=pp.config.crisis.islands == "skip",
         )
         lv[sc.name] = np.asarray(levels, float)
     return replace(

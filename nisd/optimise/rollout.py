@@ -227,6 +227,7 @@ def year_config(cfg: PlanConfig, year: int, sets: Sequence[str]) -> PlanConfig:
         backup=cfg.crisis.backup,
         split=cfg.crisis.split,
         cut_off=cfg.crisis.cut_off,
+        islands=cfg.crisis.islands,
     )
     update: dict[str, Any] = {"crisis": crisis, "rollout": None}
     if year != ro.last_year:

@@ -214,6 +214,7 @@ def build_payload(
             levels=levels or None,
             check_two_routes=False,
             split=plan.split if plan else True,
+            islands=plan.islands if plan else False,
         )
         for sc, row in zip(scenarios, res.table.to_dict("records"), strict=True):
             # links also fail with their end nodes (a lost node takes its fibres with it)
@@ -231,6 +232,8 @@ def build_payload(
                     "unserved": list(row["unserved"]),
                     "partly": dict(row["partly_served"]),
                     "cut_off": list(row["cut_off"]),
+                    "islanded": list(row["islanded"]),
+                    "reachable_by_class": dict(row["reachable_by_class"]),
                     "full_sites": list(row["full_sites"]),
                     "site_load": dict(row["site_load"]),
                     "by_class": dict(row["served_by_class"]),

@@ -19,18 +19,24 @@ def _and(items: Sequence[str]) -> str:
 
 
 def worst_by_class(
-    rows: Sequence[Mapping[str, Any]], classes: Sequence[str]
+    rows: Sequence[Mapping[str, Any]], classes: Sequence[str], key: str = "by_class"
 ) -> list[tuple[str, Mapping[str, Any]]]:
     """Per class with load: the scenario that leaves the smallest share of it served.
 
     ``rows`` are payload scenario rows (``name``, ``share``, ``by_class``, ...);
-    ties go to the smaller share of all load, then to the name.
+    ``key`` picks the shares (``by_class``: of all load; ``reachable_by_class``: of
+    the load of the users still connected, falling back to ``by_class``); ties go to
+    the smaller share of all load, then to the name.
     """
+
+    def shares(r: Mapping[str, Any]) -> Mapping[str, Any]:
+        return r.get(key) or r.get("by_class") or {}
+
     out = []
     for c in classes:
-        have = [r for r in rows if (r.get("by_class") or {}).get(c) is not None]
+        have = [r for r in rows if shares(r).get(c) is not None]
         if have:
-            worst = min(have, key=lambda r: (r["by_class"][c], r["share"], r["name"]))
+            worst = min(have, key=lambda r: (shares(r)[c], r["share"], r["name"]))
             out.append((c, worst))
     return out
 
@@ -41,15 +47,32 @@ def scenario_sentence(
     """“After <meaning>, all critical load, 84.0 % of high load and 60.0 % of all load
     is served; Skellefteå and Härnösand run full.”"""
     by = row.get("by_class") or {}
-    parts = [_share_of(by[c], f"{c} load") for c in classes if by.get(c) is not None]
-    parts.append(_share_of(row["share"], "the load in all"))
-    text = f"After {row.get('meaning') or row['name']}, " + _and(parts) + " is served"
+    cut = row.get("cut_off") or []
+    island = set(row.get("islanded") or []) & set(cut)
+    reach = row.get("reachable_by_class") or {}
+    after = f"After {row.get('meaning') or row['name']}, "
+    if cut and reach:
+        parts = [_share_of(reach[c], f"{c} load") for c in classes if reach.get(c) is not None]
+        text = after + _and(parts) + " of the users still connected is served"
+        gone = []
+        if len(cut) > len(island):
+            gone.append(
+                f"{len(cut) - len(island)} user point(s) are cut off from every site "
+                "(inside the lost area or their own fibre gone)"
+            )
+        if island:
+            gone.append(
+                f"{len(island)} user point(s) are on an island apart from the national network"
+            )
+        text += "; " + _and(gone)
+        text += f"; counting them as lost, {_share_of(row['share'], 'the load in all')} is served"
+    else:
+        parts = [_share_of(by[c], f"{c} load") for c in classes if by.get(c) is not None]
+        parts.append(_share_of(row["share"], "the load in all"))
+        text = after + _and(parts) + " is served"
     full = [names.get(s, s) for s in row.get("full_sites") or []]
     if full:
         text += f"; {_and(full)} run{'s' if len(full) == 1 else ''} full"
-    cut = row.get("cut_off") or []
-    if cut:
-        text += f"; {len(cut)} demand point(s) are cut off from every site"
     return text + "."
 
 
@@ -58,13 +81,15 @@ def crisis_summary(
 ) -> list[str]:
     """One sentence per distinct worst scenario, most critical class first.
 
-    A class served in full in every scenario is said so in one sentence.
+    Worst is judged over the users still connected (what the plan's sites can
+    change); a class served in full in every scenario is said so in one sentence.
     """
     out: list[str] = []
     seen: set[str] = set()
     always = []
-    for c, row in worst_by_class(rows, classes):
-        if row["by_class"][c] >= 1 - 1e-9:
+    key = "reachable_by_class"
+    for c, row in worst_by_class(rows, classes, key):
+        if (row.get(key) or row["by_class"])[c] >= 1 - 1e-9:
             always.append(c)
             continue
         if row["name"] in seen:
@@ -72,7 +97,9 @@ def crisis_summary(
         seen.add(row["name"])
         out.append(f"Worst for {c} load: " + scenario_sentence(row, classes, names))
     if always:
-        out.insert(0, f"All {_and(always)} load is served in every scenario evaluated.")
+        cut = any(r.get("cut_off") for r in rows)
+        whose = " of the users still connected" if cut else ""
+        out.insert(0, f"All {_and(always)} load{whose} is served in every scenario evaluated.")
     return out
 
 
@@ -86,6 +113,8 @@ def plan_rows(scenarios: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "by_class": r.get("served_by_class") or {},
             "full_sites": r.get("full_sites") or [],
             "cut_off": r.get("cut_off") or [],
+            "islanded": r.get("islanded") or [],
+            "reachable_by_class": r.get("reachable_by_class") or {},
             "levels_met": r.get("levels_met"),
         }
         for r in scenarios

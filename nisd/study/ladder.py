@@ -111,6 +111,7 @@ def ladder(
                     assignments=assignments,
                     check_two_routes=False,
                     split=plan.split,
+                    islands=plan.islands,
                 )
                 # served share of the protected classes' load (the evaluator's class shares)
                 shares = [

@@ -33,7 +33,7 @@ from nisd.dataset import Dataset
 from nisd.errors import InputError, Problem
 from nisd.topology.latency import RoutingGraph, csr, latency_matrix, routing_graph
 from nisd.topology.scenarios import Scenario, scenario_sets
-from nisd.topology.served import TOL, Flow, FlowCache, class_shares
+from nisd.topology.served import TOL, Flow, FlowCache, class_shares, islanded
 
 Bound = Literal["crisis", "primary", "backup"]
 
@@ -80,10 +80,13 @@ def figures(row: Mapping[Any, Any]) -> dict[str, Any]:
         "scenario": row["scenario"],
         "demand_served_share": round(float(row["demand_served_share"]), 6),
         "served_by_class": row["served_by_class"],
+        "reachable_share": row["reachable_share"],
+        "reachable_by_class": row["reachable_by_class"],
         "load_lost": row["load_lost"],
         "unserved": row["unserved"],
         "partly_served": row["partly_served"],
         "cut_off": row["cut_off"],
+        "islanded": row["islanded"],
         "sites_down": row["sites_down"],
         "site_load": row["site_load"],
         "full_sites": row["full_sites"],
@@ -204,6 +207,7 @@ def evaluate(
     bound: Bound = "crisis",
     check_two_routes: bool = True,
     split: bool = True,
+    islands: bool = False,
 ) -> ResilienceResult:
     """Capacity-true evaluation of a placement under every scenario.
 
@@ -231,6 +235,10 @@ def evaluate(
         bridge search per scenario).
     split : bool
         A user's load may be split over several surviving sites (else it moves whole).
+    islands : bool
+        Users a scenario leaves on an island apart from the national network
+        (:func:`nisd.topology.served.islanded`) count as cut off: their load is
+        lost and not asked of the service levels (the crisis option ``islands = "skip"``).
 
     Returns
     -------
@@ -238,9 +246,13 @@ def evaluate(
         ``table`` columns: ``scenario``, ``kind``, ``failed``, ``meaning``,
         ``sites_up``, ``sites_down``, ``links_down``, ``demand_served_share``
         (served load / all load, cut-off load counted as lost),
-        ``served_by_class``, ``load_lost``, ``unserved`` (demand points that
+        ``served_by_class``, ``reachable_share`` and ``reachable_by_class`` (the same
+        over the load not cut off: what the plan's sites serve of the users that any
+        site could still serve), ``load_lost``, ``unserved`` (demand points that
         lose all service), ``partly_served`` (id → racks lost), ``cut_off``
-        (demand points no surviving candidate site could reach), ``site_load``
+        (demand points no surviving candidate site could reach; with ``islands``,
+        also the islanded ones), ``islanded`` (demand points on an island apart from
+        the national network, whether skipped or not), ``site_load``
         (id → racks carried), ``full_sites``, ``levels_met``,
         ``sites_connected``, ``sites_two_routes``.
     """
@@ -275,14 +287,14 @@ def evaluate(
     base_lat = latency_matrix(rg, names, targets)
     trees = [_tree_edges(rg, [s], targets) for s in names]
     cand = list(ds.site_ids)
-    reach_memo: dict[bytes, np.ndarray] = {}
+    reach_memo: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
-    def reachable(alive: np.ndarray) -> np.ndarray:
-        """(I, J_all) demand point reaches candidate site within its bound."""
+    def reachable(alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(I, J_all) demand point reaches candidate site within its bound; at all."""
         key = np.packbits(alive).tobytes()
         if key not in reach_memo:
             m = latency_matrix(rg, ids, cand, alive=alive)
-            reach_memo[key] = m <= lim[:, None] + 1e-9
+            reach_memo[key] = (m <= lim[:, None] + 1e-9, np.isfinite(m))
         return reach_memo[key]
 
     cache = FlowCache(load, rank, primary, split)
@@ -318,7 +330,11 @@ def evaluate(
             lat[stale] = latency_matrix(rg, [names[j] for j in stale], targets, alive=alive)
         cand_up = np.ones(len(cand), dtype=bool)
         cand_up[[cand_idx[s] for s in sc.sites if s in cand_idx]] = False
-        cut = np.asarray(~(reachable(alive) & cand_up[None, :]).any(axis=1))
+        in_time, linked = reachable(alive)
+        cut = np.asarray(~(in_time & cand_up[None, :]).any(axis=1))
+        island = islanded(linked & cand_up[None, :]) & ~cut
+        if islands:
+            cut = cut | island
         base = np.where(cut, 0.0, load)
         fl = flow(lat, up, levels_of(sc.name), base)
         if check_two_routes:
@@ -331,6 +347,7 @@ def evaluate(
         else:
             conn1, conn2 = base_conn
         rows.append(_row(sc, names, ids, load, rank, classes, total, cap, up, alive, cut, fl))
+        rows[-1]["islanded"] = [ids[int(i)] for i in np.nonzero(island)[0]]
         rows[-1]["sites_connected"] = conn1
         rows[-1]["sites_two_routes"] = conn2 if check_two_routes else None
     table = pd.DataFrame(rows, columns=COLUMNS)
@@ -352,10 +369,13 @@ COLUMNS = [
     "links_down",
     "demand_served_share",
     "served_by_class",
+    "reachable_share",
+    "reachable_by_class",
     "load_lost",
     "unserved",
     "partly_served",
     "cut_off",
+    "islanded",
     "site_load",
     "full_sites",
     "levels_met",
@@ -380,6 +400,7 @@ def _row(
 ) -> dict[str, Any]:
     served = np.minimum(fl.served, load)
     lost = load - served
+    reachable = np.where(cut, 0.0, load)
     gone = served <= TOL * np.maximum(1.0, load)
     part = (~gone) & (lost > TOL * np.maximum(1.0, load))
     full = up & (cap > TOL) & (fl.site_load >= cap * (1 - 1e-6) - TOL)
@@ -393,6 +414,10 @@ def _row(
         "links_down": int((~alive).sum()),
         "demand_served_share": round(float(served.sum()) / total, 9),
         "served_by_class": class_shares(served, load, rank, classes),
+        "reachable_share": round(float(served.sum()) / max(float(reachable.sum()), TOL), 9)
+        if reachable.sum() > TOL
+        else None,
+        "reachable_by_class": class_shares(served, reachable, rank, classes),
         "load_lost": round(float(lost.sum()), 6),
         "unserved": [ids[int(i)] for i in np.nonzero(gone & (load > TOL))[0]],
         "partly_served": {ids[int(i)]: round(float(lost[i]), 6) for i in np.nonzero(part)[0]},

@@ -284,6 +284,13 @@ def _located(ds: Dataset, g: nx.MultiGraph, region_id: str, kind: str) -> tuple[
     return sites, nodes
 
 
+def _county_border_links(ds: Dataset, g: nx.MultiGraph, code: str) -> set[str]:
+    """Links between a vertex in county ``code`` (site, node or user) and one outside."""
+    sites, nodes = _located(ds, g, code, "county")
+    inside = sites | nodes | {d.demand_id for d in ds.demand if d.county_code == code}
+    return {k for a, b, k in g.edges(keys=True) if (a in inside) != (b in inside)}
+
+
 def counties(ds: Dataset, g: nx.MultiGraph) -> Iterator[Scenario]:
     codes = sorted(
         {r.region_id for r in ds.regions if r.kind == "county"}
@@ -327,6 +334,7 @@ PRESET_KEYS = {
     "circles",
     "corridors",
     "isolate",
+    "isolate_counties",
 }
 
 
@@ -347,7 +355,9 @@ def presets(ds: Dataset, g: nx.MultiGraph, path: Path | None = None) -> list[Sce
     ``power_zones``, ``sites``, ``nodes``, ``links``, ``srlgs`` (ids),
     ``circles`` (``{lat, lon, radius_km}``), ``corridors`` (``{line =
     [[lon, lat], ...], width_km}``: everything within ``width_km`` of the
-    line), ``isolate`` (vertex ids cut off: all their links fail).
+    line), ``isolate`` (vertex ids cut off: all their links fail),
+    ``isolate_counties`` (county codes: every link between a vertex in the county,
+    a site, node or user, and one outside it fails; links inside stay).
     """
     p = path or ds.path / "crisis_presets.toml"
     if not p.is_file():
@@ -386,6 +396,7 @@ def presets(ds: Dataset, g: nx.MultiGraph, path: Path | None = None) -> list[Sce
             ("links", links, {lk.link_id for lk in ds.links}),
             ("srlgs", groups, known_srlg),
             ("counties", {str(c) for c in spec.get("counties", [])}, counties),
+            ("counties", {str(c) for c in spec.get("isolate_counties", [])}, counties),
             ("power_zones", {str(z) for z in spec.get("power_zones", [])}, zones),
         ):
             for ident in sorted(named - known):
@@ -446,6 +457,8 @@ def presets(ds: Dataset, g: nx.MultiGraph, path: Path | None = None) -> list[Sce
                 )
                 continue
             links |= {k for _a, _b, k in g.edges(v, keys=True)}
+        for c in spec.get("isolate_counties", []):
+            links |= _county_border_links(ds, g, str(c))
         out.append(
             Scenario(
                 f"preset {name}",

@@ -410,3 +410,34 @@ def class_shares(
         n: (round(float(g / t), 6) if t > TOL else None)
         for n, g, t in zip(names, got, tot, strict=True)
     }
+
+
+def islanded(connected: np.ndarray) -> np.ndarray:
+    """Users that a scenario leaves on an island, apart from the national network.
+
+    ``connected`` is ``(I, J)``: after the scenario, user ``i`` still has a fibre
+    route (of any length) to surviving candidate site ``j``. Routes connect
+    within one piece of the surviving network, so each user's row is the set of
+    candidate sites in its piece. The national network is the piece with the
+    most surviving candidate sites (ties: the piece of the lowest site index).
+    A user is islanded when it still reaches some candidate site, but none in
+    the national network: serving it would take a copy of its data on its
+    island. Users that reach no candidate site at all are *cut off*, not
+    islanded.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(I,)`` bool.
+    """
+    connected = np.asarray(connected, dtype=bool)
+    if connected.size == 0:
+        return np.zeros(connected.shape[0], dtype=bool)
+    pieces: dict[bytes, np.ndarray] = {}
+    for row in connected:
+        if row.any():
+            pieces.setdefault(np.packbits(row).tobytes(), row)
+    if len(pieces) < 2:
+        return np.zeros(connected.shape[0], dtype=bool)
+    main = max(pieces.values(), key=lambda r: (int(r.sum()), -int(np.argmax(r))))
+    return connected.any(axis=1) & ~(connected & main[None, :]).any(axis=1)
