@@ -120,13 +120,17 @@ def create(pp: PlacementProblem, prob: pulp.LpProblem | None = None, prefix: str
     for j in range(pp.n_sites):
         if any((j, t) in y for t in range(len(pp.type_ids))):
             m.add("one_type", opened[j] <= 1)
+    by_rank: dict[tuple[int, int], list[int]] = {}
+    for a, j, r in x:
+        if lead[a] == a:
+            by_rank.setdefault((a, r), []).append(j)
     for i in members:
         # valid inequalities (implied by assign + distinct): enough reachable sites are open
         for r in range(cfg.k):
-            reach = sorted({j for (ii, j, rr) in x if ii == i and rr == r})
+            reach = sorted(by_rank.get((i, r), []))
             if reach:
                 m.add("cover_cut", pulp.lpSum(opened[j] for j in reach) >= 1)
-        allr = sorted({j for (ii, j, _r) in x if ii == i})
+        allr = sorted({j for r in range(cfg.k) for j in by_rank.get((i, r), [])})
         if allr:
             m.add("cover_cut", pulp.lpSum(opened[j] for j in allr) >= cfg.k)
         for r in range(cfg.k):
@@ -227,8 +231,14 @@ def add_capacity(m: Model, pp: PlacementProblem) -> None:
     if total > 0 and m.y and all(np.isfinite(pp.capacity[j, t]) for j, t in m.y):
         room = pulp.lpSum(pp.capacity[j, t] * v for (j, t), v in m.y.items())
         m.add("capacity_total", room >= total, f"room for all {total:g} racks")
+    lead = pp.leads()
+    group_load = np.bincount(lead, weights=pp.load, minlength=pp.n_demand)
+    at: dict[int, list[pulp.LpAffineExpression]] = {}
+    for (i, j, r), v in m.x.items():
+        if r == 0 and lead[i] == i:  # a workload's points share the lead's variable
+            at.setdefault(j, []).append(f * float(group_load[i]) * v)
     for j in range(pp.n_sites):
-        prim = [f * pp.load[i] * v for (i, jj, r), v in m.x.items() if jj == j and r == 0]
+        prim = at.get(j)
         if prim:
             m.add(
                 "capacity",
@@ -401,13 +411,13 @@ def add_crisis_room(m: Model, pp: PlacementProblem) -> None:
             continue
         up = pp.crisis_up[sc.name] & pp.allowed
         reach = up[None, :] & (pp.crisis_latency[sc.name] <= pp.crisis_ms[:, None] + 1e-9)
-        sets = {frozenset(np.nonzero(reach[i])[0].tolist()) for i in range(pp.n_demand)}
+        sets = {frozenset(np.nonzero(row)[0].tolist()) for row in np.unique(reach, axis=0)}
         for r in sets:
             if not r:
                 continue
-            inside = np.array(
-                [frozenset(np.nonzero(reach[i])[0].tolist()) <= r for i in range(pp.n_demand)]
-            )
+            outside = np.ones(pp.n_sites, dtype=bool)
+            outside[list(r)] = False
+            inside = ~(reach & outside[None, :]).any(axis=1)
             outside = np.bincount(pp.rank[~inside], weights=pp.load[~inside], minlength=n_k)
             room = float(np.clip(need - outside[:n_k], 0, None).sum())
             if room > best.get(r, 0.0) + 1e-9:
@@ -474,6 +484,8 @@ def add_crisis_flow(m: Model, pp: PlacementProblem, names: list[str]) -> None:
     scenarios lazily: exact once the served-load evaluator finds no scenario
     violated by the solver's plan.
     """
+    lead = pp.leads()
+    split = pp.config.crisis.split
     for name in names:
         s = len(m.flow_scenarios)
         m.flow_scenarios.append(name)
@@ -481,40 +493,56 @@ def add_crisis_flow(m: Model, pp: PlacementProblem, names: list[str]) -> None:
         up = pp.crisis_up[name]
         cut = pp.crisis_cut[name]
         share = pp.scenario_levels[name][pp.rank]
-        f: dict[tuple[int, int], pulp.LpVariable | pulp.LpAffineExpression] = {}
+        # With splitting, user points of one workload and class that can use the same
+        # sites form one commodity (their load summed): a flow of the sum splits back in
+        # proportion to the loads, so nothing is lost and the model is much smaller.
+        groups: dict[tuple[int, int, tuple[int, ...]], list[int]] = {}
         for i in map(int, np.nonzero((share > 0) & ~cut)[0]):
+            reach = np.nonzero(up & (lat[i] <= pp.crisis_ms[i] + 1e-9))[0]
+            usable = tuple(
+                int(j) for j in reach if any((i, int(j), r) in m.x for r in range(pp.config.k))
+            )
+            if usable:
+                key = (int(lead[i]) if split else i, int(pp.rank[i]), usable)
+                groups.setdefault(key, []).append(i)
+        at_site: dict[int, list[pulp.LpVariable | pulp.LpAffineExpression]] = {}
+        of_class: dict[int, list[pulp.LpVariable | pulp.LpAffineExpression]] = {}
+        for (_a, c, usable), members in groups.items():
+            rep = members[0]
+            load = float(pp.load[members].sum())
             row = []
-            for j in map(int, np.nonzero(up & (lat[i] <= pp.crisis_ms[i] + 1e-9))[0]):
-                h = held(m, pp, i, j)
-                if h is None:
-                    continue
-                if pp.config.crisis.split:
-                    v = pulp.LpVariable(f"{m.prefix}f_{s}_{i}_{j}", lowBound=0)
-                    m.add("crisis_hold", v <= pp.load[i] * h)
+            for j in usable:
+                h = held(m, pp, rep, j)
+                assert h is not None
+                if split:
+                    v: pulp.LpVariable | pulp.LpAffineExpression = pulp.LpVariable(
+                        f"{m.prefix}f_{s}_{rep}_{j}", lowBound=0
+                    )
+                    m.add("crisis_hold", v <= load * h)
                 else:  # the whole load or nothing: f = L_i z, z binary
-                    z = pulp.LpVariable(f"{m.prefix}z_{s}_{i}_{j}", cat="Binary")
+                    z = pulp.LpVariable(f"{m.prefix}z_{s}_{rep}_{j}", cat="Binary")
                     m.add("crisis_hold", z <= h)
-                    v = pp.load[i] * z
-                f[i, j] = v
+                    v = load * z
                 row.append(v)
-            if row:
-                m.add("crisis_load", pulp.lpSum(row) <= pp.load[i])
-        for j in sorted({jj for _i, jj in f}):
+                at_site.setdefault(j, []).append(v)
+                of_class.setdefault(c, []).append(v)
+            m.add("crisis_load", pulp.lpSum(row) <= load)
+        for j in sorted(at_site):
             m.add(
                 "crisis_capacity",
-                pulp.lpSum(v for (_i, jj), v in f.items() if jj == j) <= site_capacity(m, pp, j),
+                pulp.lpSum(at_site[j]) <= site_capacity(m, pp, j),
                 name,
                 f"capacity of {pp.site_ids[j]}",
             )
         levels = pp.scenario_levels[name]
         for c, lv in enumerate(levels):
-            members = np.nonzero((pp.rank == c) & ~cut)[0]
-            need = float(lv * pp.load[members].sum())
+            members_c = np.nonzero((pp.rank == c) & ~cut)[0]
+            need = float(lv * pp.load[members_c].sum())
             if need <= 1e-9:
                 continue
             m.add(
                 "crisis_level",
-                pulp.lpSum(v for (i, _j), v in f.items() if pp.rank[i] == c) >= need,
+                pulp.lpSum(of_class.get(c, [])) >= need,
                 name,
                 pp.classes[c],
             )

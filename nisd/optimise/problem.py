@@ -360,7 +360,7 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
                 rows.append(CrisisRow(sc.name, int(i), frozenset()))
             elif share[i] >= 1.0 - 1e-9:
                 # fully served classes: some surviving site in time must be open (a valid cut)
-                ok = frozenset(int(j) for j in np.nonzero(reach[i])[0])
+                ok = frozenset(np.nonzero(reach[i])[0].tolist())
                 rows.append(CrisisRow(sc.name, int(i), ok))
     return PlacementProblem(
         site_ids=tuple(sids),

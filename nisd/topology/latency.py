@@ -194,15 +194,26 @@ def latency_matrix(
     dst_rows = np.array([rg.in_index[t] for t in targets], dtype=np.int64)
     if len(src_rows) == 0 or len(dst_rows) == 0:
         return np.zeros((len(src_rows), len(dst_rows)))
-    uniq, inv = np.unique(src_rows, return_inverse=True)
     limit = np.inf if cutoff is None else cutoff
-    dist = dijkstra(m, directed=True, indices=uniq, limit=limit)
-    out = np.asarray(dist)[inv][:, dst_rows]
+    if len(np.unique(dst_rows)) < len(np.unique(src_rows)):
+        # Routes are symmetric (every link gives an arc each way at the same weight and
+        # transit rules are the same both ways): search from the fewer side, transpose.
+        back_src = np.array([rg.out_index[t] for t in targets], dtype=np.int64)
+        back_dst = np.array([rg.in_index[s] for s in sources], dtype=np.int64)
+        uniq, inv = np.unique(back_src, return_inverse=True)
+        dist = dijkstra(m, directed=True, indices=uniq, limit=limit)
+        out = np.ascontiguousarray(np.asarray(dist)[inv][:, back_dst].T)
+    else:
+        uniq, inv = np.unique(src_rows, return_inverse=True)
+        dist = dijkstra(m, directed=True, indices=uniq, limit=limit)
+        out = np.asarray(dist)[inv][:, dst_rows]
     # a source that is also a target: distance zero
+    pos: dict[str, list[int]] = {}
+    for j, t in enumerate(targets):
+        pos.setdefault(t, []).append(j)
     for i, s in enumerate(sources):
-        for j, t in enumerate(targets):
-            if s == t:
-                out[i, j] = 0.0
+        for j in pos.get(s, ()):
+            out[i, j] = 0.0
     return out
 
 
