@@ -418,8 +418,9 @@ def islanded(connected: np.ndarray) -> np.ndarray:
     ``connected`` is ``(I, J)``: after the scenario, user ``i`` still has a fibre
     route (of any length) to surviving candidate site ``j``. Routes connect
     within one piece of the surviving network, so each user's row is the set of
-    candidate sites in its piece. The national network is the piece with the
-    most surviving candidate sites (ties: the piece of the lowest site index).
+    candidate sites in its piece. The national network is the piece, of those
+    with users, with the most surviving candidate sites (ties: the piece of the
+    lowest site index).
     A user is islanded when it still reaches some candidate site, but none in
     the national network: serving it would take a copy of its data on its
     island. Users that reach no candidate site at all are *cut off*, not
