@@ -360,13 +360,17 @@ def test_protection_levels_in_the_default_and_their_explanation(tmp_path: Path) 
         "sites": [{"id": s, "name": s, "type": t} for s, t in plan.sites.items()],
     }
     rows = protection_rows(payload)
-    assert [r[0] for r in rows] == [2, 1, 0]
+    # services: every user holds official records (1) or classified data (2)
+    assert [r[0] for r in rows] == [2, 1]
     assert rows[0][3] == "core" and "(regional)" not in rows[0][4]
     # a level no site type offers: refused with the reason
     data = tmp_path / "d"
     shutil.copytree(src, data)
     text = (data / "demand.csv").read_text(encoding="utf-8").splitlines()
-    text[1] = text[1].rsplit(",", 1)[0] + ",3"
+    header = text[0].split(",")
+    cells = text[1].split(",")
+    cells[header.index("protection")] = "3"
+    text[1] = ",".join(cells)
     (data / "demand.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
     ds3 = load_dataset(data)
     with pytest.raises(InfeasibleError, match="needs protection level 3"):

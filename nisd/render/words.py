@@ -63,9 +63,10 @@ def scenario_sentence(
         if island:
             gone.append(
                 f"{len(island)} user point(s) are on an island apart from the national network"
+                " (served there only as far as a site on the island holds their data)"
             )
         text += "; " + _and(gone)
-        text += f"; counting them as lost, {_share_of(row['share'], 'the load in all')} is served"
+        text += f"; in all, {_share_of(row['share'], 'the load')} is served"
     else:
         parts = [_share_of(by[c], f"{c} load") for c in classes if by.get(c) is not None]
         parts.append(_share_of(row["share"], "the load in all"))

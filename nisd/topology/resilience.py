@@ -414,10 +414,10 @@ def _row(
         "links_down": int((~alive).sum()),
         "demand_served_share": round(float(served.sum()) / total, 9),
         "served_by_class": class_shares(served, load, rank, classes),
-        "reachable_share": round(float(served.sum()) / max(float(reachable.sum()), TOL), 9)
+        "reachable_share": round(float(served[~cut].sum()) / float(reachable.sum()), 9)
         if reachable.sum() > TOL
         else None,
-        "reachable_by_class": class_shares(served, reachable, rank, classes),
+        "reachable_by_class": class_shares(np.where(cut, 0.0, served), reachable, rank, classes),
         "load_lost": round(float(lost.sum()), 6),
         "unserved": [ids[int(i)] for i in np.nonzero(gone & (load > TOL))[0]],
         "partly_served": {ids[int(i)]: round(float(lost[i]), 6) for i in np.nonzero(part)[0]},
