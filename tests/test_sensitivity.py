@@ -122,3 +122,20 @@ def test_report_says_why_each_site(small_plan: tuple[Path, Path]) -> None:
     costs = [float(re.search(r"at ([0-9.]+) MSEK/yr", w).group(1)) for w in words]  # type: ignore[union-attr]
     assert sum(costs) == pytest.approx(typed.kpis.cost_msek, abs=0.01)
     assert all("primary for" in w for w in words)
+
+
+def test_report_calls_a_zero_regret_a_tie(small_plan: tuple[Path, Path]) -> None:
+    """A site whose regret is 0 is one of several equally cheap choices, and says so."""
+    from nisd.render.context import plan_payload
+    from nisd.render.report import why_sites
+
+    plan, _data = small_plan
+    _typed, payload, _sets = plan_payload(plan, None, None, "t", False, None)
+    opened = [s for s in payload["sites"] if s.get("type")]
+    opened[0]["regret"] = 0.0
+    opened[-1]["regret"] = 12.5
+    words = why_sites(payload)
+    assert "a plan of the same cost exists without it" in words[0]
+    assert "forbidding it costs 12.50 MSEK/yr more" in words[-1] or (
+        "forbidding it costs 12.5 MSEK/yr more" in words[-1]
+    )

@@ -312,7 +312,12 @@ def why_sites(payload: Mapping[str, Any]) -> list[str]:
             )
         if s.get("hazard_km") is not None:
             parts.append(f"nearest hazard {s['hazard']} at {s['hazard_km']:g} km")
-        if s.get("regret") is not None:
+        if s.get("regret") is not None and float(s["regret"]) <= 1e-6:
+            parts.append(
+                "a plan of the same cost exists without it: cost alone does not pick this "
+                "town (a tie; the solver's choice among equally cheap plans)"
+            )
+        elif s.get("regret") is not None:
             parts.append(f"forbidding it costs {_fmt(s['regret'])} MSEK/yr more")
         out.append("; ".join(parts) + ".")
     return out
