@@ -411,8 +411,12 @@ def solve_rounds(
     t0: float | None = None,
     objective: pulp.LpAffineExpression | None = None,
     start: Start | None = None,
+    explain_infeasible: bool = True,
 ) -> Solved:
     """Solve ``m``; with crisis scenarios, add the violated ones' rows until none is.
+
+    ``explain_infeasible = False`` skips the elastic explanation of a proved
+    infeasibility (studies that only need "no plan").
 
     Each round's model is a relaxation of the full one (it holds the rows of
     some scenarios only), so its bound is valid for the full model; the loop
@@ -450,7 +454,7 @@ def solve_rounds(
         if res.status is Status.INFEASIBLE:
             from nisd.optimise.explain import explain
 
-            reasons = explain(pp, m.flow_scenarios)
+            reasons = explain(pp, m.flow_scenarios) if explain_infeasible else []
             raise InfeasibleError(
                 f"no plan satisfies the constraints (proved by {res.solver} in "
                 f"{sum(s.seconds for s in steps):.1f} s)."
@@ -638,11 +642,13 @@ def optimise(
     pp: PlacementProblem,
     inputs: dict[str, Any] | None = None,
     start: tuple[dict[str, str], dict[str, list[str]]] | None = None,
+    explain_infeasible: bool = True,
 ) -> Plan:
     """Build, solve (:func:`solve_rounds`), extract and check the plan of ``pp``.
 
     ``start`` (sites → type, assignments) is a known plan handed to the solver as a
     MIP start (used when feasible, ignored otherwise; it never changes the answer).
+    ``explain_infeasible = False`` leaves out what must give when no plan exists.
 
     The plan is checked constraint by constraint by
     :func:`nisd.optimise.check.check_plan`, and its crisis service levels again
@@ -664,7 +670,7 @@ def optimise(
     t_build = time.perf_counter() - t0
     cfg = pp.config
     warm = start_of(m, pp, *start) if start is not None else None
-    solved = solve_rounds(pp, m, t0, start=warm)
+    solved = solve_rounds(pp, m, t0, start=warm, explain_infeasible=explain_infeasible)
     pp = solved.pp
     res, name, sites, assign = solved.result, solved.objective_name, solved.sites, solved.assign
     steps, rounds = solved.steps, solved.rounds

@@ -32,10 +32,12 @@ def solve_point(
     data_dir: str,
     config: dict[str, Any],
     start: tuple[dict[str, str], dict[str, list[str]]] | None = None,
+    explain_infeasible: bool = True,
 ) -> dict[str, Any]:
     """Solve one configuration; return the plan document, or the error with its code.
 
-    ``start`` (sites → type, assignments) is a known plan handed to the solver.
+    ``start`` (sites → type, assignments) is a known plan handed to the solver;
+    ``explain_infeasible = False`` reports "no plan" without what must give.
     """
     from nisd.optimise import PlanConfig, from_dataset, optimise
 
@@ -47,6 +49,7 @@ def solve_point(
             from_dataset(ds, cfg),
             {"data_dir": data_dir, "input_hash": ds.input_hash},
             start=start,
+            explain_infeasible=explain_infeasible,
         )
         return {"ok": True, "plan": plan.to_json()}
     except NisdError as exc:

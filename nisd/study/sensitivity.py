@@ -7,7 +7,8 @@ buffers of hazard classes set by judgement), and re-plans it from nothing on the
 same executors as sweeps. A variant is reported with its cost, its change from the
 plan, and whether it opens other sites: the assumptions that move the sites are the
 ones a steering group should question first. ``nisd report`` draws them as a
-tornado chart.
+tornado chart. A variant has at most :data:`VARIANT_SECONDS` of solver time and no
+explanation of an infeasibility (only that no plan exists).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from nisd.study.runner import replan_params, solve_point
 
 SPREAD = 0.2  # low and high: ± 20 % of a number that is an assumption
 JUDGED_HAZARDS = ("airport", "air_base")  # hazard classes whose buffer is a judgement
+# Each variant's solver time limit (s), when the plan's own is longer: a variant that the
+# solver cannot settle in this time is reported as not settled (its note says so) rather
+# than holding up the whole table for the plan's full limit.
+VARIANT_SECONDS = 120.0
 
 Edit = Callable[[Path], None]  # changes a copied data directory in place
 
@@ -176,6 +181,9 @@ def sensitivity_tasks(
 ) -> tuple[list[tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]], dict[str, Variant]]:
     """One re-plan per variant (data copies written under ``work``), keyed by index."""
     params = replan_params(plan, threads)
+    limit = params["solver"].get("time_limit")
+    if limit is None or float(limit) > VARIANT_SECONDS:
+        params["solver"] = {**params["solver"], "time_limit": VARIANT_SECONDS}
     tasks = []
     meaning: dict[str, Variant] = {}
     # the plan itself as a start: where it is still optimal in a variant, the solver keeps
@@ -186,7 +194,8 @@ def sensitivity_tasks(
         meaning[key] = v
         cfg = {**params, **v.config}
         path = _data_copy(Path(data_dir), work, n, v.edit)
-        tasks.append((key, solve_point, (str(path), cfg, start)))
+        # a variant with no plan is reported as such; what must give is not asked
+        tasks.append((key, solve_point, (str(path), cfg, start, False)))
     return tasks, meaning
 
 
