@@ -195,18 +195,17 @@ def latency_matrix(
     if len(src_rows) == 0 or len(dst_rows) == 0:
         return np.zeros((len(src_rows), len(dst_rows)))
     limit = np.inf if cutoff is None else cutoff
-    if len(np.unique(dst_rows)) < len(np.unique(src_rows)):
-        # Routes are symmetric (every link gives an arc each way at the same weight and
-        # transit rules are the same both ways): search from the fewer side, transpose.
-        back_src = np.array([rg.out_index[t] for t in targets], dtype=np.int64)
-        back_dst = np.array([rg.in_index[s] for s in sources], dtype=np.int64)
-        uniq, inv = np.unique(back_src, return_inverse=True)
-        dist = dijkstra(m, directed=True, indices=uniq, limit=limit)
-        out = np.ascontiguousarray(np.asarray(dist)[inv][:, back_dst].T)
+    # Routes are symmetric (every link gives an arc each way at the same weight and transit
+    # rules are the same both ways): search from the fewer side, and transpose if needed.
+    forward = len(np.unique(dst_rows)) >= len(np.unique(src_rows))
+    if forward:
+        from_rows, to_rows = src_rows, dst_rows
     else:
-        uniq, inv = np.unique(src_rows, return_inverse=True)
-        dist = dijkstra(m, directed=True, indices=uniq, limit=limit)
-        out = np.asarray(dist)[inv][:, dst_rows]
+        from_rows = np.array([rg.out_index[t] for t in targets], dtype=np.int64)
+        to_rows = np.array([rg.in_index[s] for s in sources], dtype=np.int64)
+    uniq, inv = np.unique(from_rows, return_inverse=True)
+    dist = np.asarray(dijkstra(m, directed=True, indices=uniq, limit=limit))[inv][:, to_rows]
+    out = dist if forward else np.ascontiguousarray(dist.T)
     # a source that is also a target: distance zero
     pos: dict[str, list[int]] = {}
     for j, t in enumerate(targets):
