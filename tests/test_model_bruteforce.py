@@ -13,6 +13,7 @@ from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError
 from nisd.optimise import PlanConfig, optimise
 from nisd.optimise.check import check_plan
+from nisd.optimise.plan import Plan
 from nisd.optimise.problem import PlacementProblem, from_matrices
 
 
@@ -84,21 +85,23 @@ def geometry(draw: st.DrawFn, n_i: int, n_j: int, span: int) -> tuple[np.ndarray
     return lat, dist
 
 
-def matches(pp: PlacementProblem, expected: float | None, objective: str = "cost") -> None:
+def matches(pp: PlacementProblem, expected: float | None, objective: str = "cost") -> Plan | None:
     """The MILP's proved optimum equals brute force's, and its plan passes the checker;
-    where brute force finds no plan the MILP must prove there is none."""
+    where brute force finds no plan the MILP must prove there is none. Returns the plan
+    (None when there is none) for further checks."""
     ds: Dataset = None  # type: ignore[assignment]  # no crisis scenarios: no dataset needed
     if expected is None:
         try:
             optimise(ds, pp)
         except InfeasibleError:
-            return
+            return None
         raise AssertionError("the MILP found a plan where brute force found none")
     plan = optimise(ds, pp)
     assert plan.status == "optimal"
     assert check_plan(pp, plan.sites, plan.assignments) == []
     got = plan.kpis["cost_msek"] if objective == "cost" else plan.objective_value
     assert math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-6), (got, expected)
+    return plan
 
 
 @st.composite
