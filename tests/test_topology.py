@@ -373,6 +373,7 @@ def test_resilience_cli_errors(args: list[str], code: int, msg: str) -> None:
         ("links", '["l-atlantis"]', "[x] unknown link 'l-atlantis'"),
         ("srlgs", '["g-atlantis"]', "[x] unknown shared-risk group 'g-atlantis'"),
         ("counties", '["99"]', "[x] unknown county '99'"),
+        ("isolate_counties", '["99"]', "[x] unknown county '99'"),
         ("power_zones", '["SE9"]', "[x] unknown power zone 'SE9'"),
     ],
 )
@@ -384,6 +385,7 @@ def test_preset_naming_what_the_dataset_lacks_is_refused(
     res = CliRunner().invoke(cli, ["validate", str(data_copy)])
     assert res.exit_code == 3, res.output
     assert message in res.output
+    assert "Traceback" not in res.output
 
 
 def test_graph_is_built_once_per_dataset_and_read_only(sweden: Dataset) -> None:

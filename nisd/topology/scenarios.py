@@ -344,6 +344,7 @@ SINGULAR = {
     "links": "link",
     "srlgs": "shared-risk group",
     "counties": "county",
+    "isolate_counties": "county",
     "power_zones": "power zone",
 }
 
@@ -396,7 +397,7 @@ def presets(ds: Dataset, g: nx.MultiGraph, path: Path | None = None) -> list[Sce
             ("links", links, {lk.link_id for lk in ds.links}),
             ("srlgs", groups, known_srlg),
             ("counties", {str(c) for c in spec.get("counties", [])}, counties),
-            ("counties", {str(c) for c in spec.get("isolate_counties", [])}, counties),
+            ("isolate_counties", {str(c) for c in spec.get("isolate_counties", [])}, counties),
             ("power_zones", {str(z) for z in spec.get("power_zones", [])}, zones),
         ):
             for ident in sorted(named - known):
