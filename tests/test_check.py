@@ -15,6 +15,7 @@ import pytest
 from nisd.optimise import PlanConfig
 from nisd.optimise.check import check_plan
 from nisd.optimise.problem import CrisisRow, PlacementProblem, from_matrices
+from nisd.topology.latency import LatencyRows
 from nisd.topology.scenarios import Scenario
 
 # four sites on a line, 100 km apart; two demand points near s0 and s3
@@ -133,7 +134,7 @@ def test_crisis_reach() -> None:
     pp = dataclasses.replace(
         pp,
         scenarios=(sc,),
-        crisis_latency={sc.name: far},
+        crisis_latency={sc.name: LatencyRows.of(far)},
         crisis_up={sc.name: np.array([True, True, True, False])},
         crisis_cut={sc.name: np.zeros(2, bool)},
         scenario_levels={sc.name: np.array([1.0])},

@@ -33,6 +33,7 @@ from nisd.optimise.problem import CrisisRow, PlacementProblem, from_dataset, fro
 from nisd.render.payload import build_payload
 from nisd.result import Plan
 from nisd.topology import build_graph
+from nisd.topology.latency import LatencyRows
 from nisd.topology.resilience import evaluate, site_capacity
 from nisd.topology.scenarios import Scenario, scenario_sets
 from nisd.topology.served import serve
@@ -225,7 +226,7 @@ def with_site_losses(pp: PlacementProblem, share: float) -> PlacementProblem:
         scen.append(sc)
         alive = np.ones(pp.n_sites, bool)
         alive[j] = False
-        lat[sc.name], up[sc.name] = pp.latency, alive
+        lat[sc.name], up[sc.name] = LatencyRows.of(pp.latency), alive
         cut[sc.name] = np.zeros(pp.n_demand, bool)
         lv[sc.name] = np.array([share])
         if share >= 1.0:

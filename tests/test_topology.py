@@ -18,7 +18,14 @@ from nisd.cli import cli
 from nisd.dataset import Dataset
 from nisd.topology import build_graph
 from nisd.topology.disjoint import NoDisjointPair, disjoint_pair, protected_latency_matrix
-from nisd.topology.latency import distance_matrix_km, latency_matrix
+from nisd.topology.latency import (
+    LatencyRows,
+    distance_matrix_km,
+    latency_matrix,
+    latency_rows,
+    routing_graph,
+    unique_rows,
+)
 from nisd.topology.resilience import evaluate
 from nisd.topology.scenarios import Scenario, count_scenarios, presets, scenario_sets
 from tests.conftest import ESTONIA
@@ -139,6 +146,70 @@ def test_latency_matrix_equals_dijkstra(g: nx.MultiGraph) -> None:
     for i, a in enumerate(ids):
         for j, b in enumerate(ids):
             assert math.isclose(m[i, j], ref[a].get(b, math.inf), abs_tol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_twin_leaves_share_rows_and_stay_exact(data: st.DataObject) -> None:
+    """Leaves at one place on the same nodes (users of many agencies in one town) are
+    searched once; the rows still equal networkx on the surviving graph, whichever
+    edges (access links of some twins too) are lost."""
+    n = data.draw(st.integers(3, 6))
+    g = nx.MultiGraph()
+    for v in range(n):
+        g.add_node(f"v{v}", transit=True)
+    for v in range(1, n):  # a connected backbone, plus a few chords
+        g.add_edge(f"v{v}", f"v{data.draw(st.integers(0, v - 1))}", key=f"b{v}", latency_ms=v)
+    for k in range(data.draw(st.integers(0, 3))):
+        a, b = data.draw(st.integers(0, n - 1)), data.draw(st.integers(0, n - 1))
+        if a != b:
+            g.add_edge(f"v{a}", f"v{b}", key=f"c{k}", latency_ms=1.5 + k)
+    node = st.integers(0, n - 1)
+    places = data.draw(st.lists(st.tuples(node, node), min_size=1, max_size=3))
+    users, sites = [], []
+    for p, (a, b) in enumerate(places):
+        for t in range(data.draw(st.integers(1, 4))):  # several users at one place
+            u = f"u{p}_{t}"
+            g.add_node(u, transit=False)
+            g.add_edge(u, f"v{a}", key=f"acc:{u}:a", latency_ms=0.5)
+            g.add_edge(u, f"v{b}", key=f"acc:{u}:b", latency_ms=0.25)
+            users.append(u)
+    for s in range(data.draw(st.integers(1, 3))):
+        site = f"s{s}"
+        g.add_node(site, transit=False)
+        g.add_edge(site, f"v{data.draw(st.integers(0, n - 1))}", key=f"acc:{site}", latency_ms=0.1)
+        sites.append(site)
+    rg = routing_graph(g)
+    keys = [k for _u, _v, k in rg.edge_keys]
+    lost = set(data.draw(st.lists(st.sampled_from(keys), max_size=3)))
+    alive = np.array([k not in lost for k in keys])
+    got = latency_rows(rg, users, sites, alive=alive)
+    assert got.shape == (len(users), len(sites))
+    assert len(got.rows) <= len(users)
+    h = nx.MultiGraph(g)
+    h.remove_edges_from([(u, v, k) for u, v, k in rg.edge_keys if k in lost])
+    for i, u in enumerate(users):
+        for j, s in enumerate(sites):
+            sub = h.subgraph([v for v in h if h.nodes[v]["transit"] or v in (u, s)])
+            try:
+                want = nx.shortest_path_length(sub, u, s, weight="latency_ms")
+            except nx.NetworkXNoPath:
+                want = math.inf
+            assert got.row(i)[j] == want or math.isclose(got.row(i)[j], want)
+    # and from the sites' side
+    assert np.allclose(latency_rows(rg, sites, users, alive=alive).full(), got.full().T)
+
+
+@given(st.lists(st.lists(st.integers(0, 2), min_size=3, max_size=3), max_size=12))
+def test_unique_rows_against_a_dict(rows: list[list[int]]) -> None:
+    a = np.array(rows, dtype=float).reshape(len(rows), 3)
+    first, label = unique_rows(a)
+    seen: dict[tuple[float, ...], int] = {}
+    for i, r in enumerate(map(tuple, a.tolist())):
+        seen.setdefault(r, i)
+    assert first.tolist() == sorted(seen.values())
+    assert np.array_equal(a[first][label], a)
+    assert np.array_equal(LatencyRows.of(a).full(), a)
 
 
 def test_leaves_carry_no_transit() -> None:

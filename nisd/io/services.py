@@ -78,11 +78,15 @@ def services_rows(src: Path) -> list[dict[str, object]]:
             continue
         for p in pops:
             code = p.county_code or ""
+            # a population point's id and name say where it is (a county or a
+            # municipality): "d-pop-01", "Invånare, Stockholms län (nära Stockholm)"
+            where = p.demand_id.removeprefix("d-pop-")
+            place = p.name.removeprefix("Invånare, ").split(" (")[0] or county.get(code, code)
             rows.append(
                 {
                     **base,
-                    "demand_id": f"{d.demand_id}-{code}",
-                    "name": f"{d.name}: users in {county.get(code, code)}",
+                    "demand_id": f"{d.demand_id}-{where}",
+                    "name": f"{d.name}: users in {place}",
                     "lat": p.lat,
                     "lon": p.lon,
                     "county_code": code,

@@ -185,11 +185,10 @@ def _check_crisis(
         up = pp.crisis_up[sc.name]
         full = pp.scenario_levels[sc.name][pp.rank] >= 1.0 - 1e-9
         usable = [j for j in sorted(opened) if up[j]]
-        for i in np.nonzero(full)[0]:
-            if (sc.name, pp.demand_ids[i]) in skip:
-                continue
-            ok = [j for j in usable if lat[i, j] <= pp.crisis_ms[i] + TOL]
-            if not ok:
+        near = lat.rows[:, usable][lat.index] if usable else np.full((pp.n_demand, 0), np.inf)
+        ok = (near <= pp.crisis_ms[:, None] + TOL).any(axis=1)
+        for i in np.nonzero(full & ~ok)[0]:
+            if (sc.name, pp.demand_ids[i]) not in skip:
                 out.append(
                     f"{sc.name}: {pp.demand_ids[i]} ({pp.classes[pp.rank[i]]}, served in full) "
                     f"has no surviving site within {pp.crisis_ms[i]:g} ms"

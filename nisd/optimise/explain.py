@@ -102,7 +102,7 @@ def precheck(pp: PlacementProblem) -> list[str]:
     for row in pp.crisis_rows:
         if not row.sites:
             i = row.demand
-            lat = pp.crisis_latency[row.scenario][i]
+            lat = pp.crisis_latency[row.scenario].row(i)
             up = np.nonzero(pp.crisis_up[row.scenario] & pp.allowed)[0]
             near = up[np.argmin(lat[up])] if len(up) and np.isfinite(lat[up]).any() else None
             alt = (

@@ -43,6 +43,7 @@ import numpy as np
 import pulp
 
 from nisd.optimise.problem import PlacementProblem, reduce_rows
+from nisd.topology.latency import unique_rows
 
 
 @dataclass(frozen=True)
@@ -410,16 +411,22 @@ def add_crisis_room(m: Model, pp: PlacementProblem) -> None:
         if need.sum() <= 1e-9:
             continue
         up = pp.crisis_up[sc.name] & pp.allowed
-        reach = up[None, :] & (pp.crisis_latency[sc.name] <= pp.crisis_ms[:, None] + 1e-9)
-        sets = {frozenset(np.nonzero(row)[0].tolist()) for row in np.unique(reach, axis=0)}
-        for r in sets:
-            if not r:
-                continue
-            outside = np.ones(pp.n_sites, dtype=bool)
-            outside[list(r)] = False
-            inside = ~(reach & outside[None, :]).any(axis=1)
-            outside = np.bincount(pp.rank[~inside], weights=pp.load[~inside], minlength=n_k)
-            room = float(np.clip(need - outside[:n_k], 0, None).sum())
+        lat = pp.crisis_latency[sc.name]
+        # points with one latency row and one crisis bound reach the same sites
+        first, grp = unique_rows(np.stack([lat.index.astype(float), pp.crisis_ms], axis=1))
+        reach = up[None, :] & (lat.rows[lat.index[first]] <= pp.crisis_ms[first, None] + 1e-9)
+        load = np.zeros((len(first), n_k))
+        np.add.at(load, (grp, pp.rank), pp.load)
+        some = reach[reach.any(axis=1)]
+        sets = some[unique_rows(some)[0]]
+        if not len(sets):
+            continue
+        # a group lies inside set R when it reaches nothing outside R
+        hits = reach.astype(np.float32) @ (~sets).astype(np.float32).T  # (G, S)
+        outside = (hits > 0).astype(float).T @ load  # (S, K): load that reaches outside R
+        rooms = np.clip(need[None, :] - outside, 0, None).sum(axis=1)
+        for row, room in zip(sets, rooms.tolist(), strict=True):
+            r = frozenset(np.nonzero(row)[0].tolist())
             if room > best.get(r, 0.0) + 1e-9:
                 best[r] = room
     for r, room in sorted(best.items(), key=lambda kv: (len(kv[0]), sorted(kv[0]))):
@@ -497,11 +504,19 @@ def add_crisis_flow(m: Model, pp: PlacementProblem, names: list[str]) -> None:
         # sites form one commodity (their load summed): a flow of the sum splits back in
         # proportion to the loads, so nothing is lost and the model is much smaller.
         groups: dict[tuple[int, int, tuple[int, ...]], list[int]] = {}
+        # points of one workload at one latency row reach the same sites: ask once
+        usable_of: dict[tuple[int, int, float], tuple[int, ...]] = {}
         for i in map(int, np.nonzero((share > 0) & ~cut)[0]):
-            reach = np.nonzero(up & (lat[i] <= pp.crisis_ms[i] + 1e-9))[0]
-            usable = tuple(
-                int(j) for j in reach if any((i, int(j), r) in m.x for r in range(pp.config.k))
-            )
+            where = (int(lead[i]), int(lat.index[i]), float(pp.crisis_ms[i]))
+            usable = usable_of.get(where)
+            if usable is None:
+                reach = np.nonzero(up & (lat.rows[where[1]] <= where[2] + 1e-9))[0]
+                usable = tuple(
+                    int(j)
+                    for j in reach
+                    if any((where[0], int(j), r) in m.x for r in range(pp.config.k))
+                )
+                usable_of[where] = usable
             if usable:
                 key = (int(lead[i]) if split else i, int(pp.rank[i]), usable)
                 groups.setdefault(key, []).append(i)

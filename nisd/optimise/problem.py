@@ -18,10 +18,13 @@ from nisd.errors import ConfigError, Problem
 from nisd.optimise.config import PlanConfig
 from nisd.topology import build_graph
 from nisd.topology.latency import (
+    LatencyRows,
     RoutingGraph,
     distance_matrix_km,
     latency_matrix,
+    latency_rows,
     routing_graph,
+    unique_rows,
 )
 from nisd.topology.resilience import edge_alive
 from nisd.topology.scenarios import Scenario, scenario_sets
@@ -65,7 +68,8 @@ class PlacementProblem:
     critical: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     crisis_rows: tuple[CrisisRow, ...] = ()
     scenarios: tuple[Scenario, ...] = ()
-    crisis_latency: dict[str, np.ndarray] = field(default_factory=dict)  # scenario → (I, J)
+    # scenario → (I, J) latency, kept as distinct rows (co-located users share one)
+    crisis_latency: dict[str, LatencyRows] = field(default_factory=dict)
     crisis_ms: np.ndarray = field(default_factory=lambda: np.zeros(0))
     crisis_up: dict[str, np.ndarray] = field(default_factory=dict)  # scenario → (J,) alive
     cut_off: tuple[tuple[str, str], ...] = ()  # (scenario, demand) no placement can serve
@@ -339,9 +343,17 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
     critical = np.zeros(len(demand), dtype=bool)
     rows: list[CrisisRow] = []
     cut_off: list[tuple[str, str]] = []
-    clat: dict[str, np.ndarray] = {}
+    clat: dict[str, LatencyRows] = {}
     cup: dict[str, np.ndarray] = {}
     ccut: dict[str, np.ndarray] = {}
+    # the workload of each point (a point without one is its own)
+    codes: dict[tuple[bool, str], int] = {}
+    group = np.array(
+        [
+            codes.setdefault((bool(d.workload), d.workload or d.demand_id), len(codes))
+            for d in demand
+        ]
+    )
     for sc in scen:
         m, up, cut = scenario_arrays(
             rg, sids, dids, crisis_ms, sc, islands=cfg.crisis.islands == "skip"
@@ -349,19 +361,32 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
         clat[sc.name] = m
         cup[sc.name] = up
         ccut[sc.name] = cut
-        reach = up[None, :] & (m <= crisis_ms[:, None] + 1e-9)
         share = scen_levels[sc.name][rank]
         critical |= share >= 1.0 - 1e-9
-        for i in np.nonzero(share > 0)[0]:
-            if cut[i]:
-                if cfg.crisis.cut_off == "skip":
-                    cut_off.append((sc.name, dids[i]))
-                    continue
-                rows.append(CrisisRow(sc.name, int(i), frozenset()))
-            elif share[i] >= 1.0 - 1e-9:
-                # fully served classes: some surviving site in time must be open (a valid cut)
-                ok = frozenset(np.nonzero(reach[i])[0].tolist())
-                rows.append(CrisisRow(sc.name, int(i), ok))
+        for i in np.nonzero((share > 0) & cut)[0].tolist():
+            if cfg.crisis.cut_off == "skip":
+                cut_off.append((sc.name, dids[i]))
+            else:
+                rows.append(CrisisRow(sc.name, i, frozenset()))
+        # fully served classes: some surviving site in time must be open (a valid cut).
+        # One row per workload (a point without one is its own) and reachable set: the
+        # points of a workload share their sites, so their equal rows say the same.
+        in_full = np.nonzero((share >= 1.0 - 1e-9) & ~cut)[0]
+        if not len(in_full):
+            continue
+        # the reachable set of each point, through its (latency row, bound) pair
+        at_first, at_of = unique_rows(
+            np.stack([m.index[in_full].astype(float), crisis_ms[in_full]], axis=1)
+        )
+        reach = up[None, :] & (
+            m.rows[m.index[in_full[at_first]]] <= crisis_ms[in_full[at_first], None] + 1e-9
+        )
+        set_first, set_of_at = unique_rows(reach)
+        set_of = set_of_at[at_of]
+        first, _q = unique_rows(np.stack([group[in_full], set_of], axis=1))
+        sets = [frozenset(np.nonzero(r)[0].tolist()) for r in reach[set_first]]
+        for n in sorted(first.tolist()):
+            rows.append(CrisisRow(sc.name, int(in_full[n]), sets[int(set_of[n])]))
     return PlacementProblem(
         site_ids=tuple(sids),
         demand_ids=tuple(dids),
@@ -412,19 +437,22 @@ def scenario_arrays(
     sc: Scenario,
     *,
     islands: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """After ``sc``: demand→site latency (I, J), sites up (J,), demand points cut off (I,).
+) -> tuple[LatencyRows, np.ndarray, np.ndarray]:
+    """After ``sc``: demand→site latency (I, J, as distinct rows), sites up (J,), demand
+    points cut off (I,).
 
     With ``islands``, users the scenario leaves on an island apart from the national
     network (:func:`nisd.topology.served.islanded`) count as cut off.
     """
     alive = edge_alive(rg, sc)
     up = np.array([s not in sc.sites for s in sids])
-    m = latency_matrix(rg, dids, sids, alive=alive)
-    reach = up[None, :] & (m <= crisis_ms[:, None] + 1e-9)
+    m = latency_rows(rg, dids, sids, alive=alive)
+    # points sharing a row share a crisis bound too, unless their classes differ:
+    # reach is computed per point from its row
+    reach = up[None, :] & (m.rows[m.index] <= crisis_ms[:, None] + 1e-9)
     cut = ~reach.any(axis=1)
     if islands:
-        cut |= islanded(up[None, :] & np.isfinite(m))
+        cut |= islanded(up[None, :] & np.isfinite(m.rows))[m.index]
     return m, up, np.asarray(cut)
 
 

@@ -10,7 +10,7 @@ vertex, which only receives, so that no route transits through them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -57,6 +57,14 @@ class RoutingGraph:
     edge_index: dict[str, int]
     vertex_edges: dict[str, np.ndarray]
     srlg_edges: dict[str, np.ndarray]
+    leaf: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def arcs_from(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end (exclusive) of each row's outgoing arcs (arcs are sorted by row)."""
+        return (
+            np.searchsorted(self.arc_src, rows, side="left"),
+            np.searchsorted(self.arc_src, rows, side="right"),
+        )
 
     def alive_mask(
         self,
@@ -134,18 +142,181 @@ def routing_graph(g: nx.MultiGraph, weight: Weight = "latency_ms") -> RoutingGra
         edge_index={k: i for i, (_u, _v, k) in enumerate(keys)},
         vertex_edges={v: np.array(e, np.int64) for v, e in vedges.items()},
         srlg_edges={s: np.array(e, np.int64) for s, e in sedges.items()},
+        leaf=_leaf_rows(n, out_index, in_index),
     )
 
 
-def csr(rg: RoutingGraph, alive: np.ndarray | None = None) -> csr_matrix:
-    """CSR adjacency of the surviving arcs, the cheapest of parallel arcs kept."""
+def _leaf_rows(n: int, out_index: dict[str, int], in_index: dict[str, int]) -> np.ndarray:
+    """Per row: is it the sending vertex of a non-transit vertex (a leaf)?"""
+    leaf = np.zeros(n, dtype=bool)
+    for v, r in out_index.items():
+        if in_index[v] != r:
+            leaf[r] = True
+    return leaf
+
+
+def csr(
+    rg: RoutingGraph, alive: np.ndarray | None = None, keep: np.ndarray | None = None
+) -> csr_matrix:
+    """CSR adjacency of the surviving arcs, the cheapest of parallel arcs kept.
+
+    ``keep`` (per arc) leaves out arcs a search does not need.
+    """
     src, dst, w = rg.arc_src, rg.arc_dst, rg.arc_w
     if alive is not None:
-        keep = alive[rg.arc_edge]
+        keep = alive[rg.arc_edge] if keep is None else keep & alive[rg.arc_edge]
+    if keep is not None:
         src, dst, w = src[keep], dst[keep], w[keep]
     first = np.ones(len(src), dtype=bool)
     first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
     return csr_matrix((w[first], (src[first], dst[first])), shape=(rg.n, rg.n))
+
+
+@dataclass(frozen=True)
+class LatencyRows:
+    """A latency matrix kept as its distinct rows: row ``i`` is ``rows[index[i]]``.
+
+    Demand points at one place attached to the same backbone nodes (every agency's
+    users in one municipality) have the same latency to every site, after any failure
+    that treats their access links alike; a matrix of thousands of users then has a
+    few hundred distinct rows.
+    """
+
+    rows: np.ndarray  # (R, T)
+    index: np.ndarray  # (S,) into rows
+
+    @classmethod
+    def of(cls, matrix: np.ndarray) -> LatencyRows:
+        """The distinct rows of a whole matrix."""
+        a = np.asarray(matrix, float)
+        first, index = unique_rows(a)
+        return cls(a[first], index)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (len(self.index), self.rows.shape[1])
+
+    def row(self, i: int) -> np.ndarray:
+        """The latency from source ``i`` to every target."""
+        return np.asarray(self.rows[self.index[i]])
+
+    def full(self) -> np.ndarray:
+        """The whole ``(S, T)`` matrix."""
+        return np.asarray(self.rows[self.index])
+
+
+def unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First index of each distinct row of ``a`` (in row order) and each row's label
+    (its position in that list): ``a[first][label]`` equals ``a``.
+
+    A sort over the columns (``numpy.unique(axis=0)`` compares rows as records, several
+    times slower on the many small matrices nisd dedupes).
+    """
+    a = np.asarray(a)
+    if a.ndim != 2 or len(a) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(len(a), dtype=np.int64)
+    if a.dtype == bool:
+        a = np.packbits(a, axis=1)
+    order = np.lexsort(a.T[::-1]) if a.shape[1] else np.arange(len(a))
+    s = a[order]
+    new = np.ones(len(s), dtype=bool)
+    new[1:] = (s[1:] != s[:-1]).any(axis=1)
+    grp = np.cumsum(new) - 1
+    first_sorted = order[new]
+    # number the groups by their first row
+    rank = np.empty(len(first_sorted), dtype=np.int64)
+    by_first = np.argsort(first_sorted, kind="stable")
+    rank[by_first] = np.arange(len(first_sorted))
+    label = np.empty(len(a), dtype=np.int64)
+    label[order] = rank[grp]
+    return np.sort(first_sorted), label
+
+
+def twins(rg: RoutingGraph, rows: np.ndarray, alive: np.ndarray | None = None) -> np.ndarray:
+    """A class label per row: rows of one class have the same distance to every other row.
+
+    Two leaves (vertices no route transits) whose surviving arcs go to the same rows at
+    the same weights are twins: every route from either starts with one of those arcs.
+    Every other row is its own class.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.int64)
+    start, end = rg.arcs_from(rows)
+    leaf = rg.leaf[rows]
+    deg = np.where(leaf, end - start, 0)
+    width = int(deg.max()) if len(deg) else 0
+    # one line per row: [own row (-1 for a leaf), (target, weight) of each surviving arc]
+    sig = np.full((len(rows), 1 + 2 * width), -1.0)
+    sig[:, 0] = np.where(leaf, -1, rows)
+    if width:
+        arc = start[:, None] + np.arange(width)[None, :]
+        there = np.arange(width)[None, :] < deg[:, None]
+        arc = np.where(there, arc, 0)
+        if alive is not None:
+            there &= alive[rg.arc_edge[arc]]
+        sig[:, 1::2] = np.where(there, rg.arc_dst[arc], -1)
+        sig[:, 2::2] = np.where(there, rg.arc_w[arc], -1.0)
+    return unique_rows(sig)[1]
+
+
+def latency_rows(
+    g: nx.MultiGraph | RoutingGraph,
+    sources: Sequence[str],
+    targets: Sequence[str],
+    *,
+    weight: Weight = "latency_ms",
+    cutoff: float | None = None,
+    alive: np.ndarray | None = None,
+) -> LatencyRows:
+    """Shortest-route latency from each source to each target, as distinct rows.
+
+    Parameters and units as :func:`latency_matrix`; twins (:func:`twins`) are searched
+    once, from whichever side has fewer distinct vertices (routes are symmetric: every
+    link gives an arc each way at the same weight, and transit rules are the same both
+    ways).
+    """
+    rg = g if isinstance(g, RoutingGraph) else routing_graph(g, weight)
+    n_s, n_t = len(sources), len(targets)
+    if n_s == 0 or n_t == 0:
+        return LatencyRows(np.zeros((min(n_s, 1), n_t)), np.zeros(n_s, dtype=np.int64))
+    limit = np.inf if cutoff is None else cutoff
+    s_out = np.array([rg.out_index[s] for s in sources], dtype=np.int64)
+    t_out = np.array([rg.out_index[t] for t in targets], dtype=np.int64)
+    s_cls = twins(rg, s_out, alive)
+    t_cls = twins(rg, t_out, alive)
+    # a vertex on both sides keeps its own row (its distance to itself is zero)
+    both = set(sources) & set(targets)
+    if both:
+        s_cls = np.where([s in both for s in sources], -1 - np.arange(n_s), s_cls)
+    s_first, s_inv = unique_rows(s_cls[:, None])
+    t_first, t_inv = unique_rows(t_cls[:, None])
+    forward = len(t_first) >= len(s_first)
+    if forward:
+        frm = s_out[s_first]
+        to = np.array([rg.in_index[targets[k]] for k in t_first.tolist()], dtype=np.int64)
+    else:
+        frm = t_out[t_first]
+        to = np.array([rg.in_index[sources[k]] for k in s_first.tolist()], dtype=np.int64)
+    # leaves only receive at their own in-vertex and send nothing from it: the search
+    # needs no arc into a leaf other than the ones it is asked about
+    wanted = np.zeros(rg.n, dtype=bool)
+    wanted[to] = True
+    leaf_in = np.zeros(rg.n, dtype=bool)
+    leaf_in[np.nonzero(rg.leaf)[0] + 1] = True
+    m = csr(rg, alive, keep=~leaf_in[rg.arc_dst] | wanted[rg.arc_dst])
+    reps = np.asarray(dijkstra(m, directed=True, indices=frm, limit=limit))[:, to]
+    if not forward:
+        reps = np.ascontiguousarray(reps.T)
+    out = np.ascontiguousarray(reps[:, t_inv])
+    if both:
+        pos: dict[str, list[int]] = {}
+        for j, t in enumerate(targets):
+            pos.setdefault(t, []).append(j)
+        for i, s in enumerate(sources):
+            for j in pos.get(s, ()):
+                out[s_inv[i], j] = 0.0
+    return LatencyRows(out, np.asarray(s_inv, dtype=np.int64).reshape(-1))
 
 
 def latency_matrix(
@@ -188,32 +359,7 @@ def latency_matrix(
     >>> latency_matrix(G, ["a"], ["b", "c"]).tolist()
     [[1.0, 3.0]]
     """
-    rg = g if isinstance(g, RoutingGraph) else routing_graph(g, weight)
-    m = csr(rg, alive)
-    src_rows = np.array([rg.out_index[s] for s in sources], dtype=np.int64)
-    dst_rows = np.array([rg.in_index[t] for t in targets], dtype=np.int64)
-    if len(src_rows) == 0 or len(dst_rows) == 0:
-        return np.zeros((len(src_rows), len(dst_rows)))
-    limit = np.inf if cutoff is None else cutoff
-    # Routes are symmetric (every link gives an arc each way at the same weight and transit
-    # rules are the same both ways): search from the fewer side, and transpose if needed.
-    forward = len(np.unique(dst_rows)) >= len(np.unique(src_rows))
-    if forward:
-        from_rows, to_rows = src_rows, dst_rows
-    else:
-        from_rows = np.array([rg.out_index[t] for t in targets], dtype=np.int64)
-        to_rows = np.array([rg.in_index[s] for s in sources], dtype=np.int64)
-    uniq, inv = np.unique(from_rows, return_inverse=True)
-    dist = np.asarray(dijkstra(m, directed=True, indices=uniq, limit=limit))[inv][:, to_rows]
-    out = dist if forward else np.ascontiguousarray(dist.T)
-    # a source that is also a target: distance zero
-    pos: dict[str, list[int]] = {}
-    for j, t in enumerate(targets):
-        pos.setdefault(t, []).append(j)
-    for i, s in enumerate(sources):
-        for j in pos.get(s, ()):
-            out[i, j] = 0.0
-    return out
+    return latency_rows(g, sources, targets, weight=weight, cutoff=cutoff, alive=alive).full()
 
 
 def distance_matrix_km(ds: Dataset, sources: Iterable[str], targets: Iterable[str]) -> np.ndarray:
