@@ -1,11 +1,15 @@
 """How nisd's placement model grows with the size of the country.
 
-Cases: the Swedish default (70 candidates), the municipality-resolution Swedish
-dataset (``data/municipalities``: every municipality a candidate and a population
-demand point), and synthetic countries (:func:`nisd.io.synthetic.write_country`)
-of N candidates × N demand points. Each is planned with ``scenarios/baseline.toml``
-(k = 2, 200 km separation, separate power zones) twice: without crisis sets, and
-with the baseline's capacity-true crisis sets. Every run is a fresh process, so
+Cases: the Swedish default (``sweden``: 70 candidates, 441 user points of 41
+workloads and county boards) and its point form (``sweden-points``), the
+municipality-resolution Swedish dataset (``municipalities``: every municipality a
+candidate and a place where every agency's services are used, 5,821 user points)
+and its point form (``municipality-points``: agencies at their head offices,
+citizens one point per municipality), and synthetic countries
+(:func:`nisd.io.synthetic.write_country`) of N candidates × N demand points. Each
+is planned with ``scenarios/baseline.toml`` (k = 2, 200 km separation, separate
+power zones) twice: without crisis sets, and with the baseline's capacity-true
+crisis sets. Every run is a fresh process, so
 its peak memory is its own.
 
 Printed per run: candidates, demand points, variables, rows, nonzeros, build
@@ -14,7 +18,8 @@ that is estimated too large for the machine (``--max-x``, assignment variables)
 is skipped and says so; a run stopped at the time limit prints its gap or that
 it has no plan.
 
-Usage: ``python benchmarks/scale.py [--cases sweden,municipalities,250,500,1000,2000]
+Usage: ``python benchmarks/scale.py
+[--cases sweden,municipalities,municipality-points,250,500,1000,2000]
 [--time-limit 120] [--crisis both|on|off] [--repeat 1] [--json FILE]``
 """
 
@@ -74,20 +79,36 @@ def one(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _data(case: str, tmp: Path) -> tuple[Path, int, int]:
-    if case == "sweden":
-        return ROOT / "data" / "sites", 70, 58
-    if case == "municipalities":
-        return ROOT / "data" / "municipalities", 290, 327
-    from nisd.io.synthetic import write_country
+NAMED = {
+    "sweden": ROOT / "data" / "sites",
+    "sweden-points": ROOT / "data" / "points",
+    "municipalities": ROOT / "data" / "municipalities",
+    "municipality-points": ROOT / "data" / "municipalities-points",
+}
 
-    n = int(case)
-    return write_country(tmp / f"synthetic-{n}", n, n, seed=0), n, n
+
+def _data(case: str, tmp: Path) -> tuple[Path, int, int, int]:
+    """Data directory, candidates, demand points and assignment leads (a workload's
+    users share one set of assignment variables) of a case."""
+    if case in NAMED:
+        path = NAMED[case]
+    else:
+        from nisd.io.synthetic import write_country
+
+        n = int(case)
+        path = write_country(tmp / f"synthetic-{n}", n, n, seed=0)
+    from nisd.io import load_dataset
+
+    ds = load_dataset(path)
+    leads = len({d.workload or d.demand_id for d in ds.demand})
+    return path, len(ds.sites), len(ds.demand), leads
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cases", default="sweden,municipalities,250,500,1000,2000")
+    ap.add_argument(
+        "--cases", default="sweden,municipalities,municipality-points,250,500,1000,2000"
+    )
     ap.add_argument("--time-limit", type=float, default=120.0)
     ap.add_argument("--crisis", choices=("both", "on", "off"), default="both")
     ap.add_argument("--repeat", type=int, default=1)
@@ -106,7 +127,7 @@ def main() -> None:
         return
     crisis = {"both": [False, True], "on": [True], "off": [False]}[args.crisis]
     head = (
-        f"{'case':<15}{'crisis':>7}{'sites':>6}{'users':>6}{'vars':>9}{'rows':>9}{'nnz':>10}"
+        f"{'case':<20}{'crisis':>7}{'sites':>6}{'users':>6}{'vars':>9}{'rows':>9}{'nnz':>10}"
         f"{'build s':>8}{'solve s':>8}{'min s':>8}{'med s':>8}{'status':>10}{'gap':>9}"
         f"{'cost':>9}{'MB':>7}"
     )
@@ -114,12 +135,12 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="nisd-scale-") as tmp:
         for case in args.cases.split(","):
-            data, n_s, n_d = _data(case, Path(tmp))
+            data, n_s, n_d, n_lead = _data(case, Path(tmp))
             for on in crisis:
                 row: dict[str, Any] = {"case": case, "crisis": on, "sites": n_s, "users": n_d}
-                if n_s * n_d * 2 > args.max_x:
-                    row["status"] = f"skipped: {n_s * n_d * 2:,} assignment pairs > --max-x"
-                    print(f"{case:<15}{'on' if on else 'off':>7}{n_s:>6}{n_d:>6}  {row['status']}")
+                if n_s * n_lead * 2 > args.max_x:
+                    row["status"] = f"skipped: {n_s * n_lead * 2:,} assignment pairs > --max-x"
+                    print(f"{case:<20}{'on' if on else 'off':>7}{n_s:>6}{n_d:>6}  {row['status']}")
                     results.append(row)
                     continue
                 spec = {"data": str(data), "crisis": on, "time_limit": args.time_limit}
@@ -147,7 +168,7 @@ def main() -> None:
                     return f"{'' if v is None else format(v, fmt):>{width}}"
 
                 print(
-                    f"{case:<15}{'on' if on else 'off':>7}{n_s:>6}{n_d:>6}"
+                    f"{case:<20}{'on' if on else 'off':>7}{n_s:>6}{n_d:>6}"
                     + f("variables", ",", 9)
                     + f("rows", ",", 9)
                     + f("nonzeros", ",", 10)

@@ -736,31 +736,48 @@ def main() -> None:
         choices=("towns", "municipality"),
         default="towns",
         help="towns: the default data (county seats and towns of 20,000+); municipality: "
-        "every municipality a candidate site and a population demand point",
+        "every municipality a candidate site and a place where every agency's services "
+        "are used",
     )
     ap.add_argument(
         "--out",
         type=Path,
         default=None,
-        help="towns: the default data directory (data/sites; the point form goes beside it, "
-        "in points/); municipality: the output directory (data/municipalities)",
+        help="the services-form directory (towns: data/sites, municipality: "
+        "data/municipalities); the point form goes beside it (data/points, "
+        "data/municipalities-points)",
     )
     args = ap.parse_args()
     root = Path(__file__).resolve().parent.parent
     settings = root / "data" / "sites"
+    from nisd.io.services import write_services
+
     if args.resolution == "municipality":
         out = args.out or root / "data" / "municipalities"
+        points = out.parent / f"{out.name}-points"
+        points.mkdir(parents=True, exist_ok=True)
+        build(args.shared, points, args.resolution)
+        copy_settings(
+            settings,
+            points,
+            "Sweden by municipality, point form: agencies at their head offices",
+            "# nisd dataset: Sweden at municipality resolution in point form (each agency\n"
+            "# one demand point at its head office, citizens one point per municipality),\n"
+            "# written by scripts/build_sweden.py --resolution municipality; settings as the\n"
+            "# default.",
+        )
         out.mkdir(parents=True, exist_ok=True)
-        build(args.shared, out, args.resolution)
         copy_settings(
             settings,
             out,
-            "Sweden by municipality: every municipality a candidate site",
-            "# nisd dataset: Sweden at municipality resolution, written by\n"
-            "# scripts/build_sweden.py --resolution municipality; settings as the default.",
+            "Sweden by municipality: every municipality a candidate site and a place of use",
+            "# nisd dataset: Sweden at municipality resolution, services form (each agency's\n"
+            "# users in every municipality), written by scripts/build_sweden.py --resolution\n"
+            "# municipality; settings as the default.",
         )
+        write_services(points, out)
+        print(f"services: {out / 'demand.csv'}; point form: {points}")
         return
-    from nisd.io.services import write_services
 
     out = args.out or settings
     points = out.parent / "points"

@@ -113,6 +113,38 @@ def test_levels_met_is_exact(inst: tuple[np.ndarray, ...]) -> None:
         assert (got >= need - 1e-6 * np.maximum(1.0, need)).all()
 
 
+@settings(max_examples=150, deadline=None)
+@given(flow_instances(), st.data())
+def test_merged_points_serve_as_the_points_apart(
+    inst: tuple[np.ndarray, ...], data: st.DataObject
+) -> None:
+    """Points of one class, primary and usable sites served as one (the default) give the
+    same class totals and levels as every point apart, and the shared-back flow is a
+    flow of the points (each within its load, on usable arcs, within capacity)."""
+    load, rank, cap, usable, levels = inst
+    # copies of some points (users of other agencies in the same town)
+    copies = data.draw(st.lists(st.integers(0, len(load) - 1), max_size=4))
+    idx = np.concatenate([np.arange(len(load)), np.array(copies, dtype=np.int64)])
+    load, rank, usable = load[idx] + (idx >= 0) * 0.5, rank[idx], usable[idx]
+    primary = np.array(
+        [data.draw(st.sampled_from([-1, *np.nonzero(u)[0].tolist()])) for u in usable]
+    )
+    for lv in (None, levels):
+        a = serve(load, rank, cap, usable, primary=primary, levels=lv)
+        b = serve(load, rank, cap, usable, primary=primary, levels=lv, merge=False)
+        assert a.met is b.met
+        for c in range(3):
+            assert math.isclose(
+                float(a.served[rank == c].sum()), float(b.served[rank == c].sum()), abs_tol=1e-6
+            )
+        assert (a.served <= load + 1e-6).all() and (a.site_load <= cap + 1e-6).all()
+        assert usable[a.arcs[:, 0], a.arcs[:, 1]].all()
+        per_point = np.bincount(a.arcs[:, 0], weights=a.flow, minlength=len(load))
+        assert np.allclose(per_point, a.served, atol=1e-6)
+        per_site = np.bincount(a.arcs[:, 1], weights=a.flow, minlength=len(cap))
+        assert np.allclose(per_site, a.site_load, atol=1e-6)
+
+
 @settings(max_examples=80, deadline=None)
 @given(flow_instances())
 def test_whole_load_is_lexicographic_by_enumeration(inst: tuple[np.ndarray, ...]) -> None:

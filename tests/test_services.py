@@ -21,17 +21,35 @@ from nisd.optimise.check import check_plan
 from nisd.optimise.problem import PlacementProblem, from_matrices
 from tests.test_model_bruteforce import geometry, matches
 
-POINTS = Path(__file__).resolve().parent.parent / "data" / "points"
+DATA = Path(__file__).resolve().parent.parent / "data"
+POINTS = DATA / "points"
 
 
-def test_the_default_is_the_services_form_of_the_point_form(
-    tmp_path: Path, default_dir: Path
+@pytest.mark.parametrize(
+    ("points", "services"), [("points", "sites"), ("municipalities-points", "municipalities")]
+)
+def test_each_dataset_is_the_services_form_of_its_point_form(
+    tmp_path: Path, points: str, services: str
 ) -> None:
-    """data/sites/demand.csv is what nisd.io.services writes from data/points."""
-    out = write_services(POINTS, tmp_path / "services")
-    assert (out / "demand.csv").read_bytes() == (default_dir / "demand.csv").read_bytes()
+    """data/sites (data/municipalities) is what nisd.io.services writes from data/points
+    (data/municipalities-points)."""
+    out = write_services(DATA / points, tmp_path / "services")
+    assert (out / "demand.csv").read_bytes() == (DATA / services / "demand.csv").read_bytes()
     for name in ("sites.csv", "nodes.csv", "links.csv"):
-        assert (out / name).read_bytes() == (default_dir / name).read_bytes()
+        assert (out / name).read_bytes() == (DATA / services / name).read_bytes()
+
+
+def test_municipality_users_are_named_by_their_municipality() -> None:
+    ds = load_dataset(DATA / "municipalities")
+    points = load_dataset(DATA / "municipalities-points")
+    pops = [d for d in points.demand if d.kind == "population"]
+    users = [d for d in ds.demand if d.workload == "d-skatteverket"]
+    assert len(users) == len(pops) == 290
+    by_id = {u.demand_id: u for u in users}
+    for p in pops:
+        u = by_id[f"d-skatteverket-{p.demand_id.removeprefix('d-pop-')}"]
+        assert (u.lat, u.lon) == (p.lat, p.lon)
+        assert u.name == f"Skatteverket: users in {p.name.removeprefix('Invånare, ')}"
 
 
 def test_services_spread_each_agency_over_the_counties(sweden: Dataset) -> None:

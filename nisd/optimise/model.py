@@ -71,6 +71,9 @@ class Model:
     # put before every variable and row name: several models (the years of a roll-out)
     # can then share one problem
     prefix: str = ""
+    # the assignment variables of workload leads only (``x`` maps every user point,
+    # a workload's points to their lead's variables)
+    x_lead: dict[tuple[int, int, int], pulp.LpVariable] = field(default_factory=dict)
 
     def add(self, family: str, row: pulp.LpConstraint, *what: str) -> None:
         """Add a row named ``<family>_<n>`` (index-only, never a user string); ``what``
@@ -117,14 +120,14 @@ def create(pp: PlacementProblem, prob: pulp.LpProblem | None = None, prefix: str
                     v = pulp.LpVariable(f"{prefix}x_{a}_{j}_{r}", cat="Binary")
                     for i in group:
                         x[i, j, r] = v
-    m = Model(prob, y, x, opened, prefix=prefix)
+    x_lead = {(i, j, r): v for (i, j, r), v in x.items() if lead[i] == i}
+    m = Model(prob, y, x, opened, prefix=prefix, x_lead=x_lead)
     for j in range(pp.n_sites):
         if any((j, t) in y for t in range(len(pp.type_ids))):
             m.add("one_type", opened[j] <= 1)
     by_rank: dict[tuple[int, int], list[int]] = {}
-    for a, j, r in x:
-        if lead[a] == a:
-            by_rank.setdefault((a, r), []).append(j)
+    for a, j, r in x_lead:
+        by_rank.setdefault((a, r), []).append(j)
     for i in members:
         # valid inequalities (implied by assign + distinct): enough reachable sites are open
         for r in range(cfg.k):
@@ -235,8 +238,8 @@ def add_capacity(m: Model, pp: PlacementProblem) -> None:
     lead = pp.leads()
     group_load = np.bincount(lead, weights=pp.load, minlength=pp.n_demand)
     at: dict[int, list[pulp.LpAffineExpression]] = {}
-    for (i, j, r), v in m.x.items():
-        if r == 0 and lead[i] == i:  # a workload's points share the lead's variable
+    for (i, j, r), v in m.x_lead.items():
+        if r == 0:  # a workload's points share the lead's variable
             at.setdefault(j, []).append(f * float(group_load[i]) * v)
     for j in range(pp.n_sites):
         prim = at.get(j)
@@ -362,10 +365,9 @@ def add_crisis_data(m: Model, pp: PlacementProblem) -> None:
     lead = pp.leads()
     cand: dict[int, set[int]] = {}
     held: dict[int, list[tuple[int, pulp.LpVariable]]] = {}
-    for (i, j, _r), v in m.x.items():
-        if lead[i] == i:
-            cand.setdefault(i, set()).add(j)
-            held.setdefault(i, []).append((j, v))
+    for (i, j, _r), v in m.x_lead.items():
+        cand.setdefault(i, set()).add(j)
+        held.setdefault(i, []).append((j, v))
     # a workload's users share their variables: their rows are rows of the lead
     per_demand: dict[int, set[frozenset[int]]] = {}
     for row in pp.crisis_rows:
@@ -493,6 +495,9 @@ def add_crisis_flow(m: Model, pp: PlacementProblem, names: list[str]) -> None:
     """
     lead = pp.leads()
     split = pp.config.crisis.split
+    holds: dict[int, np.ndarray] = {}  # lead → (J,) sites that can hold its data
+    for a, j, _r in m.x_lead:
+        holds.setdefault(a, np.zeros(pp.n_sites, dtype=bool))[j] = True
     for name in names:
         s = len(m.flow_scenarios)
         m.flow_scenarios.append(name)
@@ -510,12 +515,8 @@ def add_crisis_flow(m: Model, pp: PlacementProblem, names: list[str]) -> None:
             where = (int(lead[i]), int(lat.index[i]), float(pp.crisis_ms[i]))
             usable = usable_of.get(where)
             if usable is None:
-                reach = np.nonzero(up & (lat.rows[where[1]] <= where[2] + 1e-9))[0]
-                usable = tuple(
-                    int(j)
-                    for j in reach
-                    if any((where[0], int(j), r) in m.x for r in range(pp.config.k))
-                )
+                ok = holds[where[0]] & up & (lat.rows[where[1]] <= where[2] + 1e-9)
+                usable = tuple(np.nonzero(ok)[0].tolist())
                 usable_of[where] = usable
             if usable:
                 key = (int(lead[i]) if split else i, int(pp.rank[i]), usable)
@@ -567,12 +568,18 @@ def cost_expr(m: Model, pp: PlacementProblem) -> pulp.LpAffineExpression:
     site = pulp.lpSum((pp.cost[j, t] + pp.hazard_penalty[j]) * v for (j, t), v in m.y.items())
     rate = pp.config.objective.network_cost_msek_per_rack_km
     if rate:
-        site += pulp.lpSum(
-            rate * pp.load[i] * pp.latency[i, j] / 0.0049 * v
-            for (i, j, r), v in m.x.items()
-            if r == 0
-        )
+        site += primary_sum(m, pp, rate * pp.load[:, None] * pp.latency / 0.0049)
     return site
+
+
+def primary_sum(m: Model, pp: PlacementProblem, w: np.ndarray) -> pulp.LpAffineExpression:
+    """``Σ_i Σ_j w[i, j] x[i, j, 1]`` over every user point, written once per shared
+    variable (a workload's points add their weights on their lead's variable)."""
+    per_lead = np.zeros_like(w, dtype=float)
+    np.add.at(per_lead, pp.leads(), w)
+    return pulp.LpAffineExpression(
+        [(v, float(per_lead[i, j])) for (i, j, r), v in m.x_lead.items() if r == 0]
+    )
 
 
 def objective_terms(
@@ -580,9 +587,7 @@ def objective_terms(
 ) -> dict[str, pulp.LpAffineExpression]:
     """The named objectives as minimised expressions (dispersion is negated)."""
     terms = {"cost": cost_expr(m, pp)}
-    terms["median"] = pulp.lpSum(
-        pp.load[i] * pp.latency[i, j] * v for (i, j, r), v in m.x.items() if r == 0
-    )
+    terms["median"] = primary_sum(m, pp, pp.load[:, None] * pp.latency)
     if "center" in names:
         _center(m, pp, terms)
     if "dispersion" in names:

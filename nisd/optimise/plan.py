@@ -129,17 +129,16 @@ def _extract(pp: PlacementProblem, m: Model) -> tuple[dict[str, str], dict[str, 
     for (j, t), v in sorted(m.y.items()):
         if (v.value() or 0) > 0.5:
             sites[pp.site_ids[j]] = pp.type_ids[t]
+    # a workload's points share their lead's variables
+    chosen: dict[tuple[int, int], int] = {}
+    for (a, j, r), v in m.x_lead.items():
+        if (v.value() or 0) > 0.5 and j < chosen.get((a, r), pp.n_sites):
+            chosen[a, r] = j
+    lead = pp.leads()
     assign: dict[str, list[str]] = {}
     for i, d in enumerate(pp.demand_ids):
-        seq: list[str] = []
-        for r in range(pp.config.k):
-            js = [
-                j
-                for j in range(pp.n_sites)
-                if (i, j, r) in m.x and (m.x[i, j, r].value() or 0) > 0.5
-            ]
-            seq.extend(pp.site_ids[j] for j in js[:1])
-        assign[d] = seq
+        a = int(lead[i])
+        assign[d] = [pp.site_ids[chosen[a, r]] for r in range(pp.config.k) if (a, r) in chosen]
     return sites, assign
 
 

@@ -155,17 +155,11 @@ def _leaf_rows(n: int, out_index: dict[str, int], in_index: dict[str, int]) -> n
     return leaf
 
 
-def csr(
-    rg: RoutingGraph, alive: np.ndarray | None = None, keep: np.ndarray | None = None
-) -> csr_matrix:
-    """CSR adjacency of the surviving arcs, the cheapest of parallel arcs kept.
-
-    ``keep`` (per arc) leaves out arcs a search does not need.
-    """
+def csr(rg: RoutingGraph, alive: np.ndarray | None = None) -> csr_matrix:
+    """CSR adjacency of the surviving arcs, the cheapest of parallel arcs kept."""
     src, dst, w = rg.arc_src, rg.arc_dst, rg.arc_w
     if alive is not None:
-        keep = alive[rg.arc_edge] if keep is None else keep & alive[rg.arc_edge]
-    if keep is not None:
+        keep = alive[rg.arc_edge]
         src, dst, w = src[keep], dst[keep], w[keep]
     first = np.ones(len(src), dtype=bool)
     first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
@@ -260,6 +254,34 @@ def twins(rg: RoutingGraph, rows: np.ndarray, alive: np.ndarray | None = None) -
     return unique_rows(sig)[1]
 
 
+def _search(
+    rg: RoutingGraph, alive: np.ndarray | None, frm: np.ndarray, to: np.ndarray, limit: float
+) -> np.ndarray:
+    """Shortest routes from rows ``frm`` to rows ``to`` (both distinct), ``(len(frm), len(to))``.
+
+    No route passes through a leaf, so the search only needs the transit vertices, the
+    leaves it starts from and the leaves it ends at: the graph is cut down to those
+    before searching (a country of thousands of users has a few dozen backbone nodes).
+    """
+    use = ~rg.leaf.copy()
+    use[np.nonzero(rg.leaf)[0] + 1] = False  # leaves' in-vertices
+    use[frm] = True
+    use[to] = True
+    keep = use[rg.arc_src] & use[rg.arc_dst]
+    if alive is not None:
+        keep &= alive[rg.arc_edge]
+    verts = np.nonzero(use)[0]
+    new = np.full(rg.n, -1, dtype=np.int64)
+    new[verts] = np.arange(len(verts))
+    src, dst, w = new[rg.arc_src[keep]], new[rg.arc_dst[keep]], rg.arc_w[keep]
+    first = np.ones(len(src), dtype=bool)  # arcs stay sorted: the cheapest parallel first
+    first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+    n = len(verts)
+    m = csr_matrix((w[first], (src[first], dst[first])), shape=(n, n))
+    dist = dijkstra(m, directed=True, indices=new[frm], limit=limit)
+    return np.asarray(dist)[:, new[to]]
+
+
 def latency_rows(
     g: nx.MultiGraph | RoutingGraph,
     sources: Sequence[str],
@@ -298,14 +320,7 @@ def latency_rows(
     else:
         frm = t_out[t_first]
         to = np.array([rg.in_index[sources[k]] for k in s_first.tolist()], dtype=np.int64)
-    # leaves only receive at their own in-vertex and send nothing from it: the search
-    # needs no arc into a leaf other than the ones it is asked about
-    wanted = np.zeros(rg.n, dtype=bool)
-    wanted[to] = True
-    leaf_in = np.zeros(rg.n, dtype=bool)
-    leaf_in[np.nonzero(rg.leaf)[0] + 1] = True
-    m = csr(rg, alive, keep=~leaf_in[rg.arc_dst] | wanted[rg.arc_dst])
-    reps = np.asarray(dijkstra(m, directed=True, indices=frm, limit=limit))[:, to]
+    reps = _search(rg, alive, frm, to, limit)
     if not forward:
         reps = np.ascontiguousarray(reps.T)
     out = np.ascontiguousarray(reps[:, t_inv])

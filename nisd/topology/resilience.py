@@ -31,7 +31,14 @@ from scipy.sparse.csgraph import dijkstra
 
 from nisd.dataset import Dataset
 from nisd.errors import InputError, Problem
-from nisd.topology.latency import RoutingGraph, csr, latency_matrix, routing_graph
+from nisd.topology.latency import (
+    RoutingGraph,
+    csr,
+    latency_matrix,
+    latency_rows,
+    routing_graph,
+    unique_rows,
+)
 from nisd.topology.scenarios import Scenario, scenario_sets
 from nisd.topology.served import TOL, Flow, FlowCache, class_shares, islanded
 
@@ -287,15 +294,19 @@ def evaluate(
     base_lat = latency_matrix(rg, names, targets)
     trees = [_tree_edges(rg, [s], targets) for s in names]
     cand = list(ds.site_ids)
-    reach_memo: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+    reach_memo: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def reachable(alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(I, J_all) demand point reaches candidate site within its bound; at all."""
         key = np.packbits(alive).tobytes()
         if key not in reach_memo:
-            m = latency_matrix(rg, ids, cand, alive=alive)
-            reach_memo[key] = (m <= lim[:, None] + 1e-9, np.isfinite(m))
-        return reach_memo[key]
+            # kept per distinct (latency row, bound): co-located users share them
+            m = latency_rows(rg, ids, cand, alive=alive)
+            first, label = unique_rows(np.column_stack([m.index, lim]))
+            rows = m.rows[m.index[first]]
+            reach_memo[key] = (rows <= lim[first, None] + 1e-9, np.isfinite(rows), label)
+        in_time, linked, label = reach_memo[key]
+        return in_time[label], linked[label]
 
     cache = FlowCache(load, rank, primary, split)
 

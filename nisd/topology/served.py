@@ -49,6 +49,8 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import coo_matrix, csr_matrix, vstack
 
+from nisd.topology.latency import unique_rows
+
 TOL = 1e-6
 
 
@@ -126,6 +128,7 @@ def serve(
     levels: np.ndarray | None = None,
     base: np.ndarray | None = None,
     split: bool = True,
+    merge: bool = True,
 ) -> Flow:
     """The served flow of one scenario's surviving sub-problem.
 
@@ -150,6 +153,11 @@ def serve(
     split : bool
         A point's load may be split over several usable sites (the default); when
         False each point is served whole by one site or not at all (:func:`serve_whole`).
+    merge : bool
+        With splitting, points of one class and one primary that can use the same sites
+        are served as one (their loads summed) and the flow is shared back in proportion
+        to their loads: the same optimum, from a much smaller LP when thousands of
+        users sit in a few hundred places (the default). False solves every point apart.
 
     Returns
     -------
@@ -169,6 +177,10 @@ def serve(
     capacity = np.minimum(np.asarray(capacity, float), float(load.sum()))
     if not split:
         return serve_whole(load, rank, capacity, usable, primary=primary, levels=levels, base=base)
+    if merge and n_i > 1:
+        merged = _merged(load, rank, capacity, usable, primary, levels, base)
+        if merged is not None:
+            return merged
     arcs, k = _usable_arcs(load, rank, capacity, usable)
     if len(arcs) == 0:
         return _nothing_served(load, rank, n_j, levels, base, k)
@@ -193,6 +205,53 @@ def serve(
         served = np.asarray(by_i @ x)
     x = np.clip(x, 0.0, None)
     return Flow(served, np.asarray(by_j @ x), arcs, x, met)
+
+
+def _merged(
+    load: np.ndarray,
+    rank: np.ndarray,
+    capacity: np.ndarray,
+    usable: np.ndarray,
+    primary: np.ndarray | None,
+    levels: np.ndarray | None,
+    base: np.ndarray | None,
+) -> Flow | None:
+    """:func:`serve` of the points merged by (class, primary, usable sites), shared back
+    in proportion to the loads; None when no two points merge."""
+    n_i = len(load)
+    prim = np.full(n_i, -1, dtype=np.int64) if primary is None else np.asarray(primary)
+    key = np.column_stack([rank, prim, np.packbits(usable, axis=1).astype(np.int64)])
+    first, label = unique_rows(key)
+    if len(first) == n_i:
+        return None
+    n_g = len(first)
+    g_load = np.bincount(label, weights=load, minlength=n_g)
+    g_base = None if base is None else np.bincount(label, weights=base, minlength=n_g)
+    f = serve(
+        g_load,
+        rank[first],
+        capacity,
+        usable[first],
+        primary=None if primary is None else prim[first],
+        levels=levels,
+        base=g_base,
+        merge=False,
+    )
+    share = np.divide(load, g_load[label], out=np.zeros(n_i), where=g_load[label] > 0)
+    served = f.served[label] * share
+    # every arc (group, j) becomes one arc (member, j) per member, flow shared by load
+    order = np.argsort(label, kind="stable")
+    count = np.bincount(label, minlength=n_g)
+    start = np.cumsum(count) - count
+    per_arc = count[f.arcs[:, 0]]
+    offset = np.arange(int(per_arc.sum())) - np.repeat(np.cumsum(per_arc) - per_arc, per_arc)
+    users = order[np.repeat(start[f.arcs[:, 0]], per_arc) + offset]
+    arcs = np.column_stack([users, np.repeat(f.arcs[:, 1], per_arc)]).astype(np.int64)
+    flow = np.repeat(f.flow, per_arc) * share[users]
+    keep = load[users] > TOL
+    arcs, flow = arcs[keep], flow[keep]
+    o = np.lexsort((arcs[:, 1], arcs[:, 0]))
+    return Flow(served, f.site_load, arcs[o].reshape(-1, 2), flow[o], f.met)
 
 
 def serve_whole(
@@ -434,11 +493,10 @@ def islanded(connected: np.ndarray) -> np.ndarray:
     connected = np.asarray(connected, dtype=bool)
     if connected.size == 0:
         return np.zeros(connected.shape[0], dtype=bool)
-    pieces: dict[bytes, np.ndarray] = {}
-    for row in connected:
-        if row.any():
-            pieces.setdefault(np.packbits(row).tobytes(), row)
+    first, label = unique_rows(connected)
+    pieces = [r for r in connected[first] if r.any()]
     if len(pieces) < 2:
         return np.zeros(connected.shape[0], dtype=bool)
-    main = max(pieces.values(), key=lambda r: (int(r.sum()), -int(np.argmax(r))))
-    return connected.any(axis=1) & ~(connected & main[None, :]).any(axis=1)
+    main = max(pieces, key=lambda r: (int(r.sum()), -int(np.argmax(r))))
+    rows = connected[first]
+    return np.asarray((rows.any(axis=1) & ~(rows & main[None, :]).any(axis=1))[label])
