@@ -249,6 +249,47 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
         Unknown required/forbidden sites or scenario sets, or a site both
         required and forbidden.
     """
+    _check_config(ds, cfg)
+    return _derive(ds, cfg)
+
+
+def with_sites(ds: Dataset, pp: PlacementProblem, cfg: PlanConfig) -> PlacementProblem:
+    """``from_dataset(ds, cfg)`` from ``pp``, already derived from ``ds`` under a
+    configuration that differs from ``cfg`` at most in its required and forbidden sites.
+
+    Only the site masks depend on those two lists (latency, scenarios and crisis data do
+    not), so re-solves that forbid or require one site (``nisd explain``, alternatives)
+    reuse the rest instead of deriving it again.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`from_dataset`; ValueError when ``cfg`` differs from ``pp.config`` in
+        more than the two lists.
+    """
+    _check_config(ds, cfg)
+    drop = {"required", "forbidden"}
+    if cfg.model_dump(exclude=drop) != pp.config.model_dump(exclude=drop):
+        raise ValueError("with_sites: the configurations differ in more than their sites")
+    ids = np.array(pp.site_ids)
+    # what the lists do not decide: hazards, the border, existing sites
+    allowed = _allowed_apart_from_lists(ds, pp) & ~np.isin(ids, list(cfg.forbidden))
+    existing = [pp.config.require_existing and ds.site_by_id[s].existing for s in pp.site_ids]
+    required = np.array(existing, dtype=bool) | np.isin(ids, list(cfg.required))
+    return replace(pp, config=cfg, allowed=allowed, required=required)
+
+
+def _allowed_apart_from_lists(ds: Dataset, pp: PlacementProblem) -> np.ndarray:
+    """(J,): the sites no hard hazard buffer or border distance rules out."""
+    cfg = pp.config
+    ok = np.ones(pp.n_sites, dtype=bool)
+    if cfg.hazards == "hard":
+        ok &= ~_hazards(ds, cfg, list(pp.site_ids))[0]
+    return ok & ~_near_border(ds, cfg, list(pp.site_ids))
+
+
+def _check_config(ds: Dataset, cfg: PlanConfig) -> None:
+    """The checks of :func:`from_dataset` (unknown sites, keys and levels)."""
     problems: list[Problem] = []
     known = set(ds.site_ids)
     for key in ("required", "forbidden"):
@@ -308,6 +349,9 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
     if problems:
         raise ConfigError(problems)
 
+
+def _derive(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
+    levels = ds.config.criticality.levels
     sites = sorted(ds.sites, key=lambda s: s.site_id)
     demand = sorted(ds.demand, key=lambda d: d.demand_id)
     types = list(ds.site_types)

@@ -7,6 +7,7 @@ unchanged in any executor, and results do not depend on where they ran.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -39,14 +40,14 @@ def solve_point(
     ``start`` (sites → type, assignments) is a known plan handed to the solver;
     ``explain_infeasible = False`` reports "no plan" without what must give.
     """
-    from nisd.optimise import PlanConfig, from_dataset, optimise
+    from nisd.optimise import PlanConfig, optimise
 
     try:
         ds = _dataset(data_dir)
         cfg = PlanConfig.model_validate(config)
         plan = optimise(
             ds,
-            from_dataset(ds, cfg),
+            _problem(ds, data_dir, cfg),
             {"data_dir": data_dir, "input_hash": ds.input_hash},
             start=start,
             explain_infeasible=explain_infeasible,
@@ -66,6 +67,31 @@ def solve_point(
             "error_type": type(exc).__name__,
             "exit_code": 1,
         }
+
+
+# the last problems this process derived, by data and configuration apart from the
+# required and forbidden sites (re-solves of one plan differ only in those)
+_PROBLEMS: dict[tuple[str, str, str], Any] = {}
+_KEEP = 2
+
+
+def _problem(ds: Any, data_dir: str, cfg: Any) -> Any:
+    """``from_dataset(ds, cfg)``, or a problem this process derived before for the same
+    data and configuration with other required/forbidden sites, with only its site
+    masks changed (:func:`nisd.optimise.problem.with_sites`)."""
+    from nisd.optimise import from_dataset
+    from nisd.optimise.problem import with_sites
+
+    rest = cfg.model_dump(mode="json", exclude={"required", "forbidden"})
+    key = (data_dir, ds.input_hash, json.dumps(rest, sort_keys=True))
+    known = _PROBLEMS.get(key)
+    if known is not None:
+        return with_sites(ds, known, cfg)
+    pp = from_dataset(ds, cfg)
+    while len(_PROBLEMS) >= _KEEP:
+        _PROBLEMS.pop(next(iter(_PROBLEMS)))
+    _PROBLEMS[key] = pp
+    return pp
 
 
 Task = tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]
