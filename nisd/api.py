@@ -280,6 +280,7 @@ def attack(
     fortify: bool = False,
     harden_cost: Mapping[str, float] | None = None,
     solver: str = "auto",
+    method: str = "auto",
 ) -> dict[str, Any]:
     """The ``top`` worst attacks of budget ``r`` on ``plan``, worst first (exact).
 
@@ -291,6 +292,9 @@ def attack(
     ``fortify=True`` the result also holds the cheapest opened sites to harden
     (``harden_cost``: MSEK per site type; default the plan's ``war.harden_cost_msek``)
     so that no attack breaks ``keep``. The same JSON as ``nisd attack --json``.
+    ``method``: "enumerate" evaluates every attack within the budget, "milp" searches
+    with the interdiction programme, "auto" (default) enumerates when there are at most
+    ``nisd.optimise.war.ENUMERATE_UP_TO`` attacks (both exact, same order).
     Every input is checked before any search runs.
 
     Raises
@@ -316,6 +320,8 @@ def attack(
         )
     if objective not in ("critical-first", "total"):
         raise InputError([Problem("objective", f"{objective!r}: critical-first or total")])
+    if method not in ("auto", "milp", "enumerate"):
+        raise InputError([Problem("method", f"{method!r}: auto, milp or enumerate")])
     war = plan.config.war if plan.config is not None and plan.config.war.on else None
     keep = dict(keep) if keep is not None else dict(war.serve if war else {})
     check_keep(ds, keep, "keep")
@@ -342,6 +348,7 @@ def attack(
         objective="total" if objective == "total" else "critical-first",
         levels=[float(keep.get(c, 0.0)) for c in classes] if keep else None,
         opts=opts,
+        method="milp" if method == "milp" else "enumerate" if method == "enumerate" else "auto",
     )
     out = res.to_json()
     if fortify:

@@ -17,8 +17,8 @@ from nisd.cli import cli
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError
 from nisd.optimise.config import PlanConfig
-from nisd.optimise.interdict import flow_data, targets_of, violating_attack, worst_attacks
-from nisd.optimise.war import attack, enumerate_attacks, fortify
+from nisd.optimise.interdict import Target, flow_data, targets_of, violating_attack, worst_attacks
+from nisd.optimise.war import _distinct, attack, enumerate_attacks, fortify
 from nisd.topology import build_graph
 from nisd.topology.latency import latency_matrix, routing_graph
 from nisd.topology.served import serve
@@ -171,7 +171,17 @@ def test_worst_attack_on_sweden_equals_enumeration(
     sites, assign = sweden_plan
     sweden = points
     g = build_graph(sweden)
-    res = attack(sweden, g, sites, assign, budget=budget, kinds=kinds, top=1, objective=objective)  # type: ignore[arg-type]
+    res = attack(
+        sweden,
+        g,
+        sites,
+        assign,
+        budget=budget,
+        kinds=kinds,
+        top=1,
+        objective=objective,  # type: ignore[arg-type]
+        method="milp",
+    )
     listed = enumerate_attacks(
         sweden,
         g,
@@ -201,10 +211,43 @@ def test_top_attacks_are_distinct_and_ordered(
     sweden = points
     sites, assign = sweden_plan
     g = build_graph(sweden)
-    res = attack(sweden, g, sites, assign, budget=2, kinds=("site",), top=4)
+    res = attack(sweden, g, sites, assign, budget=2, kinds=("site",), top=4, method="milp")
     listed = [e for _k, e in enumerate_attacks(sweden, g, sites, assign, budget=2)]
     assert [a["targets"] for a in res.attacks] == [e["targets"] for e in listed[:4]]
     assert res.to_json()["worst"] == res.attacks[0]
+    assert res.to_json()["found_by"] == "milp"
+
+
+@pytest.mark.parametrize(("budget", "kinds"), [(2, ("site",)), (1, ("site", "node", "srlg"))])
+def test_enumerated_attacks_are_the_programmes_attacks(
+    points: Dataset,
+    sweden_plan: tuple[dict[str, str], dict[str, list[str]]],
+    budget: int,
+    kinds: tuple[str, ...],
+) -> None:
+    """Listing every attack (the default when there are few) gives the interdiction
+    programme's top attacks, in its order, with the evaluator's figures."""
+    sweden = points
+    sites, assign = sweden_plan
+    g = build_graph(sweden)
+    args = {"budget": budget, "kinds": kinds, "top": 6}
+    milp = attack(sweden, g, sites, assign, method="milp", **args)  # type: ignore[arg-type]
+    every = attack(sweden, g, sites, assign, **args)  # type: ignore[arg-type]
+    assert every.found_by == "enumerate" and every.evaluated == sum(
+        1
+        for size in range(budget + 1)
+        for _ in itertools.combinations(range(every.targets_considered), size)
+    )
+    assert [a["targets"] for a in every.attacks] == [a["targets"] for a in milp.attacks]
+    for a, b in zip(every.attacks, milp.attacks, strict=True):
+        assert a["served_by_class"] == b["served_by_class"]
+
+
+def test_distinct_drops_attacks_containing_an_earlier_one() -> None:
+    s1, s2, s3 = (Target("site", x) for x in ("a", "b", "c"))
+    ranked = [(0, (s1,), None), (1, (s1, s2), None), (2, (), None), (3, (s2, s3), None)]
+    assert _distinct(ranked, 5) == [0, 2, 3]
+    assert _distinct(ranked, 2) == [0, 2]
 
 
 # ---- hardening -----------------------------------------------------------------------

@@ -102,6 +102,15 @@ def parse_numbers(text: str | None, option: str) -> dict[str, float]:
 )
 @click.option("--solver", help="auto (default: HiGHS), highs, cbc.")
 @click.option(
+    "--method",
+    type=click.Choice(["auto", "milp", "enumerate"]),
+    default="auto",
+    show_default=True,
+    help="enumerate: evaluate every attack within the budget; milp: the interdiction "
+    "programme (its time does not grow with the number of attacks); auto: enumerate up "
+    "to 500 attacks. Both exact, same order.",
+)
+@click.option(
     "--out",
     "out",
     type=click.Path(path_type=Path),
@@ -120,10 +129,12 @@ def attack(
     do_fortify: bool,
     harden_text: str | None,
     solver: str | None,
+    method: str,
     out: Path | None,
     as_json: bool,
 ) -> None:
-    """The worst attacks of budget --r on PLAN.json (exact interdiction, not enumeration)."""
+    """The worst attacks of budget --r on PLAN.json, exact: every attack evaluated when
+    there are few, else the interdiction programme (--method)."""
     kinds = parse_kinds(targets)
     costs = parse_numbers(cost_text, "--cost")
     bad = sorted(set(costs) - set(TARGET_KINDS))
@@ -150,6 +161,7 @@ def attack(
             fortify=do_fortify,
             harden_cost=harden,
             solver=solver or "auto",
+            method=method,
         ),
     }
     if out is not None:
@@ -165,8 +177,13 @@ def attack(
 def _print(result: dict[str, Any], classes: list[str]) -> None:
     click.echo(
         f"attacks of budget {result['budget']:g} on {', '.join(result['target_kinds'])} "
-        f"({result['targets_considered']} targets; exact, {result['solves']} solves, "
-        f"{result['seconds']:.1f} s)"
+        f"({result['targets_considered']} targets; exact, "
+        + (
+            f"{result['solves']} solves, "
+            if result.get("found_by", "milp") == "milp"
+            else f"all {result['attacks_evaluated']} attacks evaluated, "
+        )
+        + f"{result['seconds']:.1f} s)"
     )
     for n, a in enumerate(result["attacks"], 1):
         by = ", ".join(

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import networkx as nx
 import numpy as np
@@ -125,6 +125,56 @@ def _entry(t: Sequence[Target], row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# ``attack`` lists and evaluates every attack when there are no more than this many within
+# the budget (the default plan's three sites and a budget of two give seven)
+ENUMERATE_UP_TO = 500
+Method = Literal["auto", "milp", "enumerate"]
+
+
+def attacks_within(
+    targets: Sequence[Target], budget: float, protected: Iterable[str] = ()
+) -> Iterator[tuple[Target, ...]]:
+    """Every attack within ``budget`` (the empty one first, then by size), each sorted;
+    hardened sites (``protected``) are never targets."""
+    hard = set(protected)
+    ts = [t for t in targets if not (t.kind == "site" and t.id in hard)]
+    cheapest = sorted(t.cost for t in ts)
+    for size in range(0, len(ts) + 1):
+        if size and sum(cheapest[:size]) > budget + 1e-9:  # none of this size fits
+            return
+        for combo in itertools.combinations(ts, size):
+            if sum(t.cost for t in combo) <= budget + 1e-9:
+                yield tuple(sorted(combo))
+
+
+def count_attacks(
+    targets: Sequence[Target], budget: float, protected: Iterable[str] = (), stop: int = 0
+) -> int:
+    """How many attacks :func:`attacks_within` lists (counting stops past ``stop`` when set)."""
+    n = 0
+    for _a in attacks_within(targets, budget, protected):
+        n += 1
+        if stop and n > stop:
+            break
+    return n
+
+
+def _distinct(ranked: Sequence[tuple[Any, tuple[Target, ...], Any]], top: int) -> list[int]:
+    """Positions of the ``top`` worst attacks as the interdiction search lists them: in
+    order, none containing an earlier (non-empty) one, the empty attack at most once."""
+    out: list[int] = []
+    taken: list[frozenset[Target]] = []
+    for n, (_key, a, _row) in enumerate(ranked):
+        s = frozenset(a)
+        if s and any(t and t <= s for t in taken):
+            continue
+        out.append(n)
+        taken.append(s)
+        if len(out) >= top:
+            break
+    return out
+
+
 @dataclass(frozen=True)
 class AttackResult:
     """The worst attacks on a plan within a budget, worst first, as the evaluator sees them."""
@@ -136,19 +186,30 @@ class AttackResult:
     attacks: list[dict[str, Any]]
     solves: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    # how the attacks were found: "milp" (the interdiction programme) or "enumerate"
+    # (every attack within the budget evaluated); ``evaluated``: how many were
+    found_by: str = "milp"
+    evaluated: int = 0
 
     @property
     def worst(self) -> dict[str, Any] | None:
         return self.attacks[0] if self.attacks else None
 
     def to_json(self) -> dict[str, Any]:
+        method = (
+            "interdiction MILP (exact), each attack re-evaluated by the served-load evaluator"
+            if self.found_by == "milp"
+            else f"every attack within the budget ({self.evaluated}) evaluated by the "
+            "served-load evaluator (exact)"
+        )
         return {
             "budget": self.budget,
             "target_kinds": list(self.kinds),
             "objective": self.objective,
             "targets_considered": self.targets_considered,
-            "method": "interdiction MILP (exact), each attack re-evaluated by the served-load "
-            "evaluator",
+            "method": method,
+            "found_by": self.found_by,
+            "attacks_evaluated": self.evaluated,
             "seconds": round(self.seconds, 3),
             "solves": len(self.solves),
             "worst": self.worst,
@@ -170,6 +231,7 @@ def attack(
     levels: Sequence[float] | None = None,
     opts: SolverOptions | None = None,
     protected: Iterable[str] = (),
+    method: Method = "auto",
 ) -> AttackResult:
     """The ``top`` worst attacks on a plan within ``budget`` (exact; worst first).
 
@@ -189,10 +251,47 @@ def attack(
     levels : sequence of float, optional
         Service levels per class; each attack's row says whether they still hold.
     protected : site ids that cannot be taken out (hardened sites).
+    method : "auto", "milp" or "enumerate"
+        "enumerate" evaluates every attack within the budget with the served-load
+        evaluator and lists them in the interdiction search's order (worst first, none
+        containing an earlier one); "milp" finds them with the interdiction programme
+        (:func:`nisd.optimise.interdict.worst_attacks`), whose time does not grow with the
+        number of attacks; "auto" (the default) enumerates up to ``ENUMERATE_UP_TO``.
     """
     t0 = time.perf_counter()
     kinds = tuple(kinds)
     pd_ = plan_data(ds, g, sites, assignments, kinds, costs)
+    protected = tuple(protected)
+    if method == "enumerate" or (
+        method == "auto"
+        and count_attacks(pd_.targets, budget, protected, stop=ENUMERATE_UP_TO) <= ENUMERATE_UP_TO
+    ):
+        every = list(attacks_within(pd_.targets, budget, protected))
+        rows = _rows(pd_, every, levels)
+        ranked = sorted(
+            (
+                (
+                    tuple(round(v, 3) for v in served_prefix(r, pd_.fd, objective)),
+                    len(a),
+                    tuple(t.name for t in a),
+                ),
+                a,
+                r,
+            )
+            for a, r in zip(every, rows, strict=True)
+        )
+        picked = [ranked[n] for n in _distinct([(k, a, r) for k, a, r in ranked], top)]
+        return AttackResult(
+            float(budget),
+            kinds,
+            objective,
+            len(pd_.targets),
+            [_entry(a, r) for _k, a, r in picked],
+            [],
+            time.perf_counter() - t0,
+            found_by="enumerate",
+            evaluated=len(every),
+        )
     found, search = worst_attacks(
         pd_.fd, pd_.targets, budget, objective=objective, top=top, opts=opts, protected=protected
     )
@@ -227,18 +326,7 @@ def enumerate_attacks(
     attacks in the order of enumeration (to time a sample).
     """
     pd_ = plan_data(ds, g, sites, assignments, kinds, costs)
-    ts = pd_.targets
-    attacks: list[tuple[Target, ...]] = []
-    for size in range(0, len(ts) + 1):
-        if size and sum(sorted(t.cost for t in ts)[:size]) > budget + 1e-9:  # none fits
-            break
-        for combo in itertools.combinations(ts, size):
-            if sum(t.cost for t in combo) <= budget + 1e-9:
-                attacks.append(tuple(sorted(combo)))
-                if limit is not None and len(attacks) >= limit:
-                    break
-        if limit is not None and len(attacks) >= limit:
-            break
+    attacks = list(itertools.islice(attacks_within(pd_.targets, budget), limit))
     rows = _rows(pd_, attacks, None)
     out = []
     for a, r in zip(attacks, rows, strict=True):
