@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -139,3 +141,31 @@ def test_report_calls_a_zero_regret_a_tie(small_plan: tuple[Path, Path]) -> None
     assert "forbidding it costs 12.50 MSEK/yr more" in words[-1] or (
         "forbidding it costs 12.5 MSEK/yr more" in words[-1]
     )
+
+
+def test_a_time_limited_variant_says_it_is_not_proved(
+    small_plan: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A variant stopped at its time limit shows its cost as what it is: not proved, with
+    its gap (here every re-solve is made to stop with a 5 % gap)."""
+    from nisd.result import Plan
+    from nisd.study.runner import run_tasks, unproved
+    from nisd.study.sensitivity import sensitivity_table
+
+    assert unproved({"status": "optimal", "gap": 0.0}) == ""
+    assert unproved({"status": "feasible", "gap": 0.0123}) == (
+        "not proved optimal (feasible, gap 1.23%; the time limit was reached)"
+    )
+    plan, data = small_plan
+    typed = Plan.from_doc(json.loads(plan.read_text(encoding="utf-8")), load_dataset(data))
+
+    def stopped(tasks: list[Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+        for key, res in run_tasks(tasks, workers=1):
+            if res.get("ok"):
+                res["plan"] = {**res["plan"], "status": "feasible", "gap": 0.05}
+            yield key, res
+
+    rows = sensitivity_table(typed, load_dataset(data), str(data), stopped, tmp_path)
+    priced = [r for r in rows if r["cost"] is not None]
+    assert priced
+    assert all(r["note"] == unproved({"status": "feasible", "gap": 0.05}) for r in priced)

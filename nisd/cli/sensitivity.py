@@ -58,4 +58,5 @@ def sensitivity(
     for r in records:
         cost = "no plan" if r["cost"] is None else f"{r['cost']:g} ({r['change']:+g})"
         moved = " ".join([*(f"+{s}" for s in r["added"]), *(f"-{s}" for s in r["removed"])])
-        click.echo(f"  {r['assumption']:<32} {r['side']:<4} {r['value']:<24} {cost:<20} {moved}")
+        line = f"  {r['assumption']:<32} {r['side']:<4} {r['value']:<24} {cost:<20} {moved}"
+        click.echo(f"{line} {r['note']}".rstrip() if r["cost"] is not None else line.rstrip())

@@ -440,7 +440,9 @@ def _sensitivity_section(payload: Mapping[str, Any]) -> str:
                 r["assumption"],
                 r["side"],
                 r["value"],
-                "no plan" if r.get("cost") is None else _fmt(r["cost"]),
+                "no plan"
+                if r.get("cost") is None
+                else _fmt(r["cost"]) + (f" ({r['note']})" if r.get("note") else ""),
                 "" if r.get("change") is None else f"{float(r['change']):+g}",
                 ", ".join(r.get("added") or []) or "-",
                 ", ".join(r.get("removed") or []) or "-",

@@ -16,7 +16,7 @@ import pandas as pd
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError, Problem
 from nisd.result import Plan
-from nisd.study.runner import replan_params, solve_point
+from nisd.study.runner import replan_params, solve_point, unproved
 from nisd.topology.latency import distance_matrix_km
 
 
@@ -107,7 +107,12 @@ def explain_plan(
             new = float(res["plan"]["objective"]["value"])
             change = round(new - base, 6) + 0.0  # + 0.0 turns -0.0 into 0.0
             row.update(
-                {"value": new, "change": change, "status": res["plan"]["status"], "note": ""}
+                {
+                    "value": new,
+                    "change": change,
+                    "status": res["plan"]["status"],
+                    "note": unproved(res["plan"]),
+                }
             )
         else:
             essential = res.get("error_type") == "InfeasibleError"

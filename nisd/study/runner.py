@@ -69,6 +69,16 @@ def solve_point(
         }
 
 
+def unproved(doc: dict[str, Any]) -> str:
+    """What a re-solve's row must say when its plan is not proved optimal (empty when it is):
+    a time-limited cost is an upper bound, not the answer."""
+    if doc.get("status") == "optimal":
+        return ""
+    gap = doc.get("gap")
+    at = f", gap {gap:.2%}" if isinstance(gap, int | float) else ""
+    return f"not proved optimal ({doc.get('status')}{at}; the time limit was reached)"
+
+
 # the last problems this process derived, by data and configuration apart from the
 # required and forbidden sites (re-solves of one plan differ only in those)
 _PROBLEMS: dict[tuple[str, str, str], Any] = {}

@@ -24,7 +24,7 @@ from typing import Any
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError, Problem
 from nisd.result import Plan
-from nisd.study.runner import replan_params, solve_point
+from nisd.study.runner import replan_params, solve_point, unproved
 
 SPREAD = 0.2  # low and high: ± 20 % of a number that is an assumption
 JUDGED_HAZARDS = ("airport", "air_base")  # hazard classes whose buffer is a judgement
@@ -238,7 +238,7 @@ def sensitivity_table(
                     "retyped": sorted(
                         s for s in set(sites) & set(base_sites) if sites[s] != base_sites[s]
                     ),
-                    "note": "",
+                    "note": unproved(doc),
                 }
             )
             row["changes_sites"] = bool(row["added"] or row["removed"] or row["retyped"])
