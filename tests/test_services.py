@@ -162,3 +162,15 @@ def test_services_data_plans_with_shared_sites(sweden: Dataset) -> None:
         if d.workload:
             by_workload.setdefault(d.workload, set()).add(plan.assignments[d.demand_id])
     assert by_workload and all(len(v) == 1 for v in by_workload.values())
+
+
+def test_the_municipality_dataset_validates() -> None:
+    """data/municipalities loads and passes nisd validate (exit 0): every user point reaches
+    a candidate site over the fibre."""
+    from click.testing import CliRunner
+
+    from nisd.cli import cli
+
+    res = CliRunner().invoke(cli, ["validate", str(DATA / "municipalities")])
+    assert res.exit_code == 0, res.output
+    assert "every demand point can reach a candidate site" in res.output
