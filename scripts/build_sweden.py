@@ -752,21 +752,32 @@ def main() -> None:
     settings = root / "data" / "sites"
     from nisd.io.services import write_services
 
+    # the point form first (agencies at their head offices, citizens as population
+    # points), then the services form from it
     if args.resolution == "municipality":
         out = args.out or root / "data" / "municipalities"
         points = out.parent / f"{out.name}-points"
-        points.mkdir(parents=True, exist_ok=True)
-        build(args.shared, points, args.resolution)
-        copy_settings(
-            settings,
-            points,
+        point_form = (
             "Sweden by municipality, point form: agencies at their head offices",
             "# nisd dataset: Sweden at municipality resolution in point form (each agency\n"
             "# one demand point at its head office, citizens one point per municipality),\n"
             "# written by scripts/build_sweden.py --resolution municipality; settings as the\n"
             "# default.",
         )
-        out.mkdir(parents=True, exist_ok=True)
+    else:
+        out = args.out or settings
+        points = out.parent / "points"
+        point_form = (
+            "Sweden: agencies at their head offices, citizens by county",
+            "# nisd dataset: Sweden in point form (each agency one demand point at its head\n"
+            "# office, citizens one point per county), written by scripts/build_sweden.py;\n"
+            "# settings as the default.",
+        )
+    points.mkdir(parents=True, exist_ok=True)
+    build(args.shared, points, args.resolution)
+    copy_settings(settings, points, *point_form)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.resolution == "municipality":
         copy_settings(
             settings,
             out,
@@ -775,27 +786,11 @@ def main() -> None:
             "# users in every municipality), written by scripts/build_sweden.py --resolution\n"
             "# municipality; settings as the default.",
         )
-        write_services(points, out)
-        print(f"services: {out / 'demand.csv'}; point form: {points}")
-        return
-
-    out = args.out or settings
-    points = out.parent / "points"
-    points.mkdir(parents=True, exist_ok=True)
-    build(args.shared, points, args.resolution)
-    copy_settings(
-        settings,
-        points,
-        "Sweden: agencies at their head offices, citizens by county",
-        "# nisd dataset: Sweden in point form (each agency one demand point at its head\n"
-        "# office, citizens one point per county), written by scripts/build_sweden.py;\n"
-        "# settings as the default.",
-    )
-    if out.resolve() != settings.resolve():
+    elif out.resolve() != settings.resolve():
         for name in ("dataset.toml", "site_types.csv", "crisis_presets.toml", "SOURCES.md"):
             shutil.copyfile(settings / name, out / name)
     write_services(points, out)
-    print(f"services: {out / 'demand.csv'}")
+    print(f"services: {out / 'demand.csv'}; point form: {points}")
 
 
 def copy_settings(src: Path, out: Path, name: str, header: str) -> None:

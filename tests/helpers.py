@@ -1,10 +1,13 @@
-"""Small helpers to edit CSV files in tests."""
+"""Small helpers for tests: editing CSV files, routes by networkx."""
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
+
+import networkx as nx
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -25,3 +28,13 @@ def set_cell(path: Path, row: int, column: str, value: str) -> None:
     rows = read_rows(path)
     rows[row][column] = value
     write_rows(path, rows)
+
+
+def transit_route_ms(g: nx.MultiGraph, u: str, s: str) -> float:
+    """networkx's shortest route from ``u`` to ``s`` walking only through transit vertices
+    (``inf`` when none): the reference for nisd's latency matrices."""
+    h = g.subgraph([v for v in g if g.nodes[v]["transit"] or v in (u, s)])
+    try:
+        return float(nx.shortest_path_length(h, u, s, weight="latency_ms"))
+    except nx.NetworkXNoPath:
+        return math.inf
