@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -253,28 +254,49 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
     return _derive(ds, cfg)
 
 
-def with_sites(ds: Dataset, pp: PlacementProblem, cfg: PlanConfig) -> PlacementProblem:
-    """``from_dataset(ds, cfg)`` from ``pp``, already derived from ``ds`` under a
-    configuration that differs from ``cfg`` at most in its required and forbidden sites.
+# the settings the derived problem depends on (besides the required and forbidden sites
+# and require_existing, which only set its site masks); every other setting is read by the
+# model alone
+DERIVED = (
+    "min_population",
+    "growth",
+    "utilisation_cap",
+    "hazards",
+    "hazard_penalty_msek",
+    "border_km",
+    "crisis",
+)
 
-    Only the site masks depend on those two lists (latency, scenarios and crisis data do
-    not), so re-solves that forbid or require one site (``nisd explain``, alternatives)
-    reuse the rest instead of deriving it again.
+
+def derived_settings(cfg: PlanConfig) -> dict[str, Any]:
+    """The part of ``cfg`` that :func:`from_dataset` reads beyond the site lists."""
+    return cfg.model_dump(mode="json", include=set(DERIVED))
+
+
+def with_config(ds: Dataset, pp: PlacementProblem, cfg: PlanConfig) -> PlacementProblem:
+    """``from_dataset(ds, cfg)`` from ``pp``, already derived from ``ds`` under a
+    configuration with the same :data:`DERIVED` settings as ``cfg``.
+
+    Latency, scenarios and crisis data depend on those settings only; the required,
+    forbidden and existing sites set the site masks, and everything else (k, separation,
+    number of sites, budget, objective, solver...) is read by the model. Re-solves that
+    change only such settings (``nisd explain``'s probes, most sweeps) reuse the rest
+    instead of deriving it again.
 
     Raises
     ------
     ConfigError
-        As :func:`from_dataset`; ValueError when ``cfg`` differs from ``pp.config`` in
-        more than the two lists.
+        As :func:`from_dataset`; ValueError when a :data:`DERIVED` setting differs.
     """
     _check_config(ds, cfg)
-    drop = {"required", "forbidden"}
-    if cfg.model_dump(exclude=drop) != pp.config.model_dump(exclude=drop):
-        raise ValueError("with_sites: the configurations differ in more than their sites")
+    if derived_settings(cfg) != derived_settings(pp.config):
+        raise ValueError(
+            "with_config: the configurations differ in a setting the problem is derived from"
+        )
     ids = np.array(pp.site_ids)
-    # what the lists do not decide: hazards, the border, existing sites
+    # what the lists do not decide: hazards and the border (the same in both)
     allowed = _allowed_apart_from_lists(ds, pp) & ~np.isin(ids, list(cfg.forbidden))
-    existing = [pp.config.require_existing and ds.site_by_id[s].existing for s in pp.site_ids]
+    existing = [cfg.require_existing and ds.site_by_id[s].existing for s in pp.site_ids]
     required = np.array(existing, dtype=bool) | np.isin(ids, list(cfg.required))
     return replace(pp, config=cfg, allowed=allowed, required=required)
 

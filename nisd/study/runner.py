@@ -79,24 +79,23 @@ def unproved(doc: dict[str, Any]) -> str:
     return f"not proved optimal ({doc.get('status')}{at}; the time limit was reached)"
 
 
-# the last problems this process derived, by data and configuration apart from the
-# required and forbidden sites (re-solves of one plan differ only in those)
+# the last problems this process derived, by data and the settings a problem is derived
+# from (re-solves of one plan, and most sweep points, differ only in the others)
 _PROBLEMS: dict[tuple[str, str, str], Any] = {}
 _KEEP = 2
 
 
 def _problem(ds: Any, data_dir: str, cfg: Any) -> Any:
     """``from_dataset(ds, cfg)``, or a problem this process derived before for the same
-    data and configuration with other required/forbidden sites, with only its site
-    masks changed (:func:`nisd.optimise.problem.with_sites`)."""
+    data and derived settings, with its site masks and configuration replaced
+    (:func:`nisd.optimise.problem.with_config`)."""
     from nisd.optimise import from_dataset
-    from nisd.optimise.problem import with_sites
+    from nisd.optimise.problem import derived_settings, with_config
 
-    rest = cfg.model_dump(mode="json", exclude={"required", "forbidden"})
-    key = (data_dir, ds.input_hash, json.dumps(rest, sort_keys=True))
+    key = (data_dir, ds.input_hash, json.dumps(derived_settings(cfg), sort_keys=True))
     known = _PROBLEMS.get(key)
     if known is not None:
-        return with_sites(ds, known, cfg)
+        return with_config(ds, known, cfg)
     pp = from_dataset(ds, cfg)
     while len(_PROBLEMS) >= _KEEP:
         _PROBLEMS.pop(next(iter(_PROBLEMS)))
