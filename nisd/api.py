@@ -28,7 +28,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -41,7 +41,7 @@ from nisd.optimise.solve import Status
 from nisd.result import Kpis, Plan, Rollout
 
 if TYPE_CHECKING:  # pragma: no cover
-    pass
+    from nisd.optimise.war import Method
 
 __all__ = [
     "Kpis",
@@ -348,7 +348,7 @@ def attack(
         objective="total" if objective == "total" else "critical-first",
         levels=[float(keep.get(c, 0.0)) for c in classes] if keep else None,
         opts=opts,
-        method="milp" if method == "milp" else "enumerate" if method == "enumerate" else "auto",
+        method=cast("Method", method),
     )
     out = res.to_json()
     if fortify:

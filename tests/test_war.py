@@ -245,7 +245,7 @@ def test_enumerated_attacks_are_the_programmes_attacks(
 
 def test_distinct_drops_attacks_containing_an_earlier_one() -> None:
     s1, s2, s3 = (Target("site", x) for x in ("a", "b", "c"))
-    ranked = [(0, (s1,), None), (1, (s1, s2), None), (2, (), None), (3, (s2, s3), None)]
+    ranked = [(s1,), (s1, s2), (), (s2, s3)]
     assert _distinct(ranked, 5) == [0, 2, 3]
     assert _distinct(ranked, 2) == [0, 2]
 

@@ -185,8 +185,7 @@ def _check_crisis(
         up = pp.crisis_up[sc.name]
         full = pp.scenario_levels[sc.name][pp.rank] >= 1.0 - 1e-9
         usable = [j for j in sorted(opened) if up[j]]
-        near = lat.rows[:, usable][lat.index] if usable else np.full((pp.n_demand, 0), np.inf)
-        ok = (near <= pp.crisis_ms[:, None] + TOL).any(axis=1)
+        ok = (lat.columns(usable) <= pp.crisis_ms[:, None] + TOL).any(axis=1)
         for i in np.nonzero(full & ~ok)[0]:
             if (sc.name, pp.demand_ids[i]) not in skip:
                 out.append(

@@ -415,8 +415,8 @@ def add_crisis_room(m: Model, pp: PlacementProblem) -> None:
         up = pp.crisis_up[sc.name] & pp.allowed
         lat = pp.crisis_latency[sc.name]
         # points with one latency row and one crisis bound reach the same sites
-        first, grp = unique_rows(np.stack([lat.index.astype(float), pp.crisis_ms], axis=1))
-        reach = up[None, :] & (lat.rows[lat.index[first]] <= pp.crisis_ms[first, None] + 1e-9)
+        first, grp, in_time = lat.within(pp.crisis_ms)
+        reach = up[None, :] & in_time
         load = np.zeros((len(first), n_k))
         np.add.at(load, (grp, pp.rank), pp.load)
         some = reach[reach.any(axis=1)]

@@ -291,7 +291,7 @@ def problem_flows(
         if names is not None and sc.name not in names:
             continue
         up = pp.crisis_up[sc.name][opened]
-        lat = pp.crisis_latency[sc.name].rows[:, opened][pp.crisis_latency[sc.name].index]
+        lat = pp.crisis_latency[sc.name].columns(opened)
         usable = (lat <= pp.crisis_ms[:, None] + 1e-9) & holds & up[None, :]
         base = np.where(pp.crisis_cut[sc.name], 0.0, pp.load)
         out[sc.name] = cache.serve(

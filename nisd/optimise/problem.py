@@ -41,6 +41,24 @@ class CrisisRow:
     sites: frozenset[int]
 
 
+def _workload_groups(workload: Sequence[str | None]) -> list[list[int]]:
+    groups: dict[str, list[int]] = {}
+    for i, w in enumerate(workload):
+        if w:
+            groups.setdefault(w, []).append(i)
+    return [g for _w, g in sorted(groups.items()) if len(g) > 1]
+
+
+def workload_leads(workload: Sequence[str | None], n: int | None = None) -> np.ndarray:
+    """(I,): the first point of each point's workload (itself when it has none), for the
+    points' ``workload`` column in demand order (``n`` points: a problem built from
+    matrices may leave the column empty)."""
+    lead = np.arange(len(workload) if n is None else n)
+    for g in _workload_groups(workload):
+        lead[g] = g[0]
+    return lead
+
+
 @dataclass(frozen=True)
 class PlacementProblem:
     """Arrays indexed by site ``j``, demand ``i`` and type ``t`` (all in sorted id order)."""
@@ -91,11 +109,7 @@ class PlacementProblem:
 
     def workload_groups(self) -> list[list[int]]:
         """Demand indices of every workload with more than one user point, in id order."""
-        groups: dict[str, list[int]] = {}
-        for i, w in enumerate(self.workload):
-            if w:
-                groups.setdefault(w, []).append(i)
-        return [g for _w, g in sorted(groups.items()) if len(g) > 1]
+        return _workload_groups(self.workload)
 
     def leads(self) -> np.ndarray:
         """(I,): the first user point of each user's workload (itself when it has none).
@@ -103,10 +117,7 @@ class PlacementProblem:
         The model gives a workload's user points one set of assignment variables, the
         lead's; rows that only read a user's own variables are written for leads only.
         """
-        lead = np.arange(self.n_demand)
-        for g in self.workload_groups():
-            lead[g] = g[0]
-        return lead
+        return workload_leads(self.workload, self.n_demand)
 
     @property
     def load_factor(self) -> float:
@@ -412,14 +423,7 @@ def _derive(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
     clat: dict[str, LatencyRows] = {}
     cup: dict[str, np.ndarray] = {}
     ccut: dict[str, np.ndarray] = {}
-    # the workload of each point (a point without one is its own)
-    codes: dict[tuple[bool, str], int] = {}
-    group = np.array(
-        [
-            codes.setdefault((bool(d.workload), d.workload or d.demand_id), len(codes))
-            for d in demand
-        ]
-    )
+    lead = workload_leads([d.workload for d in demand])
     for sc in scen:
         m, up, cut = scenario_arrays(
             rg, sids, dids, crisis_ms, sc, islands=cfg.crisis.islands == "skip"
@@ -440,19 +444,18 @@ def _derive(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
         in_full = np.nonzero((share >= 1.0 - 1e-9) & ~cut)[0]
         if not len(in_full):
             continue
-        # the reachable set of each point, through its (latency row, bound) pair
-        at_first, at_of = unique_rows(
-            np.stack([m.index[in_full].astype(float), crisis_ms[in_full]], axis=1)
-        )
-        reach = up[None, :] & (
-            m.rows[m.index[in_full[at_first]]] <= crisis_ms[in_full[at_first], None] + 1e-9
-        )
-        set_first, set_of_at = unique_rows(reach)
-        set_of = set_of_at[at_of]
-        first, _q = unique_rows(np.stack([group[in_full], set_of], axis=1))
-        sets = [frozenset(np.nonzero(r)[0].tolist()) for r in reach[set_first]]
+        # the reachable set of each point, through its (latency row, bound) group
+        _first, group, in_time = m.within(crisis_ms)
+        reach = up[None, :] & in_time
+        set_first, set_of_group = unique_rows(reach)
+        set_of = set_of_group[group[in_full]]
+        first, _q = unique_rows(np.stack([lead[in_full], set_of], axis=1))
+        sets: dict[int, frozenset[int]] = {}
         for n in sorted(first.tolist()):
-            rows.append(CrisisRow(sc.name, int(in_full[n]), sets[int(set_of[n])]))
+            k = int(set_of[n])
+            if k not in sets:
+                sets[k] = frozenset(np.nonzero(reach[set_first[k]])[0].tolist())
+            rows.append(CrisisRow(sc.name, int(in_full[n]), sets[k]))
     return PlacementProblem(
         site_ids=tuple(sids),
         demand_ids=tuple(dids),
@@ -513,10 +516,8 @@ def scenario_arrays(
     alive = edge_alive(rg, sc)
     up = np.array([s not in sc.sites for s in sids])
     m = latency_rows(rg, dids, sids, alive=alive)
-    # points sharing a row share a crisis bound too, unless their classes differ:
-    # reach is computed per point from its row
-    reach = up[None, :] & (m.rows[m.index] <= crisis_ms[:, None] + 1e-9)
-    cut = ~reach.any(axis=1)
+    _first, group, in_time = m.within(crisis_ms)
+    cut = ~(up[None, :] & in_time).any(axis=1)[group]
     if islands:
         cut |= islanded(up[None, :] & np.isfinite(m.rows))[m.index]
     return m, up, np.asarray(cut)

@@ -147,24 +147,30 @@ def attacks_within(
                 yield tuple(sorted(combo))
 
 
-def count_attacks(
-    targets: Sequence[Target], budget: float, protected: Iterable[str] = (), stop: int = 0
-) -> int:
-    """How many attacks :func:`attacks_within` lists (counting stops past ``stop`` when set)."""
-    n = 0
-    for _a in attacks_within(targets, budget, protected):
-        n += 1
-        if stop and n > stop:
-            break
-    return n
+def _ranked(
+    pd_: PlanData,
+    attacks: Sequence[tuple[Target, ...]],
+    levels: Sequence[float] | None,
+    objective: Objective,
+) -> list[tuple[tuple[tuple[float, ...], int, tuple[str, ...]], tuple[Target, ...], Any]]:
+    """(sort key, attack, evaluator row) of each attack, best for the attacker first; the
+    key is the interdiction search's (:meth:`nisd.optimise.interdict.Found.key`)."""
+    rows = _rows(pd_, attacks, levels)
+    return sorted(
+        (
+            (Found(a, served_prefix(r, pd_.fd, objective)).key(), a, r)
+            for a, r in zip(attacks, rows, strict=True)
+        ),
+        key=lambda x: x[0],
+    )
 
 
-def _distinct(ranked: Sequence[tuple[Any, tuple[Target, ...], Any]], top: int) -> list[int]:
+def _distinct(attacks: Sequence[tuple[Target, ...]], top: int) -> list[int]:
     """Positions of the ``top`` worst attacks as the interdiction search lists them: in
     order, none containing an earlier (non-empty) one, the empty attack at most once."""
     out: list[int] = []
     taken: list[frozenset[Target]] = []
-    for n, (_key, a, _row) in enumerate(ranked):
+    for n, a in enumerate(attacks):
         s = frozenset(a)
         if s and any(t and t <= s for t in taken):
             continue
@@ -262,25 +268,13 @@ def attack(
     kinds = tuple(kinds)
     pd_ = plan_data(ds, g, sites, assignments, kinds, costs)
     protected = tuple(protected)
-    if method == "enumerate" or (
-        method == "auto"
-        and count_attacks(pd_.targets, budget, protected, stop=ENUMERATE_UP_TO) <= ENUMERATE_UP_TO
-    ):
-        every = list(attacks_within(pd_.targets, budget, protected))
-        rows = _rows(pd_, every, levels)
-        ranked = sorted(
-            (
-                (
-                    tuple(round(v, 3) for v in served_prefix(r, pd_.fd, objective)),
-                    len(a),
-                    tuple(t.name for t in a),
-                ),
-                a,
-                r,
-            )
-            for a, r in zip(every, rows, strict=True)
-        )
-        picked = [ranked[n] for n in _distinct([(k, a, r) for k, a, r in ranked], top)]
+    every: list[tuple[Target, ...]] = []
+    if method != "milp":  # listed once: one past the limit says there are too many
+        limit = None if method == "enumerate" else ENUMERATE_UP_TO + 1
+        every = list(itertools.islice(attacks_within(pd_.targets, budget, protected), limit))
+    if method == "enumerate" or (method == "auto" and len(every) <= ENUMERATE_UP_TO):
+        ranked = _ranked(pd_, every, levels, objective)
+        picked = [ranked[n] for n in _distinct([a for _k, a, _r in ranked], top)]
         return AttackResult(
             float(budget),
             kinds,
@@ -327,17 +321,7 @@ def enumerate_attacks(
     """
     pd_ = plan_data(ds, g, sites, assignments, kinds, costs)
     attacks = list(itertools.islice(attacks_within(pd_.targets, budget), limit))
-    rows = _rows(pd_, attacks, None)
-    out = []
-    for a, r in zip(attacks, rows, strict=True):
-        key = (
-            tuple(round(v, 3) for v in served_prefix(r, pd_.fd, objective)),
-            len(a),
-            tuple(t.name for t in a),
-        )
-        out.append((key, _entry(a, r)))
-    out.sort(key=lambda x: x[0])
-    return out
+    return [(k, _entry(a, r)) for k, a, r in _ranked(pd_, attacks, None, objective)]
 
 
 @dataclass(frozen=True)

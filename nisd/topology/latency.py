@@ -10,7 +10,7 @@ vertex, which only receives, so that no route transits through them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -44,6 +44,9 @@ class RoutingGraph:
         Vertex id to the numbers of its edges.
     srlg_edges : dict
         Shared-risk group to the numbers of its edges.
+    leaf : numpy bool array
+        Per row: the sending vertex of a non-transit vertex (its receiving vertex is the
+        next row).
     """
 
     n: int
@@ -57,7 +60,7 @@ class RoutingGraph:
     edge_index: dict[str, int]
     vertex_edges: dict[str, np.ndarray]
     srlg_edges: dict[str, np.ndarray]
-    leaf: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    leaf: np.ndarray
 
     def arcs_from(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Start and end (exclusive) of each row's outgoing arcs (arcs are sorted by row)."""
@@ -161,9 +164,15 @@ def csr(rg: RoutingGraph, alive: np.ndarray | None = None) -> csr_matrix:
     if alive is not None:
         keep = alive[rg.arc_edge]
         src, dst, w = src[keep], dst[keep], w[keep]
+    return _adjacency(src, dst, w, rg.n)
+
+
+def _adjacency(src: np.ndarray, dst: np.ndarray, w: np.ndarray, n: int) -> csr_matrix:
+    """CSR matrix of arcs sorted by (source, target, weight): the cheapest of parallel
+    arcs, the first of each pair, is kept."""
     first = np.ones(len(src), dtype=bool)
     first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-    return csr_matrix((w[first], (src[first], dst[first])), shape=(rg.n, rg.n))
+    return csr_matrix((w[first], (src[first], dst[first])), shape=(n, n))
 
 
 @dataclass(frozen=True)
@@ -197,6 +206,19 @@ class LatencyRows:
     def full(self) -> np.ndarray:
         """The whole ``(S, T)`` matrix."""
         return np.asarray(self.rows[self.index])
+
+    def columns(self, cols: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The whole matrix of the targets ``cols`` only, ``(S, len(cols))``."""
+        return np.asarray(self.rows[:, np.asarray(cols, dtype=np.int64)][self.index])
+
+    def within(self, bound: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sources grouped by (latency row, bound): the first source of each group, each
+        source's group, and per group which targets it reaches within its bound (``(G, T)``
+        bool). Sources of one group reach the same targets in time."""
+        bound = np.asarray(bound, float)
+        first, group = unique_rows(np.stack([self.index.astype(float), bound], axis=1))
+        in_time = self.rows[self.index[first]] <= bound[first, None] + 1e-9
+        return first, group, np.asarray(in_time)
 
 
 def unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -263,7 +285,7 @@ def _search(
     leaves it starts from and the leaves it ends at: the graph is cut down to those
     before searching (a country of thousands of users has a few dozen backbone nodes).
     """
-    use = ~rg.leaf.copy()
+    use = ~rg.leaf
     use[np.nonzero(rg.leaf)[0] + 1] = False  # leaves' in-vertices
     use[frm] = True
     use[to] = True
@@ -273,11 +295,8 @@ def _search(
     verts = np.nonzero(use)[0]
     new = np.full(rg.n, -1, dtype=np.int64)
     new[verts] = np.arange(len(verts))
-    src, dst, w = new[rg.arc_src[keep]], new[rg.arc_dst[keep]], rg.arc_w[keep]
-    first = np.ones(len(src), dtype=bool)  # arcs stay sorted: the cheapest parallel first
-    first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-    n = len(verts)
-    m = csr_matrix((w[first], (src[first], dst[first])), shape=(n, n))
+    # renumbering keeps the order of rows, so the arcs stay sorted
+    m = _adjacency(new[rg.arc_src[keep]], new[rg.arc_dst[keep]], rg.arc_w[keep], len(verts))
     dist = dijkstra(m, directed=True, indices=new[frm], limit=limit)
     return np.asarray(dist)[:, new[to]]
 

@@ -37,7 +37,6 @@ from nisd.topology.latency import (
     latency_matrix,
     latency_rows,
     routing_graph,
-    unique_rows,
 )
 from nisd.topology.scenarios import Scenario, scenario_sets
 from nisd.topology.served import TOL, Flow, FlowCache, class_shares, islanded
@@ -302,9 +301,8 @@ def evaluate(
         if key not in reach_memo:
             # kept per distinct (latency row, bound): co-located users share them
             m = latency_rows(rg, ids, cand, alive=alive)
-            first, label = unique_rows(np.column_stack([m.index, lim]))
-            rows = m.rows[m.index[first]]
-            reach_memo[key] = (rows <= lim[first, None] + 1e-9, np.isfinite(rows), label)
+            first, label, in_time = m.within(lim)
+            reach_memo[key] = (in_time, np.isfinite(m.rows[m.index[first]]), label)
         in_time, linked, label = reach_memo[key]
         return in_time[label], linked[label]
 

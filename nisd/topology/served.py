@@ -494,9 +494,9 @@ def islanded(connected: np.ndarray) -> np.ndarray:
     if connected.size == 0:
         return np.zeros(connected.shape[0], dtype=bool)
     first, label = unique_rows(connected)
-    pieces = [r for r in connected[first] if r.any()]
+    rows = connected[first]
+    pieces = [r for r in rows if r.any()]
     if len(pieces) < 2:
         return np.zeros(connected.shape[0], dtype=bool)
     main = max(pieces, key=lambda r: (int(r.sum()), -int(np.argmax(r))))
-    rows = connected[first]
     return np.asarray((rows.any(axis=1) & ~(rows & main[None, :]).any(axis=1))[label])
