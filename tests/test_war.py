@@ -395,6 +395,7 @@ def test_attack_command(robust_plan: Path, tmp_path: Path) -> None:
         (["--cost", "bridge=2"], "--cost: unknown target kind(s) bridge"),
         (["--keep", "vital=1"], "--keep: unknown class(es) vital"),
         (["--fortify", "--keep", "critical=1", "--harden-cost", "nope=5"], "no hardening cost"),
+        (["--method", "fast"], "Invalid value for '--method'"),
     ],
 )
 def test_attack_command_refuses_bad_options(
@@ -522,3 +523,5 @@ def test_python_attack_checks_its_inputs_first(robust_plan: Path, points: Datase
         nisd.attack(sweden, plan, r=1, fortify=True, harden_cost={"bunker": 1.0})
     with pytest.raises(InputError, match="objective"):
         nisd.attack(sweden, plan, r=1, objective="worst")
+    with pytest.raises(InputError, match="method: 'fast': auto, milp or enumerate"):
+        nisd.attack(sweden, plan, r=1, method="fast")
