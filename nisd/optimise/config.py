@@ -23,7 +23,10 @@ class SolverOptions(Strict):
     """``name``: ``auto`` (HiGHS when highspy is installed, else CBC), ``cbc``, ``highs``,
     or any PuLP solver name. ``presolve`` (HiGHS): ``auto`` (full for small models, light
     for large ones, see :data:`nisd.optimise.solve.LIGHT_PRESOLVE_NONZEROS`), ``full``,
-    ``light`` or ``off``."""
+    ``light`` or ``off``. ``method``: ``full`` (one model of sites and assignments),
+    ``sites-first`` (a master over the sites and checks of its plans, see
+    :mod:`nisd.optimise.decompose`; cost objective only) or ``auto`` (sites first for
+    large cost problems)."""
 
     name: str = "auto"
     time_limit: float | None = Field(None, gt=0)
@@ -31,6 +34,7 @@ class SolverOptions(Strict):
     threads: int | None = Field(None, ge=1)
     seed: int = 0
     presolve: Literal["auto", "full", "light", "off"] = "auto"
+    method: Literal["auto", "full", "sites-first"] = "auto"
 
 
 class Objective(Strict):

@@ -85,12 +85,55 @@ class Model:
         self.rows[name] = RowInfo(family, tuple(what))
 
 
-def create(pp: PlacementProblem, prob: pulp.LpProblem | None = None, prefix: str = "") -> Model:
-    """Variables, assignment and distinctness; nothing optional.
+@dataclass(frozen=True)
+class Reach:
+    """Where each workload lead may be assigned, as arrays (what :func:`create` builds on).
 
-    With ``prob`` the variables and rows go into that problem, named with ``prefix``
-    (one model per year of a roll-out in one problem)."""
-    cfg = pp.config
+    ``leads`` (L,) the lead of each workload (a user point alone is its own lead);
+    ``members[l]`` its user points; ``types`` (L, T) the types protected enough for
+    every member; ``built`` (J, T) the (site, type) pairs that may be built; ``site``
+    (k, L, J) whether lead l may have site j as its rank-r site: j may be built as a
+    type protected enough, and every member reaches j within its primary bound
+    (rank 1) or backup bound (ranks 2..k).
+    """
+
+    leads: np.ndarray
+    members: tuple[np.ndarray, ...]
+    types: np.ndarray
+    built: np.ndarray
+    site: np.ndarray
+
+    def load(self, pp: PlacementProblem) -> np.ndarray:
+        """(L,) racks of each workload (its members' loads summed)."""
+        return np.array([float(pp.load[g].sum()) for g in self.members])
+
+
+def reach(pp: PlacementProblem) -> Reach:
+    """The assignment pairs of ``pp``'s model (:class:`Reach`), computed with arrays."""
+    lead = pp.leads()
+    leads = np.unique(lead)
+    order = np.argsort(lead, kind="stable")
+    starts = np.searchsorted(lead[order], leads)
+    members = tuple(np.split(order, starts[1:]))
+    built = pp.allowed[:, None] & np.isfinite(pp.cost)
+    n_t = len(pp.type_ids)
+    types = np.ones((len(leads), n_t), dtype=bool)
+    if pp.config.protection and len(pp.demand_protection):
+        need = np.maximum.reduceat(pp.demand_protection[order], starts)
+        types = pp.type_protection[None, :] >= need[:, None]
+    can = (built[None, :, :] & types[:, None, :]).any(axis=2)  # (L, J)
+    site = np.zeros((pp.config.k, len(leads), pp.n_sites), dtype=bool)
+    for r in range(pp.config.k):
+        bound = pp.primary_ms if r == 0 else pp.backup_ms
+        ok = (pp.latency <= bound[:, None] + 1e-9)[order]
+        site[r] = np.logical_and.reduceat(ok, starts, axis=0) & can
+    return Reach(leads, members, types, built, site)
+
+
+def create_sites(
+    pp: PlacementProblem, prob: pulp.LpProblem | None = None, prefix: str = ""
+) -> Model:
+    """The site variables ``y[j,t]``, ``o_j`` and one type per site; no assignment."""
     prob = pulp.LpProblem("nisd", pulp.LpMinimize) if prob is None else prob
     y = {}
     for j in range(pp.n_sites):
@@ -100,40 +143,41 @@ def create(pp: PlacementProblem, prob: pulp.LpProblem | None = None, prefix: str
             if np.isfinite(pp.cost[j, t]):
                 y[j, t] = pulp.LpVariable(f"{prefix}y_{j}_{t}", cat="Binary")
     opened = {j: pulp.lpSum(v for (jj, _t), v in y.items() if jj == j) for j in range(pp.n_sites)}
-    x = {}
-    lead = pp.leads()
-    members: dict[int, list[int]] = {}
-    for i in range(pp.n_demand):
-        members.setdefault(int(lead[i]), []).append(i)
-    for a, group in members.items():
-        ok_types = set(pp.protected_types(a))
-        for b in group[1:]:
-            ok_types &= set(pp.protected_types(b))
-        for r in range(cfg.k):
-            bound = (pp.primary_ms if r == 0 else pp.backup_ms)[group]
-            for j in range(pp.n_sites):
-                if (
-                    pp.allowed[j]
-                    and any((j, t) in y for t in ok_types)
-                    and bool((pp.latency[group, j] <= bound + 1e-9).all())
-                ):
-                    v = pulp.LpVariable(f"{prefix}x_{a}_{j}_{r}", cat="Binary")
-                    for i in group:
-                        x[i, j, r] = v
-    x_lead = {(i, j, r): v for (i, j, r), v in x.items() if lead[i] == i}
-    m = Model(prob, y, x, opened, prefix=prefix, x_lead=x_lead)
+    m = Model(prob, y, {}, opened, prefix=prefix)
     for j in range(pp.n_sites):
         if any((j, t) in y for t in range(len(pp.type_ids))):
             m.add("one_type", opened[j] <= 1)
+    return m
+
+
+def create(pp: PlacementProblem, prob: pulp.LpProblem | None = None, prefix: str = "") -> Model:
+    """Variables, assignment and distinctness; nothing optional.
+
+    With ``prob`` the variables and rows go into that problem, named with ``prefix``
+    (one model per year of a roll-out in one problem)."""
+    cfg = pp.config
+    m = create_sites(pp, prob, prefix)
+    opened = m.open
+    ra = reach(pp)
+    x = m.x
+    for n, a in enumerate(ra.leads.tolist()):
+        group = ra.members[n]
+        for r in range(cfg.k):
+            for j in np.nonzero(ra.site[r, n])[0].tolist():
+                v = pulp.LpVariable(f"{prefix}x_{a}_{j}_{r}", cat="Binary")
+                for i in group.tolist():
+                    x[i, j, r] = v
+    is_lead = set(ra.leads.tolist())
+    m.x_lead = {(i, j, r): v for (i, j, r), v in x.items() if i in is_lead}
     by_rank: dict[tuple[int, int], list[int]] = {}
-    for a, j, r in x_lead:
+    for a, j, r in m.x_lead:
         by_rank.setdefault((a, r), []).append(j)
-    for i in members:
+    for i in ra.leads.tolist():
         # valid inequalities (implied by assign + distinct): enough reachable sites are open
         for r in range(cfg.k):
-            reach = sorted(by_rank.get((i, r), []))
-            if reach:
-                m.add("cover_cut", pulp.lpSum(opened[j] for j in reach) >= 1)
+            reach_r = sorted(by_rank.get((i, r), []))
+            if reach_r:
+                m.add("cover_cut", pulp.lpSum(opened[j] for j in reach_r) >= 1)
         allr = sorted({j for r in range(cfg.k) for j in by_rank.get((i, r), [])})
         if allr:
             m.add("cover_cut", pulp.lpSum(opened[j] for j in allr) >= cfg.k)
@@ -339,6 +383,12 @@ def add_crisis(m: Model, pp: PlacementProblem) -> None:
     """
     if not pp.crisis_rows:
         return
+    add_crisis_cover(m, pp)
+    add_crisis_data(m, pp)
+
+
+def add_crisis_cover(m: Model, pp: PlacementProblem) -> None:
+    """The covering rows of :func:`add_crisis` alone (they read the sites only)."""
     m.crisis_rows_raw = len(pp.crisis_rows)
     for row in reduce_rows(pp.crisis_rows):
         m.add(
@@ -348,7 +398,6 @@ def add_crisis(m: Model, pp: PlacementProblem) -> None:
             pp.demand_ids[row.demand],
         )
     m.crisis_rows = m.families.get("crisis", 0)
-    add_crisis_data(m, pp)
 
 
 def add_crisis_data(m: Model, pp: PlacementProblem) -> None:

@@ -7,6 +7,7 @@ its crisis scenarios over the surviving fibre graph before it is returned.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import platform
 import time
@@ -21,8 +22,9 @@ import pulp
 
 from nisd import __version__
 from nisd.dataset import Dataset
-from nisd.errors import InfeasibleError, NoSolutionError, PlanCheckError
+from nisd.errors import InfeasibleError, InputError, NoSolutionError, PlanCheckError
 from nisd.io.planfile import write_plan_files
+from nisd.optimise import decompose
 from nisd.optimise.check import check_plan
 from nisd.optimise.config import SolverOptions
 from nisd.optimise.model import Model, add_crisis_flow, build, objective_names, scenario_need
@@ -665,11 +667,33 @@ def optimise(
         The solver's plan violates a constraint (never returned as a result).
     """
     t0 = time.perf_counter()
-    m = build(pp)
-    t_build = time.perf_counter() - t0
     cfg = pp.config
-    warm = start_of(m, pp, *start) if start is not None else None
-    solved = solve_rounds(pp, m, t0, start=warm, explain_infeasible=explain_infeasible)
+    decomposition: dict[str, Any] | None = None
+    if decompose.chosen(pp):
+        reason = decompose.why_not(pp)
+        if reason is not None:
+            raise InputError(f"[solver] method = 'sites-first': {reason}")
+        try:
+            out = decompose.solve_sites_first(pp, t0)
+        except InfeasibleError as exc:
+            if not explain_infeasible:
+                raise
+            from nisd.optimise.explain import explain
+
+            reasons = explain(pp)
+            raise InfeasibleError(
+                str(exc) + ("" if not reasons else " What must give:\n  " + "\n  ".join(reasons))
+            ) from None
+        # the best plan's check ran on a copy of pp with the other sites forbidden
+        solved = dataclasses.replace(out.best, result=out.result, steps=out.steps, pp=pp)
+        m = solved.model
+        t_build = float(out.record["master"]["build_seconds"])
+        decomposition = out.record
+    else:
+        m = build(pp)
+        t_build = time.perf_counter() - t0
+        warm = start_of(m, pp, *start) if start is not None else None
+        solved = solve_rounds(pp, m, t0, start=warm, explain_infeasible=explain_infeasible)
     pp = solved.pp
     res, name, sites, assign = solved.result, solved.objective_name, solved.sites, solved.assign
     steps, rounds = solved.steps, solved.rounds
@@ -718,6 +742,7 @@ def optimise(
             "scenarios_with_flow_rows": list(m.flow_scenarios),
         },
         "rounds": rounds,
+        "decomposition": decomposition,
         "war": war,
         "start_given": start is not None,
         **(inputs or {}),

@@ -1,0 +1,390 @@
+"""Sites first: exact plans for countries too large for the full assignment model.
+
+With the cost objective (and no network cost per rack·km), what a plan costs depends
+only on the sites it builds and their types; the assignments only have to exist. The
+full model's assignment variables grow as workloads × candidates × k (8 million for a
+synthetic country of 2,000 candidates and 2,000 demand points), and HiGHS does not
+finish its root LP long before that. This module solves the same problem in two parts
+that meet only through proofs (a logic-based Benders decomposition):
+
+* the **master** holds the site variables alone, with every row of the full model that
+  reads only sites (count, budget, required, spread, presence, replication, the crisis
+  covering and crisis-room rows) and rows the assignments imply, written once per
+  distinct set of sites: each workload reaches an open site of a type protected enough
+  for every rank, and k such sites in all; its sites are never all in one conflict class
+  (power zone, county); the sites a set of workloads must use as primaries hold their
+  primary load (Hall's condition). Every plan of the full model meets these rows, so the
+  master's bound is a lower bound of the full model's cost.
+* the **check** solves the full model (every family, the capacity-true crisis rounds)
+  with every site the master did not open forbidden: a small model. Its plan is a plan
+  of the full problem; its cost is an upper bound.
+
+A master plan whose sites leave some workload without a primary and backups apart (a
+quick test with arrays) gets a cut at once: that workload needs an open site outside
+the master's sites. Otherwise the check runs; whether its answer is "infeasible" or a
+plan of cost C, every plan on the master's sites alone is no cheaper than C, so the
+cut "open a site outside these" is valid for every plan cheaper than the best known.
+The loop ends when the best plan's cost meets the master's bound within the gap (the
+plan is then optimal, with the master's bound as the proof), when the master proves
+that no cheaper plan exists, or at the time limit, with the gap between the two.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import Any
+
+import numpy as np
+import pulp
+
+from nisd.errors import InfeasibleError, NoSolutionError
+from nisd.optimise.model import (
+    Model,
+    Reach,
+    add_count,
+    add_crisis_cover,
+    add_crisis_room,
+    add_presence,
+    add_replication,
+    add_required,
+    add_spread,
+    build,
+    cost_expr,
+    create_sites,
+    reach,
+)
+from nisd.optimise.problem import PlacementProblem
+from nisd.optimise.solve import ABS_GAP, SolveResult, Status, solve
+from nisd.topology.latency import unique_rows
+
+log = logging.getLogger(__name__)
+
+
+def why_not(pp: PlacementProblem) -> str | None:
+    """Why ``pp`` cannot be solved sites first (None when it can)."""
+    cfg = pp.config
+    if cfg.objective.name != "cost":
+        return f"objective {cfg.objective.name!r} reads the assignments (sites first needs 'cost')"
+    if cfg.objective.network_cost_msek_per_rack_km:
+        return "a network cost per rack·km reads the assignments"
+    if cfg.war.on:
+        return "robust plans against attacks search attacks on the full model"
+    return None
+
+
+def chosen(pp: PlacementProblem) -> bool:
+    """Whether :func:`nisd.optimise.plan.optimise` solves ``pp`` sites first: with
+    ``[solver] method = "sites-first"``, or ``"auto"`` whenever the objective allows it."""
+    method = pp.config.solver.method
+    if method == "full":
+        return False
+    return method == "sites-first" or why_not(pp) is None
+
+
+@dataclasses.dataclass
+class Master:
+    """The master model, its (site, type) pairs as one flat index, and its cuts."""
+
+    model: Model
+    pairs: list[tuple[int, int]]
+    cuts: int = 0
+
+    def row(self, mask: np.ndarray) -> pulp.LpAffineExpression:
+        """``Σ y[j,t]`` over the pairs set in ``mask`` (flat over ``pairs``)."""
+        y = self.model.y
+        return pulp.lpSum(y[self.pairs[p]] for p in np.nonzero(mask)[0].tolist())
+
+    def flat(self, site_type: np.ndarray) -> np.ndarray:
+        """A (…, J, T) mask as (…, P) over ``pairs``."""
+        js = np.array([j for j, _t in self.pairs], dtype=int)
+        ts = np.array([t for _j, t in self.pairs], dtype=int)
+        return site_type[..., js, ts]
+
+
+def _distinct(masks: np.ndarray) -> np.ndarray:
+    """The distinct non-empty rows of a (N, P) bool array."""
+    some = masks[masks.any(axis=1)]
+    if not len(some):
+        return some
+    return some[unique_rows(some)[0]]
+
+
+def _rank_pairs(ra: Reach) -> np.ndarray:
+    """(k, L, J, T): lead l may have (j, t) as its rank-r site."""
+    return ra.site[:, :, :, None] & ra.types[None, :, None, :] & ra.built[None, None, :, :]
+
+
+def build_master(pp: PlacementProblem, ra: Reach) -> Master:
+    """The master (see the module's docstring): site rows only, objective the cost."""
+    cfg = pp.config
+    m = create_sites(pp)
+    for fam in (add_presence, add_count, add_required, add_spread, add_replication):
+        fam(m, pp)
+    if pp.crisis_rows:
+        add_crisis_cover(m, pp)
+    if pp.scenarios:
+        add_crisis_room(m, pp)
+    ms = Master(m, sorted(m.y))
+    by_rank = ms.flat(_rank_pairs(ra))  # (k, L, P)
+    empty = np.argwhere(~by_rank.any(axis=2))
+    if len(empty):
+        r, n = (int(v) for v in empty[0])
+        raise InfeasibleError(
+            f"no plan: {pp.demand_ids[int(ra.leads[n])]} has no site it may use as its "
+            f"{'primary' if r == 0 else 'backup'} (none within its latency bound, allowed "
+            "and of a type protected enough)"
+        )
+    union: np.ndarray = by_rank.any(axis=0)
+    for mask in _distinct(np.concatenate(list(by_rank))):
+        m.add("reach_cover", ms.row(mask) >= 1)
+    if cfg.k > 1:
+        for mask in _distinct(union):
+            m.add("reach_k", ms.row(mask) >= cfg.k)
+        js = np.array([j for j, _t in ms.pairs], dtype=int)
+        apart = [
+            union & ~np.isin(js, g)[None, :] for g in pp.conflict_classes() if np.isin(js, g).any()
+        ]
+        if apart:
+            # every workload keeps a primary and backups apart: not all in one class
+            for mask in _distinct(np.concatenate(apart)):
+                m.add("reach_apart", ms.row(mask) >= 1)
+    if cfg.capacity:
+        _hall(ms, pp, ra, by_rank[0])
+    m.prob.setObjective(cost_expr(m, pp))
+    return ms
+
+
+def _hall(ms: Master, pp: PlacementProblem, ra: Reach, primary: np.ndarray) -> None:
+    """Room for primary load (Hall's condition): for every distinct primary set S,
+    ``Σ_{(j,t) ∈ S} Q_jt y_jt ≥ f Σ_{workloads w : S_w ⊆ S} L_w``, and for all pairs at once."""
+    load = ra.load(pp) * pp.load_factor
+    sets = _distinct(np.vstack([primary, np.ones((1, primary.shape[1]), dtype=bool)]))
+    # workload w lies inside S when it has no pair outside S
+    outside = primary.astype(np.float32) @ (~sets).astype(np.float32).T  # (L, S)
+    need = (outside < 0.5).astype(float).T @ load  # (S,)
+    cap = np.array([pp.capacity[j, t] for j, t in ms.pairs])
+    for mask, room in zip(sets, need.tolist(), strict=True):
+        if room <= 1e-9 or not np.isfinite(cap[mask]).all():
+            continue
+        ms.model.add(
+            "hall_capacity",
+            pulp.lpSum(
+                float(cap[p]) * ms.model.y[ms.pairs[p]] for p in np.nonzero(mask)[0].tolist()
+            )
+            >= room,
+            f"room for the {room:g} racks that must use these sites",
+        )
+
+
+def _open_pairs(ms: Master) -> np.ndarray:
+    """(P,) the master solution's built (site, type) pairs."""
+    return np.array([(ms.model.y[p].value() or 0.0) > 0.5 for p in ms.pairs])
+
+
+def pair_cuts(ms: Master, pp: PlacementProblem, ra: Reach, built: np.ndarray) -> int:
+    """Cuts for workloads that the built pairs cannot serve apart; the number added.
+
+    A workload needs a primary among its rank-1 pairs and k − 1 more distinct sites
+    among its backup pairs, none in conflict with the primary. When the built pairs
+    cannot give that, every plan builds one of the workload's pairs not built now:
+    ``Σ_{(j,t) usable by w, not built} y_jt ≥ 1``.
+    """
+    k = pp.config.k
+    by_rank = ms.flat(_rank_pairs(ra))  # (k, L, P)
+    js = np.array([j for j, _t in ms.pairs], dtype=int)
+    have = by_rank & built[None, None, :]
+    ok = np.zeros(len(ra.leads), dtype=bool)
+    if k == 1:
+        ok = have[0].any(axis=1)
+    else:
+        conflict = pp.conflict()[np.ix_(js, js)]  # (P, P), diagonal (same site) included
+        backup = have[1:].any(axis=0)  # (L, P): built pairs usable as some backup
+        for p in np.nonzero(built)[0].tolist():
+            first = have[0][:, p]
+            if not first.any():
+                continue
+            # one type per site: distinct built pairs are distinct sites
+            apart = (backup & ~conflict[p][None, :]).sum(axis=1)
+            ok |= first & (apart >= k - 1)
+    usable = by_rank.any(axis=0) & ~built[None, :]
+    never = np.nonzero(~ok & ~usable.any(axis=1))[0]
+    if len(never):
+        lead = int(ra.leads[never[0]])
+        raise InfeasibleError(
+            f"no plan serves {pp.demand_ids[lead]}: even every site it may use, built, "
+            f"gives it no primary and {k - 1} backup(s) apart within its latency bounds"
+        )
+    cuts = _distinct(usable[~ok])
+    for mask in cuts:
+        ms.model.add("cut_serve", ms.row(mask) >= 1)
+    ms.cuts += len(cuts)
+    return int((~ok).sum())
+
+
+def leave_cut(ms: Master, pp: PlacementProblem, sites: np.ndarray) -> None:
+    """Every cheaper plan builds a site outside ``sites`` (J,): ``Σ_{j ∉ sites} o_j ≥ 1``."""
+    mask = np.array([not sites[j] for j, _t in ms.pairs])
+    ms.model.add("cut_leave", ms.row(mask) >= 1)
+    ms.cuts += 1
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What the sites-first loop found: the best plan's check (a solved restricted model),
+    the combined result (best cost, master bound, gap) and the loop's record."""
+
+    result: SolveResult
+    best: Any  # nisd.optimise.plan.Solved of the restricted model that gave the best plan
+    steps: list[SolveResult]
+    record: dict[str, Any]
+
+
+def restricted(pp: PlacementProblem, sites: np.ndarray) -> PlacementProblem:
+    """``pp`` with every site outside ``sites`` (J,) forbidden."""
+    return dataclasses.replace(pp, allowed=pp.allowed & sites)
+
+
+def solve_sites_first(pp: PlacementProblem, t0: float | None = None) -> Outcome:
+    """Plan ``pp`` sites first (see the module's docstring).
+
+    Raises
+    ------
+    InfeasibleError
+        The master proved that no plan exists.
+    NoSolutionError
+        The time limit ran out before any checked plan.
+    """
+    from nisd.optimise.plan import Solved, solve_rounds
+
+    t0 = time.perf_counter() if t0 is None else t0
+    cfg = pp.config
+    t_build = time.perf_counter()
+    ra = reach(pp)
+    ms = build_master(pp, ra)
+    m = ms.model
+    record: dict[str, Any] = {
+        "method": "sites-first",
+        "master": {
+            "variables": len(m.prob.variables()),
+            "constraints": len(m.prob.constraints),
+            "families": dict(sorted(m.families.items())),
+            "build_seconds": round(time.perf_counter() - t_build, 3),
+        },
+        "iterations": [],
+    }
+    steps: list[SolveResult] = []
+    best: Solved | None = None
+    upper = float("inf")
+    lower = -float("inf")
+    rel = cfg.solver.gap or 0.0
+    hit = False
+    while True:
+        left = None
+        if cfg.solver.time_limit is not None:
+            left = cfg.solver.time_limit - (time.perf_counter() - t0)
+            if left <= 0:
+                hit = True
+                break
+        opts = cfg.solver.model_copy(update={"time_limit": left})
+        res = solve(m.prob, opts)
+        steps.append(res)
+        it: dict[str, Any] = {
+            "master_status": res.status.value,
+            "master_objective": res.objective,
+            "master_bound": res.bound,
+            "master_seconds": round(res.seconds, 3),
+        }
+        record["iterations"].append(it)
+        if res.status is Status.INFEASIBLE:
+            # no plan cheaper than the best known exists (or none at all)
+            lower = upper
+            break
+        if res.status is Status.UNKNOWN or res.objective is None:
+            hit = hit or res.hit_limit
+            if res.bound is not None:
+                lower = max(lower, min(res.bound, upper))
+            break
+        if res.bound is not None:
+            lower = max(lower, min(res.bound, upper))
+        if upper - lower <= max(ABS_GAP, rel * abs(upper)) + 1e-9:
+            break
+        built = _open_pairs(ms)
+        unserved = pair_cuts(ms, pp, ra, built)
+        it["sites"] = int(built.sum())
+        it["unserved_workloads"] = unserved
+        if unserved:
+            it["cuts"] = ms.cuts
+            continue
+        sites = np.zeros(pp.n_sites, dtype=bool)
+        for p in np.nonzero(built)[0].tolist():
+            sites[ms.pairs[p][0]] = True
+        sub = restricted(pp, sites)
+        t_sub = time.perf_counter()
+        try:
+            solved = solve_rounds(sub, build(sub), t0, explain_infeasible=False)
+        except InfeasibleError:
+            it["check"] = "infeasible"
+            it["check_seconds"] = round(time.perf_counter() - t_sub, 3)
+            leave_cut(ms, pp, sites)
+            it["cuts"] = ms.cuts
+            continue
+        except NoSolutionError:
+            it["check"] = "no plan (time limit)"
+            hit = True
+            break
+        steps.extend(solved.steps)
+        r = solved.result
+        it["check"] = r.status.value
+        it["check_objective"] = r.objective
+        it["check_seconds"] = round(time.perf_counter() - t_sub, 3)
+        assert r.objective is not None
+        if r.objective < upper:
+            upper, best = r.objective, solved
+        if upper - lower <= max(ABS_GAP, rel * abs(upper)) + 1e-9:
+            break
+        if r.status is not Status.OPTIMAL and (r.bound is None or r.bound < upper - ABS_GAP):
+            # plans on these sites may be cheaper than the best known: no valid cut
+            hit = True
+            break
+        if res.status is not Status.OPTIMAL:
+            break  # the master stopped at its limit: its bound is the best known
+        leave_cut(ms, pp, sites)
+        it["cuts"] = ms.cuts
+    if best is None:
+        if lower == upper:  # the master proved infeasibility before any plan
+            raise InfeasibleError(
+                f"no plan satisfies the constraints (proved by {steps[-1].solver} in "
+                f"{sum(s.seconds for s in steps):.1f} s, sites first: the master has no plan "
+                f"after {len(record['iterations'])} iteration(s) and {ms.cuts} cut(s))."
+            )
+        raise NoSolutionError(
+            f"sites first: no checked plan after {len(record['iterations'])} iteration(s)"
+            + (" (time limit reached)" if hit else "")
+        )
+    lower = min(lower, upper)
+    gap = abs(upper - lower) / max(abs(upper), 1e-9)
+    proved = upper - lower <= max(ABS_GAP, rel * abs(upper)) + 1e-9
+    last = best.result
+    result = SolveResult(
+        Status.OPTIMAL if proved else Status.FEASIBLE,
+        upper,
+        lower,
+        gap,
+        sum(s.seconds for s in steps),
+        last.solver,
+        last.solver_version,
+        hit or any(s.hit_limit for s in steps),
+    )
+    record["cuts"] = ms.cuts
+    record["upper"] = upper
+    record["lower"] = lower
+    log.info(
+        "sites first: %d iteration(s), %d cut(s), best %.6g, bound %.6g",
+        len(record["iterations"]),
+        ms.cuts,
+        upper,
+        lower,
+    )
+    return Outcome(result, best, steps, record)
