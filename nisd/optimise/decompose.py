@@ -89,18 +89,13 @@ class Master:
 
     model: Model
     pairs: list[tuple[int, int]]
+    by_rank: np.ndarray  # (k, L, P): lead l may have pair p as its rank-r site
     cuts: int = 0
 
     def row(self, mask: np.ndarray) -> pulp.LpAffineExpression:
         """``Σ y[j,t]`` over the pairs set in ``mask`` (flat over ``pairs``)."""
         y = self.model.y
         return pulp.lpSum(y[self.pairs[p]] for p in np.nonzero(mask)[0].tolist())
-
-    def flat(self, site_type: np.ndarray) -> np.ndarray:
-        """A (…, J, T) mask as (…, P) over ``pairs``."""
-        js = np.array([j for j, _t in self.pairs], dtype=int)
-        ts = np.array([t for _j, t in self.pairs], dtype=int)
-        return site_type[..., js, ts]
 
 
 def _distinct(masks: np.ndarray) -> np.ndarray:
@@ -126,8 +121,11 @@ def build_master(pp: PlacementProblem, ra: Reach) -> Master:
         add_crisis_cover(m, pp)
     if pp.scenarios:
         add_crisis_room(m, pp)
-    ms = Master(m, sorted(m.y))
-    by_rank = ms.flat(_rank_pairs(ra))  # (k, L, P)
+    pairs = sorted(m.y)
+    js = np.array([j for j, _t in pairs], dtype=int)
+    ts = np.array([t for _j, t in pairs], dtype=int)
+    ms = Master(m, pairs, _rank_pairs(ra)[:, :, js, ts])
+    by_rank = ms.by_rank
     empty = np.argwhere(~by_rank.any(axis=2))
     if len(empty):
         r, n = (int(v) for v in empty[0])
@@ -136,13 +134,12 @@ def build_master(pp: PlacementProblem, ra: Reach) -> Master:
             f"{'primary' if r == 0 else 'backup'} (none within its latency bound, allowed "
             "and of a type protected enough)"
         )
-    union: np.ndarray = by_rank.any(axis=0)
+    union = np.asarray(by_rank.any(axis=0))
     for mask in _distinct(np.concatenate(list(by_rank))):
         m.add("reach_cover", ms.row(mask) >= 1)
     if cfg.k > 1:
         for mask in _distinct(union):
             m.add("reach_k", ms.row(mask) >= cfg.k)
-        js = np.array([j for j, _t in ms.pairs], dtype=int)
         apart = [
             union & ~np.isin(js, g)[None, :] for g in pp.conflict_classes() if np.isin(js, g).any()
         ]
@@ -192,7 +189,7 @@ def pair_cuts(ms: Master, pp: PlacementProblem, ra: Reach, built: np.ndarray) ->
     ``Σ_{(j,t) usable by w, not built} y_jt ≥ 1``.
     """
     k = pp.config.k
-    by_rank = ms.flat(_rank_pairs(ra))  # (k, L, P)
+    by_rank = ms.by_rank
     js = np.array([j for j, _t in ms.pairs], dtype=int)
     have = by_rank & built[None, None, :]
     ok = np.zeros(len(ra.leads), dtype=bool)
