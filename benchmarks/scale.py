@@ -8,24 +8,29 @@ and its point form (``municipality-points``: agencies at their head offices,
 citizens one point per municipality), and synthetic countries
 (:func:`nisd.io.synthetic.write_country`) of N candidates × N demand points. Each
 is planned with ``scenarios/baseline.toml`` (k = 2, 200 km separation, separate
-power zones) twice: without crisis sets, and with the baseline's capacity-true
-crisis sets. Every run is a fresh process, so
-its peak memory is its own.
+power zones) without crisis sets and with the baseline's capacity-true crisis
+sets, by each ``--methods`` entry (``sites-first``: :mod:`nisd.optimise.decompose`,
+what ``auto`` runs for the cost objective; ``full``: the one model of sites and
+assignments, the peer). Every run is a fresh process, so its peak memory is its own.
 
-Printed per run: candidates, demand points, variables, rows, nonzeros, build
-seconds (problem + rows), solve seconds, status, gap, peak memory (MB). A run
-that is estimated too large for the machine (``--max-x``, assignment variables)
-is skipped and says so; a run stopped at the time limit prints its gap or that
-it has no plan.
+Printed per run: candidates, demand points, variables, rows and nonzeros of the
+model solved last (for sites first: the check of the best plan), the master's
+rows and the number of master solves (sites first), build seconds (problem +
+rows), solve seconds, wall seconds (min and median over ``--repeat``), status,
+gap, cost and peak memory (MB). A full-model run estimated too large for the
+machine (``--max-x``, assignment pairs) is skipped and says so; a run stopped at
+the time limit prints its gap or that it has no plan.
 
 Usage: ``python benchmarks/scale.py
 [--cases sweden,municipalities,municipality-points,250,500,1000,2000]
-[--time-limit 120] [--crisis both|on|off] [--repeat 1] [--json FILE]``
+[--methods sites-first,full] [--time-limit 120] [--crisis both|on|off] [--repeat 1]
+[--json FILE]``
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import statistics
@@ -47,7 +52,9 @@ def one(spec: dict[str, Any]) -> dict[str, Any]:
     from nisd.io import load_dataset
     from nisd.optimise import from_dataset, load_plan_config, optimise
 
-    over: dict[str, Any] = {"solver": {"name": "highs", "time_limit": spec["time_limit"]}}
+    over: dict[str, Any] = {
+        "solver": {"name": "highs", "time_limit": spec["time_limit"], "method": spec["method"]}
+    }
     if not spec["crisis"]:
         over.update(NO_CRISIS)
     cfg = load_plan_config(BASELINE, over)
@@ -74,6 +81,11 @@ def one(spec: dict[str, Any]) -> dict[str, Any]:
             "solve_s": run["solve_seconds"],
             "rounds": len(run["rounds"]),
         }
+        dec = run.get("decomposition")
+        if dec:
+            out["master_rows"] = dec["master"]["constraints"]
+            out["iterations"] = len(dec["iterations"])
+            out["cuts"] = dec["cuts"]
     out["wall_s"] = round(time.perf_counter() - t, 2)
     out["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
@@ -113,11 +125,16 @@ def main() -> None:
     ap.add_argument("--crisis", choices=("both", "on", "off"), default="both")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument(
+        "--methods",
+        default="sites-first,full",
+        help="comma-separated [solver] methods, each run on every case (the peer in the same run)",
+    )
+    ap.add_argument(
         "--max-x",
         type=int,
         default=400_000,
-        help="skip a case with more candidate × demand × k assignment pairs than this "
-        "(PuLP's build would not fit in memory or time)",
+        help="skip a full-model run with more candidate × demand × k assignment pairs than "
+        "this (PuLP's build would not fit in memory or time)",
     )
     ap.add_argument("--json", type=Path)
     ap.add_argument("--one", help=argparse.SUPPRESS)
@@ -127,23 +144,35 @@ def main() -> None:
         return
     crisis = {"both": [False, True], "on": [True], "off": [False]}[args.crisis]
     head = (
-        f"{'case':<20}{'crisis':>7}{'sites':>6}{'users':>6}{'vars':>9}{'rows':>9}{'nnz':>10}"
-        f"{'build s':>8}{'solve s':>8}{'min s':>8}{'med s':>8}{'status':>10}{'gap':>9}"
-        f"{'cost':>9}{'MB':>7}"
+        f"{'case':<20}{'method':>12}{'crisis':>7}{'sites':>6}{'users':>6}{'vars':>9}{'rows':>9}"
+        f"{'nnz':>10}{'master':>8}{'iters':>6}{'build s':>8}{'solve s':>8}{'min s':>8}"
+        f"{'med s':>8}{'status':>10}{'gap':>9}{'cost':>9}{'MB':>7}"
     )
     print(head)
     results = []
     with tempfile.TemporaryDirectory(prefix="nisd-scale-") as tmp:
         for case in args.cases.split(","):
             data, n_s, n_d, n_lead = _data(case, Path(tmp))
-            for on in crisis:
-                row: dict[str, Any] = {"case": case, "crisis": on, "sites": n_s, "users": n_d}
-                if n_s * n_lead * 2 > args.max_x:
+            for on, method in itertools.product(crisis, args.methods.split(",")):
+                row: dict[str, Any] = {
+                    "case": case,
+                    "method": method,
+                    "crisis": on,
+                    "sites": n_s,
+                    "users": n_d,
+                }
+                label = f"{case:<20}{method:>12}{'on' if on else 'off':>7}{n_s:>6}{n_d:>6}"
+                if method == "full" and n_s * n_lead * 2 > args.max_x:
                     row["status"] = f"skipped: {n_s * n_lead * 2:,} assignment pairs > --max-x"
-                    print(f"{case:<20}{'on' if on else 'off':>7}{n_s:>6}{n_d:>6}  {row['status']}")
+                    print(f"{label}  {row['status']}")
                     results.append(row)
                     continue
-                spec = {"data": str(data), "crisis": on, "time_limit": args.time_limit}
+                spec = {
+                    "data": str(data),
+                    "crisis": on,
+                    "time_limit": args.time_limit,
+                    "method": method,
+                }
                 runs = []
                 for _ in range(args.repeat):
                     p = subprocess.run(
@@ -168,10 +197,12 @@ def main() -> None:
                     return f"{'' if v is None else format(v, fmt):>{width}}"
 
                 print(
-                    f"{case:<20}{'on' if on else 'off':>7}{n_s:>6}{n_d:>6}"
+                    label
                     + f("variables", ",", 9)
                     + f("rows", ",", 9)
                     + f("nonzeros", ",", 10)
+                    + f("master_rows", ",", 8)
+                    + f("iterations", "d", 6)
                     + f("build_s", ".1f", 8)
                     + f("solve_s", ".1f", 8)
                     + f("wall_min_s", ".1f", 8)

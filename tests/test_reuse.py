@@ -102,3 +102,34 @@ def test_solve_point_reuses_the_problem_and_answers_as_from_scratch() -> None:
         assert opened[0] not in {s["site_id"] for s in reused["plan"]["sites"]}
     else:
         assert reused["error"] == fresh["error"]
+
+
+def test_scenarios_that_lose_sites_only_share_one_matrix(
+    sweden: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loss of one site changes no other route: those scenarios share the matrix of
+    the routes they leave, and the derived problem is the one each scenario's own search
+    gives (same covering rows, cut-off users, critical users; latency to every site still
+    up equal to rounding)."""
+    from nisd.optimise import problem
+
+    cfg = load_plan_config(BASELINE)
+    shared = from_dataset(sweden, cfg)
+    distinct = {id(m) for m in shared.crisis_latency.values()}
+    single = [sc.name for sc in shared.scenarios if sc.kind == "single-site"]
+    assert len(single) == 70
+    assert len({id(shared.crisis_latency[n]) for n in single}) == 1
+    assert len(distinct) < len(shared.scenarios) - 60
+    plain = problem.scenario_arrays
+    monkeypatch.setattr(problem, "scenario_arrays", lambda *a, shared=None, **k: plain(*a, **k))
+    fresh = from_dataset(sweden, cfg)
+    assert shared.crisis_rows == fresh.crisis_rows
+    assert shared.cut_off == fresh.cut_off
+    assert np.array_equal(shared.critical, fresh.critical)
+    for sc in shared.scenarios:
+        up = shared.crisis_up[sc.name]
+        assert np.array_equal(shared.crisis_cut[sc.name], fresh.crisis_cut[sc.name])
+        a = shared.crisis_latency[sc.name].full()[:, up]
+        b = fresh.crisis_latency[sc.name].full()[:, up]
+        assert np.array_equal(np.isinf(a), np.isinf(b))
+        assert np.allclose(a[np.isfinite(a)], b[np.isfinite(b)], rtol=0, atol=1e-12)

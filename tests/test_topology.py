@@ -149,12 +149,9 @@ def test_latency_matrix_equals_dijkstra(g: nx.MultiGraph) -> None:
             assert math.isclose(m[i, j], ref[a].get(b, math.inf), abs_tol=1e-9)
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.data())
-def test_twin_leaves_share_rows_and_stay_exact(data: st.DataObject) -> None:
-    """Leaves at one place on the same nodes (users of many agencies in one town) are
-    searched once; the rows still equal networkx on the surviving graph, whichever
-    edges (access links of some twins too) are lost."""
+def leafy_graph(data: st.DataObject) -> tuple[nx.MultiGraph, list[str], list[str]]:
+    """A random backbone with users (several at a place, on the same nodes) and sites
+    hanging on it as leaves."""
     n = data.draw(st.integers(3, 6))
     g = nx.MultiGraph()
     for v in range(n):
@@ -180,6 +177,16 @@ def test_twin_leaves_share_rows_and_stay_exact(data: st.DataObject) -> None:
         g.add_node(site, transit=False)
         g.add_edge(site, f"v{data.draw(st.integers(0, n - 1))}", key=f"acc:{site}", latency_ms=0.1)
         sites.append(site)
+    return g, users, sites
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_twin_leaves_share_rows_and_stay_exact(data: st.DataObject) -> None:
+    """Leaves at one place on the same nodes (users of many agencies in one town) are
+    searched once; the rows still equal networkx on the surviving graph, whichever
+    edges (access links of some twins too) are lost."""
+    g, users, sites = leafy_graph(data)
     rg = routing_graph(g)
     keys = [k for _u, _v, k in rg.edge_keys]
     lost = set(data.draw(st.lists(st.sampled_from(keys), max_size=3)))
@@ -195,6 +202,32 @@ def test_twin_leaves_share_rows_and_stay_exact(data: st.DataObject) -> None:
             assert got.row(i)[j] == want or math.isclose(got.row(i)[j], want)
     # and from the sites' side
     assert np.allclose(latency_rows(rg, sites, users, alive=alive).full(), got.full().T)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_routes_alive_keeps_every_route_to_the_sites_still_up(data: st.DataObject) -> None:
+    """The loss of sites (leaves) changes no route to any other site: a search over
+    ``routes_alive`` (their edges counted alive, a lost backbone node's not) equals
+    networkx on the graph without them and without the lost edges, for every site
+    still up."""
+    g, users, sites = leafy_graph(data)
+    rg = routing_graph(g)
+    keys = [k for _u, _v, k in rg.edge_keys]
+    lost = set(data.draw(st.lists(st.sampled_from(keys), max_size=2)))
+    backbone = [v for v, t in g.nodes(data="transit") if t]
+    gone = set(data.draw(st.lists(st.sampled_from(sites + backbone[:1]), max_size=2)))
+    alive = rg.alive_mask(gone) & np.array([k not in lost for k in keys])
+    got = latency_rows(rg, users, sites, alive=rg.routes_alive(alive, gone)).full()
+    h = nx.MultiGraph(g)
+    h.remove_edges_from([(u, v, k) for u, v, k in rg.edge_keys if k in lost])
+    h.remove_nodes_from(gone)
+    for j, s in enumerate(sites):
+        if s in gone:
+            continue
+        for i, u in enumerate(users):
+            want = transit_route_ms(h, u, s)
+            assert got[i, j] == want or math.isclose(got[i, j], want)
 
 
 @given(st.lists(st.lists(st.integers(0, 2), min_size=3, max_size=3), max_size=12))

@@ -424,9 +424,10 @@ def _derive(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
     cup: dict[str, np.ndarray] = {}
     ccut: dict[str, np.ndarray] = {}
     lead = workload_leads([d.workload for d in demand])
+    shared: dict[bytes, LatencyRows] = {}
     for sc in scen:
         m, up, cut = scenario_arrays(
-            rg, sids, dids, crisis_ms, sc, islands=cfg.crisis.islands == "skip"
+            rg, sids, dids, crisis_ms, sc, islands=cfg.crisis.islands == "skip", shared=shared
         )
         clat[sc.name] = m
         cup[sc.name] = up
@@ -506,16 +507,28 @@ def scenario_arrays(
     sc: Scenario,
     *,
     islands: bool = False,
+    shared: dict[bytes, LatencyRows] | None = None,
 ) -> tuple[LatencyRows, np.ndarray, np.ndarray]:
     """After ``sc``: demand→site latency (I, J, as distinct rows), sites up (J,), demand
     points cut off (I,).
 
     With ``islands``, users the scenario leaves on an island apart from the national
-    network (:func:`nisd.topology.served.islanded`) count as cut off.
+    network (:func:`nisd.topology.served.islanded`) count as cut off. ``shared`` keeps
+    the matrices of earlier scenarios by the routes they leave
+    (:meth:`RoutingGraph.routes_alive`): a scenario that changes no route but the lost
+    sites' own (the loss of one site) reuses them, so the latency to a lost site may be
+    finite; it is always read with ``up``.
     """
     alive = edge_alive(rg, sc)
     up = np.array([s not in sc.sites for s in sids])
-    m = latency_rows(rg, dids, sids, alive=alive)
+    if shared is None:
+        m = latency_rows(rg, dids, sids, alive=alive)
+    else:
+        routes = rg.routes_alive(alive, sc.sites)
+        key = np.packbits(routes).tobytes()
+        if key not in shared:
+            shared[key] = latency_rows(rg, dids, sids, alive=routes)
+        m = shared[key]
     _first, group, in_time = m.within(crisis_ms)
     cut = ~(up[None, :] & in_time).any(axis=1)[group]
     if islands:

@@ -10,7 +10,7 @@ vertex, which only receives, so that no route transits through them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -87,6 +87,24 @@ class RoutingGraph:
             if grp in self.srlg_edges:
                 alive[self.srlg_edges[grp]] = False
         return alive
+
+    def routes_alive(self, alive: np.ndarray, lost: Iterable[str]) -> np.ndarray:
+        """``alive`` (per edge) with the edges of the ``lost`` vertices that are leaves
+        counted as alive again.
+
+        No route passes through a leaf, so those edges change no route between other
+        vertices: two failures with the same result have the same latency between
+        every pair of vertices that neither loses (the loss of any one site leaves
+        every other route as it was), and a search over the result gives it. The lost
+        leaves' own latencies are then finite: they must be read with the failure's
+        mask of what is up.
+        """
+        keep = np.asarray(alive, dtype=bool).copy()
+        for v in lost:
+            row = self.out_index.get(v)
+            if row is not None and self.leaf[row] and v in self.vertex_edges:
+                keep[self.vertex_edges[v]] = True
+        return keep
 
 
 def _weight_fn(weight: Weight) -> Callable[[str, str, dict[str, Any]], float]:
@@ -187,6 +205,11 @@ class LatencyRows:
 
     rows: np.ndarray  # (R, T)
     index: np.ndarray  # (S,) into rows
+    # what :meth:`within` found per bound (scenarios that change no route share one
+    # matrix and ask it the same question)
+    _within: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, matrix: np.ndarray) -> LatencyRows:
@@ -216,9 +239,14 @@ class LatencyRows:
         source's group, and per group which targets it reaches within its bound (``(G, T)``
         bool). Sources of one group reach the same targets in time."""
         bound = np.asarray(bound, float)
-        first, group = unique_rows(np.stack([self.index.astype(float), bound], axis=1))
-        in_time = self.rows[self.index[first]] <= bound[first, None] + 1e-9
-        return first, group, np.asarray(in_time)
+        key = bound.tobytes()
+        if key not in self._within:
+            first, group = unique_rows(np.stack([self.index.astype(float), bound], axis=1))
+            in_time = np.asarray(self.rows[self.index[first]] <= bound[first, None] + 1e-9)
+            for a in (first, group, in_time):
+                a.setflags(write=False)
+            self._within[key] = (first, group, in_time)
+        return self._within[key]
 
 
 def unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

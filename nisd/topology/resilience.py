@@ -20,7 +20,7 @@ route latency, and flow sub-problems that repeat are solved once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -295,12 +295,14 @@ def evaluate(
     cand = list(ds.site_ids)
     reach_memo: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def reachable(alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(I, J_all) demand point reaches candidate site within its bound; at all."""
-        key = np.packbits(alive).tobytes()
+    def reachable(alive: np.ndarray, lost: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(I, J_all) demand point reaches candidate site within its bound; at all (the
+        columns of ``lost`` sites are not meaningful: read them with ``cand_up``)."""
+        routes = rg.routes_alive(alive, lost)
+        key = np.packbits(routes).tobytes()
         if key not in reach_memo:
             # kept per distinct (latency row, bound): co-located users share them
-            m = latency_rows(rg, ids, cand, alive=alive)
+            m = latency_rows(rg, ids, cand, alive=routes)
             first, label, in_time = m.within(lim)
             reach_memo[key] = (in_time, np.isfinite(m.rows[m.index[first]]), label)
         in_time, linked, label = reach_memo[key]
@@ -339,7 +341,7 @@ def evaluate(
             lat[stale] = latency_matrix(rg, [names[j] for j in stale], targets, alive=alive)
         cand_up = np.ones(len(cand), dtype=bool)
         cand_up[[cand_idx[s] for s in sc.sites if s in cand_idx]] = False
-        in_time, linked = reachable(alive)
+        in_time, linked = reachable(alive, sc.sites)
         cut = np.asarray(~(in_time & cand_up[None, :]).any(axis=1))
         island = islanded(linked & cand_up[None, :]) & ~cut
         if islands:
