@@ -457,17 +457,29 @@ def add_crisis_room(m: Model, pp: PlacementProblem) -> None:
     """
     best: dict[frozenset[int], float] = {}
     n_k = len(pp.classes)
+    cols = np.nonzero(pp.allowed)[0]
+    # scenarios that change no route share a matrix (the loss of one site): per matrix,
+    # its groups' reach of the allowed sites and their load, once
+    per_matrix: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    seen: set[tuple[int, bytes, bytes]] = set()
     for sc in pp.scenarios:
         need = scenario_need(pp, sc.name)
         if need.sum() <= 1e-9:
             continue
-        up = pp.crisis_up[sc.name] & pp.allowed
         lat = pp.crisis_latency[sc.name]
-        # points with one latency row and one crisis bound reach the same sites
-        first, grp, in_time = lat.within(pp.crisis_ms)
+        up = pp.crisis_up[sc.name][cols]
+        key = (id(lat), np.packbits(up).tobytes(), need.tobytes())
+        if key in seen:
+            continue  # the same matrix, sites and need give the same rows
+        seen.add(key)
+        if id(lat) not in per_matrix:
+            # points with one latency row and one crisis bound reach the same sites
+            first, grp, in_time = lat.within(pp.crisis_ms)
+            load = np.zeros((len(first), n_k))
+            np.add.at(load, (grp, pp.rank), pp.load)
+            per_matrix[id(lat)] = (in_time[:, cols], load)
+        in_time, load = per_matrix[id(lat)]
         reach = up[None, :] & in_time
-        load = np.zeros((len(first), n_k))
-        np.add.at(load, (grp, pp.rank), pp.load)
         some = reach[reach.any(axis=1)]
         sets = some[unique_rows(some)[0]]
         if not len(sets):
@@ -477,7 +489,7 @@ def add_crisis_room(m: Model, pp: PlacementProblem) -> None:
         outside = (hits > 0).astype(float).T @ load  # (S, K): load that reaches outside R
         rooms = np.clip(need[None, :] - outside, 0, None).sum(axis=1)
         for row, room in zip(sets, rooms.tolist(), strict=True):
-            r = frozenset(np.nonzero(row)[0].tolist())
+            r = frozenset(cols[np.nonzero(row)[0]].tolist())
             if room > best.get(r, 0.0) + 1e-9:
                 best[r] = room
     for r, room in sorted(best.items(), key=lambda kv: (len(kv[0]), sorted(kv[0]))):
