@@ -1,4 +1,4 @@
-"""Small helpers for tests: editing CSV files, routes by networkx."""
+"""Small helpers for tests: editing CSV files, routes by networkx, random geometry."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import math
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
+from hypothesis import strategies as st
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -38,3 +40,22 @@ def transit_route_ms(g: nx.MultiGraph, u: str, s: str) -> float:
         return float(nx.shortest_path_length(h, u, s, weight="latency_ms"))
     except nx.NetworkXNoPath:
         return math.inf
+
+
+def geometry(draw: st.DrawFn, n_i: int, n_j: int, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """Users and sites drawn on a square of ``span`` km: latency (I, J) at 0.01 ms per km,
+    site-to-site distance (J, J)."""
+    pts = np.array(
+        draw(
+            st.lists(
+                st.tuples(st.integers(0, span), st.integers(0, span)),
+                min_size=n_i + n_j,
+                max_size=n_i + n_j,
+            )
+        ),
+        float,
+    )
+    dem, sit = pts[:n_i], pts[n_i:]
+    lat = np.sqrt(((dem[:, None] - sit[None]) ** 2).sum(axis=2)) * 0.01
+    dist = np.sqrt(((sit[:, None] - sit[None]) ** 2).sum(axis=2))
+    return lat, dist

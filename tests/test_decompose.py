@@ -27,7 +27,9 @@ from nisd.optimise.decompose import (
     why_not,
 )
 from nisd.optimise.model import reach
+from nisd.optimise.plan import Plan
 from nisd.optimise.problem import PlacementProblem, from_matrices
+from tests.helpers import geometry
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_DATA: Dataset = None  # type: ignore[assignment]  # matrix problems have no scenarios
@@ -138,19 +140,7 @@ def brute_served(pp: PlacementProblem, built: dict[int, int]) -> int:
 def matrix_problems(draw: st.DrawFn) -> PlacementProblem:
     n_i = draw(st.integers(1, 6))
     n_j = draw(st.integers(3, 7))
-    pts = np.array(
-        draw(
-            st.lists(
-                st.tuples(st.integers(0, 600), st.integers(0, 600)),
-                min_size=n_i + n_j,
-                max_size=n_i + n_j,
-            )
-        ),
-        float,
-    )
-    dem, sit = pts[:n_i], pts[n_i:]
-    lat = np.sqrt(((dem[:, None] - sit[None]) ** 2).sum(axis=2)) * 0.01
-    dist = np.sqrt(((sit[:, None] - sit[None]) ** 2).sum(axis=2))
+    lat, dist = geometry(draw, n_i, n_j, 600)
     cheap = np.array(draw(st.lists(st.integers(1, 6), min_size=n_j, max_size=n_j)), float)
     cost = np.column_stack([cheap, cheap + draw(st.integers(1, 5))])
     if draw(st.booleans()):
@@ -181,27 +171,27 @@ def matrix_problems(draw: st.DrawFn) -> PlacementProblem:
     )
 
 
-def solved(pp: PlacementProblem) -> float | None:
+def solved(pp: PlacementProblem) -> Plan | None:
     try:
         plan = optimise(NO_DATA, pp)
     except InfeasibleError:
         return None
     assert plan.status == "optimal"
     assert check_plan(pp, plan.sites, plan.assignments) == []
-    return float(plan.objective_value or 0.0)
+    return plan
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(matrix_problems())
 def test_sites_first_equals_the_full_model_and_its_rows_are_valid(pp: PlacementProblem) -> None:
-    full = solved(with_method(pp, "full"))
+    plan = solved(with_method(pp, "full"))
     first = solved(with_method(pp, "sites-first"))
-    if full is None:
+    if plan is None:
         assert first is None
         return
-    assert first is not None and math.isclose(first, full, rel_tol=1e-9, abs_tol=1e-6)
+    assert first is not None
+    assert math.isclose(first.objective_value or 0.0, plan.objective_value or 0.0, abs_tol=1e-6)
     # the master is a relaxation: the full model's optimal sites meet every one of its rows
-    plan = optimise(NO_DATA, with_method(pp, "full"))
     ms = build_master(pp, reach(pp))
     tidx = {t: n for n, t in enumerate(pp.type_ids)}
     sidx = {s: n for n, s in enumerate(pp.site_ids)}
@@ -269,3 +259,30 @@ def test_time_limit_before_any_plan_says_so() -> None:
     pp = line([[1, 1]], [[0, 300], [300, 0]], [1, 2], [9, 9], [1], cfg)
     with pytest.raises(NoSolutionError, match="time limit"):
         solve_sites_first(pp, t0=time.perf_counter() - 10)
+
+
+def test_a_gap_and_a_start_keep_the_answer_honest(sweden: Dataset) -> None:
+    # a relative gap of 5 %: a plan within 5 % of the master's bound is enough; the
+    # reported gap is the true distance between the plan and the bound
+    cfg = load_plan_config(ROOT / "scenarios" / "baseline.toml", {"solver": {"gap": 0.05}})
+    pp = from_dataset(sweden, cfg)
+    out = solve_sites_first(pp)
+    assert out.result.objective is not None and out.result.bound is not None
+    assert out.result.bound <= 315.75 + 1e-6 <= out.result.objective + 1e-6
+    assert out.result.gap == pytest.approx(
+        (out.result.objective - out.result.bound) / out.result.objective
+    )
+    assert out.result.gap <= 0.05 + 1e-9
+    # a known plan's sites are checked first and give the first upper bound
+    plan = optimise(
+        sweden, from_dataset(sweden, load_plan_config(ROOT / "scenarios" / "baseline.toml"))
+    )
+    again = solve_sites_first(
+        from_dataset(sweden, load_plan_config(ROOT / "scenarios" / "baseline.toml")),
+        start=set(plan.sites),
+    )
+    first = again.record["iterations"][0]
+    assert first["start"] == sorted(plan.sites)
+    assert first["check_objective"] == pytest.approx(315.75)
+    assert again.result.status.value == "optimal"
+    assert again.result.objective == pytest.approx(315.75)

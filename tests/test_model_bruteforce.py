@@ -15,6 +15,7 @@ from nisd.optimise import PlanConfig, optimise
 from nisd.optimise.check import check_plan
 from nisd.optimise.plan import Plan
 from nisd.optimise.problem import PlacementProblem, from_matrices
+from tests.helpers import geometry
 
 
 def brute(pp: PlacementProblem, objective: str) -> float | None:
@@ -64,25 +65,6 @@ def brute(pp: PlacementProblem, objective: str) -> float | None:
                 }[objective]
                 best = min(best, value)
     return None if best == math.inf else best
-
-
-def geometry(draw: st.DrawFn, n_i: int, n_j: int, span: int) -> tuple[np.ndarray, np.ndarray]:
-    """Users and sites drawn on a square of ``span`` km: latency (I, J) at 0.01 ms per km,
-    site-to-site distance (J, J)."""
-    pts = np.array(
-        draw(
-            st.lists(
-                st.tuples(st.integers(0, span), st.integers(0, span)),
-                min_size=n_i + n_j,
-                max_size=n_i + n_j,
-            )
-        ),
-        float,
-    )
-    dem, sit = pts[:n_i], pts[n_i:]
-    lat = np.sqrt(((dem[:, None] - sit[None]) ** 2).sum(axis=2)) * 0.01
-    dist = np.sqrt(((sit[:, None] - sit[None]) ** 2).sum(axis=2))
-    return lat, dist
 
 
 def matches(pp: PlacementProblem, expected: float | None, objective: str = "cost") -> Plan | None:

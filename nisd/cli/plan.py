@@ -62,8 +62,10 @@ def plan(
     k = result.kpis
     gap_txt = "" if result.gap is None else f", gap {result.gap:.2%}"
     bound_txt = "" if result.bound is None else f", bound {result.bound:g}"
+    dec = result.run.get("decomposition")
+    how = "" if not dec else f", sites first: {len(dec['iterations'])} step(s)"
     click.echo(
-        f"status: {result.status} ({result.run['solver']}, "
+        f"status: {result.status} ({result.run['solver']}{how}, "
         f"{result.run['wall_seconds']:.1f} s{gap_txt}{bound_txt})"
     )
     click.echo(f"objective {result.objective_name}: {result.objective_value:g}")

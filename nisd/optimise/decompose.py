@@ -243,8 +243,148 @@ def restricted(pp: PlacementProblem, sites: np.ndarray) -> PlacementProblem:
     return dataclasses.replace(pp, allowed=pp.allowed & sites)
 
 
-def solve_sites_first(pp: PlacementProblem, t0: float | None = None) -> Outcome:
+class _Loop:
+    """The state of one sites-first solve: master, best plan, bounds, record."""
+
+    def __init__(self, pp: PlacementProblem, t0: float) -> None:
+        self.pp, self.t0 = pp, t0
+        t_build = time.perf_counter()
+        self.ra = reach(pp)
+        self.ms = build_master(pp, self.ra)
+        m = self.ms.model
+        self.record: dict[str, Any] = {
+            "method": "sites-first",
+            "master": {
+                "variables": len(m.prob.variables()),
+                "constraints": len(m.prob.constraints),
+                "families": dict(sorted(m.families.items())),
+                "build_seconds": round(time.perf_counter() - t_build, 3),
+            },
+            "iterations": [],
+        }
+        self.steps: list[SolveResult] = []
+        self.best: Any = None
+        self.upper = float("inf")
+        self.lower = -float("inf")
+        self.rel = pp.config.solver.gap or 0.0
+        self.hit = False
+
+    def closed(self) -> bool:
+        """The best plan meets the bound within the gap."""
+        if self.best is None:
+            return False
+        return self.upper - self.lower <= max(ABS_GAP, self.rel * abs(self.upper)) + 1e-9
+
+    def left(self) -> float | None:
+        limit = self.pp.config.solver.time_limit
+        return None if limit is None else limit - (time.perf_counter() - self.t0)
+
+    def check(self, sites: np.ndarray, it: dict[str, Any]) -> bool:
+        """Solve the full model on ``sites`` (J,) and cut them off; False when the loop
+        must stop (the time limit, or a check not proved, whose cut would not be valid)."""
+        from nisd.optimise.plan import solve_rounds
+
+        sub = restricted(self.pp, sites)
+        t_sub = time.perf_counter()
+        try:
+            solved = solve_rounds(sub, build(sub), self.t0, explain_infeasible=False)
+        except InfeasibleError:
+            it["check"] = "infeasible"
+        except NoSolutionError:
+            it["check"] = "no plan (time limit)"
+            self.hit = True
+            return False
+        else:
+            self.steps.extend(solved.steps)
+            r = solved.result
+            assert r.objective is not None
+            it["check"] = r.status.value
+            it["check_objective"] = r.objective
+            if r.objective < self.upper:
+                self.upper, self.best = r.objective, solved
+            if r.status is not Status.OPTIMAL and (
+                r.bound is None or r.bound < self.upper - ABS_GAP
+            ):
+                # plans on these sites may be cheaper than the best known: no valid cut
+                self.hit = True
+                return False
+        finally:
+            it["check_seconds"] = round(time.perf_counter() - t_sub, 3)
+        leave_cut(self.ms, self.pp, sites)
+        it["cuts"] = self.ms.cuts
+        return True
+
+    def master(self) -> SolveResult | None:
+        """Solve the master; None when the loop is over."""
+        left = self.left()
+        if left is not None and left <= 0:
+            self.hit = True
+            return None
+        opts = self.pp.config.solver.model_copy(update={"time_limit": left})
+        res = solve(self.ms.model.prob, opts)
+        self.steps.append(res)
+        self.record["iterations"].append(
+            {
+                "master_status": res.status.value,
+                "master_objective": res.objective,
+                "master_bound": res.bound,
+                "master_seconds": round(res.seconds, 3),
+            }
+        )
+        if res.status is Status.INFEASIBLE:
+            self.lower = self.upper  # no plan cheaper than the best known (or none at all)
+            return None
+        if res.bound is not None:
+            self.lower = max(self.lower, min(res.bound, self.upper))
+        if res.objective is None:
+            self.hit = self.hit or res.hit_limit
+            return None
+        return res
+
+    def run(self, start: set[str] | None) -> None:
+        if start:
+            sites = np.array([s in start for s in self.pp.site_ids]) & self.pp.allowed
+            if sites.any():
+                it: dict[str, Any] = {"start": sorted(start), "sites": int(sites.sum())}
+                self.record["iterations"].append(it)
+                if not self.check(sites, it):
+                    return
+        while True:
+            res = self.master()
+            if res is None or self.closed():
+                return
+            it = self.record["iterations"][-1]
+            built = _open_pairs(self.ms)
+            it["sites"] = int(built.sum())
+            it["unserved_workloads"] = pair_cuts(self.ms, self.pp, self.ra, built)
+            log.info(
+                "sites first, master %d: %.6g (bound %s) on %d site(s), %d workload(s) "
+                "without sites apart, %.1f s",
+                len(self.record["iterations"]),
+                res.objective,
+                "n/a" if res.bound is None else f"{res.bound:.6g}",
+                it["sites"],
+                it["unserved_workloads"],
+                time.perf_counter() - self.t0,
+            )
+            if it["unserved_workloads"]:
+                it["cuts"] = self.ms.cuts
+                continue
+            sites = np.zeros(self.pp.n_sites, dtype=bool)
+            for p in np.nonzero(built)[0].tolist():
+                sites[self.ms.pairs[p][0]] = True
+            if not self.check(sites, it) or self.closed():
+                return
+            if res.status is not Status.OPTIMAL:
+                return  # the master stopped at its limit: its bound is the best known
+
+
+def solve_sites_first(
+    pp: PlacementProblem, t0: float | None = None, start: set[str] | None = None
+) -> Outcome:
     """Plan ``pp`` sites first (see the module's docstring).
+
+    ``start``: site ids of a known plan, checked first (its cost is the first upper bound).
 
     Raises
     ------
@@ -253,135 +393,42 @@ def solve_sites_first(pp: PlacementProblem, t0: float | None = None) -> Outcome:
     NoSolutionError
         The time limit ran out before any checked plan.
     """
-    from nisd.optimise.plan import Solved, solve_rounds
-
-    t0 = time.perf_counter() if t0 is None else t0
-    cfg = pp.config
-    t_build = time.perf_counter()
-    ra = reach(pp)
-    ms = build_master(pp, ra)
-    m = ms.model
-    record: dict[str, Any] = {
-        "method": "sites-first",
-        "master": {
-            "variables": len(m.prob.variables()),
-            "constraints": len(m.prob.constraints),
-            "families": dict(sorted(m.families.items())),
-            "build_seconds": round(time.perf_counter() - t_build, 3),
-        },
-        "iterations": [],
-    }
-    steps: list[SolveResult] = []
-    best: Solved | None = None
-    upper = float("inf")
-    lower = -float("inf")
-    rel = cfg.solver.gap or 0.0
-    hit = False
-    while True:
-        left = None
-        if cfg.solver.time_limit is not None:
-            left = cfg.solver.time_limit - (time.perf_counter() - t0)
-            if left <= 0:
-                hit = True
-                break
-        opts = cfg.solver.model_copy(update={"time_limit": left})
-        res = solve(m.prob, opts)
-        steps.append(res)
-        it: dict[str, Any] = {
-            "master_status": res.status.value,
-            "master_objective": res.objective,
-            "master_bound": res.bound,
-            "master_seconds": round(res.seconds, 3),
-        }
-        record["iterations"].append(it)
-        if res.status is Status.INFEASIBLE:
-            # no plan cheaper than the best known exists (or none at all)
-            lower = upper
-            break
-        if res.status is Status.UNKNOWN or res.objective is None:
-            hit = hit or res.hit_limit
-            if res.bound is not None:
-                lower = max(lower, min(res.bound, upper))
-            break
-        if res.bound is not None:
-            lower = max(lower, min(res.bound, upper))
-        if upper - lower <= max(ABS_GAP, rel * abs(upper)) + 1e-9:
-            break
-        built = _open_pairs(ms)
-        unserved = pair_cuts(ms, pp, ra, built)
-        it["sites"] = int(built.sum())
-        it["unserved_workloads"] = unserved
-        if unserved:
-            it["cuts"] = ms.cuts
-            continue
-        sites = np.zeros(pp.n_sites, dtype=bool)
-        for p in np.nonzero(built)[0].tolist():
-            sites[ms.pairs[p][0]] = True
-        sub = restricted(pp, sites)
-        t_sub = time.perf_counter()
-        try:
-            solved = solve_rounds(sub, build(sub), t0, explain_infeasible=False)
-        except InfeasibleError:
-            it["check"] = "infeasible"
-            it["check_seconds"] = round(time.perf_counter() - t_sub, 3)
-            leave_cut(ms, pp, sites)
-            it["cuts"] = ms.cuts
-            continue
-        except NoSolutionError:
-            it["check"] = "no plan (time limit)"
-            hit = True
-            break
-        steps.extend(solved.steps)
-        r = solved.result
-        it["check"] = r.status.value
-        it["check_objective"] = r.objective
-        it["check_seconds"] = round(time.perf_counter() - t_sub, 3)
-        assert r.objective is not None
-        if r.objective < upper:
-            upper, best = r.objective, solved
-        if upper - lower <= max(ABS_GAP, rel * abs(upper)) + 1e-9:
-            break
-        if r.status is not Status.OPTIMAL and (r.bound is None or r.bound < upper - ABS_GAP):
-            # plans on these sites may be cheaper than the best known: no valid cut
-            hit = True
-            break
-        if res.status is not Status.OPTIMAL:
-            break  # the master stopped at its limit: its bound is the best known
-        leave_cut(ms, pp, sites)
-        it["cuts"] = ms.cuts
-    if best is None:
-        if lower == upper:  # the master proved infeasibility before any plan
+    loop = _Loop(pp, time.perf_counter() if t0 is None else t0)
+    loop.run(start)
+    rec, steps = loop.record, loop.steps
+    n_it = sum(1 for it in rec["iterations"] if "master_status" in it)
+    if loop.best is None:
+        if loop.lower == loop.upper:  # the master proved infeasibility before any plan
             raise InfeasibleError(
                 f"no plan satisfies the constraints (proved by {steps[-1].solver} in "
                 f"{sum(s.seconds for s in steps):.1f} s, sites first: the master has no plan "
-                f"after {len(record['iterations'])} iteration(s) and {ms.cuts} cut(s))."
+                f"after {n_it} iteration(s) and {loop.ms.cuts} cut(s))."
             )
         raise NoSolutionError(
-            f"sites first: no checked plan after {len(record['iterations'])} iteration(s)"
-            + (" (time limit reached)" if hit else "")
+            f"sites first: no checked plan after {n_it} master solve(s)"
+            + (" (time limit reached)" if loop.hit else "")
         )
-    lower = min(lower, upper)
-    gap = abs(upper - lower) / max(abs(upper), 1e-9)
-    proved = upper - lower <= max(ABS_GAP, rel * abs(upper)) + 1e-9
-    last = best.result
+    upper = loop.upper
+    lower = min(loop.lower, upper)
+    bound = lower if np.isfinite(lower) else None
+    gap = None if bound is None else abs(upper - bound) / max(abs(upper), 1e-9)
+    last = loop.best.result
     result = SolveResult(
-        Status.OPTIMAL if proved else Status.FEASIBLE,
+        Status.OPTIMAL if loop.closed() else Status.FEASIBLE,
         upper,
-        lower,
+        bound,
         gap,
         sum(s.seconds for s in steps),
         last.solver,
         last.solver_version,
-        hit or any(s.hit_limit for s in steps),
+        loop.hit or any(s.hit_limit for s in steps),
     )
-    record["cuts"] = ms.cuts
-    record["upper"] = upper
-    record["lower"] = lower
+    rec.update(cuts=loop.ms.cuts, upper=upper, lower=bound)
     log.info(
-        "sites first: %d iteration(s), %d cut(s), best %.6g, bound %.6g",
-        len(record["iterations"]),
-        ms.cuts,
+        "sites first: %d master solve(s), %d cut(s), best %.6g, bound %s",
+        n_it,
+        loop.ms.cuts,
         upper,
-        lower,
+        "n/a" if bound is None else f"{bound:.6g}",
     )
-    return Outcome(result, best, steps, record)
+    return Outcome(result, loop.best, steps, rec)

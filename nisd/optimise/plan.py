@@ -674,7 +674,7 @@ def optimise(
         if reason is not None:
             raise InputError(f"[solver] method = 'sites-first': {reason}")
         try:
-            out = decompose.solve_sites_first(pp, t0)
+            out = decompose.solve_sites_first(pp, t0, set(start[0]) if start else None)
         except InfeasibleError as exc:
             if not explain_infeasible:
                 raise
