@@ -8,6 +8,8 @@ Cases (each run ``--repeat`` times; min and median wall time printed):
   levels after single site, SRLG, county and power-zone losses; shared backup);
 * ``baseline dedicated``: the same with dedicated (1+1) backup rooms;
 * ``heightened-alert`` and ``war``: the scenario files of that name;
+* ``baseline full model`` and ``heightened full``: the same solved as one model of sites
+  and assignments (``[solver] method = "full"``), the peer of sites first;
 * ``baseline cbc 60 s``: the baseline with CBC and a 60 s limit (its gap beside HiGHS).
 
 Then the served-load evaluation of every scenario of the baseline plan, timed the
@@ -40,7 +42,10 @@ CASES: dict[str, tuple[Path, dict[str, Any]]] = {
     "no crisis": (SCEN / "baseline.toml", {"crisis": {"sets": [], "tiers": []}}),
     "baseline shared": (SCEN / "baseline.toml", {}),
     "baseline dedicated": (SCEN / "baseline.toml", {"crisis": {"backup": "dedicated"}}),
+    # the peer method: the one model of sites and assignments (``auto`` solves cost sites first)
+    "baseline full model": (SCEN / "baseline.toml", {"solver": {"method": "full"}}),
     "heightened-alert": (SCEN / "heightened-alert.toml", {}),
+    "heightened full": (SCEN / "heightened-alert.toml", {"solver": {"method": "full"}}),
     "war": (SCEN / "war.toml", {}),
     # the peer solver: CBC (bundled with PuLP) with 60 s, its gap printed beside HiGHS
     "baseline cbc 60 s": (SCEN / "baseline.toml", {"solver": {"name": "cbc", "time_limit": 60}}),

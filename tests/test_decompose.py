@@ -3,6 +3,7 @@ hand-made cases whose cuts are known."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
@@ -286,3 +287,48 @@ def test_a_gap_and_a_start_keep_the_answer_honest(sweden: Dataset) -> None:
     assert first["check_objective"] == pytest.approx(315.75)
     assert again.result.status.value == "optimal"
     assert again.result.objective == pytest.approx(315.75)
+
+
+def test_auto_falls_back_to_the_full_model_when_the_master_is_weak(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the unsplittable case needs two master solves; allowed one, auto goes on with the
+    # one model (and says so), and the answer is the same
+    from nisd.optimise import decompose
+
+    monkeypatch.setattr(decompose, "AUTO_MASTERS", 1)
+    cfg = PlanConfig(k=1, separation_km=None, hazards="off", capacity=True)
+    pp = line(
+        [[1, 1, 1]] * 3,
+        [[0, 500, 900], [500, 0, 400], [900, 400, 0]],
+        [1, 1, 5],
+        [3, 3, 4],
+        [2, 2, 2],
+        cfg,
+    )
+    plan = optimise(NO_DATA, pp)
+    assert plan.status == "optimal"
+    assert plan.objective_value == pytest.approx(6.0)
+    assert plan.run["decomposition"]["then"] == "full model"
+    assert len(plan.run["decomposition"]["iterations"]) == 1
+    # asked for by name, sites first goes on until it closes
+    named = optimise(NO_DATA, with_method(pp, "sites-first"))
+    assert named.objective_value == pytest.approx(6.0)
+    assert "then" not in named.run["decomposition"]
+
+
+def test_dedicated_backup_same_optimum_both_ways_and_checked(sweden: Dataset) -> None:
+    # dedicated (1+1) backup: sites first's master holds room for each workload's primary
+    # and protected backups inside the sites it may use (a Hall row per distinct set)
+    cfg = load_plan_config(
+        ROOT / "scenarios" / "baseline.toml", {"crisis": {"backup": "dedicated"}}
+    )
+    pp = from_dataset(sweden, cfg)
+    first = optimise(sweden, pp)
+    assert first.run["decomposition"]["master"]["families"]["hall_dedicated"] > 0
+    full = optimise(sweden, with_method(pp, "full"))
+    assert first.status == full.status == "optimal"
+    assert first.objective_value == pytest.approx(full.objective_value) == 358.5
+    # the independent check reads the rooms: too small a site is reported
+    small = dataclasses.replace(pp, capacity=pp.capacity * 0.5)
+    assert any("dedicated backup" in v for v in check_plan(small, first.sites, first.assignments))

@@ -71,6 +71,13 @@ def check_plan(
                 )
     conflict = pp.conflict()
     primary_load: Counter[int] = Counter()
+    # dedicated (1+1) backup: a site holds its primary load and the protected share of
+    # every user it backs up (the largest share any scenario asks of the user's class)
+    dedicated = bool(pp.scenarios) and cfg.crisis.backup == "dedicated"
+    reserved: Counter[int] = Counter()
+    protect = np.zeros(pp.n_demand)
+    for lv in pp.scenario_levels.values():
+        protect = np.maximum(protect, lv[pp.rank])
     for i, d in enumerate(pp.demand_ids):
         seq = list(assignments.get(d, []))
         if len(seq) != cfg.k:
@@ -87,6 +94,9 @@ def check_plan(
         if len(js) != len(seq):
             continue
         primary_load[js[0]] += pp.load[i]
+        reserved[js[0]] += pp.load[i]
+        for jb in js[1:]:
+            reserved[jb] += protect[i] * pp.load[i]
         if cfg.protection and len(pp.demand_protection) and pp.demand_protection[i] > 0:
             need = int(pp.demand_protection[i])
             for s in seq:
@@ -125,6 +135,14 @@ def check_plan(
                 )
                 out.append(
                     f"site {pp.site_ids[jj]}: primary load {used:g} exceeds capacity {cap:g}" + room
+                )
+    if dedicated:
+        for jj, used in sorted(reserved.items()):
+            cap = pp.capacity[jj, tidx[sites[pp.site_ids[jj]]]]
+            if used > cap + TOL:
+                out.append(
+                    f"site {pp.site_ids[jj]}: primary and protected backed-up load {used:g} "
+                    f"exceeds capacity {cap:g} (dedicated backup)"
                 )
     ol = sorted(opened)
     for n, pr in enumerate(cfg.presence):

@@ -148,31 +148,46 @@ def build_master(pp: PlacementProblem, ra: Reach) -> Master:
             for mask in _distinct(np.concatenate(apart)):
                 m.add("reach_apart", ms.row(mask) >= 1)
     if cfg.capacity:
-        _hall(ms, pp, ra, by_rank[0])
+        _hall(ms, pp, by_rank[0], ra.load(pp) * pp.load_factor, "hall_capacity")
+    if pp.scenarios and cfg.crisis.backup == "dedicated":
+        _hall(ms, pp, union, _dedicated_load(pp, ra), "hall_dedicated")
     m.prob.setObjective(cost_expr(m, pp))
     return ms
 
 
-def _hall(ms: Master, pp: PlacementProblem, ra: Reach, primary: np.ndarray) -> None:
-    """Room for primary load (Hall's condition): for every distinct primary set S,
-    ``Σ_{(j,t) ∈ S} Q_jt y_jt ≥ f Σ_{workloads w : S_w ⊆ S} L_w``, and for all pairs at once."""
-    load = ra.load(pp) * pp.load_factor
-    sets = _distinct(np.vstack([primary, np.ones((1, primary.shape[1]), dtype=bool)]))
+def _hall(
+    ms: Master, pp: PlacementProblem, usable: np.ndarray, load: np.ndarray, family: str
+) -> None:
+    """Room for load that must stay within sets of sites (Hall's condition): for every
+    distinct set S among the rows of ``usable`` (L, P) and all pairs at once,
+    ``Σ_{(j,t) ∈ S} Q_jt y_jt ≥ Σ_{workloads w : usable_w ⊆ S} load_w``."""
+    sets = _distinct(np.vstack([usable, np.ones((1, usable.shape[1]), dtype=bool)]))
     # workload w lies inside S when it has no pair outside S
-    outside = primary.astype(np.float32) @ (~sets).astype(np.float32).T  # (L, S)
+    outside = usable.astype(np.float32) @ (~sets).astype(np.float32).T  # (L, S)
     need = (outside < 0.5).astype(float).T @ load  # (S,)
     cap = np.array([pp.capacity[j, t] for j, t in ms.pairs])
     for mask, room in zip(sets, need.tolist(), strict=True):
         if room <= 1e-9 or not np.isfinite(cap[mask]).all():
             continue
         ms.model.add(
-            "hall_capacity",
+            family,
             pulp.lpSum(
                 float(cap[p]) * ms.model.y[ms.pairs[p]] for p in np.nonzero(mask)[0].tolist()
             )
             >= room,
             f"room for the {room:g} racks that must use these sites",
         )
+
+
+def _dedicated_load(pp: PlacementProblem, ra: Reach) -> np.ndarray:
+    """(L,) racks each workload reserves over its k sites with dedicated (1+1) backup: its
+    load at the primary and the protected share at each backup
+    (:func:`nisd.optimise.model.add_dedicated_backup`)."""
+    protect = np.zeros(pp.n_demand)
+    for lv in pp.scenario_levels.values():
+        protect = np.maximum(protect, lv[pp.rank])
+    per_user = pp.load * (1.0 + (pp.config.k - 1) * protect)
+    return np.array([float(per_user[g].sum()) for g in ra.members])
 
 
 def _open_pairs(ms: Master) -> np.ndarray:
@@ -227,6 +242,20 @@ def leave_cut(ms: Master, pp: PlacementProblem, sites: np.ndarray) -> None:
     ms.cuts += 1
 
 
+# ``method = "auto"`` gives sites first this many master solves; a problem whose master
+# needs more (a weak relaxation for it) is solved as one model from there, with the best
+# plan found as a start. The default's scenarios need 1 to 13.
+AUTO_MASTERS = 50
+
+
+class UndecidedError(Exception):
+    """Sites first stopped at its number of master solves without closing the gap."""
+
+    def __init__(self, record: dict[str, Any], best: Any) -> None:
+        super().__init__(f"sites first: no proof after {len(record['iterations'])} step(s)")
+        self.record, self.best = record, best
+
+
 @dataclasses.dataclass
 class Outcome:
     """What the sites-first loop found: the best plan's check (a solved restricted model),
@@ -246,8 +275,9 @@ def restricted(pp: PlacementProblem, sites: np.ndarray) -> PlacementProblem:
 class _Loop:
     """The state of one sites-first solve: master, best plan, bounds, record."""
 
-    def __init__(self, pp: PlacementProblem, t0: float) -> None:
-        self.pp, self.t0 = pp, t0
+    def __init__(self, pp: PlacementProblem, t0: float, max_masters: int | None) -> None:
+        self.pp, self.t0, self.max_masters = pp, t0, max_masters
+        self.masters = 0
         t_build = time.perf_counter()
         self.ra = reach(pp)
         self.ms = build_master(pp, self.ra)
@@ -316,6 +346,9 @@ class _Loop:
 
     def master(self) -> SolveResult | None:
         """Solve the master; None when the loop is over."""
+        if self.max_masters is not None and self.masters >= self.max_masters:
+            raise UndecidedError(self.record, self.best)
+        self.masters += 1
         left = self.left()
         if left is not None and left <= 0:
             self.hit = True
@@ -380,20 +413,26 @@ class _Loop:
 
 
 def solve_sites_first(
-    pp: PlacementProblem, t0: float | None = None, start: set[str] | None = None
+    pp: PlacementProblem,
+    t0: float | None = None,
+    start: set[str] | None = None,
+    max_masters: int | None = None,
 ) -> Outcome:
     """Plan ``pp`` sites first (see the module's docstring).
 
     ``start``: site ids of a known plan, checked first (its cost is the first upper bound).
+    ``max_masters``: the most master solves (None: until the gap closes or time runs out).
 
     Raises
     ------
+    UndecidedError
+        ``max_masters`` master solves did not close the gap.
     InfeasibleError
         The master proved that no plan exists.
     NoSolutionError
         The time limit ran out before any checked plan.
     """
-    loop = _Loop(pp, time.perf_counter() if t0 is None else t0)
+    loop = _Loop(pp, time.perf_counter() if t0 is None else t0, max_masters)
     loop.run(start)
     rec, steps = loop.record, loop.steps
     n_it = sum(1 for it in rec["iterations"] if "master_status" in it)

@@ -669,12 +669,24 @@ def optimise(
     t0 = time.perf_counter()
     cfg = pp.config
     decomposition: dict[str, Any] | None = None
+    solved: Solved | None = None
     if decompose.chosen(pp):
         reason = decompose.why_not(pp)
         if reason is not None:
             raise InputError(f"[solver] method = 'sites-first': {reason}")
+        auto = cfg.solver.method == "auto"
         try:
-            out = decompose.solve_sites_first(pp, t0, set(start[0]) if start else None)
+            out = decompose.solve_sites_first(
+                pp,
+                t0,
+                set(start[0]) if start else None,
+                decompose.AUTO_MASTERS if auto else None,
+            )
+        except decompose.UndecidedError as stop:
+            # a master too weak for this problem: the one model from here, from its best plan
+            decomposition = {**stop.record, "then": "full model"}
+            if stop.best is not None:
+                start = (stop.best.sites, stop.best.assign)
         except InfeasibleError as exc:
             if not explain_infeasible:
                 raise
@@ -684,14 +696,16 @@ def optimise(
             raise InfeasibleError(
                 str(exc) + ("" if not reasons else " What must give:\n  " + "\n  ".join(reasons))
             ) from None
-        # the best plan's check ran on a copy of pp with the other sites forbidden
-        solved = dataclasses.replace(out.best, result=out.result, steps=out.steps, pp=pp)
-        m = solved.model
-        t_build = float(out.record["master"]["build_seconds"])
-        decomposition = out.record
-    else:
+        else:
+            # the best plan's check ran on a copy of pp with the other sites forbidden
+            solved = dataclasses.replace(out.best, result=out.result, steps=out.steps, pp=pp)
+            m = solved.model
+            t_build = float(out.record["master"]["build_seconds"])
+            decomposition = out.record
+    if solved is None:
+        t_full = time.perf_counter()
         m = build(pp)
-        t_build = time.perf_counter() - t0
+        t_build = time.perf_counter() - t_full
         warm = start_of(m, pp, *start) if start is not None else None
         solved = solve_rounds(pp, m, t0, start=warm, explain_infeasible=explain_infeasible)
     pp = solved.pp
