@@ -71,12 +71,10 @@ def line(
     )
 
 
-def test_unsplittable_load_needs_a_third_site_found_by_a_cut() -> None:
-    # three users of 2 racks; two cheap sites of 3 racks hold 6 racks in all (the
-    # master's Hall rows are met) but only one user each: the check proves it, the cut
-    # "build a site outside these" follows, and the dear third site is built too
+def unsplittable() -> PlacementProblem:
+    """Three users of 2 racks; two cheap sites of 3 racks and a dear one of 4."""
     cfg = PlanConfig(k=1, separation_km=None, hazards="off", capacity=True)
-    pp = line(
+    return line(
         [[1, 1, 1]] * 3,
         [[0, 500, 900], [500, 0, 400], [900, 400, 0]],
         [1, 1, 5],
@@ -84,6 +82,13 @@ def test_unsplittable_load_needs_a_third_site_found_by_a_cut() -> None:
         [2, 2, 2],
         cfg,
     )
+
+
+def test_unsplittable_load_needs_a_third_site_found_by_a_cut() -> None:
+    # three users of 2 racks; two cheap sites of 3 racks hold 6 racks in all (the
+    # master's Hall rows are met) but only one user each: the check proves it, the cut
+    # "build a site outside these" follows, and the dear third site is built too
+    pp = unsplittable()
     out = solve_sites_first(pp)
     assert out.result.status.value == "optimal"
     assert out.result.objective == pytest.approx(6.0)  # a cheap site and the dear one
@@ -297,15 +302,7 @@ def test_auto_falls_back_to_the_full_model_when_the_master_is_weak(
     from nisd.optimise import decompose
 
     monkeypatch.setattr(decompose, "AUTO_MASTERS", 1)
-    cfg = PlanConfig(k=1, separation_km=None, hazards="off", capacity=True)
-    pp = line(
-        [[1, 1, 1]] * 3,
-        [[0, 500, 900], [500, 0, 400], [900, 400, 0]],
-        [1, 1, 5],
-        [3, 3, 4],
-        [2, 2, 2],
-        cfg,
-    )
+    pp = unsplittable()
     plan = optimise(NO_DATA, pp)
     assert plan.status == "optimal"
     assert plan.objective_value == pytest.approx(6.0)

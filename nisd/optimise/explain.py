@@ -203,3 +203,8 @@ def explain(pp: PlacementProblem, flow_scenarios: Sequence[str] = ()) -> list[st
     if len(pre) > 15:
         pre = [*pre[:15], f"... and {len(pre) - 15} more demand points or scenarios like these"]
     return pre + [f"elastic re-solve: {x}" for x in elastic(pp, flow_scenarios)]
+
+
+def what_must_give(reasons: Sequence[str]) -> str:
+    """The reasons as the tail of an infeasibility message (empty when there are none)."""
+    return "" if not reasons else " What must give:\n  " + "\n  ".join(reasons)

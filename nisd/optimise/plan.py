@@ -453,13 +453,12 @@ def solve_rounds(
         start = None  # a given start belongs to the first round
         steps += round_steps
         if res.status is Status.INFEASIBLE:
-            from nisd.optimise.explain import explain
+            from nisd.optimise.explain import explain, what_must_give
 
             reasons = explain(pp, m.flow_scenarios) if explain_infeasible else []
             raise InfeasibleError(
                 f"no plan satisfies the constraints (proved by {res.solver} in "
-                f"{sum(s.seconds for s in steps):.1f} s)."
-                + ("" if not reasons else " What must give:\n  " + "\n  ".join(reasons))
+                f"{sum(s.seconds for s in steps):.1f} s)." + what_must_give(reasons)
             )
         if res.status is Status.UNKNOWN:
             raise NoSolutionError(
@@ -656,8 +655,13 @@ def optimise(
     by :func:`nisd.topology.resilience.evaluate`, which recomputes every route
     over the surviving fibre graph; its scenario rows are the ones written.
 
+    With the cost objective (``[solver] method = "auto"``) the plan is found sites first
+    (:mod:`nisd.optimise.decompose`); ``run.decomposition`` records how.
+
     Raises
     ------
+    InputError
+        ``[solver] method = "sites-first"`` with an objective it cannot serve.
     InfeasibleError
         The solver proved that no plan exists.
     NoSolutionError
@@ -668,40 +672,15 @@ def optimise(
     """
     t0 = time.perf_counter()
     cfg = pp.config
+    start_given = start is not None
     decomposition: dict[str, Any] | None = None
     solved: Solved | None = None
+    t_build = 0.0
     if decompose.chosen(pp):
-        reason = decompose.why_not(pp)
-        if reason is not None:
-            raise InputError(f"[solver] method = 'sites-first': {reason}")
-        auto = cfg.solver.method == "auto"
-        try:
-            out = decompose.solve_sites_first(
-                pp,
-                t0,
-                set(start[0]) if start else None,
-                decompose.AUTO_MASTERS if auto else None,
-            )
-        except decompose.UndecidedError as stop:
-            # a master too weak for this problem: the one model from here, from its best plan
-            decomposition = {**stop.record, "then": "full model"}
-            if stop.best is not None:
-                start = (stop.best.sites, stop.best.assign)
-        except InfeasibleError as exc:
-            if not explain_infeasible:
-                raise
-            from nisd.optimise.explain import explain
-
-            reasons = explain(pp)
-            raise InfeasibleError(
-                str(exc) + ("" if not reasons else " What must give:\n  " + "\n  ".join(reasons))
-            ) from None
-        else:
-            # the best plan's check ran on a copy of pp with the other sites forbidden
-            solved = dataclasses.replace(out.best, result=out.result, steps=out.steps, pp=pp)
+        solved, decomposition, start = _sites_first(pp, t0, start, explain_infeasible)
+        if solved is not None:
+            t_build = float(decomposition["master"]["build_seconds"])
             m = solved.model
-            t_build = float(out.record["master"]["build_seconds"])
-            decomposition = out.record
     if solved is None:
         t_full = time.perf_counter()
         m = build(pp)
@@ -758,7 +737,7 @@ def optimise(
         "rounds": rounds,
         "decomposition": decomposition,
         "war": war,
-        "start_given": start is not None,
+        "start_given": start_given,
         **(inputs or {}),
     }
     return Plan(
@@ -774,6 +753,47 @@ def optimise(
         run,
         use,
     )
+
+
+def _sites_first(
+    pp: PlacementProblem,
+    t0: float,
+    start: tuple[dict[str, str], dict[str, list[str]]] | None,
+    explain_infeasible: bool,
+) -> tuple[Solved | None, dict[str, Any], tuple[dict[str, str], dict[str, list[str]]] | None]:
+    """Solve ``pp`` sites first (:mod:`nisd.optimise.decompose`): the solved best check
+    (with ``pp`` itself, not the restricted copy) and the record; or, when ``auto``'s
+    master solves ran out, None, the record, and the best plan as the full model's start.
+
+    Raises
+    ------
+    InputError
+        ``method = "sites-first"`` where it does not apply.
+    InfeasibleError
+        Proved; with what must give unless ``explain_infeasible`` is False.
+    """
+    reason = decompose.why_not(pp)
+    if reason is not None:
+        raise InputError(f"[solver] method = 'sites-first': {reason}")
+    auto = pp.config.solver.method == "auto"
+    try:
+        out = decompose.solve_sites_first(
+            pp, t0, set(start[0]) if start else None, decompose.AUTO_MASTERS if auto else None
+        )
+    except decompose.UndecidedError as stop:
+        # a master too weak for this problem: the one model from here, from its best plan
+        if stop.best is not None:
+            start = (stop.best.sites, stop.best.assign)
+        return None, {**stop.record, "then": "full model"}, start
+    except InfeasibleError as exc:
+        if not explain_infeasible:
+            raise
+        from nisd.optimise.explain import explain, what_must_give
+
+        raise InfeasibleError(str(exc) + what_must_give(explain(pp))) from None
+    # the best plan's check ran on a copy of pp with the other sites forbidden
+    solved = dataclasses.replace(out.best, result=out.result, steps=out.steps, pp=pp)
+    return solved, out.record, start
 
 
 def _worst_attack(

@@ -609,10 +609,10 @@ def solve_rollout(
 
 def _why(rm: RolloutModel, cfg: PlanConfig) -> str:
     """Which year and which requirement make the roll-out impossible, and by how much."""
+    from nisd.optimise.explain import what_must_give
     from nisd.optimise.rollout_explain import explain_rollout
 
-    reasons = explain_rollout(rm, cfg)
-    return "" if not reasons else " What must give:\n  " + "\n  ".join(reasons)
+    return what_must_give(explain_rollout(rm, cfg))
 
 
 # ---- the result -------------------------------------------------------------------------
