@@ -329,3 +329,23 @@ def test_dedicated_backup_same_optimum_both_ways_and_checked(sweden: Dataset) ->
     # the independent check reads the rooms: too small a site is reported
     small = dataclasses.replace(pp, capacity=pp.capacity * 0.5)
     assert any("dedicated backup" in v for v in check_plan(small, first.sites, first.assignments))
+
+
+def test_crisis_room_rows_never_change_the_optimum(
+    sweden: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crisis-room rows are implied by the capacity-true rows (a relaxation's rows):
+    the full model without them reaches the same optimum on the default, whose county
+    losses leave users on islands (cut off, asked nothing, their load relieving no one)."""
+    from nisd.optimise import model
+
+    cfg = load_plan_config(ROOT / "scenarios" / "baseline.toml", {"solver": {"method": "full"}})
+    with_rows = optimise(sweden, from_dataset(sweden, cfg))
+    assert with_rows.run["model"]["families"]["crisis_room"] > 0
+    monkeypatch.setattr(
+        model, "FAMILIES", tuple(f for f in model.FAMILIES if f is not model.add_crisis_room)
+    )
+    without = optimise(sweden, from_dataset(sweden, cfg))
+    assert "crisis_room" not in without.run["model"]["families"]
+    assert without.status == with_rows.status == "optimal"
+    assert without.objective_value == pytest.approx(with_rows.objective_value)

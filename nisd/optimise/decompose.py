@@ -244,10 +244,9 @@ def leave_cut(ms: Master, pp: PlacementProblem, sites: np.ndarray) -> None:
 
 # ``method = "auto"`` gives sites first this many master solves; a problem whose master
 # needs more is solved as one model from there, with the best plan found as a start. The
-# master holds no assignments, so it cannot see that after a crisis only the sites holding
-# a workload's data serve it: where that decides the plan, its proposals keep failing the
-# check (the default with protection off: 50 proposals of 218.25 MSEK, each 313.25 once
-# checked, while the optimum is 222.75). The default's scenarios need 1 to 13 solves.
+# master holds no assignments, so it cannot see which sites hold a workload's data after a
+# crisis; where that decides the plan its proposals can keep failing the check. Every
+# scenario of the default and its sensitivity variants needs one master solve.
 AUTO_MASTERS = 20
 
 

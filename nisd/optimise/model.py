@@ -451,7 +451,8 @@ def add_crisis_room(m: Model, pp: PlacementProblem) -> None:
     the points D whose sets lie within R, the sites in R must hold what D must
     keep: ``Σ_{j ∈ R} C_j(y) ≥ Σ_c max(0, σ_c(s) B_c(s) − L_c(outside D))``,
     with B_c(s) the load of class c not cut off and L_c(outside D) the class's
-    load outside D (which can at most serve the rest of the class's share).
+    load outside D and not cut off (which can at most serve the rest of the class's
+    share; cut-off users serve no share).
     Implied by the capacity-true rows of :func:`add_crisis_flow`, but present
     from the first round, so the first plan already buys enough reachable room.
     """
@@ -479,6 +480,10 @@ def add_crisis_room(m: Model, pp: PlacementProblem) -> None:
             np.add.at(load, (grp, pp.rank), pp.load)
             per_matrix[id(lat)] = (in_time[:, cols], load)
         in_time, load = per_matrix[id(lat)]
+        # users cut off by the scenario are asked nothing and serve no level: their load
+        # outside a set relieves no one (a group's users are cut off alike)
+        first = lat.within(pp.crisis_ms)[0]
+        load = load * ~pp.crisis_cut[sc.name][first][:, None]
         reach = up[None, :] & in_time
         some = reach[reach.any(axis=1)]
         sets = some[unique_rows(some)[0]]
