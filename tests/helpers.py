@@ -59,3 +59,15 @@ def geometry(draw: st.DrawFn, n_i: int, n_j: int, span: int) -> tuple[np.ndarray
     lat = np.sqrt(((dem[:, None] - sit[None]) ** 2).sum(axis=2)) * 0.01
     dist = np.sqrt(((sit[:, None] - sit[None]) ** 2).sum(axis=2))
     return lat, dist
+
+
+def two_type_costs(
+    draw: st.DrawFn, n_j: int, cheap: tuple[int, int], extra: tuple[int, int]
+) -> np.ndarray:
+    """(J, 2) annual costs of a cheap type and a dear one (cheap + a drawn extra); some
+    sites may only be built cheap."""
+    low = np.array(draw(st.lists(st.integers(*cheap), min_size=n_j, max_size=n_j)), float)
+    cost = np.column_stack([low, low + draw(st.integers(*extra))])
+    if draw(st.booleans()):
+        cost[draw(st.integers(0, n_j - 1)), 1] = np.inf
+    return cost

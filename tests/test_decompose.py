@@ -30,7 +30,7 @@ from nisd.optimise.decompose import (
 from nisd.optimise.model import reach
 from nisd.optimise.plan import Plan
 from nisd.optimise.problem import PlacementProblem, from_matrices
-from tests.helpers import geometry
+from tests.helpers import geometry, two_type_costs
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_DATA: Dataset = None  # type: ignore[assignment]  # matrix problems have no scenarios
@@ -147,10 +147,7 @@ def matrix_problems(draw: st.DrawFn) -> PlacementProblem:
     n_i = draw(st.integers(1, 6))
     n_j = draw(st.integers(3, 7))
     lat, dist = geometry(draw, n_i, n_j, 600)
-    cheap = np.array(draw(st.lists(st.integers(1, 6), min_size=n_j, max_size=n_j)), float)
-    cost = np.column_stack([cheap, cheap + draw(st.integers(1, 5))])
-    if draw(st.booleans()):
-        cost[draw(st.integers(0, n_j - 1)), 1] = np.inf
+    cost = two_type_costs(draw, n_j, cheap=(1, 6), extra=(1, 5))
     cap = np.array(draw(st.lists(st.integers(2, 6), min_size=n_j, max_size=n_j)), float)
     k = draw(st.integers(1, 3))
     cfg = PlanConfig(

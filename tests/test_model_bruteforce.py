@@ -15,7 +15,7 @@ from nisd.optimise import PlanConfig, optimise
 from nisd.optimise.check import check_plan
 from nisd.optimise.plan import Plan
 from nisd.optimise.problem import PlacementProblem, from_matrices
-from tests.helpers import geometry
+from tests.helpers import geometry, two_type_costs
 
 
 def brute(pp: PlacementProblem, objective: str) -> float | None:
@@ -178,11 +178,7 @@ def protected_instances(draw: st.DrawFn) -> PlacementProblem:
     n_j = draw(st.integers(2, 4))
     lat, dist = geometry(draw, n_i, n_j, 400)
     # two types: a cheap one (protection 0 or 1) and a dear, protected one (level 2)
-    cheap = np.array(draw(st.lists(st.integers(1, 5), min_size=n_j, max_size=n_j)), float)
-    dear = cheap + draw(st.integers(1, 6))
-    cost = np.column_stack([cheap, dear])
-    if draw(st.booleans()):  # some sites may only be built cheap
-        cost[draw(st.integers(0, n_j - 1)), 1] = np.inf
+    cost = two_type_costs(draw, n_j, cheap=(1, 5), extra=(1, 6))
     cap = np.array(draw(st.lists(st.integers(2, 6), min_size=n_j, max_size=n_j)), float)
     load = np.array(draw(st.lists(st.integers(1, 3), min_size=n_i, max_size=n_i)), float)
     need = draw(st.lists(st.integers(0, 2), min_size=n_i, max_size=n_i))

@@ -75,9 +75,7 @@ def check_plan(
     # every user it backs up (the largest share any scenario asks of the user's class)
     dedicated = bool(pp.scenarios) and cfg.crisis.backup == "dedicated"
     reserved: Counter[int] = Counter()
-    protect = np.zeros(pp.n_demand)
-    for lv in pp.scenario_levels.values():
-        protect = np.maximum(protect, lv[pp.rank])
+    protect = pp.backup_share()
     for i, d in enumerate(pp.demand_ids):
         seq = list(assignments.get(d, []))
         if len(seq) != cfg.k:

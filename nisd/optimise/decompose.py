@@ -90,6 +90,7 @@ class Master:
     model: Model
     pairs: list[tuple[int, int]]
     by_rank: np.ndarray  # (k, L, P): lead l may have pair p as its rank-r site
+    conflict: np.ndarray  # (P, P): the pairs' sites may not back each other up
     cuts: int = 0
 
     def row(self, mask: np.ndarray) -> pulp.LpAffineExpression:
@@ -124,7 +125,7 @@ def build_master(pp: PlacementProblem, ra: Reach) -> Master:
     pairs = sorted(m.y)
     js = np.array([j for j, _t in pairs], dtype=int)
     ts = np.array([t for _j, t in pairs], dtype=int)
-    ms = Master(m, pairs, _rank_pairs(ra)[:, :, js, ts])
+    ms = Master(m, pairs, _rank_pairs(ra)[:, :, js, ts], pp.conflict()[np.ix_(js, js)])
     by_rank = ms.by_rank
     empty = np.argwhere(~by_rank.any(axis=2))
     if len(empty):
@@ -183,9 +184,7 @@ def _dedicated_load(pp: PlacementProblem, ra: Reach) -> np.ndarray:
     """(L,) racks each workload reserves over its k sites with dedicated (1+1) backup: its
     load at the primary and the protected share at each backup
     (:func:`nisd.optimise.model.add_dedicated_backup`)."""
-    protect = np.zeros(pp.n_demand)
-    for lv in pp.scenario_levels.values():
-        protect = np.maximum(protect, lv[pp.rank])
+    protect = pp.backup_share()
     per_user = pp.load * (1.0 + (pp.config.k - 1) * protect)
     return np.array([float(per_user[g].sum()) for g in ra.members])
 
@@ -205,13 +204,12 @@ def pair_cuts(ms: Master, pp: PlacementProblem, ra: Reach, built: np.ndarray) ->
     """
     k = pp.config.k
     by_rank = ms.by_rank
-    js = np.array([j for j, _t in ms.pairs], dtype=int)
     have = by_rank & built[None, None, :]
     ok = np.zeros(len(ra.leads), dtype=bool)
     if k == 1:
         ok = have[0].any(axis=1)
     else:
-        conflict = pp.conflict()[np.ix_(js, js)]  # (P, P), diagonal (same site) included
+        conflict = ms.conflict  # the diagonal (same site) included
         backup = have[1:].any(axis=0)  # (L, P): built pairs usable as some backup
         for p in np.nonzero(built)[0].tolist():
             first = have[0][:, p]

@@ -461,7 +461,7 @@ def add_crisis_room(m: Model, pp: PlacementProblem) -> None:
     cols = np.nonzero(pp.allowed)[0]
     # scenarios that change no route share a matrix (the loss of one site): per matrix,
     # its groups' reach of the allowed sites and their load, once
-    per_matrix: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    per_matrix: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     seen: set[tuple[int, bytes, bytes]] = set()
     for sc in pp.scenarios:
         need = scenario_need(pp, sc.name)
@@ -478,11 +478,10 @@ def add_crisis_room(m: Model, pp: PlacementProblem) -> None:
             first, grp, in_time = lat.within(pp.crisis_ms)
             load = np.zeros((len(first), n_k))
             np.add.at(load, (grp, pp.rank), pp.load)
-            per_matrix[id(lat)] = (in_time[:, cols], load)
-        in_time, load = per_matrix[id(lat)]
+            per_matrix[id(lat)] = (first, in_time[:, cols], load)
+        first, in_time, load = per_matrix[id(lat)]
         # users cut off by the scenario are asked nothing and serve no level: their load
         # outside a set relieves no one (a group's users are cut off alike)
-        first = lat.within(pp.crisis_ms)[0]
         load = load * ~pp.crisis_cut[sc.name][first][:, None]
         reach = up[None, :] & in_time
         some = reach[reach.any(axis=1)]
@@ -524,9 +523,7 @@ def add_dedicated_backup(m: Model, pp: PlacementProblem) -> None:
     share any scenario asks of i's class: the room is reserved whichever failure happens,
     never shared between failures (the comparison for shared backup).
     """
-    protect = np.zeros(pp.n_demand)
-    for lv in pp.scenario_levels.values():
-        protect = np.maximum(protect, lv[pp.rank])
+    protect = pp.backup_share()
     for j in range(pp.n_sites):
         terms = [
             pp.load[i] * (1.0 if r == 0 else protect[i]) * v

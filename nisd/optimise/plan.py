@@ -831,9 +831,7 @@ def plan_kpis(
     k["capacity_racks"] = round(sum(u["capacity"] for u in use), 6)
     k["primary_load_racks"] = round(sum(u["primary_load"] for u in use), 6)
     # what dedicated (1+1) backup would reserve: the protected part of every backed-up load
-    protect = np.zeros(pp.n_demand)
-    for lv in pp.scenario_levels.values():
-        protect = np.maximum(protect, lv[pp.rank])
+    protect = pp.backup_share()
     backups = np.array([max(0, len(assign.get(d, [])) - 1) for d in pp.demand_ids])
     k["dedicated_backup_racks"] = round(float((protect * pp.load * backups).sum()), 6)
     if scen_rows:

@@ -143,6 +143,14 @@ class PlacementProblem:
         need = int(self.demand_protection[i])
         return [t for t in range(n_t) if int(self.type_protection[t]) >= need]
 
+    def backup_share(self) -> np.ndarray:
+        """(I,) the largest share of each user's load that any scenario asks to keep
+        served: what dedicated (1+1) backup reserves for it at each of its backups."""
+        protect = np.zeros(self.n_demand)
+        for lv in self.scenario_levels.values():
+            protect = np.maximum(protect, lv[self.rank])
+        return protect
+
     @property
     def n_sites(self) -> int:
         return len(self.site_ids)
