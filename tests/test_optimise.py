@@ -472,3 +472,26 @@ def test_min_population_keeps_each_type_in_towns_large_enough(tmp_path: Path) ->
     res = CliRunner().invoke(cli, ["plan", str(scen), "--out", str(tmp_path / "p")])
     assert res.exit_code != 0 and "Traceback" not in res.output
     assert "min_population" in res.output and "'bunker' is not a site type" in res.output
+
+
+@pytest.mark.parametrize("method", ["full", "sites-first"])
+def test_solves_with_other_thread_counts_in_one_process(method: str) -> None:
+    """HiGHS sizes its thread scheduler at the first run of a process and solved nothing
+    (model status "not set") when a later run asked for another count: a plan made with
+    the default threads, then a sweep's one-thread solves, got no plan."""
+    pytest.importorskip("highspy")
+    ds = load_dataset(ESTONIA)
+    values = []
+    for threads in (None, 1, 2, 1, None):
+        cfg = PlanConfig.model_validate(
+            {
+                "k": 2,
+                "separation_km": 100,
+                "hazards": "off",
+                "solver": {"name": "highs", "threads": threads, "method": method},
+            }
+        )
+        r = optimise(ds, from_dataset(ds, cfg), {})
+        assert r.status == "optimal", threads
+        values.append(r.objective_value)
+    assert len(set(values)) == 1

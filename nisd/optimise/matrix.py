@@ -25,6 +25,7 @@ from nisd.optimise.solve import (
     highs_result,
     quiet_stdout,
     resolve_name,
+    run_highs,
     set_highs_start,
     set_presolve,
     solve,
@@ -101,7 +102,7 @@ def _highs(
         set_highs_start(h, start)
     t = time.perf_counter()
     with quiet_stdout():
-        h.run()
+        run_highs(h)
     res = highs_result(h, time.perf_counter() - t)
     x = np.asarray(h.getSolution().col_value, float) if res.objective is not None else None
     return res, x

@@ -239,7 +239,7 @@ class _HighsWithStart(pulp.HiGHS):
             set_highs_start(
                 lp.solverModel, [float(self.start.get(v.name, 0.0)) for v in lp.variables()]
             )
-        lp.solverModel.run()
+        run_highs(lp.solverModel)
 
 
 # HiGHS's full presolve multiplies the nonzeros of large placement models (a synthetic
@@ -268,6 +268,30 @@ def set_highs_start(h: Any, values: Iterable[float]) -> None:
     sol.col_value = [float(v) for v in values]
     sol.value_valid = True
     h.setSolution(sol)
+
+
+# the thread count this process's HiGHS scheduler was started with (0: HiGHS's choice)
+_scheduler_threads: int | None = None
+
+
+def run_highs(h: Any) -> None:
+    """Run a HiGHS model.
+
+    HiGHS starts one thread scheduler per process, sized by the first run's ``threads``
+    option, and refuses (with an error, solving nothing) a later run that asks for a
+    different count: a notebook that plans with the default and then sweeps with one
+    thread per solve would get no plan. The scheduler is started again when the count
+    changes. A run that ends in an error is a SolverError.
+    """
+    import highspy
+
+    global _scheduler_threads
+    _status, want = h.getOptionValue("threads")
+    if _scheduler_threads is not None and _scheduler_threads != want:
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads = want
+    if h.run() == highspy.HighsStatus.kError:
+        raise SolverError(f"HiGHS stopped with an error (model status {h.getModelStatus()})")
 
 
 def highs_result(h: Any, seconds: float) -> SolveResult:
