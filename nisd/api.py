@@ -15,6 +15,10 @@ reads a ``plan.json``; ``nisd.resilience(ds, plan, sets=[...])`` returns the
 capacity-true table; ``nisd.attack(ds, plan, r=2)`` finds the worst attacks on a
 plan exactly (and ``fortify=True`` the cheapest sites to harden against them);
 ``nisd.sensitivity(ds, plan)`` re-plans with each labelled assumption low and high;
+``nisd.sweep(ds, "baseline", {"p": [3, 4, 5]}, "out")`` solves a grid of variants and
+``nisd.explain(ds, plan)`` prices each opened and rejected site, on worker
+processes; a :class:`Workers` (``with nisd.Workers(2) as w: ...``, or
+``nisd.Workers(dask="local")``) keeps them, warm, from one study to the next.
 ``plan.explore()`` returns a folium map for notebooks. ``nisd.rollout(ds,
 "rollout-2032")`` plans Program 2032 year by year (a typed :class:`Rollout`;
 ``nisd.read_rollout(path)`` reads a ``rollout.json``), and ``nisd.fees(plan)``
@@ -39,6 +43,7 @@ from nisd.io.planfile import check_plan_dataset, read_plan_doc
 from nisd.optimise.config import PlanConfig, load_plan_config
 from nisd.optimise.solve import Status
 from nisd.result import Kpis, Plan, Rollout
+from nisd.study.runner import Workers
 
 if TYPE_CHECKING:  # pragma: no cover
     from nisd.optimise.war import Method
@@ -48,9 +53,11 @@ __all__ = [
     "Plan",
     "Rollout",
     "Status",
+    "Workers",
     "add_site",
     "attack",
     "drop_link",
+    "explain",
     "fees",
     "load",
     "plan",
@@ -60,6 +67,7 @@ __all__ = [
     "rollout",
     "scale_demand",
     "sensitivity",
+    "sweep",
 ]
 
 
@@ -367,12 +375,114 @@ def attack(
     return out
 
 
-def sensitivity(ds: Dataset, plan: Plan, *, workers: int | None = 1) -> list[dict[str, Any]]:
+def _on_disk(ds: Dataset, what: str) -> None:
+    """Studies run their solves in worker processes, which read the data directory."""
+    if load_dataset(ds.path).input_hash != ds.input_hash:
+        raise InputError(
+            [
+                Problem(
+                    "dataset",
+                    f"{what} from the data directory on disk; this dataset is a variant "
+                    "made in memory: write it to a directory first",
+                )
+            ]
+        )
+
+
+def sweep(
+    ds: Dataset,
+    scenario: str | Path | PlanConfig,
+    vary: Mapping[str, Sequence[Any]],
+    out: str | Path,
+    *,
+    workers: int | Workers | None = 1,
+) -> pd.DataFrame:
+    """Solve ``scenario`` for every combination of the ``vary`` values, as ``nisd sweep``.
+
+    ``vary`` maps a key (``"p"``, ``"separation_km"``, a dotted key such as
+    ``"crisis.capacity"``) to its values. Every point is validated before any is
+    solved; each finished plan is written at once under ``out/points/``, and a second
+    call with the same ``out`` solves only what is missing. Solves run on ``workers``
+    processes, or on the kept processes of a :class:`~nisd.study.runner.Workers`.
+    Returns the table (one row per point: parameters, status, cost, key figures,
+    ``pareto``); a failing point is a row with ``status = "error"``.
+
+    Raises
+    ------
+    ConfigError
+        A point's configuration is invalid (every point is named).
+    InputError
+        ``ds`` is a variant made in memory.
+    """
+    from nisd.study.runner import run_tasks
+    from nisd.study.sweep import grid, run_sweep
+
+    _on_disk(ds, "a sweep solves")
+    base = _config(scenario, {}).model_dump(mode="json")
+    points = grid(base, {k: list(v) for k, v in vary.items()})
+    problems: list[Problem] = []
+    for p in points:
+        try:
+            load_plan_config(None, p.config)
+        except ConfigError as exc:
+            problems += [Problem(f"point {p.params}", str(q)) for q in exc.problems]
+    if problems:
+        raise ConfigError(problems)
+    return run_sweep(
+        points, Path(out), Path(ds.path), lambda tasks: run_tasks(tasks, workers=workers)
+    )
+
+
+def explain(
+    ds: Dataset,
+    plan: Plan,
+    *,
+    rejected: int | None = 10,
+    workers: int | Workers | None = 1,
+) -> list[dict[str, Any]]:
+    """Each opened site's regret and the cost of forcing in rejected candidates.
+
+    Re-solves ``plan``'s scenario once per opened site (forbidden) and once per
+    rejected candidate (required), the ``rejected`` nearest to the opened sites
+    (``None``: every one), on ``workers`` processes or a
+    :class:`~nisd.study.runner.Workers`. Records as ``nisd explain --json``: site,
+    role, value, change against the plan, status, note ("essential" when no plan exists
+    without the site; "not proved optimal" when a re-solve hit its time limit).
+
+    Raises
+    ------
+    ConfigError
+        The plan has no scenario parameters or no cost.
+    InputError
+        ``ds`` is a variant made in memory, or the plan does not match it.
+    """
+    from nisd.study.explain import explain_plan, nearest_rejected
+    from nisd.study.runner import run_tasks, side_by_side
+
+    check_plan_dataset(plan.to_json(), ds, "plan")
+    _on_disk(ds, "explain re-solves")
+    if plan.config is None:
+        raise ConfigError([Problem("plan", "has no run.parameters: it cannot be re-solved")])
+    typed = plan if plan.dataset is not None else Plan.from_doc(plan.to_json(), ds)
+    df = explain_plan(
+        typed,
+        str(Path(ds.path).resolve()),
+        nearest_rejected(ds, sorted(plan.sites), rejected),
+        lambda tasks: run_tasks(tasks, workers=workers),
+        threads=1 if side_by_side(workers or 1) else None,
+    )
+    return cast(list[dict[str, Any]], json.loads(df.to_json(orient="records")))
+
+
+def sensitivity(
+    ds: Dataset, plan: Plan, *, workers: int | Workers | None = 1
+) -> list[dict[str, Any]]:
     """Re-plan ``plan``'s scenario with each labelled assumption low and high.
 
     The variants (site type costs and capacities ± 20 %, every load ± 20 %, the cost
     factors' spread, judged hazard buffers, separation, protection levels) are written as
-    copies of the data directory ``ds.path`` and planned on ``workers`` processes, each
+    copies of the data directory ``ds.path`` and planned on ``workers`` processes (or on
+    the kept processes of a :class:`~nisd.study.runner.Workers`), each
     with the plan as a start (so a change of sites is a real change, not a tie broken
     anew). Records as ``nisd sensitivity --json``: assumption, side, value, cost,
     change, sites added / removed / retyped, most site-moving and largest swing first.
@@ -386,20 +496,11 @@ def sensitivity(ds: Dataset, plan: Plan, *, workers: int | None = 1) -> list[dic
     """
     import tempfile
 
-    from nisd.study.runner import run_tasks
+    from nisd.study.runner import run_tasks, side_by_side
     from nisd.study.sensitivity import sensitivity_table
 
     check_plan_dataset(plan.to_json(), ds, "plan")
-    if load_dataset(ds.path).input_hash != ds.input_hash:
-        raise InputError(
-            [
-                Problem(
-                    "dataset",
-                    "sensitivity re-plans from the data directory on disk; this dataset is "
-                    "a variant made in memory: write it to a directory first",
-                )
-            ]
-        )
+    _on_disk(ds, "sensitivity re-plans")
     with tempfile.TemporaryDirectory(prefix="nisd-sensitivity-") as work:
         return sensitivity_table(
             plan,
@@ -407,5 +508,5 @@ def sensitivity(ds: Dataset, plan: Plan, *, workers: int | None = 1) -> list[dic
             str(Path(ds.path).resolve()),
             lambda tasks: run_tasks(tasks, workers=workers),
             Path(work),
-            threads=1 if (workers or 1) > 1 else None,
+            threads=1 if side_by_side(workers or 1) else None,
         )

@@ -121,6 +121,7 @@ def _register() -> None:
         "attack",
         "rollout",
         "fees",
+        "workers",
     ):
         try:
             mod = __import__(f"nisd.cli.{name}", fromlist=[name])

@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from nisd.cli.options import data_option, json_option
-from nisd.cli.sweep import dask_option, progress_runner, side_by_side, workers_option
+from nisd.cli.sweep import dask_option, progress_runner, workers_option
 from nisd.io.planfile import write_explain
 from nisd.optimise.config import config_of_plan, objective_value
 from nisd.render import read_plan_doc
 from nisd.render.context import load_plan
 from nisd.study.explain import explain_plan, nearest_rejected
+from nisd.study.runner import side_by_side
 
 
 @click.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +26,7 @@ dask_option = click.option(
     "--dask",
     metavar="local|tcp://HOST:PORT",
     default=None,
-    help="Run on a Dask LocalCluster or an existing cluster.",
+    help="Run on a Dask LocalCluster, or on running workers (`nisd workers`).",
 )
 
 
@@ -44,11 +43,6 @@ def progress_runner(
                 yield item
 
     return run
-
-
-def side_by_side(workers: int | None, dask: str | None) -> bool:
-    """Whether solves run side by side (then each gets one solver thread)."""
-    return dask is not None or (workers or os.cpu_count() or 1) > 1
 
 
 @click.command()

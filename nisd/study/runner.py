@@ -3,6 +3,11 @@
 One worker function, :func:`solve_point`, takes plain data (a data directory
 and a configuration dict) and returns plain data, so the same task runs
 unchanged in any executor, and results do not depend on where they ran.
+
+:class:`Workers` keeps worker processes (a pool or a Dask cluster) alive
+between studies: their imports are done once, and each worker keeps the
+datasets it read and the problems it derived, so a second sweep on the same
+data pays neither again.
 """
 
 from __future__ import annotations
@@ -10,9 +15,10 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import socket
+import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from functools import lru_cache
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +28,46 @@ if TYPE_CHECKING:  # pragma: no cover
     from nisd.result import Plan
 
 
-@lru_cache(maxsize=4)
+def warm() -> None:
+    """Import what a solve needs (a worker's start-up; also Dask's ``--preload`` module
+    :mod:`nisd.study.warm`)."""
+    import highspy  # noqa: F401
+
+    import nisd.io.planfile
+    import nisd.optimise  # noqa: F401
+
+
+def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """Every file under a data directory with its size and modification time: a dataset
+    a worker read before is used again only while this is unchanged."""
+    out = []
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            st = os.stat(os.path.join(dirpath, name))
+            out.append(
+                (os.path.relpath(os.path.join(dirpath, name), root), st.st_size, st.st_mtime_ns)
+            )
+    return tuple(sorted(out))
+
+
+# datasets this process read, by directory, with the signature they were read at
+_DATASETS: dict[str, tuple[tuple[tuple[str, int, int], ...], Any]] = {}
+
+
 def _dataset(path: str) -> Any:
+    """``load_dataset(path)``, read again only when a file under ``path`` changed (a
+    worker can outlive many studies, and the data can be edited between them)."""
     from nisd.io import load_dataset
 
-    return load_dataset(Path(path))
+    sig = _signature(Path(path))
+    known = _DATASETS.get(path)
+    if known is not None and known[0] == sig:
+        return known[1]
+    ds = load_dataset(Path(path))
+    while len(_DATASETS) >= 4:
+        _DATASETS.pop(next(iter(_DATASETS)))
+    _DATASETS[path] = (sig, ds)
+    return ds
 
 
 def solve_point(
@@ -121,67 +162,226 @@ def replan_params(plan: Plan, threads: int | None = None) -> dict[str, Any]:
     return params
 
 
+def _pool_start() -> None:
+    warm()
+
+
+def _ready() -> int:
+    return os.getpid()
+
+
+class Workers:
+    """Worker processes started once and used for many studies.
+
+    A local process pool (``Workers(2)``), a Dask LocalCluster
+    (``Workers(2, dask="local")``) or an existing Dask cluster
+    (``Workers(dask="tcp://host:8786")``). Every worker imports nisd and the solver
+    when it starts; between studies it keeps the datasets it read (read again when a
+    file changes) and the problems it derived, so a study that follows another on
+    the same data starts at once. Use it as a context manager, or call
+    :meth:`close`::
+
+        with Workers(2, dask="local") as w:
+            for key, result in w.run(tasks):
+                ...
+
+    Parameters
+    ----------
+    n : int, optional
+        Processes (pool or LocalCluster workers). Default: the number of CPUs.
+        Ignored for an existing cluster, which has the workers it has.
+    dask : str, optional
+        ``"local"`` for a LocalCluster, or a scheduler address ``"tcp://HOST:PORT"``.
+    timeout : float
+        Seconds to wait for an existing cluster's scheduler.
+
+    Raises
+    ------
+    InputError
+        Dask is not installed, the address is not ``local`` or ``tcp://…``, or the
+        scheduler cannot be reached.
+    """
+
+    def __init__(
+        self, n: int | None = None, *, dask: str | None = None, timeout: float = 10.0
+    ) -> None:
+        self.n = n or os.cpu_count() or 1
+        self.dask = dask
+        self._pool: ProcessPoolExecutor | None = None
+        self._client: Any = None
+        self._cluster: Any = None
+        if dask:
+            self._client, self._cluster = _dask_client(dask, self.n, timeout)
+        else:
+            # Spawned, not forked: a solver's thread pool started in this process (HiGHS)
+            # does not survive a fork, and a forked worker can spin forever on it.
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.n,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_pool_start,
+            )
+            # started now, not at the first task: a started Workers is a warm one
+            for fut in [self._pool.submit(_ready) for _ in range(self.n)]:
+                fut.result()
+
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Run ``(key, function, args)`` tasks; yield ``(key, result)`` as each finishes."""
+        tasks = list(tasks)
+        if self._client is not None:
+            yield from self._run_dask(tasks)
+            return
+        if self._pool is None:
+            raise RuntimeError("these workers are closed")
+        futures: dict[Future[dict[str, Any]], str] = {
+            self._pool.submit(fn, *args): key for key, fn, args in tasks
+        }
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
+
+    def _run_dask(self, tasks: list[Task]) -> Iterator[tuple[str, dict[str, Any]]]:
+        from distributed import as_completed as dask_completed
+
+        # keys unique per run: studies that share a long-lived cluster must not meet
+        run = uuid.uuid4().hex[:8]
+        futures = {
+            self._client.submit(fn, *args, key=f"nisd-{key}-{run}", pure=False): key
+            for key, fn, args in tasks
+        }
+        try:
+            for fut in dask_completed(list(futures)):
+                try:
+                    result = fut.result()
+                except Exception as exc:  # the worker could not run the task at all
+                    raise InputError(
+                        [
+                            Problem(
+                                "dask",
+                                f"a worker of {self.dask} could not run {futures[fut]!r}: "
+                                f"{type(exc).__name__}: {exc} (does it have nisd installed?)",
+                            )
+                        ]
+                    ) from None
+                yield futures[fut], result
+        finally:
+            for fut in futures:
+                fut.release()
+
+    def close(self) -> None:
+        """Stop the pool or the LocalCluster (an existing cluster is only disconnected)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_cluster(n: int | None = None, *, host: str = "127.0.0.1", port: int = 0) -> Any:
+    """A Dask LocalCluster of warm workers (one thread each, nisd imported at start),
+    reachable by other processes at its ``scheduler_address`` (``nisd workers``).
+
+    Parameters
+    ----------
+    n : int, optional
+        Worker processes. Default: the number of CPUs.
+    host, port : str, int
+        Where the scheduler listens; port 0 takes any free port.
+
+    Raises
+    ------
+    InputError
+        Dask is not installed, or the port is taken or cannot be opened.
+    """
+    try:
+        from distributed import LocalCluster
+    except ImportError:
+        raise InputError(
+            [Problem("dask", "Dask is not installed: pip install 'nisd[dask]'")]
+        ) from None
+    if port:
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise InputError(
+                    [Problem("port", f"cannot listen on {host}:{port}: {exc.strerror}")]
+                ) from None
+    try:
+        return LocalCluster(
+            n_workers=n or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            host=host,
+            scheduler_port=port,
+            # the scheduler's HTTP server (health, metrics) runs anyway: on a free port
+            # of the same host, not on 8787, which another cluster may hold
+            dashboard_address=f"{host}:0",
+            preload=["nisd.study.warm"],
+        )
+    except (OSError, RuntimeError) as exc:
+        raise InputError([Problem("dask", f"the cluster did not start: {exc}")]) from None
+
+
+def _dask_client(address: str, n: int, timeout: float) -> tuple[Any, Any]:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError(
+            [Problem("dask", "Dask is not installed: pip install 'nisd[dask]'")]
+        ) from None
+    if address == "local":
+        cluster = start_cluster(n)
+        return Client(cluster), cluster
+    if address.startswith("tcp://"):
+        try:
+            return Client(address, timeout=f"{timeout}s"), None
+        except OSError as exc:
+            raise InputError([Problem("dask", f"cannot reach {address}: {exc}")]) from None
+    raise InputError([Problem("dask", "give 'local' or a tcp://HOST:PORT address")])
+
+
+def side_by_side(workers: int | Workers | None, dask: str | None = None) -> bool:
+    """Whether solves run side by side (then each gets one solver thread)."""
+    if isinstance(workers, Workers):
+        return workers.dask is not None or workers.n > 1
+    return dask is not None or (workers or os.cpu_count() or 1) > 1
+
+
 def run_tasks(
-    tasks: Iterable[Task], *, workers: int | None = None, dask: str | None = None
+    tasks: Iterable[Task],
+    *,
+    workers: int | Workers | None = None,
+    dask: str | None = None,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Run ``(key, function, args)`` tasks; yield ``(key, result)`` as each finishes.
 
     Parameters
     ----------
-    workers : int, optional
-        Processes (local pool or LocalCluster workers); 1 runs serially in
-        this process. Default: the number of CPUs.
+    workers : int or Workers, optional
+        Processes (local pool or LocalCluster workers), started for these tasks and
+        stopped after them; 1 runs serially in this process. Default: the number of
+        CPUs. A :class:`Workers` runs the tasks on its processes and leaves them running.
     dask : str, optional
         ``"local"`` for a Dask LocalCluster, or a scheduler address such as
-        ``"tcp://host:8786"``.
+        ``"tcp://host:8786"`` (ignored when ``workers`` is a :class:`Workers`).
     """
     tasks = list(tasks)
-    n = workers or os.cpu_count() or 1
-    if dask:
-        yield from _run_dask(tasks, n, dask)
+    if isinstance(workers, Workers):
+        yield from workers.run(tasks)
         return
-    if n <= 1 or len(tasks) <= 1:
+    n = workers or os.cpu_count() or 1
+    if not dask and (n <= 1 or len(tasks) <= 1):
         for key, fn, args in tasks:
             yield key, fn(*args)
         return
-    # Spawned, not forked: a solver's thread pool started in this process (HiGHS) does
-    # not survive a fork, and a forked worker can spin forever on it.
-    with ProcessPoolExecutor(
-        max_workers=n, mp_context=multiprocessing.get_context("spawn")
-    ) as pool:
-        futures = {pool.submit(fn, *args): key for key, fn, args in tasks}
-        for fut in as_completed(futures):
-            yield futures[fut], fut.result()
-
-
-def _run_dask(tasks: list[Task], n: int, address: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    try:
-        from distributed import Client, LocalCluster
-        from distributed import as_completed as dask_completed
-    except ImportError:
-        raise InputError(
-            [Problem("dask", "Dask is not installed: pip install 'nisd[dask]'")]
-        ) from None
-    cluster = None
-    if address == "local":
-        cluster = LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        client = Client(cluster)
-    elif address.startswith("tcp://"):
-        try:
-            client = Client(address, timeout="10s")
-        except OSError as exc:
-            raise InputError([Problem("dask", f"cannot reach {address}: {exc}")]) from None
-    else:
-        raise InputError([Problem("dask", "give 'local' or a tcp://HOST:PORT address")])
-    try:
-        futures = {
-            client.submit(fn, *args, key=f"nisd-{key}", pure=False): key for key, fn, args in tasks
-        }
-        for fut in dask_completed(list(futures)):
-            yield futures[fut], fut.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    with Workers(n, dask=dask) as pool:
+        yield from pool.run(tasks)

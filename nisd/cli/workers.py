@@ -1,0 +1,59 @@
+"""``nisd workers``: keep warm Dask workers running for later studies."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+import click
+
+
+@click.command()
+@click.option(
+    "--workers",
+    "n",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: CPUs).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where the scheduler listens.")
+@click.option(
+    "--port",
+    type=click.IntRange(min=0, max=65535),
+    default=8786,
+    show_default=True,
+    help="The scheduler's port (0: any free port).",
+)
+def workers(n: int | None, host: str, port: int) -> None:
+    """Start Dask workers once and keep them warm until interrupted.
+
+    Each worker imports nisd and the solver when it starts, and keeps the
+    datasets it has read and the problems it has derived between studies. Give
+    the printed address to ``nisd sweep``, ``explain`` or ``sensitivity`` with
+    ``--dask``: they then start nothing, and a study that follows another on the
+    same data does not derive its problem again. Stop with Ctrl-C or SIGTERM.
+    """
+    from nisd.study.runner import start_cluster
+
+    cluster = start_cluster(n, host=host, port=port)
+    stop = threading.Event()
+
+    def on_signal(_sig: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        click.echo(cluster.scheduler_address)
+        click.echo(
+            f"{len(cluster.workers)} warm worker(s); use --dask {cluster.scheduler_address}; "
+            "Ctrl-C stops them",
+            err=True,
+        )
+        while not stop.wait(0.5):
+            pass
+    finally:
+        cluster.close()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        click.echo("workers stopped", err=True)

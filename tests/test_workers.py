@@ -1,0 +1,209 @@
+"""Workers kept between studies: a process pool or a Dask cluster started once, warm
+(nisd imported at start), their datasets read again when the data changes; the
+``nisd workers`` command; every error of the executors."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import nisd
+from nisd.cli import cli
+from nisd.errors import ConfigError, InputError
+from nisd.study import runner
+from nisd.study.runner import Workers, run_tasks, solve_point
+from tests.conftest import ESTONIA
+from tests.helpers import read_rows, write_rows
+
+CONFIG = {"k": 2, "separation_km": 100, "hazards": "off", "solver": {"threads": 1}}
+
+
+def _tasks(n: int) -> list[runner.Task]:
+    return [(f"p{p}", solve_point, (str(ESTONIA), {**CONFIG, "p": p})) for p in range(2, 2 + n)]
+
+
+def _objectives(results: Iterator[tuple[str, dict]]) -> dict[str, float]:
+    out = {}
+    for key, res in results:
+        assert res["ok"], res
+        out[key] = res["plan"]["objective"]["value"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def dask_workers() -> Iterator[Workers]:
+    pytest.importorskip("distributed")
+    with Workers(1, dask="local") as w:
+        yield w
+
+
+def test_pool_workers_outlive_a_study_and_agree_with_serial() -> None:
+    serial = _objectives(run_tasks(_tasks(3), workers=1))
+    with Workers(2) as w:
+        pids = {pid for _k, pid in w.run([(str(i), runner._ready, ()) for i in range(4)])}
+        assert _objectives(run_tasks(_tasks(3), workers=w)) == serial
+        assert _objectives(w.run(_tasks(3))) == serial  # the same workers, again
+        pids |= {pid for _k, pid in w.run([(str(i), runner._ready, ()) for i in range(4)])}
+        assert len(pids) <= 2 and os.getpid() not in pids  # never a new process
+    with pytest.raises(RuntimeError, match="closed"):
+        list(w.run(_tasks(1)))
+
+
+def test_dask_workers_are_warm_and_kept(dask_workers: Workers) -> None:
+    client = dask_workers._client
+    assert all(client.run(lambda: "nisd.optimise" in sys.modules).values())
+    first = {pid for _k, pid in dask_workers.run([("a", runner._ready, ())])}
+    serial = _objectives(run_tasks(_tasks(2), workers=1))
+    assert _objectives(dask_workers.run(_tasks(2))) == serial
+    assert _objectives(dask_workers.run(_tasks(2))) == serial  # same keys, a second study
+    assert {pid for _k, pid in dask_workers.run([("a", runner._ready, ())])} == first
+
+
+def test_a_task_the_worker_cannot_run_is_an_input_error(dask_workers: Workers) -> None:
+    with pytest.raises(InputError, match=r"could not run 'bad'.*ValueError"):
+        list(dask_workers.run([("bad", int, ("not a number",))]))
+
+
+def test_a_kept_dataset_is_read_again_when_a_file_changes(tmp_path: Path) -> None:
+    import shutil
+
+    data = tmp_path / "ee"
+    shutil.copytree(ESTONIA, data)
+    first = runner._dataset(str(data))
+    assert runner._dataset(str(data)) is first
+    sites = data / "sites.csv"
+    rows = read_rows(sites)
+    rows[0]["name"] = rows[0]["name"] + " (renamed)"
+    write_rows(sites, rows)
+    changed = runner._dataset(str(data))
+    assert changed is not first
+    assert changed.input_hash != first.input_hash
+    assert changed.sites[0].name.endswith("(renamed)")
+
+
+def test_bad_dask_addresses() -> None:
+    pytest.importorskip("distributed")
+    with pytest.raises(InputError, match="give 'local' or a tcp://HOST:PORT"):
+        Workers(dask="udp://x")
+    with pytest.raises(InputError, match=r"cannot reach tcp://127\.0\.0\.1:1"):
+        Workers(dask="tcp://127.0.0.1:1", timeout=1)
+
+
+def _taken_port() -> socket.socket:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+    return s
+
+
+def test_workers_command_rejects_a_taken_port() -> None:
+    pytest.importorskip("distributed")
+    with _taken_port() as s:
+        port = s.getsockname()[1]
+        res = CliRunner().invoke(cli, ["workers", "--port", str(port)])
+    assert res.exit_code == 3
+    assert f"port: cannot listen on 127.0.0.1:{port}" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_workers_command_serves_sweeps_until_stopped(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nisd", "workers", "--workers", "1", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        address = proc.stdout.readline().strip()
+        assert address.startswith("tcp://127.0.0.1:"), proc.stderr.read() if proc.stderr else ""
+        scen = tmp_path / "ee.toml"
+        scen.write_text('k = 2\nseparation_km = 100\nhazards = "off"\n')
+        tables = []
+        for out in ("a", "b"):
+            res = CliRunner().invoke(
+                cli,
+                [
+                    "sweep", str(scen), "--data", str(ESTONIA), "--vary", "p=2..3",
+                    "--out", str(tmp_path / out), "--dask", address, "--no-maps",
+                ],
+            )  # fmt: skip
+            assert res.exit_code == 0, res.output
+            tables.append(pd.read_csv(tmp_path / out / "table.csv"))
+        assert tables[0]["objective"].tolist() == tables[1]["objective"].tolist()
+        assert (tables[0]["status"] == "optimal").all()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, err
+    assert "workers stopped" in err
+
+
+def _scenario(tmp_path: Path) -> Path:
+    scen = tmp_path / "ee.toml"
+    scen.write_text('k = 2\nseparation_km = 100\nhazards = "off"\n')
+    return scen
+
+
+def test_sweep_from_python_matches_single_plans_and_resumes(tmp_path: Path) -> None:
+    ds = nisd.load(ESTONIA)
+    scen = _scenario(tmp_path)
+    with Workers(2) as w:
+        df = nisd.sweep(ds, scen, {"p": [2, 3]}, tmp_path / "s", workers=w)
+        assert df["status"].tolist() == ["optimal", "optimal"]
+        for p, cost in zip(df["param.p"], df["objective"], strict=True):
+            assert cost == pytest.approx(nisd.plan(ds, scen, p=int(p)).value)
+        done = sorted((tmp_path / "s" / "points").glob("*/plan.json"))
+        stamps = {f: f.stat().st_mtime_ns for f in done}
+        again = nisd.sweep(ds, scen, {"p": [2, 3]}, tmp_path / "s", workers=w)
+    assert again["objective"].tolist() == df["objective"].tolist()
+    cli_args = ["sweep", str(scen), "--data", str(ESTONIA), "--vary", "p=2..3", "--no-maps"]
+    res = CliRunner().invoke(cli, [*cli_args, "--out", str(tmp_path / "s"), "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert {f: f.stat().st_mtime_ns for f in done} == stamps  # nothing solved again
+
+
+def test_sweep_from_python_names_every_bad_point(tmp_path: Path) -> None:
+    ds = nisd.load(ESTONIA)
+    with pytest.raises(ConfigError) as err:
+        nisd.sweep(ds, _scenario(tmp_path), {"separation_km": [50, 60, 100]}, tmp_path / "s")
+    text = str(err.value)
+    assert "point {'separation_km': 50}" in text and "point {'separation_km': 60}" in text
+    assert "100}" not in text
+    assert not (tmp_path / "s").exists()
+    variant = nisd.scale_demand(ds, 1.1)
+    with pytest.raises(InputError, match="variant made in memory"):
+        nisd.sweep(variant, _scenario(tmp_path), {"p": [2]}, tmp_path / "s")
+
+
+def test_explain_from_python_is_each_re_solve(tmp_path: Path) -> None:
+    ds = nisd.load(ESTONIA)
+    scen = _scenario(tmp_path)
+    plan = nisd.plan(ds, scen)
+    assert plan.value is not None
+    with Workers(2) as w:
+        records = nisd.explain(ds, plan, rejected=1, workers=w)
+    opened = [r for r in records if r["role"] == "opened"]
+    assert sorted(r["site_id"] for r in opened) == sorted(plan.sites)
+    assert len(records) == len(plan.sites) + 1
+    for r in records:  # each figure is the re-solve done apart
+        key = "forbidden" if r["role"] == "opened" else "required"
+        alone = nisd.plan(ds, scen, **{key: [r["site_id"]]})
+        assert r["change"] == pytest.approx(alone.value - plan.value, abs=1e-6)
+        assert r["change"] >= -1e-6  # the plan was optimal
+    serial = {r["site_id"]: r["change"] for r in nisd.explain(ds, plan, rejected=1)}
+    assert serial == {r["site_id"]: r["change"] for r in records}
