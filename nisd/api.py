@@ -396,6 +396,7 @@ def sweep(
     out: str | Path,
     *,
     workers: int | Workers | None = 1,
+    maps: bool = False,
 ) -> pd.DataFrame:
     """Solve ``scenario`` for every combination of the ``vary`` values, as ``nisd sweep``.
 
@@ -403,7 +404,8 @@ def sweep(
     ``"crisis.capacity"``) to its values. Every point is validated before any is
     solved; each finished plan is written at once under ``out/points/``, and a second
     call with the same ``out`` solves only what is missing. Solves run on ``workers``
-    processes, or on the kept processes of a :class:`~nisd.study.runner.Workers`.
+    processes, or on the kept processes of a :class:`~nisd.study.runner.Workers`;
+    ``maps=True`` has each worker draw its plan's map page (``plan.html``) too.
     Returns the table (one row per point: parameters, status, cost, key figures,
     ``pareto``); a failing point is a row with ``status = "error"``.
 
@@ -429,7 +431,11 @@ def sweep(
     if problems:
         raise ConfigError(problems)
     return run_sweep(
-        points, Path(out), Path(ds.path), lambda tasks: run_tasks(tasks, workers=workers)
+        points,
+        Path(out),
+        Path(ds.path),
+        lambda tasks: run_tasks(tasks, workers=workers),
+        maps=maps,
     )
 
 

@@ -77,6 +77,18 @@ def _sweep(tmp_path: Path, out: Path, *extra: str) -> pd.DataFrame:
     return pd.read_csv(out / "table.csv")
 
 
+def _sweep_maps(tmp_path: Path, out: Path, p: str, *extra: str) -> pd.DataFrame:
+    res = CliRunner().invoke(
+        cli,
+        [
+            "sweep", str(tmp_path / "ee.toml"), "--data", str(ESTONIA), "--vary", p,
+            "--vary", "separation_km=100,400", "--out", str(out), *extra,
+        ],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    return pd.read_csv(out / "table.csv")
+
+
 def _comparable(df: pd.DataFrame) -> pd.DataFrame:
     cols = ["point", "status", "objective", "sites", "worst_case_share_served", "pareto"]
     return df[cols].sort_values("point").reset_index(drop=True)
@@ -100,6 +112,50 @@ def test_sweep_outputs_failures_and_resume(tmp_path: Path) -> None:
     df2 = _sweep(tmp_path, out, "--workers", "1")
     assert {p: p.stat().st_mtime_ns for p in done} == stamps
     pd.testing.assert_frame_equal(_comparable(df), _comparable(df2))
+
+
+def test_sweep_maps_are_drawn_by_the_workers_as_nisd_map_draws_them(tmp_path: Path) -> None:
+    from nisd.render.context import render_plan_map
+
+    out = tmp_path / "sw"
+    _sweep(tmp_path, out, "--workers", "1")  # no maps: the resumed points have none
+    before = sorted((out / "points").glob("*/plan.json"))
+    assert len(before) == 2 and not list((out / "points").glob("*/plan.html"))
+    df = _sweep_maps(tmp_path, out, "p=2..4", "--workers", "2")
+    solved = df[df.status == "optimal"]
+    assert len(solved) == 3  # two resumed (drawn here), one drawn by a pool's worker
+    for key in solved.point:
+        plan_json = out / "points" / key / "plan.json"
+        page = (plan_json.parent / "plan.html").read_text(encoding="utf-8")
+        assert page == render_plan_map(plan_json, None, None, None, False, None)
+    assert "map_error" not in df
+
+
+def test_a_map_that_cannot_be_drawn_leaves_the_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nisd.render.context
+
+    def broken(doc: object, ds: object) -> str:
+        raise ValueError("no room on the page")
+
+    monkeypatch.setattr(nisd.render.context, "plan_doc_map", broken)
+    (tmp_path / "ee.toml").write_text(SCEN)
+    out = tmp_path / "sw"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "sweep", str(tmp_path / "ee.toml"), "--data", str(ESTONIA), "--vary", "p=2",
+            "--out", str(out), "--workers", "1",
+        ],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "map not drawn" in res.output and "ValueError: no room on the page" in res.output
+    df = pd.read_csv(out / "table.csv")
+    assert df.status.tolist() == ["optimal"]
+    assert df.map_error.tolist() == ["ValueError: no room on the page"]
+    assert list((out / "points").glob("*/plan.json"))
+    assert not list((out / "points").glob("*/plan.html"))
 
 
 def test_sweep_same_table_with_process_pool_and_dask(tmp_path: Path) -> None:

@@ -163,8 +163,9 @@ def test_sweep_from_python_matches_single_plans_and_resumes(tmp_path: Path) -> N
     ds = nisd.load(ESTONIA)
     scen = _scenario(tmp_path)
     with Workers(2) as w:
-        df = nisd.sweep(ds, scen, {"p": [2, 3]}, tmp_path / "s", workers=w)
+        df = nisd.sweep(ds, scen, {"p": [2, 3]}, tmp_path / "s", workers=w, maps=True)
         assert df["status"].tolist() == ["optimal", "optimal"]
+        assert len(list((tmp_path / "s" / "points").glob("*/plan.html"))) == 2
         for p, cost in zip(df["param.p"], df["objective"], strict=True):
             assert cost == pytest.approx(nisd.plan(ds, scen, p=int(p)).value)
         done = sorted((tmp_path / "s" / "points").glob("*/plan.json"))

@@ -86,7 +86,7 @@ def sweep(
     for p in points:  # validate every point before solving any
         load_plan_config(None, p.config)
     data = resolve_data_dir(data_dir)
-    ds = load_dataset(data)
+    load_dataset(data)  # the data is checked before any solve
     click.echo(f"{len(points)} points", err=True)
     failures: list[str] = []
     with click.progressbar(length=len(points), label="solving", file=sys.stderr) as bar:
@@ -96,22 +96,17 @@ def sweep(
             if not res.get("ok"):
                 failures.append(f"{p.key} {p.params}: {res.get('error', '').splitlines()[0]}")
 
-        df = run_sweep(points, out, data, lambda t: run_tasks(t, workers=workers, dask=dask), done)
+        df = run_sweep(
+            points, out, data, lambda t: run_tasks(t, workers=workers, dask=dask), done, maps
+        )
     for f in failures:
         click.echo(f"failed: {f}", err=True)
+    if "map_error" in df:
+        for point, why in zip(df.point, df.map_error, strict=True):
+            if isinstance(why, str):
+                click.echo(f"map not drawn: {point}: {why}", err=True)
     paths = write_tables(df, out)
     paths += pareto_plot(df, out)
-    if maps:
-        from nisd.render import write_atomic
-        from nisd.render.context import render_plan_map
-
-        for key in df.loc[df.status.isin(["optimal", "feasible"]), "point"]:
-            plan_json = out / "points" / key / "plan.json"
-            html_path = out / "points" / key / "plan.html"
-            if not html_path.exists():
-                write_atomic(
-                    html_path, render_plan_map(plan_json, ds.path, None, None, False, None)
-                )
     paths.append(index_page(df, out, f"Sweep of {scenario.name}: " + ", ".join(vary)))
     ok = int(df.status.isin(["optimal", "feasible"]).sum())
     click.echo(

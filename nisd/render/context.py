@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,21 @@ def plan_payload(
 ) -> tuple[Plan, dict[str, Any], list[str]]:
     """The plan, the page payload (with crisis view, attacks and regrets), and the sets used."""
     plan, ds = load_plan(plan_path, data_dir)
+    payload, chosen = _payload(plan, ds, plan_path, sets, title, redact, attack_file)
+    return plan, payload, chosen
+
+
+def _payload(
+    plan: Plan,
+    ds: Dataset,
+    plan_path: Path | None,
+    sets: str | None,
+    title: str,
+    redact: bool,
+    attack_file: Path | None,
+) -> tuple[dict[str, Any], list[str]]:
+    """A checked plan's page payload; the regrets and sensitivity beside ``plan_path``
+    (none for a plan not written yet)."""
     chosen = parse_sets(sets) if sets else (plan.crisis_sets or list(DEFAULT_MAP_SETS))
     scen = scenario_sets(ds, build_graph(ds), chosen, sorted(plan.sites))
     attacks = attack_scenarios(ds, plan, attack_file)
@@ -117,10 +133,10 @@ def plan_payload(
         scen,
         title=f"{title}: {ds.config.name}",
         redact=redact,
-        regrets=read_regrets(plan_path),
+        regrets=read_regrets(plan_path) if plan_path is not None else {},
         extra_levels=war_levels,
     )
-    payload["sensitivity"] = read_sensitivity(plan_path)
+    payload["sensitivity"] = read_sensitivity(plan_path) if plan_path is not None else []
     payload["war"] = {
         "summary": war_summary(
             plan.run.get("war"),
@@ -129,7 +145,7 @@ def plan_payload(
         ),
         "attacks": [sc.name for sc in attacks],
     }
-    return plan, payload, chosen
+    return payload, chosen
 
 
 def render_plan_map(
@@ -144,9 +160,29 @@ def render_plan_map(
     """The self-contained map page of a ``plan.json`` (``nisd map``, ``plan --map``, sweeps)."""
     if tiles is not None and not tiles.startswith("https://"):
         raise InputError([Problem("tiles", "must be an https:// URL template")])
-    plan, payload, chosen = plan_payload(
-        plan_path, data_dir, sets, "NISD plan", redact, attack_file
-    )
+    plan, ds = load_plan(plan_path, data_dir)
+    return _map_page(plan, ds, plan_path, sets, banner, redact, tiles, attack_file)
+
+
+def plan_doc_map(doc: dict[str, Any], ds: Dataset) -> str:
+    """The map page of a plan document not written yet, as ``nisd map`` would draw it
+    from the file (a sweep's worker draws its plan's map beside the solve)."""
+    check_plan_dataset(doc, ds, "plan")
+    plan = Plan.from_doc(json.loads(json.dumps(doc)), ds, "plan")
+    return _map_page(plan, ds, None, None, None, False, None, None)
+
+
+def _map_page(
+    plan: Plan,
+    ds: Dataset,
+    plan_path: Path | None,
+    sets: str | None,
+    banner: str | None,
+    redact: bool,
+    tiles: str | None,
+    attack_file: Path | None,
+) -> str:
+    payload, chosen = _payload(plan, ds, plan_path, sets, "NISD plan", redact, attack_file)
     sub = f"{len(plan.sites)} sites; scenarios: {', '.join(chosen)}" + (
         "; positions redacted to county" if redact else ""
     )

@@ -12,6 +12,7 @@ data pays neither again.
 
 from __future__ import annotations
 
+import importlib
 import json
 import multiprocessing
 import os
@@ -31,10 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
 def warm() -> None:
     """Import what a solve needs (a worker's start-up; also Dask's ``--preload`` module
     :mod:`nisd.study.warm`)."""
-    import highspy  # noqa: F401
-
-    import nisd.io.planfile
-    import nisd.optimise  # noqa: F401
+    for name in ("highspy", "nisd.optimise", "nisd.io.planfile", "nisd.render.context"):
+        importlib.import_module(name)
 
 
 def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:
@@ -75,11 +74,14 @@ def solve_point(
     config: dict[str, Any],
     start: tuple[dict[str, str], dict[str, list[str]]] | None = None,
     explain_infeasible: bool = True,
+    page: bool = False,
 ) -> dict[str, Any]:
     """Solve one configuration; return the plan document, or the error with its code.
 
     ``start`` (sites → type, assignments) is a known plan handed to the solver;
-    ``explain_infeasible = False`` reports "no plan" without what must give.
+    ``explain_infeasible = False`` reports "no plan" without what must give;
+    ``page`` also draws the plan's map page (``"page"``, or ``"page_error"`` when it
+    could not be drawn: the plan stands).
     """
     from nisd.optimise import PlanConfig, optimise
 
@@ -93,7 +95,7 @@ def solve_point(
             start=start,
             explain_infeasible=explain_infeasible,
         )
-        return {"ok": True, "plan": plan.to_json()}
+        out: dict[str, Any] = {"ok": True, "plan": plan.to_json()}
     except NisdError as exc:
         return {
             "ok": False,
@@ -108,6 +110,14 @@ def solve_point(
             "error_type": type(exc).__name__,
             "exit_code": 1,
         }
+    if page:
+        try:
+            from nisd.render.context import plan_doc_map
+
+            out["page"] = plan_doc_map(out["plan"], ds)
+        except Exception as exc:  # the plan is good; its map is reported missing
+            out["page_error"] = f"{type(exc).__name__}: {exc}"
+    return out
 
 
 def unproved(doc: dict[str, Any]) -> str:

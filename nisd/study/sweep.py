@@ -159,6 +159,29 @@ def pareto(df: pd.DataFrame) -> pd.Series:
     return pd.Series(keep, index=df.index, dtype=bool)
 
 
+def _missing_maps(
+    points: list[Point], results: dict[str, dict[str, Any]], pdir: Path, data_dir: Path
+) -> dict[str, str]:
+    """Draw the map of every solved point without one (solved before, without maps)."""
+    from nisd.errors import NisdError
+    from nisd.render import write_atomic
+    from nisd.render.context import render_plan_map
+
+    errors = {}
+    for p in points:
+        plan_json, html = pdir / p.key / "plan.json", pdir / p.key / "plan.html"
+        res = results[p.key]
+        if not res.get("ok") or res["plan"].get("status") not in ("optimal", "feasible"):
+            continue
+        if html.exists():
+            continue
+        try:
+            write_atomic(html, render_plan_map(plan_json, data_dir, None, None, False, None))
+        except NisdError as exc:
+            errors[p.key] = str(exc)
+    return errors
+
+
 def run_sweep(
     points: list[Point],
     out: Path,
@@ -168,8 +191,14 @@ def run_sweep(
         Iterator[tuple[str, dict[str, Any]]],
     ],
     on_done: Callable[[Point, dict[str, Any], bool], None] | None = None,
+    maps: bool = False,
 ) -> pd.DataFrame:
-    """Solve the points not done yet; write each plan as it finishes; return the table."""
+    """Solve the points not done yet; write each plan as it finishes; return the table.
+
+    ``maps``: each plan's map page, ``plan.html`` beside it, drawn by the worker that
+    solved it (and here for plans done before without one). A map that cannot be
+    drawn is a row's ``map_error``; its plan stands.
+    """
     from nisd.render import write_atomic
     from nisd.study.runner import solve_point
 
@@ -186,9 +215,13 @@ def run_sweep(
             if on_done:
                 on_done(p, results[p.key], True)
         else:
-            todo.append((p.key, solve_point, (str(data_dir.resolve()), p.config)))
+            todo.append((p.key, solve_point, (str(data_dir.resolve()), p.config, None, True, maps)))
+    map_errors: dict[str, str] = {}
     for key, res in runner(todo):
         p = by_key[key]
+        page = res.pop("page", None)
+        if "page_error" in res:
+            map_errors[key] = res.pop("page_error")
         results[key] = res
         d = pdir / key
         d.mkdir(exist_ok=True)
@@ -196,11 +229,18 @@ def run_sweep(
         if res.get("ok"):
             write_plan_files(res["plan"], names, d)
             (d / "error.json").unlink(missing_ok=True)
+            if page is not None:
+                write_atomic(d / "plan.html", page)
         else:
             write_atomic(d / "error.json", json.dumps(res, sort_keys=True, indent=2) + "\n")
         if on_done:
             on_done(p, res, False)
+    if maps:
+        drawn = [p for p in points if p.key not in map_errors]  # not tried twice
+        map_errors.update(_missing_maps(drawn, results, pdir, data_dir))
     df = pd.DataFrame([row_of(p, results[p.key]) for p in points])
+    if map_errors:
+        df["map_error"] = [map_errors.get(p.key) for p in points]
     if len(df) and "cost_msek" in df:
         df["pareto"] = pareto(df)
     return df
