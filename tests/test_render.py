@@ -371,6 +371,47 @@ def test_crisis_view_shows_full_sites_and_partly_served_users(
     pg.page.close()
 
 
+def test_users_of_one_place_share_one_marker_that_lists_them_all(
+    browser: Any, tmp_path: Path, default_dir: Path
+) -> None:
+    """441 users of the default sit at 36 places (every agency's users of a county at its
+    seat); stacked markers left all but the top one out of reach."""
+    rows = read_rows(default_dir / "demand.csv")
+    at: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for r in rows:
+        at.setdefault((r["lat"], r["lon"]), []).append(r)
+    here = max(at.values(), key=len)
+    assert len(here) > 1
+    plan = hand_plan(
+        tmp_path,
+        default_dir,
+        {"s-lulea": "core", "s-malmo": "regional"},
+        {r["demand_id"]: ["s-lulea", "s-malmo"] for r in rows},
+    )
+    out = tmp_path / "plan.html"
+    res = CliRunner().invoke(cli, ["map", str(plan), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    pg = Page(browser, out)
+    assert pg.page.evaluate("nisdMap.places.length") == len(at)
+    ids = [r["demand_id"] for r in here]
+    same = "ids => ids.every(i => nisdMap.demand[i] === nisdMap.demand[ids[0]])"
+    assert pg.page.evaluate(same, ids)
+    text = pg.page.evaluate(
+        """ids => { const m = nisdMap.demand[ids[0]]; m.fire('click'); m.openPopup();
+        return m.getPopup().getContent().textContent; }""",
+        ids,
+    )
+    assert text.startswith(f"{len(ids)} users here")
+    assert all(r["name"] in text for r in here)
+    # selecting the place draws every one of its users' lines (primary and backup)
+    assert pg.page.evaluate("nisdMap.selected.getLayers().length") == 2 * len(ids)
+    load = sum(float(r["load"]) for r in here)
+    radius = pg.page.evaluate("ids => nisdMap.demand[ids[0]].options.radius", ids)
+    assert radius == pytest.approx(3 + load**0.5, rel=1e-6)
+    assert pg.errors == [] and pg.outside() == []
+    pg.page.close()
+
+
 def test_explore_is_offline_and_inert(browser: Any, tmp_path: Path, default_dir: Path) -> None:
     """Plan.explore(): a folium map with no CDN, no request, no script error, names as text."""
     import nisd
@@ -560,3 +601,30 @@ def test_compare_rollouts_year_by_year(tiny_rollout: Path, tmp_path: Path) -> No
     assert res.exit_code == 0 and "Comparison of roll-outs" in (tmp_path / "c.html").read_text(
         "utf-8"
     )
+
+
+def test_explore_draws_one_marker_per_place(tmp_path: Path, default_dir: Path) -> None:
+    import folium
+
+    import nisd
+    from nisd.render.explore import explore
+
+    rows = read_rows(default_dir / "demand.csv")
+    places = {(float(r["lat"]), float(r["lon"])) for r in rows}
+    assert len(places) < len(rows)
+    plan = hand_plan(
+        tmp_path,
+        default_dir,
+        {"s-lulea": "core", "s-malmo": "regional"},
+        {r["demand_id"]: ["s-lulea", "s-malmo"] for r in rows},
+    )
+    ds = nisd.load(default_dir)
+    m = explore(ds, nisd.read_plan(plan, ds))
+    group = next(
+        c
+        for c in m._children.values()
+        if isinstance(c, folium.FeatureGroup) and c.layer_name == "Users (demand)"
+    )
+    markers = [c for c in group._children.values() if isinstance(c, folium.CircleMarker)]
+    assert {tuple(mk.location) for mk in markers} == places
+    assert len(markers) == len(places)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from nisd.dataset import Dataset
 from nisd.render.assets import leaflet_css, leaflet_js
+from nisd.render.payload import group_places
 from nisd.result import Plan
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -185,28 +186,42 @@ def explore(
         ).add_to(sites)
     sites.add_to(m)
     demand = folium.FeatureGroup(name="Users (demand)")
-    for d in ds.demand:
-        seq = assignments.get(d.demand_id, ())
+    order = {c: i for i, c in enumerate(ds.config.criticality.levels)}
+    # one marker per place, as on the self-contained map (see group_places)
+    for lat, lon, ids in group_places([(d.demand_id, d.lat, d.lon) for d in ds.demand]):
+        here = [ds.demand_by_id[i] for i in ids]
+        load = sum(d.load for d in here)
+        top = min((d.criticality for d in here), key=lambda c: order.get(c, len(order)))
+        if len(here) == 1:
+            d = here[0]
+            title = safe(d.name)
+            rows = [
+                ("id", d.demand_id),
+                ("load", f"{d.load:g} racks"),
+                ("criticality", d.criticality),
+                ("served by", " → ".join(assignments.get(d.demand_id, ()))),
+            ]
+            tip = safe(d.name)
+        else:
+            title = safe(f"{len(here)} users here, {load:.2f} racks")
+            rows = [
+                (
+                    d.name,
+                    f"{d.load:.2f} racks, {d.criticality}; served by "
+                    + (" → ".join(assignments.get(d.demand_id, ())) or "nobody"),
+                )
+                for d in here
+            ]
+            tip = safe(f"{here[0].name} and {len(here) - 1} more")
         folium.CircleMarker(
-            [d.lat, d.lon],
-            radius=3 + d.load**0.5,
-            color=CRIT_COLOURS.get(d.criticality, "#555"),
+            [lat, lon],
+            radius=3 + load**0.5,
+            color=CRIT_COLOURS.get(top, "#555"),
             weight=1,
             fill=True,
             fill_opacity=0.5,
-            tooltip=safe(d.name),
-            popup=folium.Popup(
-                f"<h4>{safe(d.name)}</h4>"
-                + _table(
-                    [
-                        ("id", d.demand_id),
-                        ("load", f"{d.load:g} racks"),
-                        ("criticality", d.criticality),
-                        ("served by", " → ".join(seq)),
-                    ]
-                ),
-                max_width=400,
-            ),
+            tooltip=tip,
+            popup=folium.Popup(f"<h4>{title}</h4>{_table(rows)}", max_width=400),
         ).add_to(demand)
     demand.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)

@@ -91,22 +91,43 @@
   var lineLayer = L.layerGroup();
   P.lines.forEach(function (a) { assignLine(a, 1.6).addTo(lineLayer); });
   var selectedLayer = L.layerGroup().addTo(map);
-  function select(key, id) {
+  function select(key, ids) {
     selectedLayer.clearLayers();
-    P.lines.forEach(function (a) { if (a[key] === id) { assignLine(a, 2.5).addTo(selectedLayer); } });
+    P.lines.forEach(function (a) { if (ids[a[key]]) { assignLine(a, 2.5).addTo(selectedLayer); } });
   }
+  function one(id) { var o = {}; o[id] = true; return o; }
 
+  // one marker per place: the users of one place (every agency's users in a county)
+  // would stack on one point with only the top one clickable; the marker's popup lists
+  // them all, its size is their load, its colour their most critical class
   var demandLayer = L.layerGroup().addTo(map);
-  var demandMarker = {};
-  P.demand.forEach(function (d) {
-    var m = L.circleMarker([d.lat, d.lon], { radius: 3 + Math.sqrt(d.load), color: CRIT[d.criticality] || "#555",
+  var demandMarker = {};  // user id -> the marker of its place
+  var placeMarkers = [];
+  var userById = {};
+  P.demand.forEach(function (d) { userById[d.id] = d; });
+  function racks(x) { return Math.round(x * 100) / 100 + " racks"; }
+  (P.places || []).forEach(function (pl) {
+    var users = pl.users.map(function (id) { return userById[id]; });
+    var colour = CRIT[pl.criticality] || "#555";
+    var m = L.circleMarker([pl.lat, pl.lon], { radius: 3 + Math.sqrt(pl.load), color: colour, fillColor: colour,
       weight: 1, fillOpacity: 0.5, renderer: canvas });
-    m.bindPopup(popup(d.name, [["id", d.id], ["load", d.load + " racks"], ["criticality", d.criticality],
-      ["served by", d.assigned.join(" → ")]]));
-    m.bindTooltip(el("span", d.name));
-    m.on("click", function () { select("demand", d.id); });
+    if (users.length === 1) {
+      var d = users[0];
+      m.bindPopup(popup(d.name, [["id", d.id], ["load", d.load + " racks"], ["criticality", d.criticality],
+        ["served by", d.assigned.join(" → ")]]));
+      m.bindTooltip(el("span", d.name));
+    } else {
+      m.bindPopup(popup(users.length + " users here, " + racks(pl.load), users.map(function (d) {
+        return [d.name, racks(d.load) + ", " + d.criticality + "; served by " + (d.assigned.join(" → ") || "nobody")];
+      })), { maxHeight: 320 });
+      m.bindTooltip(el("span", users[0].name + " and " + (users.length - 1) + " more"));
+    }
+    var ids = {}; pl.users.forEach(function (id) { ids[id] = true; demandMarker[id] = m; });
+    m.nisdColour = colour;
+    m.nisdUsers = ids;
+    m.on("click", function () { select("demand", ids); });
     m.addTo(demandLayer);
-    demandMarker[d.id] = m;
+    placeMarkers.push(m);
   });
 
   var candLayer = L.layerGroup();
@@ -140,7 +161,7 @@
       m.addTo(candLayer);
     }
     m.bindPopup(popup(s.name, pairs));
-    if (s.type) { m.on("click", function () { select("site", s.id); }); }
+    if (s.type) { m.on("click", function () { select("site", one(s.id)); }); }
     siteMarker[s.id] = m;
   });
 
@@ -177,7 +198,7 @@
     Object.keys(siteMarker).forEach(function (id) { var s = siteMarker[id]; s.setStyle({ opacity: 1, fillOpacity: s.options.radius > 3 ? 0.95 : 1, color: s.options.radius > 3 ? "#000" : "#6c757d" }); });
     Object.keys(linkById).forEach(function (id) { linkById[id].setStyle({ opacity: 0.7, dashArray: null }); });
     Object.keys(nodeMarker).forEach(function (id) { nodeMarker[id].setStyle({ color: "#212529", fillColor: "#212529" }); });
-    P.demand.forEach(function (d) { demandMarker[d.id].setStyle({ color: CRIT[d.criticality] || "#555", fillColor: CRIT[d.criticality] || "#555" }); });
+    placeMarkers.forEach(function (m) { m.setStyle({ color: m.nisdColour, fillColor: m.nisdColour }); });
     Object.keys(siteMarker).forEach(function (id) { siteMarker[id].setStyle({ weight: siteMarker[id].options.radius > 3 ? 2 : 1 }); });
   }
   sel.addEventListener("change", function () {
@@ -226,8 +247,9 @@
       }
     });
     var on = {}; Object.keys(Y.assigned).forEach(function (id) { on[id] = true; });
-    P.demand.forEach(function (d) {
-      demandMarker[d.id].setStyle(on[d.id] ? { opacity: 1, fillOpacity: 0.5 } : { opacity: 0, fillOpacity: 0 });
+    placeMarkers.forEach(function (m) {
+      var any = Object.keys(m.nisdUsers).some(function (id) { return on[id]; });
+      m.setStyle(any ? { opacity: 1, fillOpacity: 0.5 } : { opacity: 0, fillOpacity: 0 });
     });
     lineLayer.clearLayers();
     selectedLayer.clearLayers();
@@ -254,7 +276,7 @@
   }
 
   // read-only handles for tests and for analysts' browser consoles
-  window.nisdMap = { map: map, overlays: overlays, sites: siteMarker, demand: demandMarker,
+  window.nisdMap = { map: map, overlays: overlays, sites: siteMarker, demand: demandMarker, places: placeMarkers,
     nodes: nodeMarker, links: linkById, selected: selectedLayer, lines: lineLayer,
     year: function () { return yearIndex === null ? null : P.years[yearIndex].year; },
     showYear: function (y) { P.years.forEach(function (Y, i) { if (Y.year === y) { showYear(i); } }); } };

@@ -36,6 +36,19 @@ def _jitter(ident: str, lat: float, lon: float, km: float = 25.0) -> tuple[float
     ) * math.cos(ang)
 
 
+def group_places(users: Sequence[tuple[str, float, float]]) -> list[tuple[float, float, list[str]]]:
+    """Users ``(id, lat, lon)`` grouped by position, in order of first appearance.
+
+    Users at one place (every agency's users in one municipality or county) would be
+    drawn as markers stacked on one point, only the top one clickable; the map and
+    ``Plan.explore`` draw one marker per place instead, listing every user there.
+    """
+    out: dict[tuple[float, float], list[str]] = {}
+    for ident, lat, lon in users:
+        out.setdefault((_round(lat), _round(lon)), []).append(ident)
+    return [(lat, lon, ids) for (lat, lon), ids in out.items()]
+
+
 def _hazard_distance(ds: Dataset) -> dict[str, tuple[float, str]]:
     if not ds.hazards or not ds.sites:
         return {}
@@ -136,6 +149,21 @@ def build_payload(
                 "criticality": d.criticality,
                 "protection": d.protection,
                 "assigned": assignments.get(d.demand_id, []),
+            }
+        )
+    order = {c: i for i, c in enumerate(ds.config.criticality.levels)}
+    places = []
+    for lat, lon, ids in group_places([(d.demand_id, *pos[d.demand_id]) for d in ds.demand]):
+        here = [ds.demand_by_id[i] for i in ids]
+        places.append(
+            {
+                "lat": lat,
+                "lon": lon,
+                "users": ids,
+                "load": round(sum(d.load for d in here), 6),
+                "criticality": min(
+                    (d.criticality for d in here), key=lambda c: order.get(c, len(order))
+                ),
             }
         )
     for n in ds.nodes:
@@ -262,6 +290,7 @@ def build_payload(
         "hazards": hazards,
         "sites": sites,
         "demand": demand,
+        "places": places,
         "protection": {t.type_id: t.protection for t in ds.site_types},
         "lines": lines,
         "scenarios": scen_rows,
