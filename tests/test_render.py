@@ -403,6 +403,8 @@ def test_users_of_one_place_share_one_marker_that_lists_them_all(
     )
     assert text.startswith(f"{len(ids)} users here")
     assert all(r["name"] in text for r in here)
+    names = {r["site_id"]: r["name"] for r in read_rows(default_dir / "sites.csv")}
+    assert f"served by {names['s-lulea']} → {names['s-malmo']}" in text  # names, not ids
     # selecting the place draws every one of its users' lines (primary and backup)
     assert pg.page.evaluate("nisdMap.selected.getLayers().length") == 2 * len(ids)
     load = sum(float(r["load"]) for r in here)

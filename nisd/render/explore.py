@@ -187,6 +187,11 @@ def explore(
     sites.add_to(m)
     demand = folium.FeatureGroup(name="Users (demand)")
     order = {c: i for i, c in enumerate(ds.config.criticality.levels)}
+
+    def served_by(did: str) -> str:
+        seq = assignments.get(did, ())
+        return " → ".join(ds.site_by_id[s].name if s in ds.site_by_id else s for s in seq)
+
     # one marker per place, as on the self-contained map (see group_places)
     for lat, lon, ids in group_places([(d.demand_id, d.lat, d.lon) for d in ds.demand]):
         here = [ds.demand_by_id[i] for i in ids]
@@ -199,7 +204,7 @@ def explore(
                 ("id", d.demand_id),
                 ("load", f"{d.load:g} racks"),
                 ("criticality", d.criticality),
-                ("served by", " → ".join(assignments.get(d.demand_id, ()))),
+                ("served by", served_by(d.demand_id)),
             ]
             tip = safe(d.name)
         else:
@@ -208,7 +213,7 @@ def explore(
                 (
                     d.name,
                     f"{d.load:.2f} racks, {d.criticality}; served by "
-                    + (" → ".join(assignments.get(d.demand_id, ())) or "nobody"),
+                    + (served_by(d.demand_id) or "nobody"),
                 )
                 for d in here
             ]

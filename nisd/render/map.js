@@ -106,6 +106,9 @@
   var userById = {};
   P.demand.forEach(function (d) { userById[d.id] = d; });
   function racks(x) { return Math.round(x * 100) / 100 + " racks"; }
+  var siteName = {};
+  P.sites.forEach(function (s) { siteName[s.id] = s.name; });
+  function servedBy(d) { return d.assigned.map(function (id) { return siteName[id] || id; }).join(" → "); }
   (P.places || []).forEach(function (pl) {
     var users = pl.users.map(function (id) { return userById[id]; });
     var colour = CRIT[pl.criticality] || "#555";
@@ -114,11 +117,11 @@
     if (users.length === 1) {
       var d = users[0];
       m.bindPopup(popup(d.name, [["id", d.id], ["load", d.load + " racks"], ["criticality", d.criticality],
-        ["served by", d.assigned.join(" → ")]]));
+        ["served by", servedBy(d)]]));
       m.bindTooltip(el("span", d.name));
     } else {
       m.bindPopup(popup(users.length + " users here, " + racks(pl.load), users.map(function (d) {
-        return [d.name, racks(d.load) + ", " + d.criticality + "; served by " + (d.assigned.join(" → ") || "nobody")];
+        return [d.name, racks(d.load) + ", " + d.criticality + "; served by " + (servedBy(d) || "nobody")];
       })), { maxHeight: 320 });
       m.bindTooltip(el("span", users[0].name + " and " + (users.length - 1) + " more"));
     }
