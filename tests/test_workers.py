@@ -115,6 +115,18 @@ def test_workers_command_rejects_a_taken_port() -> None:
     assert "Traceback" not in res.output
 
 
+def test_workers_command_warns_when_it_listens_beyond_this_machine() -> None:
+    pytest.importorskip("distributed")
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        res = CliRunner().invoke(cli, ["workers", "--host", "0.0.0.0", "--port", str(port)])
+    assert res.exit_code == 3
+    assert "warning: listening on 0.0.0.0: anyone who can reach port" in res.output
+    assert f"cannot listen on 0.0.0.0:{port}" in res.output
+
+
 def test_workers_command_serves_sweeps_until_stopped(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
     proc = subprocess.Popen(

@@ -33,8 +33,25 @@ def workers(n: int | None, host: str, port: int) -> None:
     the printed address to ``nisd sweep``, ``explain`` or ``sensitivity`` with
     ``--dask``: they then start nothing, and a study that follows another on the
     same data does not derive its problem again. Stop with Ctrl-C or SIGTERM.
+
+    Whoever reaches the scheduler's port can run code on these workers as you:
+    the default listens on this machine only (127.0.0.1); another --host is
+    for a network you trust, and says so on start.
     """
+    import ipaddress
+
     from nisd.study.runner import start_cluster
+
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        click.echo(
+            f"warning: listening on {host}: anyone who can reach port {port} can run code "
+            "on these workers as this user (Dask has no login); use it on a trusted network",
+            err=True,
+        )
 
     cluster = start_cluster(n, host=host, port=port)
     stop = threading.Event()
