@@ -7,8 +7,8 @@ serial rate; Dask's overhead over the process pool under 10 %.
 "cold" modes start their workers for the sweep and stop them after it (one ``nisd
 sweep`` command); "warm" modes use one :class:`nisd.study.runner.Workers` started
 before the first timed run and kept for all of them (a notebook session, or ``nisd
-sweep --dask tcp://…`` on a running cluster): its workers have done their imports,
-and from the second run on they hold the dataset and the derived problems.
+sweep --dask tcp://…`` on ``nisd workers --scenario baseline``): its workers have done
+their imports, read the dataset and derived the baseline's problem.
 
 Each mode runs ``--repeat`` times (interleaved: serial, pool, Dask, serial, ...), so a
 noisy spell of the shared machine hits every mode alike; min and median are printed,
@@ -54,8 +54,10 @@ def main() -> None:
     )
     points = grid(base.model_dump(mode="json"), vary)
     data = default_data_dir()
-    warm_pool = Workers(args.workers)
-    warm_dask = Workers(args.workers, dask="local")
+    # warm: started, the data read and the baseline's problem derived in every worker
+    # before the first timed run (``nisd workers --scenario baseline``)
+    warm_pool = Workers(args.workers, data=data, scenario=base)
+    warm_dask = Workers(args.workers, dask="local", data=data, scenario=base)
     modes: list[tuple[str, dict[str, Any]]] = [
         ("serial", {"workers": 1}),
         ("pool, cold", {"workers": args.workers}),

@@ -61,6 +61,9 @@ def test_pool_workers_outlive_a_study_and_agree_with_serial() -> None:
 def test_dask_workers_are_warm_and_kept(dask_workers: Workers) -> None:
     client = dask_workers._client
     assert all(client.run(lambda: "nisd.optimise" in sys.modules).values())
+    # no statistical profiler sampling the tasks (for a dashboard nobody serves)
+    callbacks = client.run(lambda dask_worker: sorted(dask_worker.periodic_callbacks))
+    assert callbacks and not any("profile" in c for cs in callbacks.values() for c in cs)
     first = {pid for _k, pid in dask_workers.run([("a", runner._ready, ())])}
     serial = _objectives(run_tasks(_tasks(2), workers=1))
     assert _objectives(dask_workers.run(_tasks(2))) == serial
@@ -220,3 +223,31 @@ def test_explain_from_python_is_each_re_solve(tmp_path: Path) -> None:
         assert r["change"] >= -1e-6  # the plan was optimal
     serial = {r["site_id"]: r["change"] for r in nisd.explain(ds, plan, rejected=1)}
     assert serial == {r["site_id"]: r["change"] for r in records}
+
+
+def test_workers_primed_with_data_and_scenario_hold_them_from_the_start(tmp_path: Path) -> None:
+    scen = _scenario(tmp_path)
+    here = str(ESTONIA.resolve())
+    with Workers(2, data=ESTONIA, scenario=scen) as w:
+        held = [h for _k, h in w.run([(str(i), runner._held, ()) for i in range(4)])]
+        assert all(h == ([here], [here]) for h in held)
+        serial = _objectives(run_tasks(_tasks(2), workers=1))
+        assert _objectives(w.run(_tasks(2))) == serial
+
+
+def test_dask_workers_primed_at_start(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    here = str(ESTONIA.resolve())
+    with Workers(1, dask="local", data=ESTONIA, scenario=_scenario(tmp_path)) as w:
+        assert list(w._client.run(runner._held).values()) == [([here], [here])]
+
+
+def test_priming_refuses_bad_data_or_scenario_before_starting(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="separation_km"):
+        bad = tmp_path / "bad.toml"
+        bad.write_text("separation_km = -5\n")
+        Workers(2, data=ESTONIA, scenario=bad)
+    with pytest.raises(InputError):
+        Workers(2, data=tmp_path / "nowhere")
+    res = CliRunner().invoke(cli, ["workers", "--scenario", str(tmp_path / "none.toml")])
+    assert res.exit_code == 3 and "none.toml" in res.output and "Traceback" not in res.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 
 import click
@@ -25,14 +26,31 @@ import click
     show_default=True,
     help="The scheduler's port (0: any free port).",
 )
-def workers(n: int | None, host: str, port: int) -> None:
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A data directory every worker reads at start (with --scenario: the default data).",
+)
+@click.option(
+    "--scenario",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A scenario whose problem every worker derives at start.",
+)
+def workers(
+    n: int | None, host: str, port: int, data_dir: Path | None, scenario: Path | None
+) -> None:
     """Start Dask workers once and keep them warm until interrupted.
 
     Each worker imports nisd and the solver when it starts, and keeps the
     datasets it has read and the problems it has derived between studies. Give
     the printed address to ``nisd sweep``, ``explain`` or ``sensitivity`` with
     ``--dask``: they then start nothing, and a study that follows another on the
-    same data does not derive its problem again. Stop with Ctrl-C or SIGTERM.
+    same data does not derive its problem again; --data and --scenario have them
+    read the data and derive a scenario's problem at start, so that the first
+    study is warm too. Stop with Ctrl-C or SIGTERM.
 
     Whoever reaches the scheduler's port can run code on these workers as you:
     the default listens on this machine only (127.0.0.1); another --host is
@@ -53,7 +71,7 @@ def workers(n: int | None, host: str, port: int) -> None:
             err=True,
         )
 
-    cluster = start_cluster(n, host=host, port=port)
+    cluster = start_cluster(n, host=host, port=port, data=data_dir, scenario=scenario)
     stop = threading.Event()
 
     def on_signal(_sig: int, _frame: FrameType | None) -> None:

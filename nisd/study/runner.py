@@ -172,12 +172,30 @@ def replan_params(plan: Plan, threads: int | None = None) -> dict[str, Any]:
     return params
 
 
-def _pool_start() -> None:
+def prime(data_dir: str | None, config: dict[str, Any] | None) -> None:
+    """Read ``data_dir`` and derive the problem of ``config`` on it, in this process: the
+    studies that follow on the same data and derived settings start from them."""
+    if data_dir is None:
+        return
+    ds = _dataset(data_dir)
+    if config is not None:
+        from nisd.optimise import PlanConfig
+
+        _problem(ds, data_dir, PlanConfig.model_validate(config))
+
+
+def _pool_start(data_dir: str | None = None, config: dict[str, Any] | None = None) -> None:
     warm()
+    prime(data_dir, config)
 
 
 def _ready() -> int:
     return os.getpid()
+
+
+def _held() -> tuple[list[str], list[str]]:
+    """The data directories and derived problems' directories this process keeps."""
+    return sorted(_DATASETS), sorted(k[0] for k in _PROBLEMS)
 
 
 class Workers:
@@ -200,6 +218,10 @@ class Workers:
     n : int, optional
         Processes (pool or LocalCluster workers). Default: the number of CPUs.
         Ignored for an existing cluster, which has the workers it has.
+    data, scenario : optional
+        A data directory every worker reads when it starts, and a scenario (a library
+        name, a file or a PlanConfig) whose problem on that data each derives: the
+        first study on them starts as warm as the next.
     dask : str, optional
         ``"local"`` for a LocalCluster, or a scheduler address ``"tcp://HOST:PORT"``.
     timeout : float
@@ -208,20 +230,34 @@ class Workers:
     Raises
     ------
     InputError
-        Dask is not installed, the address is not ``local`` or ``tcp://…``, or the
-        scheduler cannot be reached.
+        Dask is not installed, the address is not ``local`` or ``tcp://…``, the
+        scheduler cannot be reached, or the data directory is invalid.
+    ConfigError
+        The scenario is invalid or does not fit the data.
     """
 
     def __init__(
-        self, n: int | None = None, *, dask: str | None = None, timeout: float = 10.0
+        self,
+        n: int | None = None,
+        *,
+        dask: str | None = None,
+        timeout: float = 10.0,
+        data: str | Path | None = None,
+        scenario: Any = None,
     ) -> None:
         self.n = n or os.cpu_count() or 1
         self.dask = dask
         self._pool: ProcessPoolExecutor | None = None
         self._client: Any = None
         self._cluster: Any = None
+        data_dir, config = _priming(data, scenario)
         if dask:
             self._client, self._cluster = _dask_client(dask, self.n, timeout)
+            try:
+                _prime_all(self._client, data_dir, config)
+            except InputError:
+                self.close()
+                raise
         else:
             # Spawned, not forked: a solver's thread pool started in this process (HiGHS)
             # does not survive a fork, and a forked worker can spin forever on it.
@@ -229,6 +265,7 @@ class Workers:
                 max_workers=self.n,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_pool_start,
+                initargs=(data_dir, config),
             )
             # started now, not at the first task: a started Workers is a warm one
             for fut in [self._pool.submit(_ready) for _ in range(self.n)]:
@@ -295,7 +332,14 @@ class Workers:
         self.close()
 
 
-def start_cluster(n: int | None = None, *, host: str = "127.0.0.1", port: int = 0) -> Any:
+def start_cluster(
+    n: int | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    data: str | Path | None = None,
+    scenario: Any = None,
+) -> Any:
     """A Dask LocalCluster of warm workers (one thread each, nisd imported at start),
     reachable by other processes at its ``scheduler_address`` (``nisd workers``).
 
@@ -305,12 +349,18 @@ def start_cluster(n: int | None = None, *, host: str = "127.0.0.1", port: int = 
         Worker processes. Default: the number of CPUs.
     host, port : str, int
         Where the scheduler listens; port 0 takes any free port.
+    data, scenario : optional
+        What every worker reads and derives at start (see :class:`Workers`).
 
     Raises
     ------
     InputError
-        Dask is not installed, or the port is taken or cannot be opened.
+        Dask is not installed, the port is taken or cannot be opened, or the data
+        directory is invalid.
+    ConfigError
+        The scenario is invalid or does not fit the data.
     """
+    data_dir, config = _priming(data, scenario)
     try:
         from distributed import LocalCluster
     except ImportError:
@@ -326,7 +376,7 @@ def start_cluster(n: int | None = None, *, host: str = "127.0.0.1", port: int = 
                     [Problem("port", f"cannot listen on {host}:{port}: {exc.strerror}")]
                 ) from None
     try:
-        return LocalCluster(
+        cluster = LocalCluster(
             n_workers=n or os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
@@ -339,6 +389,45 @@ def start_cluster(n: int | None = None, *, host: str = "127.0.0.1", port: int = 
         )
     except (OSError, RuntimeError) as exc:
         raise InputError([Problem("dask", f"the cluster did not start: {exc}")]) from None
+    if data_dir is not None:
+        from distributed import Client
+
+        try:
+            with Client(cluster) as client:
+                _prime_all(client, data_dir, config)
+        except InputError:
+            cluster.close()
+            raise
+    return cluster
+
+
+def _priming(data: str | Path | None, scenario: Any) -> tuple[str | None, dict[str, Any] | None]:
+    """The data directory and scenario configuration workers start from, checked here
+    (a bad one is an error of this call, not of every worker)."""
+    if data is None and scenario is None:
+        return None, None
+    from nisd.io import default_data_dir, load_dataset
+    from nisd.optimise import PlanConfig, from_dataset, load_plan_config
+
+    root = Path(data) if data is not None else default_data_dir()
+    ds = load_dataset(root)
+    if scenario is None:
+        return str(root.resolve()), None
+    cfg = scenario if isinstance(scenario, PlanConfig) else load_plan_config(Path(scenario))
+    from_dataset(ds, cfg)  # raises what a study would
+    return str(root.resolve()), cfg.model_dump(mode="json")
+
+
+def _prime_all(client: Any, data_dir: str | None, config: dict[str, Any] | None) -> None:
+    """:func:`prime` on every worker of a Dask cluster."""
+    if data_dir is None:
+        return
+    try:
+        client.run(prime, data_dir, config)
+    except Exception as exc:  # a worker that cannot see the directory, or has no nisd
+        raise InputError(
+            [Problem("dask", f"the workers could not read {data_dir}: {type(exc).__name__}: {exc}")]
+        ) from None
 
 
 def _dask_client(address: str, n: int, timeout: float) -> tuple[Any, Any]:
