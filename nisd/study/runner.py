@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from nisd.errors import ConfigError, InputError, NisdError, Problem
 
 if TYPE_CHECKING:  # pragma: no cover
+    from nisd.optimise.config import PlanConfig
     from nisd.result import Plan
 
 
@@ -218,14 +219,14 @@ class Workers:
     n : int, optional
         Processes (pool or LocalCluster workers). Default: the number of CPUs.
         Ignored for an existing cluster, which has the workers it has.
-    data, scenario : optional
-        A data directory every worker reads when it starts, and a scenario (a library
-        name, a file or a PlanConfig) whose problem on that data each derives: the
-        first study on them starts as warm as the next.
     dask : str, optional
         ``"local"`` for a LocalCluster, or a scheduler address ``"tcp://HOST:PORT"``.
     timeout : float
         Seconds to wait for an existing cluster's scheduler.
+    data, scenario : optional
+        A data directory every worker reads when it starts, and a scenario (a library
+        name, a file or a PlanConfig) whose problem on that data each derives: the
+        first study on them starts as warm as the next.
 
     Raises
     ------
@@ -243,7 +244,7 @@ class Workers:
         dask: str | None = None,
         timeout: float = 10.0,
         data: str | Path | None = None,
-        scenario: Any = None,
+        scenario: str | Path | PlanConfig | None = None,
     ) -> None:
         self.n = n or os.cpu_count() or 1
         self.dask = dask
@@ -338,7 +339,7 @@ def start_cluster(
     host: str = "127.0.0.1",
     port: int = 0,
     data: str | Path | None = None,
-    scenario: Any = None,
+    scenario: str | Path | PlanConfig | None = None,
 ) -> Any:
     """A Dask LocalCluster of warm workers (one thread each, nisd imported at start),
     reachable by other processes at its ``scheduler_address`` (``nisd workers``).
@@ -361,12 +362,9 @@ def start_cluster(
         The scenario is invalid or does not fit the data.
     """
     data_dir, config = _priming(data, scenario)
-    try:
-        from distributed import LocalCluster
-    except ImportError:
-        raise InputError(
-            [Problem("dask", "Dask is not installed: pip install 'nisd[dask]'")]
-        ) from None
+    _distributed()
+    from distributed import LocalCluster
+
     if port:
         with socket.socket() as probe:
             try:
@@ -401,7 +399,9 @@ def start_cluster(
     return cluster
 
 
-def _priming(data: str | Path | None, scenario: Any) -> tuple[str | None, dict[str, Any] | None]:
+def _priming(
+    data: str | Path | None, scenario: str | Path | PlanConfig | None
+) -> tuple[str | None, dict[str, Any] | None]:
     """The data directory and scenario configuration workers start from, checked here
     (a bad one is an error of this call, not of every worker)."""
     if data is None and scenario is None:
@@ -430,13 +430,20 @@ def _prime_all(client: Any, data_dir: str | None, config: dict[str, Any] | None)
         ) from None
 
 
-def _dask_client(address: str, n: int, timeout: float) -> tuple[Any, Any]:
+def _distributed() -> None:
+    """Dask's ``distributed`` is an extra: its absence is an input error, said once."""
     try:
-        from distributed import Client
+        import distributed  # noqa: F401
     except ImportError:
         raise InputError(
             [Problem("dask", "Dask is not installed: pip install 'nisd[dask]'")]
         ) from None
+
+
+def _dask_client(address: str, n: int, timeout: float) -> tuple[Any, Any]:
+    _distributed()
+    from distributed import Client
+
     if address == "local":
         cluster = start_cluster(n)
         return Client(cluster), cluster
