@@ -251,3 +251,10 @@ def test_priming_refuses_bad_data_or_scenario_before_starting(tmp_path: Path) ->
         Workers(2, data=tmp_path / "nowhere")
     res = CliRunner().invoke(cli, ["workers", "--scenario", str(tmp_path / "none.toml")])
     assert res.exit_code == 3 and "none.toml" in res.output and "Traceback" not in res.output
+
+
+def test_a_worker_without_the_data_directory_says_so(tmp_path: Path) -> None:
+    res = solve_point(str(tmp_path / "elsewhere"), CONFIG)
+    assert not res["ok"] and res["error_type"] == "InputError"
+    assert "no such directory on the worker at" in res["error"]
+    assert "shared file system" in res["error"]

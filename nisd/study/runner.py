@@ -59,6 +59,17 @@ def _dataset(path: str) -> Any:
     worker can outlive many studies, and the data can be edited between them)."""
     from nisd.io import load_dataset
 
+    if not os.path.isdir(path):
+        raise InputError(
+            [
+                Problem(
+                    "data",
+                    f"{path}: no such directory on the worker at {socket.gethostname()}; "
+                    "workers read the data by its path: run them where the data is, or "
+                    "on a shared file system",
+                )
+            ]
+        )
     sig = _signature(Path(path))
     known = _DATASETS.get(path)
     if known is not None and known[0] == sig:
