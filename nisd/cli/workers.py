@@ -31,7 +31,8 @@ import click
     "data_dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="A data directory every worker reads at start (with --scenario: the default data).",
+    help="A data directory every worker reads at start (with --scenario alone: the "
+    "embedded Swedish data).",
 )
 @click.option(
     "--scenario",
@@ -46,11 +47,11 @@ def workers(
 
     Each worker imports nisd and the solver when it starts, and keeps the
     datasets it has read and the problems it has derived between studies. Give
-    the printed address to ``nisd sweep``, ``explain`` or ``sensitivity`` with
-    ``--dask``: they then start nothing, and a study that follows another on the
-    same data does not derive its problem again; --data and --scenario have them
-    read the data and derive a scenario's problem at start, so that the first
-    study is warm too. Stop with Ctrl-C or SIGTERM.
+    the printed address to nisd sweep, explain or sensitivity with --dask: they
+    then start nothing, and a study that follows another on the same data does
+    not derive its problem again; --data and --scenario have them read the data
+    and derive a scenario's problem at start, so that the first study is warm
+    too. Stop with Ctrl-C or SIGTERM.
 
     Whoever reaches the scheduler's port can run code on these workers as you:
     the default listens on this machine only (127.0.0.1); another --host is
