@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 import nisd
 from nisd.cli import cli
-from nisd.errors import ConfigError, InputError
+from nisd.errors import ConfigError, InputError, SolverError
 from nisd.study import runner
 from nisd.study.runner import Workers, run_tasks, solve_point
 from tests.conftest import ESTONIA
@@ -258,3 +258,20 @@ def test_a_worker_without_the_data_directory_says_so(tmp_path: Path) -> None:
     assert not res["ok"] and res["error_type"] == "InputError"
     assert "no such directory on the worker at" in res["error"]
     assert "shared file system" in res["error"]
+
+
+def test_a_pool_that_loses_a_process_says_so_and_starts_again() -> None:
+    with Workers(1) as w:
+        with pytest.raises(SolverError, match=r"a worker process stopped while running 'die'"):
+            list(w.run([("die", os._exit, (3,))]))
+        assert _objectives(w.run(_tasks(1))) == _objectives(run_tasks(_tasks(1), workers=1))
+
+
+def test_a_dask_task_that_kills_its_workers_is_a_solver_error() -> None:
+    pytest.importorskip("distributed")
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        w = Workers(1, dask="local")
+    with w, pytest.raises(SolverError, match=r"stopped while running 'die'"):
+        list(w.run([("die", os._exit, (3,))]))

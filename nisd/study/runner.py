@@ -20,10 +20,11 @@ import socket
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nisd.errors import ConfigError, InputError, NisdError, Problem
+from nisd.errors import ConfigError, InputError, NisdError, Problem, SolverError
 
 if TYPE_CHECKING:  # pragma: no cover
     from nisd.optimise.config import PlanConfig
@@ -262,7 +263,9 @@ class Workers:
         self._pool: ProcessPoolExecutor | None = None
         self._client: Any = None
         self._cluster: Any = None
+        self._closed = False
         data_dir, config = _priming(data, scenario)
+        self._prime = (data_dir, config)
         if dask:
             self._client, self._cluster = _dask_client(dask, self.n, timeout)
             try:
@@ -271,17 +274,21 @@ class Workers:
                 self.close()
                 raise
         else:
-            # Spawned, not forked: a solver's thread pool started in this process (HiGHS)
-            # does not survive a fork, and a forked worker can spin forever on it.
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.n,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_pool_start,
-                initargs=(data_dir, config),
-            )
-            # started now, not at the first task: a started Workers is a warm one
-            for fut in [self._pool.submit(_ready) for _ in range(self.n)]:
-                fut.result()
+            self._pool = self._start_pool()
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        # Spawned, not forked: a solver's thread pool started in this process (HiGHS)
+        # does not survive a fork, and a forked worker can spin forever on it.
+        pool = ProcessPoolExecutor(
+            max_workers=self.n,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_pool_start,
+            initargs=self._prime,
+        )
+        # started now, not at the first task: a started Workers is a warm one
+        for fut in [pool.submit(_ready) for _ in range(self.n)]:
+            fut.result()
+        return pool
 
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[str, dict[str, Any]]]:
         """Run ``(key, function, args)`` tasks; yield ``(key, result)`` as each finishes."""
@@ -289,16 +296,30 @@ class Workers:
         if self._client is not None:
             yield from self._run_dask(tasks)
             return
-        if self._pool is None:
+        if self._closed:
             raise RuntimeError("these workers are closed")
+        if self._pool is None:  # the last one lost a process
+            self._pool = self._start_pool()
         futures: dict[Future[dict[str, Any]], str] = {
             self._pool.submit(fn, *args): key for key, fn, args in tasks
         }
         for fut in as_completed(futures):
-            yield futures[fut], fut.result()
+            try:
+                result = fut.result()
+            except BrokenProcessPool:
+                # a worker process died (killed, out of memory, a crash in native code):
+                # the pool is lost; the next run gets a new one
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+                raise SolverError(
+                    f"a worker process stopped while running {futures[fut]!r} (killed, out "
+                    "of memory, or a crash in the solver); the results before it are kept"
+                ) from None
+            yield futures[fut], result
 
     def _run_dask(self, tasks: list[Task]) -> Iterator[tuple[str, dict[str, Any]]]:
         from distributed import as_completed as dask_completed
+        from distributed.scheduler import KilledWorker
 
         # keys unique per run: studies that share a long-lived cluster must not meet
         run = uuid.uuid4().hex[:8]
@@ -311,6 +332,12 @@ class Workers:
                 try:
                     result = fut.result()
                 except Exception as exc:  # the worker could not run the task at all
+                    if isinstance(exc, KilledWorker):
+                        raise SolverError(
+                            f"workers of {self.dask} stopped while running {futures[fut]!r} "
+                            "(killed, out of memory, or a crash in the solver); the results "
+                            "before it are kept"
+                        ) from None
                     raise InputError(
                         [
                             Problem(
@@ -327,6 +354,7 @@ class Workers:
 
     def close(self) -> None:
         """Stop the pool or the LocalCluster (an existing cluster is only disconnected)."""
+        self._closed = True
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
