@@ -275,3 +275,20 @@ def test_a_dask_task_that_kills_its_workers_is_a_solver_error() -> None:
         w = Workers(1, dask="local")
     with w, pytest.raises(SolverError, match=r"stopped while running 'die'"):
         list(w.run([("die", os._exit, (3,))]))
+
+
+def test_kept_datasets_are_the_ones_used_last(tmp_path: Path) -> None:
+    import shutil
+
+    dirs = []
+    for i in range(5):
+        d = tmp_path / f"ee{i}"
+        shutil.copytree(ESTONIA, d)
+        dirs.append(str(d))
+    first = runner._dataset(dirs[0])
+    for d in dirs[1:4]:
+        runner._dataset(d)
+        assert runner._dataset(dirs[0]) is first  # used again: kept
+    runner._dataset(dirs[4])  # a fifth pushes out the one used longest ago (ee1)
+    assert runner._dataset(dirs[0]) is first
+    assert dirs[1] not in runner._DATASETS

@@ -51,7 +51,9 @@ def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(sorted(out))
 
 
-# datasets this process read, by directory, with the signature they were read at
+# datasets this process read, by directory, with the signature they were read at; the
+# four used last are kept (a sensitivity study's variants must not push out the data a
+# kept worker was primed with while it is still in use)
 _DATASETS: dict[str, tuple[tuple[tuple[str, int, int], ...], Any]] = {}
 
 
@@ -72,8 +74,9 @@ def _dataset(path: str) -> Any:
             ]
         )
     sig = _signature(Path(path))
-    known = _DATASETS.get(path)
+    known = _DATASETS.pop(path, None)
     if known is not None and known[0] == sig:
+        _DATASETS[path] = known  # the most recently used is kept longest
         return known[1]
     ds = load_dataset(Path(path))
     while len(_DATASETS) >= 4:
@@ -157,8 +160,9 @@ def _problem(ds: Any, data_dir: str, cfg: Any) -> Any:
     from nisd.optimise.problem import derived_settings, with_config
 
     key = (data_dir, ds.input_hash, json.dumps(derived_settings(cfg), sort_keys=True))
-    known = _PROBLEMS.get(key)
+    known = _PROBLEMS.pop(key, None)
     if known is not None:
+        _PROBLEMS[key] = known  # the most recently used is kept longest
         return with_config(ds, known, cfg)
     pp = from_dataset(ds, cfg)
     while len(_PROBLEMS) >= _KEEP:
