@@ -417,19 +417,12 @@ def sweep(
         ``ds`` is a variant made in memory.
     """
     from nisd.study.runner import run_tasks
-    from nisd.study.sweep import grid, run_sweep
+    from nisd.study.sweep import check_points, grid, run_sweep
 
     _on_disk(ds, "a sweep solves")
     base = _config(scenario, {}).model_dump(mode="json")
     points = grid(base, {k: list(v) for k, v in vary.items()})
-    problems: list[Problem] = []
-    for p in points:
-        try:
-            load_plan_config(None, p.config)
-        except ConfigError as exc:
-            problems += [Problem(f"point {p.params}", str(q)) for q in exc.problems]
-    if problems:
-        raise ConfigError(problems)
+    check_points(points)
     return run_sweep(
         points,
         Path(out),
@@ -467,8 +460,6 @@ def explain(
 
     check_plan_dataset(plan.to_json(), ds, "plan")
     _on_disk(ds, "explain re-solves")
-    if plan.config is None:
-        raise ConfigError([Problem("plan", "has no run.parameters: it cannot be re-solved")])
     typed = plan if plan.dataset is not None else Plan.from_doc(plan.to_json(), ds)
     df = explain_plan(
         typed,

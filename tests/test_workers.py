@@ -292,3 +292,19 @@ def test_kept_datasets_are_the_ones_used_last(tmp_path: Path) -> None:
     runner._dataset(dirs[4])  # a fifth pushes out the one used longest ago (ee1)
     assert runner._dataset(dirs[0]) is first
     assert dirs[1] not in runner._DATASETS
+
+
+def test_priming_refuses_an_unknown_scenario_set_before_starting(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[crisis]\nsets = ["meteor"]\n')
+    with pytest.raises(InputError, match=r"unknown scenario set\(s\) meteor"):
+        Workers(2, data=ESTONIA, scenario=bad)
+
+
+def test_pool_workers_that_cannot_start_say_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the data vanishes between the check here and the workers' start
+    monkeypatch.setattr(runner, "_priming", lambda _d, _s: (str(tmp_path / "gone"), None))
+    with pytest.raises(InputError, match="stopped while starting"):
+        Workers(1, data=tmp_path)

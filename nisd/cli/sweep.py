@@ -14,7 +14,7 @@ from nisd.io import load_dataset
 from nisd.optimise import load_plan_config
 from nisd.study.outputs import index_page, pareto_plot, write_tables
 from nisd.study.runner import Task, run_tasks
-from nisd.study.sweep import grid, parse_vary, run_sweep
+from nisd.study.sweep import check_points, grid, parse_vary, run_sweep
 
 workers_option = click.option(
     "--workers",
@@ -83,8 +83,7 @@ def sweep(
     values = parse_vary(vary)
     base = load_plan_config(scenario).model_dump(mode="json")
     points = grid(base, values)
-    for p in points:  # validate every point before solving any
-        load_plan_config(None, p.config)
+    check_points(points)
     data = resolve_data_dir(data_dir)
     load_dataset(data)  # the data is checked before any solve
     click.echo(f"{len(points)} points", err=True)

@@ -28,7 +28,7 @@ from nisd.topology.latency import (
     unique_rows,
 )
 from nisd.topology.resilience import edge_alive
-from nisd.topology.scenarios import Scenario, scenario_sets
+from nisd.topology.scenarios import Scenario, parse_sets, scenario_sets
 from nisd.topology.served import islanded
 
 
@@ -269,7 +269,7 @@ def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
         Unknown required/forbidden sites or scenario sets, or a site both
         required and forbidden.
     """
-    _check_config(ds, cfg)
+    check_config(ds, cfg)
     return _derive(ds, cfg)
 
 
@@ -307,7 +307,7 @@ def with_config(ds: Dataset, pp: PlacementProblem, cfg: PlanConfig) -> Placement
     ConfigError
         As :func:`from_dataset`; ValueError when a :data:`DERIVED` setting differs.
     """
-    _check_config(ds, cfg)
+    check_config(ds, cfg)
     if derived_settings(cfg) != derived_settings(pp.config):
         raise ValueError(
             "with_config: the configurations differ in a setting the problem is derived from"
@@ -329,8 +329,19 @@ def _allowed_apart_from_lists(ds: Dataset, pp: PlacementProblem) -> np.ndarray:
     return ok & ~_near_border(ds, cfg, list(pp.site_ids))
 
 
-def _check_config(ds: Dataset, cfg: PlanConfig) -> None:
-    """The checks of :func:`from_dataset` (unknown sites, keys and levels)."""
+def check_config(ds: Dataset, cfg: PlanConfig) -> None:
+    """The checks of :func:`from_dataset` (unknown sites, keys, levels and scenario sets),
+    without deriving anything.
+
+    Raises
+    ------
+    ConfigError
+        Unknown sites, keys or levels.
+    InputError
+        An unknown scenario set name (as deriving the crisis scenarios would say).
+    """
+    for sl in cfg.crisis.service_levels():
+        parse_sets(sl.sets)
     problems: list[Problem] = []
     known = set(ds.site_ids)
     for key in ("required", "forbidden"):

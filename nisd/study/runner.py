@@ -18,11 +18,11 @@ import multiprocessing
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from nisd.errors import ConfigError, InputError, NisdError, Problem, SolverError
 
@@ -44,17 +44,52 @@ def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:
     out = []
     for dirpath, _dirs, files in os.walk(root):
         for name in files:
-            st = os.stat(os.path.join(dirpath, name))
-            out.append(
-                (os.path.relpath(os.path.join(dirpath, name), root), st.st_size, st.st_mtime_ns)
-            )
+            full = os.path.join(dirpath, name)
+            st = os.stat(full)
+            out.append((os.path.relpath(full, root), st.st_size, st.st_mtime_ns))
     return tuple(sorted(out))
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class _Recent(Generic[K, V]):
+    """The ``size`` entries used last, by key (what a worker keeps between studies)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: dict[K, V] = {}
+
+    def get(self, key: K) -> V | None:
+        value = self._items.pop(key, None)
+        if value is not None:
+            self._items[key] = value  # the most recently used is kept longest
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._items.pop(key, None)
+        while len(self._items) >= self.size:
+            self._items.pop(next(iter(self._items)))
+        self._items[key] = value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        self._items.clear()
 
 
 # datasets this process read, by directory, with the signature they were read at; the
 # four used last are kept (a sensitivity study's variants must not push out the data a
 # kept worker was primed with while it is still in use)
-_DATASETS: dict[str, tuple[tuple[tuple[str, int, int], ...], Any]] = {}
+_DATASETS: _Recent[str, tuple[tuple[tuple[str, int, int], ...], Any]] = _Recent(4)
 
 
 def _dataset(path: str) -> Any:
@@ -74,14 +109,11 @@ def _dataset(path: str) -> Any:
             ]
         )
     sig = _signature(Path(path))
-    known = _DATASETS.pop(path, None)
+    known = _DATASETS.get(path)
     if known is not None and known[0] == sig:
-        _DATASETS[path] = known  # the most recently used is kept longest
         return known[1]
     ds = load_dataset(Path(path))
-    while len(_DATASETS) >= 4:
-        _DATASETS.pop(next(iter(_DATASETS)))
-    _DATASETS[path] = (sig, ds)
+    _DATASETS.put(path, (sig, ds))
     return ds
 
 
@@ -148,8 +180,7 @@ def unproved(doc: dict[str, Any]) -> str:
 
 # the last problems this process derived, by data and the settings a problem is derived
 # from (re-solves of one plan, and most sweep points, differ only in the others)
-_PROBLEMS: dict[tuple[str, str, str], Any] = {}
-_KEEP = 2
+_PROBLEMS: _Recent[tuple[str, str, str], Any] = _Recent(2)
 
 
 def _problem(ds: Any, data_dir: str, cfg: Any) -> Any:
@@ -160,14 +191,11 @@ def _problem(ds: Any, data_dir: str, cfg: Any) -> Any:
     from nisd.optimise.problem import derived_settings, with_config
 
     key = (data_dir, ds.input_hash, json.dumps(derived_settings(cfg), sort_keys=True))
-    known = _PROBLEMS.pop(key, None)
+    known = _PROBLEMS.get(key)
     if known is not None:
-        _PROBLEMS[key] = known  # the most recently used is kept longest
         return with_config(ds, known, cfg)
     pp = from_dataset(ds, cfg)
-    while len(_PROBLEMS) >= _KEEP:
-        _PROBLEMS.pop(next(iter(_PROBLEMS)))
-    _PROBLEMS[key] = pp
+    _PROBLEMS.put(key, pp)
     return pp
 
 
@@ -290,8 +318,20 @@ class Workers:
             initargs=self._prime,
         )
         # started now, not at the first task: a started Workers is a warm one
-        for fut in [pool.submit(_ready) for _ in range(self.n)]:
-            fut.result()
+        try:
+            for fut in [pool.submit(_ready) for _ in range(self.n)]:
+                fut.result()
+        except BrokenProcessPool:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise InputError(
+                [
+                    Problem(
+                        "workers",
+                        "the worker processes stopped while starting (reading "
+                        f"{self._prime[0]} or deriving the scenario; their message is above)",
+                    )
+                ]
+            ) from None
         return pool
 
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -450,14 +490,15 @@ def _priming(
     if data is None and scenario is None:
         return None, None
     from nisd.io import default_data_dir, load_dataset
-    from nisd.optimise import PlanConfig, from_dataset, load_plan_config
+    from nisd.optimise import PlanConfig, load_plan_config
+    from nisd.optimise.problem import check_config
 
     root = Path(data) if data is not None else default_data_dir()
     ds = load_dataset(root)
     if scenario is None:
         return str(root.resolve()), None
     cfg = scenario if isinstance(scenario, PlanConfig) else load_plan_config(Path(scenario))
-    from_dataset(ds, cfg)  # raises what a study would
+    check_config(ds, cfg)  # what deriving would refuse; the workers derive it
     return str(root.resolve()), cfg.model_dump(mode="json")
 
 

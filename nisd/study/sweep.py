@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from nisd.errors import InputError, Problem
+from nisd.errors import ConfigError, InputError, Problem
 from nisd.io import load_dataset
 from nisd.io.planfile import read_plan_doc, write_plan_files
 from nisd.result import Plan
@@ -104,6 +104,26 @@ def grid(base: dict[str, Any], vary: dict[str, list[Any]]) -> list[Point]:
         digest = hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:10]
         points.append(Point(f"{slug}_{digest}", params, cfg))
     return points
+
+
+def check_points(points: list[Point]) -> None:
+    """Validate every point's configuration before any is solved.
+
+    Raises
+    ------
+    ConfigError
+        Every invalid point, named by its parameters, with what is wrong.
+    """
+    from nisd.optimise.config import load_plan_config
+
+    problems: list[Problem] = []
+    for p in points:
+        try:
+            load_plan_config(None, p.config)
+        except ConfigError as exc:
+            problems += [Problem(f"point {p.params}", str(q)) for q in exc.problems]
+    if problems:
+        raise ConfigError(problems)
 
 
 def row_of(point: Point, result: dict[str, Any]) -> dict[str, Any]:
