@@ -186,17 +186,15 @@ def explore(
         ).add_to(sites)
     sites.add_to(m)
     demand = folium.FeatureGroup(name="Users (demand)")
-    order = {c: i for i, c in enumerate(ds.config.criticality.levels)}
 
     def served_by(did: str) -> str:
         seq = assignments.get(did, ())
         return " → ".join(ds.site_by_id[s].name if s in ds.site_by_id else s for s in seq)
 
     # one marker per place, as on the self-contained map (see group_places)
-    for lat, lon, ids in group_places([(d.demand_id, d.lat, d.lon) for d in ds.demand]):
-        here = [ds.demand_by_id[i] for i in ids]
-        load = sum(d.load for d in here)
-        top = min((d.criticality for d in here), key=lambda c: order.get(c, len(order)))
+    for place in group_places(ds, {d.demand_id: (d.lat, d.lon) for d in ds.demand}):
+        here = [ds.demand_by_id[i] for i in place["users"]]
+        load = place["load"]
         if len(here) == 1:
             d = here[0]
             title = safe(d.name)
@@ -219,9 +217,9 @@ def explore(
             ]
             tip = safe(f"{here[0].name} and {len(here) - 1} more")
         folium.CircleMarker(
-            [lat, lon],
+            [place["lat"], place["lon"]],
             radius=3 + load**0.5,
-            color=CRIT_COLOURS.get(top, "#555"),
+            color=CRIT_COLOURS.get(place["criticality"], "#555"),
             weight=1,
             fill=True,
             fill_opacity=0.5,

@@ -36,17 +36,34 @@ def _jitter(ident: str, lat: float, lon: float, km: float = 25.0) -> tuple[float
     ) * math.cos(ang)
 
 
-def group_places(users: Sequence[tuple[str, float, float]]) -> list[tuple[float, float, list[str]]]:
-    """Users ``(id, lat, lon)`` grouped by position, in order of first appearance.
+def group_places(ds: Dataset, pos: Mapping[str, tuple[float, float]]) -> list[dict[str, Any]]:
+    """The dataset's users grouped by their position in ``pos``, in order of first
+    appearance: each place's position, users, total load and most critical class.
 
     Users at one place (every agency's users in one municipality or county) would be
     drawn as markers stacked on one point, only the top one clickable; the map and
     ``Plan.explore`` draw one marker per place instead, listing every user there.
     """
-    out: dict[tuple[float, float], list[str]] = {}
-    for ident, lat, lon in users:
-        out.setdefault((_round(lat), _round(lon)), []).append(ident)
-    return [(lat, lon, ids) for (lat, lon), ids in out.items()]
+    at: dict[tuple[float, float], list[str]] = {}
+    for d in ds.demand:
+        lat, lon = pos[d.demand_id]
+        at.setdefault((_round(lat), _round(lon)), []).append(d.demand_id)
+    order = {c: i for i, c in enumerate(ds.config.criticality.levels)}
+    places = []
+    for (lat, lon), ids in at.items():
+        here = [ds.demand_by_id[i] for i in ids]
+        places.append(
+            {
+                "lat": lat,
+                "lon": lon,
+                "users": ids,
+                "load": round(sum(d.load for d in here), 6),
+                "criticality": min(
+                    (d.criticality for d in here), key=lambda c: order.get(c, len(order))
+                ),
+            }
+        )
+    return places
 
 
 def _hazard_distance(ds: Dataset) -> dict[str, tuple[float, str]]:
@@ -151,21 +168,7 @@ def build_payload(
                 "assigned": assignments.get(d.demand_id, []),
             }
         )
-    order = {c: i for i, c in enumerate(ds.config.criticality.levels)}
-    places = []
-    for lat, lon, ids in group_places([(d.demand_id, *pos[d.demand_id]) for d in ds.demand]):
-        here = [ds.demand_by_id[i] for i in ids]
-        places.append(
-            {
-                "lat": lat,
-                "lon": lon,
-                "users": ids,
-                "load": round(sum(d.load for d in here), 6),
-                "criticality": min(
-                    (d.criticality for d in here), key=lambda c: order.get(c, len(order))
-                ),
-            }
-        )
+    places = group_places(ds, pos)
     for n in ds.nodes:
         pos[n.node_id] = place(n.node_id, n.lat, n.lon, None) if redact else (n.lat, n.lon)
     lines = []
