@@ -7,15 +7,56 @@ silently falls back to a default. This module sits below everything else
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing import Any, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from nisd.errors import Problem
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validation_problems(file: str, exc: ValidationError) -> list[Problem]:
+    """One :class:`~nisd.errors.Problem` per pydantic error, naming the key path."""
+    out = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or None
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key '{key}'"
+        elif err["type"] == "missing":
+            msg = f"required key '{key}' is missing"
+        elif err["type"] == "finite_number":
+            msg = f"{key} must be a finite number (not NaN or infinity)"
+        out.append(Problem(file, msg, column=key, unit="key"))
+    return out
+
+
+def parse_model(
+    model: type[M], data: dict[str, Any], file: str, problems: list[Problem]
+) -> M | None:
+    """Validate ``data`` as ``model``; on failure append problems and return ``None``."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(validation_problems(file, exc))
+        return None
+
 
 class Strict(BaseModel):
-    """Base for configuration models: frozen, unknown keys rejected."""
+    """Base for configuration models: frozen, unknown keys rejected, every number finite
+    (NaN or infinity would switch a rule off: ``x < nan`` is always false)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class NetworkSettings(Strict):

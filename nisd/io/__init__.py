@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 from nisd.io.load import load_dataset
+from nisd.io.paths import default_data_dir, scenario_library_dir
 
 __all__ = ["default_data_dir", "load_dataset", "scenario_library_dir"]
-
-
-def _embedded(checkout: str, packaged: str) -> Path:
-    """A directory of the checkout nisd runs from, else the copy inside the package."""
-    here = Path(__file__).resolve().parent.parent
-    source = here.parent / checkout
-    return source if source.is_dir() else here / "embedded" / packaged
-
-
-def default_data_dir() -> Path:
-    """The embedded Swedish default dataset.
-
-    ``NISD_DATA`` overrides it; otherwise ``data/sites`` of the checkout nisd is
-    installed from (an editable install), else the copy shipped inside the package.
-    """
-    env = os.environ.get("NISD_DATA")
-    if env:
-        return Path(env)
-    return _embedded("data/sites", "sites")
-
-
-def scenario_library_dir() -> Path:
-    """The scenario library: ``scenarios/`` of the checkout, else the packaged copy."""
-    return _embedded("scenarios", "scenarios")
 
 
 DEFAULT_HEADER = "# nisd dataset: Sweden (default)."

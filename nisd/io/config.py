@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import Any
 
 from nisd.errors import Problem
 from nisd.settings import (
@@ -20,6 +18,8 @@ from nisd.settings import (
     LatencyClass,
     NetworkSettings,
     Strict,
+    parse_model,
+    validation_problems,
 )
 
 __all__ = [
@@ -36,23 +36,6 @@ __all__ = [
 ]
 
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def validation_problems(file: str, exc: ValidationError) -> list[Problem]:
-    """One :class:`Problem` per pydantic error, naming the key path."""
-    out = []
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or None
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = f"unknown key '{key}'"
-        elif err["type"] == "missing":
-            msg = f"required key '{key}' is missing"
-        out.append(Problem(file, msg, column=key, unit="key"))
-    return out
-
-
 def read_toml(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
     """Parse a TOML file, reporting syntax errors with their line."""
     try:
@@ -64,17 +47,6 @@ def read_toml(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         problems.append(Problem(path.name, f"is not valid TOML: {exc}"))
-        return None
-
-
-def parse_model(
-    model: type[M], data: dict[str, Any], file: str, problems: list[Problem]
-) -> M | None:
-    """Validate ``data`` as ``model``; on failure append problems and return ``None``."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems.extend(validation_problems(file, exc))
         return None
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from nisd import __version__
+from nisd.version import __version__
 from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError, InputError, NoSolutionError, PlanCheckError
 from nisd.io.planfile import write_plan_files

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pulp
 
-from nisd import __version__
+from nisd.version import __version__
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError, InfeasibleError, NoSolutionError, PlanCheckError, Problem
 from nisd.optimise.check import check_plan
