@@ -25,11 +25,9 @@ from typing import Any
 import numpy as np
 
 from nisd.io import default_data_dir, load_dataset
+from nisd.records import Plan
+from nisd.render.context import plan_view
 from nisd.render.html import map_page
-from nisd.render.payload import build_payload
-from nisd.result import Plan
-from nisd.topology import build_graph
-from nisd.topology.scenarios import scenario_sets
 
 ARGS = [
     "--no-sandbox",
@@ -60,18 +58,9 @@ def make_dir(root: Path, n: int, seed: int = 11) -> Path:
 def render(data: Path, opened: list[str]) -> tuple[str, float]:
     t = time.perf_counter()
     ds = load_dataset(data)
-    plan = {
-        "status": "optimal",
-        "sites": [{"site_id": s, "type": "regional"} for s in opened],
-        "assignments": {},
-        "kpis": {"sites": len(opened)},
-    }
-    scen = scenario_sets(
-        ds, build_graph(ds), ["single-site", "county", "power-zone", "presets"], opened
-    )
-    page = map_page(
-        build_payload(ds, Plan.from_doc(plan, ds), scen, title=f"{len(ds.sites)} sites")
-    )
+    plan = Plan.of_sites({s: "regional" for s in opened})
+    view = plan_view(ds, plan, sets=["single-site", "county", "power-zone", "presets"], title="map")
+    page = map_page(view.data.model_copy(update={"title": f"{len(ds.sites)} sites"}))
     return page, time.perf_counter() - t
 
 

@@ -32,7 +32,8 @@ from typing import Any
 import networkx as nx
 
 from nisd.io import default_data_dir, load_dataset
-from nisd.optimise import from_dataset, load_plan_config, optimise
+from nisd.io.scenario import load_plan_config
+from nisd.optimise import from_dataset, optimise
 from nisd.topology import build_graph
 from nisd.topology.resilience import evaluate, site_capacity
 
@@ -91,11 +92,11 @@ def plans(args: argparse.Namespace, ds: Any) -> list[dict[str, Any]]:
             walls.append(time.perf_counter() - t)
         if plan is None:
             continue
-        k, model = plan.kpis, plan.run["model"]
+        k, model = plan.kpis.to_json(), plan.run.to_json()["model"]
         rec = {
             "case": name,
             "scenarios": model["scenarios"],
-            "rounds": len(plan.run["rounds"]),
+            "rounds": len(plan.run.rounds),
             "flow_scenarios": len(model["scenarios_with_flow_rows"]),
             "variables": model["variables"],
             "constraints": model["constraints"],

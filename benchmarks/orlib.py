@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from classic.models import pcenter, pmedian, ufl
+from classic.orlib import read_cap, read_optima, read_pmed
 
-from nisd.io.orlib import read_cap, read_optima, read_pmed
-from nisd.optimise.classic import pcenter, pmedian, ufl
-from nisd.optimise.config import SolverOptions
+from nisd.config import SolverOptions
 
 
 def _pulp_solver(name: str) -> Any:

@@ -22,7 +22,8 @@ from typing import Any
 
 import nisd
 from nisd.errors import NisdError
-from nisd.optimise import from_dataset, load_plan_config, optimise
+from nisd.io.scenario import load_plan_config
+from nisd.optimise import from_dataset, optimise
 from nisd.optimise.rollout import rollout
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +52,7 @@ def main() -> None:
     for _ in range(args.repeat):
         t = time.perf_counter()
         try:
-            doc = rollout(ds, cfg)
+            doc = rollout(ds, cfg).to_json()
         except NisdError as exc:
             print(f"rollout: {type(exc).__name__} after {time.perf_counter() - t:.1f} s: {exc}")
             return
@@ -70,19 +71,19 @@ def main() -> None:
         }
         runs["rollout"].append(rec)
         t = time.perf_counter()
-        plan = optimise(ds, from_dataset(ds, base))
+        plan = optimise(ds, from_dataset(ds, base)).to_json()
         wall = time.perf_counter() - t
         runs["static"].append(
             {
-                "variables": plan.run["model"]["variables"],
-                "rows": plan.run["model"]["constraints"],
-                "rounds": len(plan.run["rounds"]),
-                "build_seconds": plan.run["build_seconds"],
-                "solve_seconds": plan.run["solve_seconds"],
+                "variables": plan["run"]["model"]["variables"],
+                "rows": plan["run"]["model"]["constraints"],
+                "rounds": len(plan["run"]["rounds"]),
+                "build_seconds": plan["run"]["build_seconds"],
+                "solve_seconds": plan["run"]["solve_seconds"],
                 "wall_seconds": wall,
-                "status": plan.status,
-                "gap": plan.gap,
-                "cost": plan.objective_value,
+                "status": plan["status"],
+                "gap": plan["gap"],
+                "cost": plan["objective"]["value"],
             }
         )
         for case in ("rollout", "static"):

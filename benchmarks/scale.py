@@ -50,7 +50,8 @@ def one(spec: dict[str, Any]) -> dict[str, Any]:
     """Plan one case in this process and return its figures."""
     from nisd.errors import NisdError
     from nisd.io import load_dataset
-    from nisd.optimise import from_dataset, load_plan_config, optimise
+    from nisd.io.scenario import load_plan_config
+    from nisd.optimise import from_dataset, optimise
 
     over: dict[str, Any] = {
         "solver": {"name": "highs", "time_limit": spec["time_limit"], "method": spec["method"]}
@@ -65,15 +66,15 @@ def one(spec: dict[str, Any]) -> dict[str, Any]:
         t_problem = time.perf_counter()
         pp = from_dataset(ds, cfg)
         t_problem = time.perf_counter() - t_problem
-        plan = optimise(ds, pp)
+        plan = optimise(ds, pp).to_json()
     except NisdError as exc:
         out = {"status": "no plan", "error": str(exc).splitlines()[0]}
     else:
-        run = plan.run
+        run = plan["run"]
         out = {
-            "status": plan.status,
-            "gap": plan.gap,
-            "cost": plan.kpis["cost_msek"],
+            "status": plan["status"],
+            "gap": plan["gap"],
+            "cost": plan["kpis"]["cost_msek"],
             "variables": run["model"]["variables"],
             "rows": run["model"]["constraints"],
             "nonzeros": run["model"].get("nonzeros"),

@@ -16,10 +16,11 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import nisd
-from nisd.study.runner import run_tasks
 from nisd.study.sensitivity import sensitivity_table
+from nisd.study.workers import run_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,12 +36,12 @@ def main() -> None:
     print(f"plan: {plan.kpis.cost_msek:g} MSEK/yr, sites {', '.join(sorted(plan.sites))}")
     seconds: dict[str, list[float]] = {"serial": [], "pool": []}
     tables: dict[str, list[tuple[str, str, float | None]]] = {}
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     for _ in range(args.repeat):
         for mode, workers in (("serial", 1), ("pool", args.workers)):
             with tempfile.TemporaryDirectory() as work:
                 t = time.perf_counter()
-                rows = sensitivity_table(
+                table = sensitivity_table(
                     plan,
                     ds,
                     str(ds.path.resolve()),
@@ -48,6 +49,7 @@ def main() -> None:
                     Path(work),
                     threads=1 if workers > 1 else None,
                 )
+                rows = [v.to_json() for v in table.variants]
                 seconds[mode].append(time.perf_counter() - t)
             tables[mode] = sorted((str(r["assumption"]), str(r["side"]), r["cost"]) for r in rows)  # type: ignore[misc]
     print(f"{len(rows)} re-plans")

@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from nisd.io import default_data_dir
-from nisd.optimise import load_plan_config
+from nisd.io.scenario import load_plan_config
 from nisd.optimise.solve import available
-from nisd.study.runner import Workers, run_tasks
 from nisd.study.sweep import grid, parse_vary, run_sweep
+from nisd.study.workers import Workers, run_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from nisd.io import default_data_dir, load_dataset
-from nisd.optimise import from_dataset, load_plan_config, optimise
+from nisd.io.scenario import load_plan_config
+from nisd.optimise import from_dataset, optimise
 from nisd.optimise.interdict import attack_scenario
 from nisd.optimise.war import attack, enumerate_attacks, plan_data
 from nisd.topology import build_graph
@@ -79,7 +80,7 @@ def worst_attack(args: argparse.Namespace, ds: Any) -> list[dict[str, Any]]:
             t = time.perf_counter()
             listed = enumerate_attacks(ds, g, sites, assign, budget=r, kinds=KINDS)
             enum_s, how = time.perf_counter() - t, "full"
-            assert listed[0][1]["targets"] == res.worst["targets"], (listed[0], res.worst)
+            assert listed[0][1].targets == res.worst.targets, (listed[0], res.worst)
         else:
             sample = [tuple(sorted(rng.sample(pd_.targets, r))) for _ in range(args.sample)]
             scen = [attack_scenario(list(s)) for s in sample]
@@ -88,9 +89,9 @@ def worst_attack(args: argparse.Namespace, ds: Any) -> list[dict[str, Any]]:
             per = (time.perf_counter() - t) / len(sample)
             enum_s, how = per * total, f"sample {len(sample)}"
         med = statistics.median(times)
-        w = res.worst
+        w = res.worst.to_json()
         print(
-            f"{r:>2}{total:>12,}{min(times):>10.2f}{med:>8.2f}{len(res.solves):>7}"
+            f"{r:>2}{total:>12,}{min(times):>10.2f}{med:>8.2f}{res.solves:>7}"
             f"{enum_s:>10.1f}{how:>12}{enum_s / med:>10.0f}  {' + '.join(w['targets'])} "
             f"({w['served_by_class'].get('critical', 0):.1%})"
         )
@@ -100,7 +101,7 @@ def worst_attack(args: argparse.Namespace, ds: Any) -> list[dict[str, Any]]:
                 "targets": n,
                 "attacks": total,
                 "milp_seconds": times,
-                "solves": len(res.solves),
+                "solves": res.solves,
                 "enumeration_seconds": enum_s,
                 "enumeration": how,
                 "worst": w["targets"],
@@ -131,10 +132,10 @@ def robust(args: argparse.Namespace, ds: Any) -> dict[str, Any]:
         for _ in range(args.repeat):
             _s, _a, secs, p = _plan(ds, name, over)
             runs.append(secs)
-        war = p.run["war"]
+        war = p.to_json()["run"]["war"]
         added = sum(1 for it in war["iterations"] if it["attack"])
         print(
-            f"status {p.status}, cost {p.objective_value:g} MSEK/yr; wall min "
+            f"status {p.status}, cost {p.value:g} MSEK/yr; wall min "
             f"{min(runs):.1f} s, median {statistics.median(runs):.1f} s; "
             f"{len(war['iterations'])} attack search(es), {added} attack(s) added"
         )
@@ -153,7 +154,7 @@ def robust(args: argparse.Namespace, ds: Any) -> dict[str, Any]:
         )
         out[case] = {
             "status": p.status,
-            "cost_msek": p.objective_value,
+            "cost_msek": p.value,
             "wall_seconds": runs,
             "iterations": war["iterations"],
             "certificate": war["certificate"],

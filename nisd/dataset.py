@@ -170,16 +170,6 @@ class Dataset:
     input_hash: str = ""
     files: Mapping[str, str] = field(default_factory=dict)
 
-    def run_inputs(self, scenario_file: str | None) -> dict[str, Any]:
-        """What a plan or roll-out records about its inputs: the input hash, every file
-        read with its hash, the scenario file and the data directory."""
-        return {
-            "input_hash": self.input_hash,
-            "input_files": dict(self.files),
-            "scenario_file": scenario_file,
-            "data_dir": str(self.path.resolve()),
-        }
-
     # ---- look-ups -----------------------------------------------------------
     @cached_property
     def site_ids(self) -> tuple[str, ...]:

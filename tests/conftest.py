@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,10 @@ from nisd.dataset import Dataset
 from nisd.io import default_data_dir, load_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
+# the tests also check the benchmarks' classic models and the scripts' tools
+for _extra in ("benchmarks", "scripts"):
+    if str(ROOT / _extra) not in sys.path:
+        sys.path.insert(0, str(ROOT / _extra))
 ESTONIA = Path(__file__).resolve().parent / "data" / "estonia"
 
 

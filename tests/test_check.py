@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nisd.optimise import PlanConfig
+from nisd.config import PlanConfig
 from nisd.optimise.check import check_plan
 from nisd.optimise.problem import CrisisRow, PlacementProblem, from_matrices
 from nisd.topology.latency import LatencyRows

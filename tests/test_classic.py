@@ -7,12 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from nisd.errors import InputError
-from nisd.io.orlib import read_cap, read_optima, read_pmed
-from nisd.optimise.classic import (
+from classic.models import (
     cflp,
     max_cover,
     median_value,
@@ -22,7 +17,12 @@ from nisd.optimise.classic import (
     set_cover,
     ufl,
 )
-from nisd.optimise.config import SolverOptions
+from classic.orlib import read_cap, read_optima, read_pmed
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nisd.config import SolverOptions
+from nisd.errors import InputError
 from nisd.optimise.solve import available
 
 PMED = [f"pmed{i}" for i in range(1, 11)]

@@ -16,9 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nisd.cli import cli
+from nisd.config import PlanConfig
 from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError, InputError, NoSolutionError
-from nisd.optimise import PlanConfig, from_dataset, load_plan_config, optimise
+from nisd.io.scenario import load_plan_config
+from nisd.optimise import from_dataset, optimise
 from nisd.optimise.check import check_plan
 from nisd.optimise.decompose import (
     build_master,
@@ -28,8 +30,8 @@ from nisd.optimise.decompose import (
     why_not,
 )
 from nisd.optimise.model import reach
-from nisd.optimise.plan import Plan
 from nisd.optimise.problem import PlacementProblem, from_matrices
+from nisd.records import Plan
 from tests.helpers import geometry, two_type_costs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,16 +94,16 @@ def test_unsplittable_load_needs_a_third_site_found_by_a_cut() -> None:
     out = solve_sites_first(pp)
     assert out.result.status.value == "optimal"
     assert out.result.objective == pytest.approx(6.0)  # a cheap site and the dear one
-    first = out.record["iterations"][0]
-    assert first["master_objective"] == pytest.approx(2.0)
-    assert first["check"] == "infeasible"
-    assert out.record["cuts"] >= 1
+    first = out.record.iterations[0]
+    assert first.master_objective == pytest.approx(2.0)
+    assert first.check == "infeasible"
+    assert (out.record.cuts or 0) >= 1
     plan = optimise(NO_DATA, pp)
-    assert plan.objective_value == pytest.approx(6.0)
-    assert plan.run["decomposition"]["method"] == "sites-first"
+    assert plan.value == pytest.approx(6.0)
+    assert plan.run.decomposition is not None and plan.run.decomposition.method == "sites-first"
     full = optimise(NO_DATA, with_method(pp, "full"))
-    assert full.objective_value == pytest.approx(6.0)
-    assert full.run["decomposition"] is None
+    assert full.value == pytest.approx(6.0)
+    assert full.run.decomposition is None
 
 
 def test_backup_too_close_gets_a_serve_cut() -> None:
@@ -119,7 +121,7 @@ def test_backup_too_close_gets_a_serve_cut() -> None:
     )
     out = solve_sites_first(pp)
     assert out.result.objective == pytest.approx(4.0)
-    assert out.record["iterations"][0]["unserved_workloads"] == 1
+    assert out.record.iterations[0].unserved_workloads == 1
     assert out.best.sites["s2"] == "t0"
 
 
@@ -193,7 +195,7 @@ def test_sites_first_equals_the_full_model_and_its_rows_are_valid(pp: PlacementP
         assert first is None
         return
     assert first is not None
-    assert math.isclose(first.objective_value or 0.0, plan.objective_value or 0.0, abs_tol=1e-6)
+    assert math.isclose(first.value or 0.0, plan.value or 0.0, abs_tol=1e-6)
     # the master is a relaxation: the full model's optimal sites meet every one of its rows
     ms = build_master(pp, reach(pp))
     tidx = {t: n for n, t in enumerate(pp.type_ids)}
@@ -214,12 +216,13 @@ def test_default_baseline_same_optimum_both_ways(sweden: Dataset) -> None:
     full_cfg = cfg.model_copy(update={"solver": cfg.solver.model_copy(update={"method": "full"})})
     full = optimise(sweden, from_dataset(sweden, full_cfg))
     assert first.status == full.status == "optimal"
-    assert first.kpis["cost_msek"] == pytest.approx(full.kpis["cost_msek"]) == 315.75
-    rec = first.run["decomposition"]
-    assert rec["master"]["families"]["crisis"] > 0
-    assert rec["lower"] == pytest.approx(315.75)
+    assert first.kpis.cost_msek == pytest.approx(full.kpis.cost_msek) == 315.75
+    rec = first.run.decomposition
+    assert rec is not None
+    assert rec.master.families["crisis"] > 0
+    assert rec.lower == pytest.approx(315.75)
     # every scenario's levels met on the independent re-check (optimise raises otherwise)
-    assert all(row["levels_met"] is not False for row in first.scenarios)
+    assert all(row.levels_met is not False for row in first.scenarios)
 
 
 def test_method_choice() -> None:
@@ -284,9 +287,9 @@ def test_a_gap_and_a_start_keep_the_answer_honest(sweden: Dataset) -> None:
         from_dataset(sweden, load_plan_config(ROOT / "scenarios" / "baseline.toml")),
         start=set(plan.sites),
     )
-    first = again.record["iterations"][0]
-    assert first["start"] == sorted(plan.sites)
-    assert first["check_objective"] == pytest.approx(315.75)
+    first = again.record.iterations[0]
+    assert first.start == tuple(sorted(plan.sites))
+    assert first.check_objective == pytest.approx(315.75)
     assert again.result.status.value == "optimal"
     assert again.result.objective == pytest.approx(315.75)
 
@@ -302,13 +305,14 @@ def test_auto_falls_back_to_the_full_model_when_the_master_is_weak(
     pp = unsplittable()
     plan = optimise(NO_DATA, pp)
     assert plan.status == "optimal"
-    assert plan.objective_value == pytest.approx(6.0)
-    assert plan.run["decomposition"]["then"] == "full model"
-    assert len(plan.run["decomposition"]["iterations"]) == 1
+    assert plan.value == pytest.approx(6.0)
+    assert plan.run.decomposition is not None
+    assert plan.run.decomposition.then == "full model"
+    assert len(plan.run.decomposition.iterations) == 1
     # asked for by name, sites first goes on until it closes
     named = optimise(NO_DATA, with_method(pp, "sites-first"))
-    assert named.objective_value == pytest.approx(6.0)
-    assert "then" not in named.run["decomposition"]
+    assert named.value == pytest.approx(6.0)
+    assert "then" not in named.run.decomposition
 
 
 def test_dedicated_backup_same_optimum_both_ways_and_checked(sweden: Dataset) -> None:
@@ -319,10 +323,11 @@ def test_dedicated_backup_same_optimum_both_ways_and_checked(sweden: Dataset) ->
     )
     pp = from_dataset(sweden, cfg)
     first = optimise(sweden, pp)
-    assert first.run["decomposition"]["master"]["families"]["hall_dedicated"] > 0
+    assert first.run.decomposition is not None
+    assert first.run.decomposition.master.families["hall_dedicated"] > 0
     full = optimise(sweden, with_method(pp, "full"))
     assert first.status == full.status == "optimal"
-    assert first.objective_value == pytest.approx(full.objective_value) == 358.5
+    assert first.value == pytest.approx(full.value) == 358.5
     # the independent check reads the rooms: too small a site is reported
     small = dataclasses.replace(pp, capacity=pp.capacity * 0.5)
     assert any("dedicated backup" in v for v in check_plan(small, first.sites, first.assignments))
@@ -338,11 +343,13 @@ def test_crisis_room_rows_never_change_the_optimum(
 
     cfg = load_plan_config(ROOT / "scenarios" / "baseline.toml", {"solver": {"method": "full"}})
     with_rows = optimise(sweden, from_dataset(sweden, cfg))
-    assert with_rows.run["model"]["families"]["crisis_room"] > 0
+    assert with_rows.run.model is not None
+    assert with_rows.run.model.families["crisis_room"] > 0
     monkeypatch.setattr(
         model, "FAMILIES", tuple(f for f in model.FAMILIES if f is not model.add_crisis_room)
     )
     without = optimise(sweden, from_dataset(sweden, cfg))
-    assert "crisis_room" not in without.run["model"]["families"]
+    assert without.run.model is not None
+    assert "crisis_room" not in without.run.model.families
     assert without.status == with_rows.status == "optimal"
-    assert without.objective_value == pytest.approx(with_rows.objective_value)
+    assert without.value == pytest.approx(with_rows.value)

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 import nisd
 from nisd.cli import cli
+from nisd.config import PlanConfig
 from nisd.io import load_dataset
 from nisd.io.synthetic import write_country
-from nisd.optimise import PlanConfig
 from nisd.study.fees import (
     COUNTY_BOARDS,
     fee_table,
@@ -100,11 +100,11 @@ def test_recovery_carries_the_balance_and_recovers_capital() -> None:
     capital = {y: (90.0 if y == 2026 else 0.0) for y in years}
     rec = recovery(years, running, capital, recover_years=3, opening_balance=-15.0)
     # income recovers 30 of capital and 5 of the opening deficit a year for three years
-    assert [r["fee_income_msek"] for r in rec[:4]] == pytest.approx([45, 45, 45, 10])
-    assert [r["balance_msek"] for r in rec] == pytest.approx([-70, -35, 0, 0, 0, 0])
+    assert [r.fee_income_msek for r in rec[:4]] == pytest.approx([45, 45, 45, 10])
+    assert [r.balance_msek for r in rec] == pytest.approx([-70, -35, 0, 0, 0, 0])
     # income less cost over the years is what the balance moved by
-    moved = sum(r["fee_income_msek"] - r["cost_msek"] for r in rec)
-    assert moved == pytest.approx(rec[-1]["balance_msek"] - (-15.0))
+    moved = sum(r.fee_income_msek - r.cost_msek for r in rec)
+    assert moved == pytest.approx(rec[-1].balance_msek - (-15.0))
 
 
 def test_county_boards_pay_together(sweden: nisd.Dataset) -> None:
@@ -121,13 +121,13 @@ def test_fees_sum_to_the_cost(tmp_path: Path, method: str) -> None:
     )
     plan = nisd.plan(ds, cfg)
     cost = float(plan.kpis.cost_msek or 0.0)
-    out = fee_table(ds, cfg, sorted(plan.sites), sorted(plan.assignments), cost, method)  # type: ignore[arg-type]
-    assert sum(r["fee_msek"] for r in out["rows"]) == pytest.approx(cost)
-    assert sum(r["share"] for r in out["rows"]) == pytest.approx(1.0)
+    rows, how = fee_table(ds, cfg, sorted(plan.sites), sorted(plan.assignments), cost, method)  # type: ignore[arg-type]
+    assert sum(r.fee_msek for r in rows) == pytest.approx(cost)
+    assert sum(r.share for r in rows) == pytest.approx(1.0)
     if method == "shapley":
-        assert out["how"]["shapley"] == "exact"  # 4 payers: every coalition
+        assert how.shapley == "exact"  # 4 payers: every coalition
         # v(N) on the plan's own sites is the plan's cost when the plan is optimal
-        assert out["how"]["v_all_msek"] == pytest.approx(cost)
+        assert how.v_all_msek == pytest.approx(cost)
 
 
 def test_fees_command_on_a_plan(tmp_path: Path) -> None:

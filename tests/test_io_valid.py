@@ -11,16 +11,16 @@ from click.testing import CliRunner
 from nisd.cli import cli
 from nisd.dataset import Dataset
 from nisd.io import load_dataset
-from nisd.validate import summary
+from nisd.topology.validate import summary
 from tests.conftest import ESTONIA
 
 
 def test_default_dataset_meets_the_brief(sweden: Dataset) -> None:
     s = summary(sweden)
-    assert s["sites"] >= 60
-    assert s["counties"] == 21
-    assert s["connected"] is True
-    assert s["unreachable_demand"] == []
+    assert s.sites >= 60
+    assert s.counties == 21
+    assert s.connected is True
+    assert s.unreachable_demand == ()
     assert {x.power_zone for x in sweden.sites} == {"SE1", "SE2", "SE3", "SE4"}
     # every county seat is a candidate
     assert sum(x.is_county_seat for x in sweden.sites) == 21
@@ -81,7 +81,7 @@ def test_another_country_validates_without_code_change() -> None:
     ds = load_dataset(ESTONIA)
     assert ds.config.crs == "EPSG:3301"
     s = summary(ds)
-    assert s["sites"] == 6 and s["connected"] and s["unreachable_demand"] == []
+    assert s.sites == 6 and s.connected and s.unreachable_demand == ()
     # lengths estimated from great-circle distance x the dataset's own route factor
     assert all(lk.length_basis == "great-circle x 1.25" for lk in ds.links)
     # criticality defaults to the least critical level of this dataset

@@ -10,8 +10,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nisd.config import PlanConfig
 from nisd.dataset import Dataset
-from nisd.optimise import PlanConfig
 from nisd.optimise.problem import from_dataset
 from nisd.topology import build_graph
 from nisd.topology.latency import latency_matrix, routing_graph

@@ -9,12 +9,13 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nisd.config import PlanConfig
 from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError
-from nisd.optimise import PlanConfig, optimise
+from nisd.optimise import optimise
 from nisd.optimise.check import check_plan
-from nisd.optimise.plan import Plan
 from nisd.optimise.problem import PlacementProblem, from_matrices
+from nisd.records import Plan
 from tests.helpers import geometry, two_type_costs
 
 
@@ -81,7 +82,7 @@ def matches(pp: PlacementProblem, expected: float | None, objective: str = "cost
     plan = optimise(ds, pp)
     assert plan.status == "optimal"
     assert check_plan(pp, plan.sites, plan.assignments) == []
-    got = plan.kpis["cost_msek"] if objective == "cost" else plan.objective_value
+    got = plan.kpis.cost_msek if objective == "cost" else plan.value
     assert math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-6), (got, expected)
     return plan
 

@@ -11,10 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from nisd.cli import cli
+from nisd.config import PlanConfig
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError, InfeasibleError, NoSolutionError
 from nisd.io import load_dataset
-from nisd.optimise import PlanConfig, from_dataset, load_plan_config, optimise
+from nisd.io.scenario import load_plan_config
+from nisd.optimise import from_dataset, optimise
 from nisd.optimise.check import check_plan
 from nisd.optimise.problem import PlacementProblem
 from nisd.optimise.solve import available
@@ -64,7 +66,7 @@ def test_min_sites_matches_brute_force(k: int, sep: float | None, solver: str) -
         return
     plan = optimise(ds, pp)
     assert plan.status == "optimal"
-    assert plan.kpis["sites"] == expected
+    assert plan.kpis.sites == expected
     assert check_plan(pp, plan.sites, plan.assignments) == []
 
 
@@ -78,7 +80,7 @@ def test_shuffled_rows_give_the_same_objective(tmp_path: Path) -> None:
     cfg = PlanConfig(k=2, separation_km=100.0, hazards="off")
     a = optimise(load_dataset(ESTONIA), from_dataset(load_dataset(ESTONIA), cfg))
     b = optimise(load_dataset(d), from_dataset(load_dataset(d), cfg))
-    assert a.objective_value == b.objective_value
+    assert a.value == b.value
     assert a.sites == b.sites
 
 
@@ -101,7 +103,7 @@ def test_time_limited_run_is_never_called_optimal_unproved(sweden: object) -> No
     except NoSolutionError:
         return
     if plan.status == "optimal":
-        assert plan.bound is not None and abs(plan.bound - plan.objective_value) < 1e-6
+        assert plan.bound is not None and abs(plan.bound - plan.value) < 1e-6
     else:
         assert plan.status == "feasible"
 
@@ -173,13 +175,13 @@ def test_every_plan_serves_critical_demand_in_crisis() -> None:
     )
     pp = from_dataset(ds, cfg)
     plan = optimise(ds, pp)
-    assert plan.scenarios and all(s["levels_met"] for s in plan.scenarios)
+    assert plan.scenarios and all(s.levels_met for s in plan.scenarios)
     crit = sum(d.load for d in ds.demand if d.criticality == "critical")
     for s in plan.scenarios:
-        cut = sum(d.load for d in ds.demand if d.demand_id in s["cut_off"])
-        served = s["served_by_class"]["critical"] * crit
-        assert served >= crit - cut - 1e-6, s["scenario"]
-    assert np.isfinite(plan.kpis["worst_case_share_served"])
+        cut = sum(d.load for d in ds.demand if d.demand_id in s.cut_off)
+        served = (s.served("critical") or 0.0) * crit
+        assert served >= crit - cut - 1e-6, s.scenario
+    assert np.isfinite(plan.kpis.worst_case_share_served)
 
 
 def test_infeasible_plan_is_explained_in_user_terms(sweden: object) -> None:
@@ -248,7 +250,7 @@ def test_cut_off_demand_is_recorded_not_infeasible(tmp_path: Path) -> None:
     pp = from_dataset(ds, cfg)
     assert pp.cut_off == (("preset tallinn-cut", "d-tln"),)
     plan = optimise(ds, pp)
-    assert plan.scenarios[0]["cut_off"] == ["d-tln"]
+    assert plan.scenarios[0].cut_off == ("d-tln",)
 
 
 @pytest.mark.parametrize("solver", available())
@@ -265,13 +267,13 @@ def test_a_start_never_changes_the_answer(solver: str) -> None:
     cold = optimise(ds, from_dataset(ds, cfg))
     warm = optimise(ds, from_dataset(ds, cfg), start=(cold.sites, cold.assignments))
     assert warm.status == cold.status == "optimal"
-    assert warm.objective_value == pytest.approx(cold.objective_value)
-    assert warm.run["start_given"] is True
+    assert warm.value == pytest.approx(cold.value)
+    assert warm.run.start_given is True
     everything = {s: "site" for s in ds.site_ids}  # not a plan: more sites than allowed
     odd = optimise(
         ds, from_dataset(ds, cfg.model_copy(update={"p_max": 2})), start=(everything, {})
     )
-    assert odd.status == "optimal" and odd.kpis["sites"] <= 2
+    assert odd.status == "optimal" and odd.kpis.sites <= 2
 
 
 @pytest.mark.parametrize("presolve", ["full", "light", "off"])
@@ -285,8 +287,8 @@ def test_presolve_never_changes_the_answer(presolve: str) -> None:
     cfg = PlanConfig(**base, crisis=crisis, solver={"name": "highs", "presolve": presolve})
     plan = optimise(ds, from_dataset(ds, cfg))
     assert plan.status == auto.status == "optimal"
-    assert plan.objective_value == pytest.approx(auto.objective_value)
-    assert plan.run["parameters"]["solver"]["presolve"] == presolve
+    assert plan.value == pytest.approx(auto.value)
+    assert plan.config is not None and plan.config.solver.presolve == presolve
 
 
 def test_presolve_names_are_checked() -> None:
@@ -336,6 +338,7 @@ def test_protection_levels_in_the_default_and_their_explanation(tmp_path: Path) 
     import shutil
 
     from nisd.io import default_data_dir
+    from nisd.render.payload import build_payload
     from nisd.render.report import protection_rows
 
     src = default_data_dir()
@@ -348,21 +351,14 @@ def test_protection_levels_in_the_default_and_their_explanation(tmp_path: Path) 
     for did, seq in plan.assignments.items():
         assert all(level[plan.sites[s]] >= need[did] for s in seq), did
     off = optimise(ds, from_dataset(ds, cfg.model_copy(update={"protection": False})))
-    assert off.objective_value is not None and plan.objective_value is not None
-    assert off.objective_value <= plan.objective_value + 1e-6
-    # the report's table, from a page payload of this plan
-    payload = {
-        "protection": level,
-        "demand": [
-            {"protection": d.protection, "load": d.load, "assigned": plan.assignments[d.demand_id]}
-            for d in ds.demand
-        ],
-        "sites": [{"id": s, "name": s, "type": t} for s, t in plan.sites.items()],
-    }
-    rows = protection_rows(payload)
+    assert off.value is not None and plan.value is not None
+    assert off.value <= plan.value + 1e-6
+    # the report's table, from the page data of this plan
+    rows = protection_rows(build_payload(ds, plan))
     # services: every user holds official records (1) or classified data (2)
     assert [r[0] for r in rows] == [2, 1]
     assert rows[0][3] == "core" and "(regional)" not in rows[0][4]
+    assert rows[0][1] == sum(1 for d in ds.demand if d.protection == 2)
     # a level no site type offers: refused with the reason
     data = tmp_path / "d"
     shutil.copytree(src, data)
@@ -465,8 +461,8 @@ def test_min_population_keeps_each_type_in_towns_large_enough(tmp_path: Path) ->
     assert plan.status == "optimal"
     assert all(pop[s] >= rule.get(t, 0) for s, t in plan.sites.items())
     free = optimise(ds, from_dataset(ds, cfg.model_copy(update={"min_population": {}})))
-    assert free.objective_value is not None and plan.objective_value is not None
-    assert free.objective_value <= plan.objective_value + 1e-6
+    assert free.value is not None and plan.value is not None
+    assert free.value <= plan.value + 1e-6
     scen = tmp_path / "s.toml"
     scen.write_text("[min_population]\nbunker = 5000\n", encoding="utf-8")
     res = CliRunner().invoke(cli, ["plan", str(scen), "--out", str(tmp_path / "p")])
@@ -493,5 +489,5 @@ def test_solves_with_other_thread_counts_in_one_process(method: str) -> None:
         )
         r = optimise(ds, from_dataset(ds, cfg), {})
         assert r.status == "optimal", threads
-        values.append(r.objective_value)
+        values.append(r.value)
     assert len(set(values)) == 1

@@ -40,7 +40,7 @@ def test_every_subpackage_is_packaged() -> None:
 
 
 def test_scenario_by_library_name(tmp_path: object, monkeypatch: object) -> None:
-    from nisd.optimise.config import find_scenario, load_plan_config
+    from nisd.io.scenario import find_scenario, load_plan_config
 
     monkeypatch.chdir(tmp_path)  # type: ignore[attr-defined]
     from pathlib import Path

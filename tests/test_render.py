@@ -429,7 +429,7 @@ def test_explore_is_offline_and_inert(browser: Any, tmp_path: Path, default_dir:
             {drows[0]["demand_id"]: [rows[0]["site_id"], rows[1]["site_id"]]},
         ).read_text(encoding="utf-8")
     )
-    m = explore(ds, nisd.Plan.from_doc(doc, ds))
+    m = explore(ds, nisd.Plan.from_json(doc))
     page = m.get_root().render()
     assert "cdn" not in page.lower() and "https://" not in page
     out = tmp_path / "explore.html"
@@ -512,10 +512,9 @@ def test_crisis_view_shows_an_attack(browser: Any, tmp_path: Path, default_dir: 
 @pytest.fixture(scope="module")
 def tiny_rollout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A three-year roll-out of a small synthetic country, written as ``nisd rollout`` does."""
+    from nisd.config import PlanConfig
     from nisd.io import load_dataset
-    from nisd.io.rolloutfile import write_rollout_files
     from nisd.io.synthetic import write_country
-    from nisd.optimise import PlanConfig
     from nisd.optimise.rollout import rollout
 
     tmp = tmp_path_factory.mktemp("rollout")
@@ -535,8 +534,7 @@ def tiny_rollout(tmp_path_factory: pytest.TempPathFactory) -> Path:
             },
         }
     )
-    doc = rollout(ds, cfg, {"data_dir": str(ds.path.resolve())})
-    return write_rollout_files(doc, tmp / "out")
+    return rollout(ds, cfg, {"data_dir": str(ds.path.resolve())}).save(tmp / "out")
 
 
 def test_rollout_report_and_map_have_a_year_control(

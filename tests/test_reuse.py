@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nisd.config import PlanConfig
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError
-from nisd.optimise import PlanConfig, load_plan_config
+from nisd.io.scenario import load_plan_config
 from nisd.optimise.problem import PlacementProblem, from_dataset, with_config
 from nisd.study import runner
 from nisd.topology.latency import LatencyRows
@@ -88,20 +89,19 @@ def test_solve_point_reuses_the_problem_and_answers_as_from_scratch() -> None:
     runner._PROBLEMS.clear()
     base = PlanConfig(k=2, separation_km=100.0, hazards="off").model_dump(mode="json")
     first = runner.solve_point(str(ESTONIA), base)
-    assert first["ok"], first
-    opened = sorted(s["site_id"] for s in first["plan"]["sites"])
+    assert first.plan is not None, first
+    opened = sorted(first.plan.sites)
     probe = {**base, "forbidden": [opened[0]]}
     reused = runner.solve_point(str(ESTONIA), probe)
     assert len(runner._PROBLEMS) == 1
     runner._PROBLEMS.clear()
     fresh = runner.solve_point(str(ESTONIA), probe)
-    for r in (reused, fresh):
-        assert r["ok"] == fresh["ok"]
-    if fresh["ok"]:
-        assert reused["plan"]["kpis"] == fresh["plan"]["kpis"]
-        assert opened[0] not in {s["site_id"] for s in reused["plan"]["sites"]}
+    assert reused.ok == fresh.ok
+    if fresh.plan is not None and reused.plan is not None:
+        assert reused.plan.kpis == fresh.plan.kpis
+        assert opened[0] not in reused.plan.sites
     else:
-        assert reused["error"] == fresh["error"]
+        assert reused.error == fresh.error
 
 
 def test_scenarios_that_lose_sites_only_share_one_matrix(

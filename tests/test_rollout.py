@@ -15,14 +15,16 @@ from click.testing import CliRunner
 
 import nisd
 from nisd.cli import cli
+from nisd.config import PlanConfig, RolloutConfig
 from nisd.errors import ConfigError, InfeasibleError
 from nisd.io import load_dataset
+from nisd.io.scenario import load_plan_config
 from nisd.io.synthetic import write_country
-from nisd.optimise import PlanConfig, load_plan_config
 from nisd.optimise.check import check_plan
-from nisd.optimise.config import Rollout
 from nisd.optimise.problem import PlacementProblem
-from nisd.optimise.rollout import Year, check_rollout, rollout, years_of
+from nisd.optimise.rollout import rollout
+from nisd.optimise.rollout.check import check_rollout
+from nisd.optimise.rollout.years import Year, years_of
 
 # ---- tiny roll-outs against brute force -------------------------------------------------
 
@@ -73,7 +75,7 @@ def _assignable(pp: PlacementProblem, opened: dict[int, int]) -> bool:
     return False
 
 
-def _brute(years: list[Year], ro: Rollout) -> float | None:
+def _brute(years: list[Year], ro: RolloutConfig) -> float | None:
     """The cheapest discounted roll-out by enumerating every site's type and first year."""
     pp = years[0].pp
     first = ro.first_year
@@ -145,9 +147,9 @@ def test_tiny_rollouts_match_brute_force(tmp_path: Path, seed: int, extra: dict[
     expected = _brute(years, cfg.rollout)
     if expected is None:
         with pytest.raises(InfeasibleError):
-            rollout(ds, cfg)
+            rollout(ds, cfg).to_json()
         return
-    doc = rollout(ds, cfg)
+    doc = rollout(ds, cfg).to_json()
     assert doc["status"] == "optimal"
     assert doc["objective"]["value"] == pytest.approx(expected, abs=1e-4)
     assert doc["totals"]["discounted_cost_msek"] == pytest.approx(expected, abs=1e-4)
@@ -165,7 +167,7 @@ def test_one_year_rollout_is_the_static_plan(sweden: nisd.Dataset) -> None:
             Path("baseline"),
             {**over, "rollout": {"first_year": 2032, "last_year": 2032}},
         ),
-    )
+    ).to_json()
     assert static.status.value == doc["status"] == "optimal"
     assert doc["objective"]["value"] == pytest.approx(static.value, abs=1e-6)
     (year,) = doc["years"]
@@ -192,7 +194,7 @@ def test_default_rollout_holds_its_readiness_every_year(
     cfg = load_plan_config(Path("rollout-2032"))
     assert cfg.rollout is not None
     years = years_of(sweden, cfg)
-    from nisd.optimise.rollout import YearPlan
+    from nisd.optimise.rollout.years import YearPlan
 
     plans = [
         YearPlan(y["year"], dict(y["sites"]), {d: list(v) for d, v in y["assignments"].items()})
@@ -215,9 +217,9 @@ def test_default_rollout_holds_its_readiness_every_year(
     assert (out / "schedule.csv").is_file() and (out / "assignments.csv").is_file()
     # the typed door reads it back
     ro = nisd.read_rollout(out, sweden)
-    assert ro.years == tuple(range(2026, 2033))
+    assert ro.year_numbers == tuple(range(2026, 2033))
     assert ro.plan_of(2032).sites == last["sites"]
-    assert list(ro.years_frame()["year"]) == list(ro.years)
+    assert list(ro.years_frame()["year"]) == list(ro.year_numbers)
 
 
 def test_capital_is_spent_over_the_lead_time(default_rollout: tuple[Path, dict[str, Any]]) -> None:
@@ -348,7 +350,7 @@ def test_existing_site_closes_when_planned(sweden: nisd.Dataset) -> None:
             },
         },
     )
-    doc = rollout(sweden, cfg)
+    doc = rollout(sweden, cfg).to_json()
     by_year = {y["year"]: y for y in doc["years"]}
     assert by_year[2030]["sites"] == {"s-stockholm": "regional"}  # nothing else is built yet
     assert "s-stockholm" in by_year[2031]["sites"]
@@ -396,9 +398,9 @@ def test_readiness_goal_is_the_earliest_within_the_cost(
         update={"crisis": load_plan_config(None, {"crisis": every}).crisis}
     )
     assert base.rollout is not None
-    cheapest = rollout(ds, base)["objective"]["value"]
+    cheapest = rollout(ds, base).value
     ro = base.rollout.model_copy(update={"objective": ["cost", "readiness", "moves"]})
-    doc = rollout(ds, base.model_copy(update={"rollout": ro}))
+    doc = rollout(ds, base.model_copy(update={"rollout": ro})).to_json()
     (step,) = doc["readiness_advanced"]
     assert step == {
         "set": "single-site",
@@ -415,17 +417,17 @@ def test_readiness_goal_is_the_earliest_within_the_cost(
         early = ro.model_copy(
             update={"readiness": {"2031": ["single-site"]}, "objective": ["cost"]}
         )
-        value = rollout(ds, base.model_copy(update={"rollout": early}))["objective"]["value"]
+        value = rollout(ds, base.model_copy(update={"rollout": early})).value
         assert value > cap
 
 
 def test_cbc_proves_the_same_tiny_rollout(tmp_path: Path) -> None:
     ds = load_dataset(write_country(tmp_path, 5, 3, seed=2))
     cfg = _tiny_cfg(capital_budget_msek=200.0)
-    highs = rollout(ds, cfg)
+    highs = rollout(ds, cfg).to_json()
     cbc = rollout(
         ds, cfg.model_copy(update={"solver": cfg.solver.model_copy(update={"name": "cbc"})})
-    )
+    ).to_json()
     assert cbc["status"] == "optimal" and cbc["run"]["solver"] == "cbc"
     assert cbc["objective"]["value"] == pytest.approx(highs["objective"]["value"], abs=1e-4)
 
@@ -447,7 +449,7 @@ def test_an_existing_site_that_may_close_closes_when_it_is_not_needed(
             },
         },
     )
-    doc = rollout(sweden, cfg)
+    doc = rollout(sweden, cfg).to_json()
     # Gotland's site costs money and serves nobody the mainland sites cannot: it closes
     assert all("s-visby" not in y["sites"] for y in doc["years"])
 
@@ -457,12 +459,13 @@ def test_shapley_fees_of_a_tiny_rollout_sum_to_each_years_income(tmp_path: Path)
 
     ds = load_dataset(write_country(tmp_path, 6, 4, seed=5))
     cfg = _tiny_cfg(onboarding_default=2031)
-    doc = rollout(ds, cfg)
-    out = rollout_fees(ds, cfg, doc, "shapley")
-    assert out["how"]["shapley"] == "exact"
-    for y in out["years"]:
-        if y["rows"]:
-            assert sum(r["fee_msek"] for r in y["rows"]) == pytest.approx(y["fee_income_msek"])
+    ro = rollout(ds, cfg)
+    out = rollout_fees(ds, cfg, ro, "shapley")
+    assert out.how.shapley == "exact"
+    assert any(y.rows for y in out.years)
+    for y in out.years:
+        if y.rows:
+            assert sum(r.fee_msek for r in y.rows) == pytest.approx(y.fee_income_msek)
 
 
 def test_an_existing_site_the_rules_forbid_is_refused(tmp_path: Path) -> None:

@@ -31,7 +31,8 @@ def test_every_assumption_low_and_high(small_plan: tuple[Path, Path]) -> None:
     res = CliRunner().invoke(cli, ["sensitivity", str(plan), "--workers", "1", "--json"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output[res.output.index("[") :])
-    assert rows == json.loads((plan.parent / "sensitivity.json").read_text(encoding="utf-8"))
+    kept = json.loads((plan.parent / "sensitivity.json").read_text(encoding="utf-8"))
+    assert kept["kind"] == "sensitivity" and rows == kept["variants"]
     doc = json.loads(plan.read_text(encoding="utf-8"))
     ds = load_dataset(data)
     types = {t.type_id: t for t in ds.site_types}
@@ -85,14 +86,14 @@ def test_python_door_matches_the_command(small_plan: tuple[Path, Path]) -> None:
     plan_path, data = small_plan
     ds = nisd.load(data)
     plan = nisd.read_plan(plan_path, ds)
-    rows = nisd.sensitivity(ds, plan)
+    rows = [v.to_json() for v in nisd.sensitivity(ds, plan).variants]
     res = CliRunner().invoke(cli, ["sensitivity", str(plan_path), "--workers", "1", "--json"])
     cli_rows = json.loads(res.output[res.output.index("[") :])
     key = lambda r: (r["assumption"], r["side"])  # noqa: E731
     assert sorted(map(key, rows)) == sorted(map(key, cli_rows))
     for a, b in zip(sorted(rows, key=key), sorted(cli_rows, key=key), strict=True):
         assert a["cost"] == pytest.approx(b["cost"])
-    with pytest.raises(nisd.api.InputError, match="variant made in memory"):
+    with pytest.raises(nisd.errors.InputError, match="variant made in memory"):
         nisd.sensitivity(nisd.scale_demand(ds, 1.1), plan)
 
 
@@ -106,7 +107,7 @@ def test_plan_states_what_it_is_sensitive_to(small_plan: tuple[Path, Path], tmp_
     )
     assert res.exit_code == 0, res.output
     assert "most sensitive to (the sites change with): " in res.output
-    rows = json.loads((out / "sensitivity.json").read_text(encoding="utf-8"))
+    rows = json.loads((out / "sensitivity.json").read_text(encoding="utf-8"))["variants"]
     assert {r["assumption"] for r in rows} >= {"every user's load", "geo-redundancy separation"}
 
 
@@ -114,12 +115,13 @@ def test_report_says_why_each_site(small_plan: tuple[Path, Path]) -> None:
     """One sentence per opened site; the annual costs it states add up to the plan's cost."""
     import re
 
-    from nisd.render.context import plan_payload
+    import nisd
+    from nisd.render.payload import build_payload
     from nisd.render.report import why_sites
 
     plan, _data = small_plan
-    typed, payload, _sets = plan_payload(plan, None, None, "t", False, None)
-    words = why_sites(payload)
+    typed = nisd.read_plan(plan)
+    words = why_sites(build_payload(nisd.dataset_of(typed), typed))
     assert len(words) == len(typed.sites)
     costs = [float(re.search(r"at ([0-9.]+) MSEK/yr", w).group(1)) for w in words]  # type: ignore[union-attr]
     assert sum(costs) == pytest.approx(typed.kpis.cost_msek, abs=0.01)
@@ -128,15 +130,15 @@ def test_report_says_why_each_site(small_plan: tuple[Path, Path]) -> None:
 
 def test_report_calls_a_zero_regret_a_tie(small_plan: tuple[Path, Path]) -> None:
     """A site whose regret is 0 is one of several equally cheap choices, and says so."""
-    from nisd.render.context import plan_payload
+    import nisd
+    from nisd.render.payload import build_payload
     from nisd.render.report import why_sites
 
     plan, _data = small_plan
-    _typed, payload, _sets = plan_payload(plan, None, None, "t", False, None)
-    opened = [s for s in payload["sites"] if s.get("type")]
-    opened[0]["regret"] = 0.0
-    opened[-1]["regret"] = 12.5
-    words = why_sites(payload)
+    typed = nisd.read_plan(plan)
+    opened = sorted(typed.sites)
+    regrets = {opened[0]: 0.0, opened[-1]: 12.5}
+    words = why_sites(build_payload(nisd.dataset_of(typed), typed, regrets=regrets))
     assert "a plan of the same cost exists without it" in words[0]
     assert "forbidding it costs 12.50 MSEK/yr more" in words[-1] or (
         "forbidding it costs 12.5 MSEK/yr more" in words[-1]
@@ -148,24 +150,30 @@ def test_a_time_limited_variant_says_it_is_not_proved(
 ) -> None:
     """A variant stopped at its time limit shows its cost as what it is: not proved, with
     its gap (here every re-solve is made to stop with a 5 % gap)."""
-    from nisd.result import Plan
-    from nisd.study.runner import run_tasks, unproved
-    from nisd.study.sensitivity import sensitivity_table
+    from dataclasses import replace
 
-    assert unproved({"status": "optimal", "gap": 0.0}) == ""
-    assert unproved({"status": "feasible", "gap": 0.0123}) == (
+    from nisd.records import Plan, Status
+    from nisd.study.runner import PointResult, unproved
+    from nisd.study.sensitivity import sensitivity_table
+    from nisd.study.workers import run_tasks
+
+    plan, data = small_plan
+    typed = Plan.read(plan)
+    assert unproved(typed) == ""
+    feasible = typed.model_copy(update={"status": Status.FEASIBLE, "gap": 0.0123})
+    assert unproved(feasible) == (
         "not proved optimal (feasible, gap 1.23%; the time limit was reached)"
     )
-    plan, data = small_plan
-    typed = Plan.from_doc(json.loads(plan.read_text(encoding="utf-8")), load_dataset(data))
 
-    def stopped(tasks: list[Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    def stopped(tasks: list[Any]) -> Iterator[tuple[str, PointResult]]:
         for key, res in run_tasks(tasks, workers=1):
-            if res.get("ok"):
-                res["plan"] = {**res["plan"], "status": "feasible", "gap": 0.05}
+            if res.plan is not None:
+                stop = res.plan.model_copy(update={"status": Status.FEASIBLE, "gap": 0.05})
+                res = replace(res, plan=stop)
             yield key, res
 
-    rows = sensitivity_table(typed, load_dataset(data), str(data), stopped, tmp_path)
-    priced = [r for r in rows if r["cost"] is not None]
+    rows = sensitivity_table(typed, load_dataset(data), str(data), stopped, tmp_path).variants
+    priced = [r for r in rows if r.cost is not None]
     assert priced
-    assert all(r["note"] == unproved({"status": "feasible", "gap": 0.05}) for r in priced)
+    note = unproved(typed.model_copy(update={"status": Status.FEASIBLE, "gap": 0.05}))
+    assert all(r.note == note for r in priced)

@@ -22,20 +22,20 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import nisd
 from nisd.cli import cli
+from nisd.config import PlanConfig
 from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError
 from nisd.io import load_dataset
-from nisd.optimise import PlanConfig
 from nisd.optimise.model import build
-from nisd.optimise.plan import solve_rounds
+from nisd.optimise.placement import solve_rounds
 from nisd.optimise.problem import CrisisRow, PlacementProblem, from_dataset, from_matrices
-from nisd.render.payload import build_payload
-from nisd.result import Plan
+from nisd.records import Plan
 from nisd.topology import build_graph
 from nisd.topology.latency import LatencyRows
 from nisd.topology.resilience import evaluate, site_capacity
-from nisd.topology.scenarios import Scenario, scenario_sets
+from nisd.topology.scenarios import Scenario
 from nisd.topology.served import serve
 
 from .conftest import ESTONIA
@@ -416,13 +416,11 @@ def test_plan_resilience_and_map_agree(estonia_plan: Path) -> None:
     for name, share in cli_share.items():
         assert share == pytest.approx(plan_share[name], abs=1e-6), name
     ds = load_dataset(ESTONIA)
-    g = build_graph(ds)
-    opened = [s["site_id"] for s in doc["sites"]]
-    scen = scenario_sets(ds, g, ["single-site", "single-link", "power-zone"], opened)
-    payload = build_payload(ds, Plan.from_doc(doc, ds), scen)
-    for row in payload["scenarios"]:
-        assert row["share"] == pytest.approx(plan_share[row["name"]], abs=1e-6)
-    assert payload["kpis"]["worst_case_share_served"] == pytest.approx(
+    page = nisd.view(ds, Plan.read(estonia_plan), sets="single-site,single-link,power-zone")
+    assert page.rows
+    for row in page.rows:  # what the map and report show
+        assert row.demand_served_share == pytest.approx(plan_share[row.scenario], abs=1e-6)
+    assert page.data.kpis.worst_case_share_served == pytest.approx(
         doc["kpis"]["worst_case_share_served"], abs=1e-6
     )
 
@@ -475,17 +473,15 @@ def test_baseline_is_capacity_true(baseline_plan: Path, sweden: Dataset) -> None
 def test_baseline_report_agrees_with_plan(baseline_plan: Path, tmp_path: Path) -> None:
     doc = json.loads(baseline_plan.read_text(encoding="utf-8"))
     plan_share = {r["scenario"]: r["demand_served_share"] for r in doc["scenarios"]}
-    ds = load_dataset(Path(doc["run"]["data_dir"]))
-    opened = [s["site_id"] for s in doc["sites"]]
+    plan = Plan.read(baseline_plan)
+    ds = nisd.dataset_of(plan)
     sets = ["single-site", "srlg", "county", "power-zone"]
-    payload = build_payload(
-        ds, Plan.from_doc(doc, ds), scenario_sets(ds, build_graph(ds), sets, opened)
-    )
-    assert len(payload["scenarios"]) >= len(opened) + 25
-    for row in payload["scenarios"]:  # the report's crisis table is built from these rows
-        assert row["share"] == pytest.approx(plan_share[row["name"]], abs=1e-6), row["name"]
-        assert row["levels_met"] is True
-    assert payload["kpis"]["worst_case_share_served"] == pytest.approx(
+    page = nisd.view(ds, plan, sets=sets)
+    assert len(page.rows) >= len(plan.sites) + 25
+    for row in page.rows:  # the report's crisis table is built from these rows
+        assert row.demand_served_share == pytest.approx(plan_share[row.scenario], abs=1e-6)
+        assert row.levels_met is True
+    assert page.data.kpis.worst_case_share_served == pytest.approx(
         doc["kpis"]["worst_case_share_served"], abs=1e-6
     )
     out = tmp_path / "report.html"

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nisd
+from nisd.config import PlanConfig
 from nisd.dataset import Dataset
 from nisd.io import load_dataset
 from nisd.io.services import write_services
-from nisd.optimise import PlanConfig
 from nisd.optimise.check import check_plan
 from nisd.optimise.problem import PlacementProblem, from_matrices
 from tests.test_model_bruteforce import geometry, matches

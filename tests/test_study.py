@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from nisd.cli import cli
 from nisd.errors import InputError
-from nisd.optimise import load_plan_config
+from nisd.io.scenario import load_plan_config
 from nisd.study.sweep import grid, parse_vary
 from tests.conftest import ESTONIA, ROOT
 
@@ -115,7 +115,7 @@ def test_sweep_outputs_failures_and_resume(tmp_path: Path) -> None:
 
 
 def test_sweep_maps_are_drawn_by_the_workers_as_nisd_map_draws_them(tmp_path: Path) -> None:
-    from nisd.render.context import render_plan_map
+    import nisd
 
     out = tmp_path / "sw"
     _sweep(tmp_path, out, "--workers", "1")  # no maps: the resumed points have none
@@ -127,19 +127,20 @@ def test_sweep_maps_are_drawn_by_the_workers_as_nisd_map_draws_them(tmp_path: Pa
     for key in solved.point:
         plan_json = out / "points" / key / "plan.json"
         page = (plan_json.parent / "plan.html").read_text(encoding="utf-8")
-        assert page == render_plan_map(plan_json, None, None, None, False, None)
+        plan = nisd.read_plan(plan_json)
+        assert page == nisd.map_html(nisd.dataset_of(plan), plan)
     assert "map_error" not in df
 
 
 def test_a_map_that_cannot_be_drawn_leaves_the_plan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import nisd.render.context
+    import nisd.api.studies
 
-    def broken(doc: object, ds: object) -> str:
+    def broken(plan: object, ds: object) -> str:
         raise ValueError("no room on the page")
 
-    monkeypatch.setattr(nisd.render.context, "plan_doc_map", broken)
+    monkeypatch.setattr(nisd.api.studies, "draw_plan_map", broken)
     (tmp_path / "ee.toml").write_text(SCEN)
     out = tmp_path / "sw"
     res = CliRunner().invoke(

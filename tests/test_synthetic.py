@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from nisd.config import PlanConfig
 from nisd.io import load_dataset
 from nisd.io.synthetic import write_country
-from nisd.optimise import PlanConfig, from_dataset, optimise
+from nisd.optimise import from_dataset, optimise
 from nisd.optimise.check import check_plan
 
 

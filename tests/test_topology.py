@@ -418,7 +418,7 @@ def test_monotone_property(data: st.DataObject) -> None:
     assert sb <= sa + 1e-12
 
 
-def test_resilience_cli(default_dir: Path, tmp_path: Path) -> None:
+def test_resilience_cli(default_dir: Path, tmp_path: Path, sweden: Dataset) -> None:
     res = CliRunner().invoke(
         cli,
         [
@@ -440,7 +440,14 @@ def test_resilience_cli(default_dir: Path, tmp_path: Path) -> None:
     plan.write_text(
         json.dumps({"sites": [{"site_id": "s-umea", "type": "core"}], "assignments": {}})
     )
+    # a hand-made plan names no data: it is an error until --data says which
     res = CliRunner().invoke(cli, ["resilience", str(plan), "--scenarios", "single-site"])
+    assert res.exit_code == 3
+    assert "names no data directory (run.data_dir): give the data with --data" in res.output
+    res = CliRunner().invoke(
+        cli,
+        ["resilience", str(plan), "--data", str(sweden.path), "--scenarios", "single-site"],
+    )
     assert res.exit_code == 0, res.output
     assert "site s-umea" in res.output
 

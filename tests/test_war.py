@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nisd.cli import cli
+from nisd.config import PlanConfig
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError
-from nisd.optimise.config import PlanConfig
 from nisd.optimise.interdict import Target, flow_data, targets_of, violating_attack, worst_attacks
 from nisd.optimise.war import _distinct, attack, enumerate_attacks, fortify
 from nisd.topology import build_graph
@@ -200,9 +200,9 @@ def test_worst_attack_on_sweden_equals_enumeration(
     _key, best = listed[0]
     worst = res.worst
     assert worst is not None
-    assert worst["targets"] == best["targets"]
-    assert worst["demand_served_share"] == pytest.approx(best["demand_served_share"], abs=1e-6)
-    assert worst["served_by_class"] == best["served_by_class"]
+    assert worst.targets == best.targets
+    assert worst.demand_served_share == pytest.approx(best.demand_served_share, abs=1e-6)
+    assert worst.served_by_class == best.served_by_class
 
 
 def test_top_attacks_are_distinct_and_ordered(
@@ -213,9 +213,9 @@ def test_top_attacks_are_distinct_and_ordered(
     g = build_graph(sweden)
     res = attack(sweden, g, sites, assign, budget=2, kinds=("site",), top=4, method="milp")
     listed = [e for _k, e in enumerate_attacks(sweden, g, sites, assign, budget=2)]
-    assert [a["targets"] for a in res.attacks] == [e["targets"] for e in listed[:4]]
-    assert res.to_json()["worst"] == res.attacks[0]
-    assert res.to_json()["found_by"] == "milp"
+    assert [a.targets for a in res.attacks] == [e.targets for e in listed[:4]]
+    assert res.to_json()["worst"] == res.attacks[0].to_json()
+    assert res.found_by == "milp"
 
 
 @pytest.mark.parametrize(("budget", "kinds"), [(2, ("site",)), (1, ("site", "node", "srlg"))])
@@ -233,14 +233,14 @@ def test_enumerated_attacks_are_the_programmes_attacks(
     args = {"budget": budget, "kinds": kinds, "top": 6}
     milp = attack(sweden, g, sites, assign, method="milp", **args)  # type: ignore[arg-type]
     every = attack(sweden, g, sites, assign, **args)  # type: ignore[arg-type]
-    assert every.found_by == "enumerate" and every.evaluated == sum(
+    assert every.found_by == "enumerate" and every.attacks_evaluated == sum(
         1
         for size in range(budget + 1)
         for _ in itertools.combinations(range(every.targets_considered), size)
     )
-    assert [a["targets"] for a in every.attacks] == [a["targets"] for a in milp.attacks]
+    assert [a.targets for a in every.attacks] == [a.targets for a in milp.attacks]
     for a, b in zip(every.attacks, milp.attacks, strict=True):
-        assert a["served_by_class"] == b["served_by_class"]
+        assert a.served_by_class == b.served_by_class
 
 
 def test_distinct_drops_attacks_containing_an_earlier_one() -> None:
@@ -264,14 +264,14 @@ def test_fortify_is_the_cheapest_hardening(
     res = fortify(
         sweden, g, sites, assign, budget=2, levels=keep, harden_cost=cost, kinds=("site",)
     )
-    assert res.certificate["margin_racks"] >= -1e-6
+    assert res.certificate.margin_racks >= -1e-6
 
     # brute force: the attacks that break the level, and the cheapest set meeting them all
     listed = enumerate_attacks(sweden, g, sites, assign, budget=2, kinds=("site",))
     breaking = [
-        {t.split(":", 1)[1] for t in e["targets"]}
+        {t.split(":", 1)[1] for t in e.targets}
         for _k, e in listed
-        if e["served_by_class"]["critical"] < 1.0 - 1e-6
+        if (e.served("critical") or 0.0) < 1.0 - 1e-6
     ]
     assert breaking  # the plan is not safe unhardened
 
@@ -348,8 +348,8 @@ def test_robust_plan_survives_every_attack(robust_plan: Path, points: Dataset) -
     sites = {s["site_id"]: s["type"] for s in doc["sites"]}
     g = build_graph(sweden)
     for _k, e in enumerate_attacks(sweden, g, sites, doc["assignments"], budget=1):
-        assert e["served_by_class"]["critical"] == pytest.approx(1.0, abs=1e-6), e["targets"]
-        assert e["served_by_class"]["high"] == pytest.approx(1.0, abs=1e-6), e["targets"]
+        assert e.served("critical") == pytest.approx(1.0, abs=1e-6), e.targets
+        assert e.served("high") == pytest.approx(1.0, abs=1e-6), e.targets
     worst = war["worst_attack"]
     assert worst["levels_met"] is True and len(worst["targets"]) == 1
 
@@ -416,7 +416,7 @@ def test_attack_command_missing_plan(tmp_path: Path) -> None:
 
 
 def test_report_and_map_show_the_attacks(robust_plan: Path, tmp_path: Path) -> None:
-    from nisd.render.context import plan_payload
+    import nisd
 
     out = tmp_path / "attack.json"
     res = CliRunner().invoke(
@@ -424,13 +424,16 @@ def test_report_and_map_show_the_attacks(robust_plan: Path, tmp_path: Path) -> N
     )
     assert res.exit_code == 0, res.output
     doc = json.loads(out.read_text(encoding="utf-8"))
-    _plan, payload, _sets = plan_payload(robust_plan, None, None, "t", False, out)
-    rows = {r["name"]: r for r in payload["scenarios"]}
+    plan = nisd.read_plan(robust_plan)
+    page = nisd.view(nisd.dataset_of(plan), plan, attacks=nisd.read_attacks(out))
+    rows = {r.scenario: r for r in page.rows}
     for a in doc["attacks"]:  # the page's figures are the attack file's
-        assert rows[a["scenario"]]["share"] == pytest.approx(a["demand_served_share"], abs=1e-6)
-    assert payload["war"]["summary"][0].startswith("Proved: after any attack of budget 1")
-    planned = [r["scenario"] for r in _plan.scenarios if r["kind"] == "attack"]
-    assert payload["war"]["attacks"][: len(planned)] == planned
+        assert rows[a["scenario"]].demand_served_share == pytest.approx(
+            a["demand_served_share"], abs=1e-6
+        )
+    assert page.war_words[0].startswith("Proved: after any attack of budget 1")
+    planned = [r.scenario for r in plan.scenarios if r.kind == "attack"]
+    assert list(page.attacks[: len(planned)]) == planned
     page = tmp_path / "report.html"
     res = CliRunner().invoke(
         cli, ["report", str(robust_plan), "--attack", str(out), "--out", str(page)]
@@ -448,14 +451,20 @@ def test_report_and_map_show_the_attacks(robust_plan: Path, tmp_path: Path) -> N
     assert doc["attacks"][0]["scenario"] in (tmp_path / "m.html").read_text(encoding="utf-8")
 
 
+ATTACK = (
+    '{"budget": 1, "target_kinds": ["site"], "attacks": [{"targets": [%s], '
+    '"scenario": "x", "demand_served_share": 1.0}]}'
+)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "attack file not found"),
-        ("{", "is not a readable JSON file"),
-        ('{"attacks": 3}', "has no 'attacks' list"),
-        ('{"attacks": [{"targets": ["bridge:x"]}]}', "is not site:ID, node:ID or srlg:ID"),
-        ('{"attacks": [{"targets": ["site:atlantis"]}]}', "site:atlantis is not in the dataset"),
+        (None, "a.json: not found"),
+        ("{", "a.json: is not valid JSON"),
+        ('{"attacks": 3}', "a.json, column attacks: Input should be a valid tuple"),
+        (ATTACK % '"bridge:x"', "is not site:ID, node:ID or srlg:ID"),
+        (ATTACK % '"site:atlantis"', "site:atlantis is not in the dataset"),
     ],
 )
 def test_pages_refuse_a_bad_attack_file(
@@ -474,11 +483,11 @@ def test_pages_refuse_a_bad_attack_file(
 
 def test_ladder_rung_of_attacks(robust_plan: Path, points: Dataset) -> None:
     sweden = points
-    from nisd.result import Plan
+    from nisd.records import Plan
     from nisd.study.ladder import attack_rung, ladder
 
     doc = json.loads(robust_plan.read_text(encoding="utf-8"))
-    plan = Plan.from_doc(doc, sweden)
+    plan = Plan.read(robust_plan)
     rungs = [attack_rung("one", "attack:1"), attack_rung("two", "attack:2:sites")]
     df, choice = ladder(sweden, [("robust", plan)], rungs)
     one, two = df.to_dict("records")
@@ -487,8 +496,8 @@ def test_ladder_rung_of_attacks(robust_plan: Path, points: Dataset) -> None:
     sites = {s["site_id"]: s["type"] for s in doc["sites"]}
     hit = attack(sweden, build_graph(sweden), sites, doc["assignments"], budget=2, top=1).worst
     assert hit is not None
-    assert two["worst_share"] == pytest.approx(hit["served_by_class"]["critical"], abs=1e-6)
-    assert two["worst_scenario"] == hit["scenario"]
+    assert two["worst_share"] == pytest.approx(hit.served("critical"), abs=1e-6)
+    assert two["worst_scenario"] == hit.scenario
     for bad in ("attack:", "attack:0", "attack:x", "attack:2:towns"):
         with pytest.raises(ValueError, match="attack"):
             attack_rung("bad", bad)
@@ -514,9 +523,9 @@ def test_python_attack_checks_its_inputs_first(robust_plan: Path, points: Datase
     sweden = points
     import nisd
     from nisd.errors import InputError
-    from nisd.result import Plan
+    from nisd.records import Plan
 
-    plan = Plan.from_doc(json.loads(robust_plan.read_text(encoding="utf-8")), sweden)
+    plan = Plan.read(robust_plan)
     with pytest.raises(InputError, match=r"keep: unknown class\(es\) vital"):
         nisd.attack(sweden, plan, r=1, keep={"vital": 1.0})
     with pytest.raises(InputError, match="no hardening cost for site type"):
@@ -525,3 +534,11 @@ def test_python_attack_checks_its_inputs_first(robust_plan: Path, points: Datase
         nisd.attack(sweden, plan, r=1, objective="worst")
     with pytest.raises(InputError, match="method: 'fast': auto, milp or enumerate"):
         nisd.attack(sweden, plan, r=1, method="fast")
+    with pytest.raises(InputError, match=r"keep: critical = 1\.5 is not a share between 0 and 1"):
+        nisd.attack(sweden, plan, r=1, keep={"critical": 1.5})
+    with pytest.raises(InputError, match="keep: critical = nan is not a share between 0 and 1"):
+        nisd.attack(sweden, plan, r=1, keep={"critical": float("nan")})
+    with pytest.raises(InputError, match="harden_cost: core = inf is not a finite cost"):
+        nisd.attack(
+            sweden, plan, r=1, keep={"critical": 1.0}, fortify=True, harden_cost={"core": 1e999}
+        )

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -19,8 +20,9 @@ from click.testing import CliRunner
 import nisd
 from nisd.cli import cli
 from nisd.errors import ConfigError, InputError, SolverError
-from nisd.study import runner
-from nisd.study.runner import Workers, run_tasks, solve_point
+from nisd.study import runner, workers
+from nisd.study.runner import solve_point
+from nisd.study.workers import Workers, run_tasks
 from tests.conftest import ESTONIA
 from tests.helpers import read_rows, write_rows
 
@@ -31,11 +33,11 @@ def _tasks(n: int) -> list[runner.Task]:
     return [(f"p{p}", solve_point, (str(ESTONIA), {**CONFIG, "p": p})) for p in range(2, 2 + n)]
 
 
-def _objectives(results: Iterator[tuple[str, dict]]) -> dict[str, float]:
+def _objectives(results: Iterator[tuple[str, Any]]) -> dict[str, float]:
     out = {}
     for key, res in results:
-        assert res["ok"], res
-        out[key] = res["plan"]["objective"]["value"]
+        assert res.plan is not None, res
+        out[key] = res.plan.value
     return out
 
 
@@ -212,17 +214,18 @@ def test_explain_from_python_is_each_re_solve(tmp_path: Path) -> None:
     plan = nisd.plan(ds, scen)
     assert plan.value is not None
     with Workers(2) as w:
-        records = nisd.explain(ds, plan, rejected=1, workers=w)
-    opened = [r for r in records if r["role"] == "opened"]
-    assert sorted(r["site_id"] for r in opened) == sorted(plan.sites)
+        records = nisd.explain(ds, plan, rejected=1, workers=w).probes
+    opened = [r for r in records if r.role == "opened"]
+    assert sorted(r.site_id for r in opened) == sorted(plan.sites)
     assert len(records) == len(plan.sites) + 1
     for r in records:  # each figure is the re-solve done apart
-        key = "forbidden" if r["role"] == "opened" else "required"
-        alone = nisd.plan(ds, scen, **{key: [r["site_id"]]})
-        assert r["change"] == pytest.approx(alone.value - plan.value, abs=1e-6)
-        assert r["change"] >= -1e-6  # the plan was optimal
-    serial = {r["site_id"]: r["change"] for r in nisd.explain(ds, plan, rejected=1)}
-    assert serial == {r["site_id"]: r["change"] for r in records}
+        key = "forbidden" if r.role == "opened" else "required"
+        alone = nisd.plan(ds, scen, **{key: [r.site_id]})
+        assert alone.value is not None and r.change is not None
+        assert r.change == pytest.approx(alone.value - plan.value, abs=1e-6)
+        assert r.change >= -1e-6  # the plan was optimal
+    serial = {r.site_id: r.change for r in nisd.explain(ds, plan, rejected=1).probes}
+    assert serial == {r.site_id: r.change for r in records}
 
 
 def test_workers_primed_with_data_and_scenario_hold_them_from_the_start(tmp_path: Path) -> None:
@@ -255,9 +258,9 @@ def test_priming_refuses_bad_data_or_scenario_before_starting(tmp_path: Path) ->
 
 def test_a_worker_without_the_data_directory_says_so(tmp_path: Path) -> None:
     res = solve_point(str(tmp_path / "elsewhere"), CONFIG)
-    assert not res["ok"] and res["error_type"] == "InputError"
-    assert "no such directory on the worker at" in res["error"]
-    assert "shared file system" in res["error"]
+    assert not res.ok and res.error_type == "InputError" and res.exit_code == 3
+    assert "no such directory on the worker at" in res.error
+    assert "shared file system" in res.error
 
 
 def test_a_pool_that_loses_a_process_says_so_and_starts_again() -> None:
@@ -305,6 +308,6 @@ def test_pool_workers_that_cannot_start_say_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the data vanishes between the check here and the workers' start
-    monkeypatch.setattr(runner, "_priming", lambda _d, _s: (str(tmp_path / "gone"), None))
+    monkeypatch.setattr(workers, "_priming", lambda _d, _s: (str(tmp_path / "gone"), None))
     with pytest.raises(InputError, match="stopped while starting"):
         Workers(1, data=tmp_path)

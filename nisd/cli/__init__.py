@@ -28,7 +28,7 @@ from typing import Any
 
 import click
 
-from nisd.version import __version__
+from nisd import __version__
 from nisd.errors import InputError, NisdError
 
 log = logging.getLogger("nisd")

@@ -6,15 +6,9 @@ from pathlib import Path
 
 import click
 
-from nisd.cli.options import data_option
+from nisd import api
+from nisd.cli.options import data_option, load_plan
 from nisd.errors import InputError, Problem
-from nisd.optimise import from_dataset
-from nisd.optimise.alternatives import alternatives as make_alternatives
-from nisd.optimise.config import config_of_plan, objective_value
-from nisd.optimise.plan import write_plan
-from nisd.optimise.solve import Status
-from nisd.render import read_plan_doc
-from nisd.render.context import load_plan
 
 
 def parse_slack(text: str) -> float:
@@ -44,38 +38,28 @@ def alternatives(
 ) -> None:
     """Plans within SLACK of PLAN.json's optimum, each as different as possible."""
     s = parse_slack(slack)
-    doc = read_plan_doc(plan)
-    cfg = config_of_plan(doc, str(plan))
-    value = objective_value(doc, str(plan))
     typed, ds = load_plan(plan, data_dir)
-    if typed.status is not Status.OPTIMAL:
+    typed.run.config(str(plan))
+    if typed.value is None:
+        raise InputError([Problem(str(plan), "objective.value is missing: the plan has no value")])
+    if typed.status.value != "optimal":
         click.echo(
             "note: the plan is not proved optimal; the slack is taken from its value", err=True
         )
-    params = cfg.model_dump(mode="json")
-    pp = from_dataset(ds, cfg)
+    alts = api.alternatives(ds, typed, slack=s, count=count)
+    base = out or api.result_path(plan).parent
+    names = {x.site_id: x.name for x in ds.sites}
     opened = sorted(typed.sites)
-    alts = make_alternatives(
-        ds,
-        pp,
-        value,
-        opened,
-        slack=s,
-        count=count,
-        start=(dict(typed.sites), {d: list(v) for d, v in typed.assignments.items()}),
-    )
-    base = out or plan.parent
-    names = dict(zip(pp.site_ids, pp.site_names, strict=True))
+    value = typed.value
     click.echo(
-        f"optimum {typed.objective} = {value:g}: " + ", ".join(names[x] for x in sorted(opened))
+        f"optimum {typed.objective.name} = {value:g}: " + ", ".join(names[x] for x in opened)
     )
     for i, a in enumerate(alts, start=1):
-        a.run.update({"parameters": params, "data_dir": str(ds.path.resolve())})
-        path = write_plan(a, base / f"alt-{i}", pp)
+        path = a.save(base / f"alt-{i}", names)
         new = sorted(set(a.sites) - set(opened))
         click.echo(
-            f"alternative {i}: {a.objective_name} = {a.objective_value:g} "
-            f"({(a.objective_value or 0) / value - 1:+.1%}); "
+            f"alternative {i}: {a.objective.name} = {a.value:g} "
+            f"({(a.value or 0) / value - 1:+.1%}); "
             f"sites: {', '.join(names[x] for x in sorted(a.sites))}; new: "
             f"{', '.join(names[x] for x in new) or 'none'} -> {path}"
         )

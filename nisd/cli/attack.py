@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any
 
 import click
 
-from nisd.api import attack as api_attack
-from nisd.cli.options import data_option, echo_json, json_option
+from nisd import api
+from nisd.cli.options import as_options, data_option, echo_json, json_option, load_plan
 from nisd.errors import InputError, Problem
-from nisd.io.planfile import write_atomic
-from nisd.optimise.interdict import TARGET_KINDS
-from nisd.optimise.war import check_harden, check_keep
-from nisd.render.context import load_plan
+from nisd.records import AttackResult
 
 _KIND = {"site": "site", "sites": "site", "node": "node", "nodes": "node"}
 _KIND |= {"srlg": "srlg", "srlgs": "srlg"}
@@ -43,8 +40,10 @@ def parse_numbers(text: str | None, option: str) -> dict[str, float]:
             num = float(val)
         except ValueError:
             num = float("nan")
-        if not sep or not key.strip() or not num >= 0:
-            raise InputError([Problem(option, f"{item!r} is not NAME=NUMBER (a number ≥ 0)")])
+        if not sep or not key.strip() or not num >= 0 or not math.isfinite(num):
+            raise InputError(
+                [Problem(option, f"{item!r} is not NAME=NUMBER (a finite number ≥ 0)")]
+            )
         out[key.strip()] = num
     return out
 
@@ -135,21 +134,13 @@ def attack(
 ) -> None:
     """The worst attacks of budget --r on PLAN.json, exact: every attack evaluated when
     there are few, else the interdiction programme (--method)."""
+    if not math.isfinite(budget):
+        raise click.BadParameter("must be a finite number", param_hint="--r")
     kinds = parse_kinds(targets)
     costs = parse_numbers(cost_text, "--cost")
-    bad = sorted(set(costs) - set(TARGET_KINDS))
-    if bad:
-        raise InputError([Problem("--cost", f"unknown target kind(s) {', '.join(bad)}")])
     typed, ds = load_plan(plan, data_dir)
-    keep = parse_numbers(keep_text, "--keep") if keep_text else None
-    if keep is not None:
-        check_keep(ds, keep, "--keep")
-    harden = parse_numbers(harden_text, "--harden-cost") if harden_text else None
-    if do_fortify and harden is not None:
-        check_harden(typed.sites.values(), harden, "--harden-cost")
-    result: dict[str, Any] = {  # the Python door does the work
-        "plan": str(plan),
-        **api_attack(
+    with as_options(keep="--keep", cost="--cost", harden_cost="--harden-cost", targets="--targets"):
+        result = api.attack(
             ds,
             typed,
             budget,
@@ -157,50 +148,46 @@ def attack(
             cost=costs,
             top=top,
             objective=objective,
-            keep=keep,
+            keep=parse_numbers(keep_text, "--keep") if keep_text else None,
             fortify=do_fortify,
-            harden_cost=harden,
+            harden_cost=parse_numbers(harden_text, "--harden-cost") if harden_text else None,
             solver=solver or "auto",
             method=method,
-        ),
-    }
+        ).model_copy(update={"plan": str(plan)})
     if out is not None:
-        import json
-
-        write_atomic(out, json.dumps(result, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        result.save(out)
     if as_json:
         echo_json(result)
         return
-    _print(result, list(ds.config.criticality.levels))
+    for line in describe(result, list(ds.config.criticality.levels)):
+        click.echo(line)
 
 
-def _print(result: dict[str, Any], classes: list[str]) -> None:
-    click.echo(
-        f"attacks of budget {result['budget']:g} on {', '.join(result['target_kinds'])} "
-        f"({result['targets_considered']} targets; exact, "
+def describe(result: AttackResult, classes: list[str]) -> list[str]:
+    """The attacks found, worst first, and the sites to harden, in lines."""
+    lines = [
+        f"attacks of budget {result.budget:g} on {', '.join(result.target_kinds)} "
+        f"({result.targets_considered} targets; exact, "
         + (
-            f"{result['solves']} solves, "
-            if result.get("found_by", "milp") == "milp"
-            else f"all {result['attacks_evaluated']} attacks evaluated, "
+            f"{result.solves} solves, "
+            if result.found_by == "milp"
+            else f"all {result.attacks_evaluated} attacks evaluated, "
         )
-        + f"{result['seconds']:.1f} s)"
-    )
-    for n, a in enumerate(result["attacks"], 1):
-        by = ", ".join(
-            f"{c} {a['served_by_class'][c]:.1%}"
-            for c in classes
-            if a["served_by_class"].get(c) is not None
+        + f"{result.seconds:.1f} s)"
+    ]
+    for n, a in enumerate(result.attacks, 1):
+        by = ", ".join(f"{c} {v:.1%}" for c in classes if (v := a.served(c)) is not None)
+        met = {True: "; levels met", False: "; LEVELS NOT MET", None: ""}[a.levels_met]
+        lines.append(
+            f"{n:2d}. {' + '.join(a.targets) or '(no target hurts the plan)'}: "
+            f"{a.demand_served_share:.1%} served ({by}){met}; "
+            f"full: {', '.join(a.full_sites) or 'none'}; "
+            f"cut off: {len(a.cut_off)}; unserved: {len(a.unserved)}"
         )
-        met = {True: "; levels met", False: "; LEVELS NOT MET", None: ""}[a["levels_met"]]
-        click.echo(
-            f"{n:2d}. {' + '.join(a['targets']) or '(no target hurts the plan)'}: "
-            f"{a['demand_served_share']:.1%} served ({by}){met}; "
-            f"full: {', '.join(a['full_sites']) or 'none'}; "
-            f"cut off: {len(a['cut_off'])}; unserved: {len(a['unserved'])}"
-        )
-    f = result.get("fortify")
+    f = result.fortify
     if f is not None:
-        click.echo(
-            f"harden: {', '.join(f['hardened']) or 'nothing'} ({f['cost_msek']:g} MSEK) — "
-            f"{f['certificate']['statement']} ({len(f['iterations'])} iteration(s))"
+        lines.append(
+            f"harden: {', '.join(f.hardened) or 'nothing'} ({f.cost_msek:g} MSEK) — "
+            f"{f.certificate.statement} ({len(f.iterations)} iteration(s))"
         )
+    return lines

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from nisd.cli.options import data_option, json_option
-from nisd.cli.sweep import dask_option, progress_runner, workers_option
-from nisd.io.planfile import write_explain
-from nisd.optimise.config import config_of_plan, objective_value
-from nisd.render import read_plan_doc
-from nisd.render.context import load_plan
-from nisd.study.explain import explain_plan, nearest_rejected
-from nisd.study.runner import side_by_side
+from nisd import api
+from nisd.cli.options import data_option, echo_json, json_option, load_plan, progress
+from nisd.cli.sweep import dask_option, workers_option
 
 
 @click.command()
@@ -42,37 +36,28 @@ def explain(
 
     Writes explain.json beside the plan; map and report show the regrets.
     """
-    doc = read_plan_doc(plan)
-    config_of_plan(doc, str(plan))
-    objective_value(doc, str(plan))
-    typed, ds = load_plan(plan, data_dir)
     n: int | None = None
     if rejected != "all":
         try:
             n = int(rejected)
         except ValueError:
             raise click.BadParameter("a number or 'all'", param_hint="--rejected") from None
-    others = nearest_rejected(ds, sorted(typed.sites), n)
-
-    # probes side by side: one solver thread each, so that they do not fight for the cores
-    df = explain_plan(
-        typed,
-        str(ds.path.resolve()),
-        others,
-        progress_runner("re-solving", workers, dask),
-        threads=1 if side_by_side(workers, dask) else None,
-    )
-    records = json.loads(df.to_json(orient="records"))
-    write_explain(plan, records)
+        if n < 0:
+            raise click.BadParameter("a number ≥ 0 or 'all'", param_hint="--rejected")
+    typed, ds = load_plan(plan, data_dir)
+    typed.run.config(str(plan))
+    with progress("re-solving") as bar:
+        # probes side by side: one solver thread each, so that they do not fight for the cores
+        result = api.explain(ds, typed, rejected=n, workers=workers, dask=dask, progress=bar)
+    result.save_beside(api.result_path(plan))
     if as_json:
-        click.echo(json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False))
+        echo_json([p.to_json() for p in result.probes])
         return
     names = {s.site_id: s.name for s in ds.sites}
-    click.echo(f"objective {typed.objective} = {typed.value:g}")
-    for r in records:
-        change = "n/a" if r["change"] is None else f"{r['change']:+g}"
-        verb = "regret if forbidden" if r["role"] == "opened" else "cost of forcing in"
+    click.echo(f"objective {typed.objective.name} = {typed.value:g}")
+    for p in result.probes:
+        change = "n/a" if p.change is None else f"{p.change:+g}"
+        verb = "regret if forbidden" if p.role == "opened" else "cost of forcing in"
         click.echo(
-            f"  {r['role']:<8} {names.get(r['site_id'], r['site_id']):<16} {verb}: "
-            f"{change} {r['note']}"
+            f"  {p.role:<8} {names.get(p.site_id, p.site_id):<16} {verb}: {change} {p.note or ''}"
         )

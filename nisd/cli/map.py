@@ -1,4 +1,4 @@
-"""``nisd map``: the plan as an offline, interactive HTML map."""
+"""``nisd map``: a plan or a roll-out as an offline, interactive HTML map."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from nisd.cli.options import data_option
-from nisd.render import write_atomic
-from nisd.render.context import render_plan_map
+from nisd import api
+from nisd.cli.options import data_option, load_result, write
 
 banner_option = click.option(
     "--banner", help="Classification banner shown on top, e.g. 'BEGRÄNSAT'."
@@ -58,22 +57,18 @@ def map_(
     """Write PLAN.json as a self-contained HTML map (no internet needed to open it).
 
     A rollout.json (or its directory) gives a map with a year control."""
-    from nisd.io.rolloutfile import ROLLOUT_FILE, is_rollout
-
-    path = plan / ROLLOUT_FILE if plan.is_dir() else plan
-    if is_rollout(path):
-        from nisd.io import load_dataset
-        from nisd.io.rolloutfile import read_rollout_doc
-        from nisd.render.context import plan_data_dir
-        from nisd.render.rollout import rollout_map
-
-        doc = read_rollout_doc(path)
-        html = rollout_map(
-            load_dataset(plan_data_dir(doc, data_dir)), doc, banner=banner, redact=redact
-        )
-    else:
-        html = render_plan_map(plan, data_dir, sets, banner, redact, tiles, attack_file)
-    click.echo(f"wrote {write_atomic(out, html)} ({len(html.encode()) / 1e6:.2f} MB)")
+    result, ds = load_result(plan, data_dir)
+    page = api.map_html(
+        ds,
+        result,
+        sets=sets,
+        banner=banner,
+        redact=redact,
+        tiles=tiles,
+        attacks=api.read_attacks(attack_file) if attack_file else None,
+        beside=api.read_beside(plan),
+    )
+    write(out, page)
 
 
 map = map_  # the name the CLI registry looks up

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Literal, cast
 
 import click
 
-from nisd.cli.options import data_option, echo_json, json_option, resolve_data_dir
-from nisd.errors import InputError, Problem
-from nisd.io import load_dataset
-from nisd.render import check_plan_dataset, read_plan_doc
-from nisd.render.context import plan_data_dir
-from nisd.result import Plan
-from nisd.topology import build_graph
-from nisd.topology.resilience import Bound, check_opened, evaluate
-from nisd.topology.scenarios import count_scenarios, parse_sets, scenario_sets, sets_help
+from nisd import api
+from nisd.cli.options import data_option, echo_json, json_option, load_plan
 
 DEFAULT_SETS = "single-site,single-link,srlg,county,power-zone,presets"
 
@@ -44,7 +37,7 @@ def parse_sites(text: str) -> dict[str, str]:
     "sets",
     default=DEFAULT_SETS,
     show_default=True,
-    help=f"Scenario sets: {sets_help()} (R in km, e.g. region:100km).",
+    help=f"Scenario sets: {api.SETS_HELP} (R in km, e.g. region:100km).",
 )
 @click.option(
     "--bound",
@@ -78,83 +71,61 @@ def resilience(
     top: int,
     as_json: bool,
 ) -> None:
-    """Evaluate a placement (PLAN.json or --sites) under failure scenarios."""
+    """Evaluate a placement (PLAN.json or --sites) under failure scenarios.
+
+    Shares are of each class's whole load; a user cut off from every site (or, with
+    crisis.islands = "skip", left on an island) counts as lost. Where service levels
+    bind, the class figures are those of a flow that meets the levels.
+    """
     if (plan is None) == (sites_opt is None):
         raise click.UsageError("give either PLAN.json or --sites ID,ID,... (one of them)")
-    doc: dict[str, Any] = {}
     if plan is not None:
-        doc = read_plan_doc(plan)
-        opened: dict[str, str] = {s["site_id"]: s["type"] for s in doc["sites"]}
+        what, ds = load_plan(plan, data_dir)
+        opened = dict(what.sites)
     else:
+        ds = api.load(data_dir)
         opened = parse_sites(sites_opt or "")
-    set_list = parse_sets(sets)
-    where = plan_data_dir(doc, data_dir) if plan is not None else resolve_data_dir(data_dir)
-    ds = load_dataset(where)
-    if plan is not None:
-        check_plan_dataset(doc, ds, plan)
-    opened = check_opened(ds, opened)
-    typed = Plan.from_doc(doc, ds, str(plan)) if plan is not None else None
-    assignments = (
-        {d: list(v) for d, v in typed.assignments.items()} or None if typed is not None else None
-    )
-    levels = typed.levels(list(ds.config.criticality.levels)) or None if typed else None
-    g = build_graph(ds)
-    n = count_scenarios(ds, g, set_list, opened)
-    click.echo(f"{n} scenarios from {', '.join(set_list)}", err=True)
-    if n > max_scenarios:
-        raise InputError(
-            [
-                Problem(
-                    "--scenarios",
-                    f"{n} scenarios exceed --max-scenarios {max_scenarios}; raise it to run them",
-                )
-            ]
-        )
-    scenarios = scenario_sets(ds, g, set_list, opened)
-    res = evaluate(
+    set_list = api.parse_sets(sets)
+    click.echo(f"{api.count(ds, opened, set_list)} scenarios from {', '.join(set_list)}", err=True)
+    res = api.resilience(
         ds,
-        g,
-        opened,
-        scenarios,
-        assignments=assignments,
-        levels=levels,
-        bound=cast(Bound, bound),
-        split=typed.split if typed is not None else True,
-        islands=typed.islands if typed is not None else False,
+        what if plan is not None else opened,
+        set_list,
+        bound=cast(Literal["crisis", "primary", "backup"], bound),
+        max_scenarios=max_scenarios,
+        check_two_routes=True,
     )
     if as_json:
         echo_json(res.to_json())
         return
     click.echo(
         "opened: "
-        + ", ".join(f"{s} ({opened[s]})" for s in res.opened)
+        + ", ".join(f"{s} ({t})" for s, t in api.opened_types(ds, opened).items())
         + f"; served without failures: {res.baseline_share:.1%}"
     )
-    click.echo(f"worst {top} of {len(res.table)} scenarios:")
-    for r in res.worst(top).to_dict("records"):
+    click.echo(f"worst {top} of {len(res.rows)} scenarios:")
+    extra = {r.scenario: x for r, x in zip(res.rows, res.extras(), strict=True)}
+    for r in res.worst_rows(top):
+        x = extra[r.scenario]
         two = (
             ""
-            if r["sites_two_routes"] is None
-            else (", sites 2-route" if r["sites_two_routes"] else ", sites NOT 2-route")
+            if x.sites_two_routes is None
+            else (", sites 2-route" if x.sites_two_routes else ", sites NOT 2-route")
         )
-        conn = "connected" if r["sites_connected"] else "NOT connected"
-        lost: list[str] = list(r["unserved"])
-        more = " ..." if len(lost) > 6 else ""
-        by = ", ".join(f"{c} {v:.0%}" for c, v in r["served_by_class"].items() if v is not None)
-        met = {True: "; levels met", False: "; LEVELS NOT MET", None: ""}[r["levels_met"]]
+        conn = "connected" if x.sites_connected else "NOT connected"
+        more = " ..." if len(r.unserved) > 6 else ""
+        by = ", ".join(f"{c} {v:.0%}" for c, v in r.served_by_class.items() if v is not None)
+        met = {True: "; levels met", False: "; LEVELS NOT MET", None: ""}[r.levels_met]
         click.echo(
-            f"  {r['demand_served_share']:6.1%}  {r['scenario']}  ({by}{met}; sites {conn}{two}; "
-            f"full: {', '.join(r['full_sites']) or 'none'}; "
-            f"unserved: {', '.join(lost[:6]) or 'none'}{more}; "
-            f"partly: {len(r['partly_served'])})"
+            f"  {r.demand_served_share:6.1%}  {r.scenario}  ({by}{met}; sites {conn}{two}; "
+            f"full: {', '.join(r.full_sites) or 'none'}; "
+            f"unserved: {', '.join(r.unserved[:6]) or 'none'}{more}; "
+            f"partly: {len(r.partly_served)})"
         )
     for kind in ("single-site", "single-link", "srlg"):
-        rk = res.ranking(kind)
-        if len(rk):
-            worst = rk.head(3)
+        worst = res.most_damaging(kind, 3)
+        if worst:
             click.echo(
                 f"most damaging {kind}: "
-                + "; ".join(
-                    f"{r.scenario} ({r.load_lost:g} racks lost)" for r in worst.itertuples()
-                )
+                + "; ".join(f"{r.scenario} ({r.load_lost:g} racks lost)" for r in worst)
             )

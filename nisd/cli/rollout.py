@@ -6,11 +6,8 @@ from pathlib import Path
 
 import click
 
-from nisd.cli.options import data_option, resolve_data_dir, solver_options, solver_overrides
-from nisd.io import load_dataset
-from nisd.io.rolloutfile import schedule_phrase, write_rollout_files
-from nisd.optimise import load_plan_config
-from nisd.optimise.rollout import rollout as solve_rollout
+from nisd import api
+from nisd.cli.options import data_option, solver_options, solver_overrides
 
 
 @click.command()
@@ -44,46 +41,43 @@ def rollout(
     anything is written; exit 4 means proved infeasible (with the year and the
     requirement that must give), 5 no roll-out found within the limits.
     """
-    cfg = load_plan_config(scenario, solver_overrides(solver, time_limit, gap, threads, seed))
-    ds = load_dataset(resolve_data_dir(data_dir))
-    inputs = ds.run_inputs(str(scenario))
-    doc = solve_rollout(ds, cfg, inputs)
-    path = write_rollout_files(doc, out_dir)
-    names = {s.site_id: s.name for s in ds.sites}
-    gap_txt = "" if doc["gap"] is None else f", gap {doc['gap']:.2%}"
+    ds = api.load(data_dir)
+    ro = api.rollout(ds, scenario, **solver_overrides(solver, time_limit, gap, threads, seed))
+    path = ro.save(out_dir)
+    gap_txt = "" if ro.gap is None else f", gap {ro.gap:.2%}"
     click.echo(
-        f"status: {doc['status']} ({doc['run']['solver']}, {doc['run']['wall_seconds']:.1f} s"
-        f"{gap_txt})"
+        f"status: {ro.status.value} ({ro.run.solver}, {ro.run.wall_seconds or 0.0:.1f} s{gap_txt})"
     )
-    t = doc["totals"]
-    click.echo(
-        f"discounted cost {t['discounted_cost_msek']:.1f} MSEK "
-        f"(undiscounted {t['cost_msek']:.1f}: capital {t['capital_msek']:.1f}, running "
-        f"{t['running_msek']:.1f}); {t['migrations']} migration(s)"
-    )
-    for s in doc["sites"]:
-        click.echo(f"  {names.get(s['site_id'], s['site_id'])} ({s['type']}): {schedule_phrase(s)}")
-    for y in doc["years"]:
-        holds = [s for s, ok in y["readiness"].get("holds", {}).items() if ok]
-        budget = y["budget_msek"]["capital"]
+    t = ro.totals
+    if t is not None:
         click.echo(
-            f"{y['year']}: {len(y['sites'])} site(s), {len(y['assignments'])} user(s) "
-            f"(+{len(y['onboarded'])}), {len(y['migrations'])} move(s); capital "
-            f"{y['cost_msek']['capital']:.1f}"
+            f"discounted cost {t.discounted_cost_msek:.1f} MSEK "
+            f"(undiscounted {t.cost_msek:.1f}: capital {t.capital_msek:.1f}, running "
+            f"{t.running_msek:.1f}); {t.migrations} migration(s)"
+        )
+    for s in ro.sites:
+        click.echo(f"  {s.name or s.site_id} ({s.type}): {s.phrase()}")
+    for y in ro.years:
+        holds = [s for s, ok in y.readiness.holds.items() if ok]
+        budget = y.budget_msek.capital
+        click.echo(
+            f"{y.year}: {len(y.sites)} site(s), {len(y.assignments)} user(s) "
+            f"(+{len(y.onboarded)}), {len(y.migrations)} move(s); capital "
+            f"{y.cost_msek.capital:.1f}"
             + ("" if budget is None else f" of {budget:g}")
-            + f" MSEK, running {y['cost_msek']['running']:.1f}; holds: "
+            + f" MSEK, running {y.cost_msek.running:.1f}; holds: "
             + (", ".join(holds) if holds else "none")
         )
-    for g in doc.get("goals", []):
-        if g["goal"] != "cost" or g["status"] != "optimal":
-            g_gap = "" if g["gap"] is None else f", gap {g['gap']:.2%}"
-            click.echo(f"goal {g['goal']}: {g['status']} (value {g['value']:g}{g_gap})")
-    for r in doc.get("readiness_advanced", []):
+    for g in ro.goals:
+        if g.goal != "cost" or g.status.value != "optimal":
+            g_gap = "" if g.gap is None else f", gap {g.gap:.2%}"
+            click.echo(f"goal {g.goal}: {g.status.value} (value {g.value:g}{g_gap})")
+    for r in ro.readiness_advanced:
         click.echo(
-            f"readiness: {r['set']} holds from {r['holds_from']} (asked from {r['asked_from']})"
-            + ("" if r["proved"] else "; not proved the earliest (time limit)")
+            f"readiness: {r.set} holds from {r.holds_from} (asked from {r.asked_from})"
+            + ("" if r.proved else "; not proved the earliest (time limit)")
         )
-    if doc["status"] != "optimal":
+    if ro.status.value != "optimal":
         click.echo(
             "note: not proved optimal (time limit or gap); the roll-out is feasible and checked",
             err=True,

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from nisd.cli.options import data_option, resolve_data_dir
-from nisd.io import load_dataset
-from nisd.optimise import load_plan_config
-from nisd.study.outputs import index_page, pareto_plot, write_tables
-from nisd.study.runner import Task, run_tasks
-from nisd.study.sweep import check_points, grid, parse_vary, run_sweep
+from nisd import api
 
 workers_option = click.option(
     "--workers",
@@ -30,21 +24,6 @@ dask_option = click.option(
 )
 
 
-def progress_runner(
-    label: str, workers: int | None, dask: str | None
-) -> Callable[[list[Task]], Iterator[tuple[str, dict[str, Any]]]]:
-    """Run tasks on the chosen executor with a progress bar on stderr (explain,
-    sensitivity)."""
-
-    def run(tasks: list[Task]) -> Iterator[tuple[str, dict[str, Any]]]:
-        with click.progressbar(length=len(tasks), label=label, file=sys.stderr) as bar:
-            for item in run_tasks(tasks, workers=workers, dask=dask):
-                bar.update(1)
-                yield item
-
-    return run
-
-
 @click.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option(
@@ -55,7 +34,13 @@ def progress_runner(
     help="Values as a list (separation_km=100,200,300) or range (p=3..8); repeat.",
 )
 @click.option("--out", type=click.Path(path_type=Path), default=Path("sweep"), show_default=True)
-@data_option
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Data directory (default: the embedded Swedish dataset, or $NISD_DATA).",
+)
 @workers_option
 @dask_option
 @click.option(
@@ -80,23 +65,22 @@ def sweep(
     on. Writes OUT/table.csv, OUT/table.parquet, OUT/pareto.png, OUT/pareto.svg
     and OUT/index.html.
     """
-    values = parse_vary(vary)
-    base = load_plan_config(scenario).model_dump(mode="json")
-    points = grid(base, values)
-    check_points(points)
-    data = resolve_data_dir(data_dir)
-    load_dataset(data)  # the data is checked before any solve
-    click.echo(f"{len(points)} points", err=True)
+    values = api.parse_vary(vary)
+    ds = api.load(data_dir)  # the data is checked before any solve
+    n = api.count_points(scenario, values)
+    click.echo(f"{n} points", err=True)
     failures: list[str] = []
-    with click.progressbar(length=len(points), label="solving", file=sys.stderr) as bar:
+    quiet = (click.get_current_context().obj or {}).get("verbosity", 0) < 0
+    with click.progressbar(length=n, label="solving", file=sys.stderr) as bar:
 
-        def done(p: Any, res: dict[str, Any], cached: bool) -> None:
-            bar.update(1)
-            if not res.get("ok"):
-                failures.append(f"{p.key} {p.params}: {res.get('error', '').splitlines()[0]}")
+        def done(p: Any, res: Any, cached: bool) -> None:
+            if not quiet:
+                bar.update(1)
+            if not res.ok:
+                failures.append(f"{p.key} {p.params}: {res.error.splitlines()[0]}")
 
-        df = run_sweep(
-            points, out, data, lambda t: run_tasks(t, workers=workers, dask=dask), done, maps
+        df = api.sweep(
+            ds, scenario, values, out, workers=workers, dask=dask, maps=maps, progress=done
         )
     for f in failures:
         click.echo(f"failed: {f}", err=True)
@@ -104,9 +88,7 @@ def sweep(
         for point, why in zip(df.point, df.map_error, strict=True):
             if isinstance(why, str):
                 click.echo(f"map not drawn: {point}: {why}", err=True)
-    paths = write_tables(df, out)
-    paths += pareto_plot(df, out)
-    paths.append(index_page(df, out, f"Sweep of {scenario.name}: " + ", ".join(vary)))
+    paths = api.sweep_outputs(df, out, f"Sweep of {scenario.name}: " + ", ".join(vary))
     ok = int(df.status.isin(["optimal", "feasible"]).sum())
     click.echo(
         f"{ok} of {len(df)} points solved; Pareto front: "

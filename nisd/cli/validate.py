@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from nisd.cli.options import data_dir_argument, echo_json, json_option, resolve_data_dir
-from nisd.io import load_dataset
-from nisd.validate import format_summary, summary
+from nisd import api
+from nisd.cli.options import data_dir_argument, echo_json, json_option
 
 
 @click.command()
@@ -20,11 +19,10 @@ def validate(data_dir: Path | None, as_json: bool) -> None:
     Every problem is reported at once (file, line or feature, column,
     reason); bad data exits with code 3 and writes nothing.
     """
-    ds = load_dataset(resolve_data_dir(data_dir))
-    s = summary(ds)
+    s = api.summary(api.load(data_dir))
     if as_json:
         echo_json(s)
-    else:
-        for w in ds.warnings:
-            click.echo(f"warning: {w}", err=True)
-        click.echo(format_summary({**s, "warnings": []}))
+        return
+    for w in s.warnings:
+        click.echo(f"warning: {w}", err=True)
+    click.echo(s.text(warnings=False))

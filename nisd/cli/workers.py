@@ -9,6 +9,8 @@ from types import FrameType
 
 import click
 
+from nisd import api
+
 
 @click.command()
 @click.option(
@@ -59,8 +61,6 @@ def workers(
     """
     import ipaddress
 
-    from nisd.study.runner import start_cluster
-
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -72,7 +72,7 @@ def workers(
             err=True,
         )
 
-    cluster = start_cluster(n, host=host, port=port, data=data_dir, scenario=scenario)
+    cluster = api.serve_workers(n, host=host, port=port, data=data_dir, scenario=scenario)
     stop = threading.Event()
 
     def on_signal(_sig: int, _frame: FrameType | None) -> None:

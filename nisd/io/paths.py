@@ -10,8 +10,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["EMBEDDED", "data_path", "data_ref", "default_data_dir", "scenario_library_dir"]
+if TYPE_CHECKING:  # pragma: no cover
+    from nisd.dataset import Dataset
+
+__all__ = [
+    "EMBEDDED",
+    "data_path",
+    "data_ref",
+    "default_data_dir",
+    "embedded_data_dir",
+    "run_inputs",
+    "scenario_library_dir",
+]
 
 EMBEDDED = "nisd:sites"  # the reference to the embedded Swedish default dataset
 
@@ -52,3 +64,14 @@ def data_ref(path: Path) -> str:
 def data_path(ref: str) -> Path:
     """The data directory a reference names (see :func:`data_ref`)."""
     return embedded_data_dir() if ref == EMBEDDED else Path(ref)
+
+
+def run_inputs(ds: Dataset, scenario_file: str | None) -> dict[str, object]:
+    """What a plan or roll-out records about its inputs: the input hash, every file read
+    with its hash, the scenario file and the data directory (as :func:`data_ref`)."""
+    return {
+        "input_hash": ds.input_hash,
+        "input_files": dict(ds.files),
+        "scenario_file": scenario_file,
+        "data_dir": data_ref(ds.path),
+    }

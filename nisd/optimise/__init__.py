@@ -1,15 +1,9 @@
-"""The NISD placement MILP: problem data, model, solving, checking, plans."""
+"""The NISD placement MILP: problem data, model, solving in rounds, checking, records.
 
-from nisd.optimise.config import PlanConfig, load_plan_config
-from nisd.optimise.plan import Plan, optimise, write_plan
+The stages of :func:`optimise` are one module each (see :mod:`nisd.optimise.pipeline`).
+"""
+
+from nisd.optimise.pipeline import optimise
 from nisd.optimise.problem import PlacementProblem, from_dataset
 
-__all__ = [
-    "PlacementProblem",
-    "Plan",
-    "PlanConfig",
-    "from_dataset",
-    "load_plan_config",
-    "optimise",
-    "write_plan",
-]
+__all__ = ["PlacementProblem", "from_dataset", "optimise"]

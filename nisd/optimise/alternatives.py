@@ -9,41 +9,48 @@ added round by round) and passes the same independent check.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import pulp
 
 from nisd.dataset import Dataset
-from nisd.errors import InfeasibleError, NoSolutionError, PlanCheckError
-from nisd.optimise.check import check_plan
+from nisd.errors import InfeasibleError, NoSolutionError
+from nisd.optimise.extract import start_of
+from nisd.optimise.figures import plan_kpis
 from nisd.optimise.model import build, objective_names
-from nisd.optimise.plan import (
-    Plan,
-    crisis_evaluation,
-    plan_kpis,
-    scenario_rows,
-    solve_rounds,
-    start_of,
-)
+from nisd.optimise.placement import solve_rounds
 from nisd.optimise.problem import PlacementProblem
+from nisd.optimise.rounds import seconds
+from nisd.optimise.verify import verify
+from nisd.records.plan import AlternativeOf, ObjectiveValue, Plan, RunRecord
 
 
 def alternatives(
     ds: Dataset,
     pp: PlacementProblem,
     optimum: float,
-    opened: list[str],
+    opened: Sequence[str],
     *,
     slack: float,
     count: int = 3,
-    start: tuple[dict[str, str], dict[str, list[str]]] | None = None,
+    start: tuple[Mapping[str, str], Mapping[str, Sequence[str]]] | None = None,
+    run: RunRecord | None = None,
 ) -> list[Plan]:
     """Up to ``count`` plans within ``slack`` (e.g. 0.05) of ``optimum``, each as different
     as possible from the optimal plan (``opened``) and from the ones before it.
 
     ``start`` (the optimal plan's sites and assignments) is handed to the first
     solve; each later solve starts from the alternative before it (both lie within
-    the slack)."""
+    the slack). ``run`` is the optimal plan's run record: each alternative keeps its
+    inputs and parameters.
+
+    Raises
+    ------
+    InfeasibleError
+        The scenario has several objectives (weighted or lexicographic).
+    NoSolutionError
+        No alternative within the slack.
+    """
     names = objective_names(pp)
     if len(names) != 1:
         raise InfeasibleError(
@@ -70,42 +77,39 @@ def alternatives(
         sites, assign, res = solved.sites, solved.assign, solved.result
         start = (sites, assign)
         grown = solved.pp  # with the attacks found, when robust to attacks
-        problems = check_plan(grown, sites, assign)
-        scen: list[dict[str, Any]] = []
-        if grown.scenarios:
-            scen = scenario_rows(grown, crisis_evaluation(ds, grown, sites, assign))
-            problems += [
-                f"{r['scenario']}: service levels not met" for r in scen if r["levels_met"] is False
-            ]
-        if problems:
-            raise PlanCheckError("an alternative failed the check:\n  " + "\n  ".join(problems))
+        rows = verify(ds, grown, sites, assign)
         value = pulp.value(term)
         overlap = sum(len(set(sites) & prev) for prev in previous)
-        k, use = plan_kpis(grown, sites, assign, scen)
+        kpis, use = plan_kpis(grown, sites, assign, rows)
+        base = run or RunRecord()
         out.append(
             Plan(
-                res.status.value,
-                name,
-                float(value) if value is not None else None,
-                None,
-                None,
-                sites,
-                assign,
-                k,
-                scen,
-                run={
-                    "mga": {
-                        "slack": slack,
-                        "optimum": optimum,
-                        "overlap_with_previous": overlap,
-                        "shared_with_optimum": sorted(set(sites) & set(opened)),
-                    },
-                    "solver": res.solver,
-                    "solve_seconds": round(sum(x.seconds for x in solved.steps), 3),
-                    "rounds": solved.rounds,
-                    "war": solved.war,
-                },
+                status=res.status,
+                objective=ObjectiveValue(
+                    name=name, value=float(value) if value is not None else None
+                ),
+                sites=sites,
+                assignments={d: tuple(v) for d, v in sorted(assign.items())},
+                kpis=kpis,
+                scenarios=rows,
                 site_use=use,
+                run=base.model_copy(
+                    update={
+                        "mga": AlternativeOf(
+                            slack=slack,
+                            optimum=optimum,
+                            overlap_with_previous=overlap,
+                            shared_with_optimum=tuple(sorted(set(sites) & set(opened))),
+                        ),
+                        "solver": res.solver,
+                        "solver_version": res.solver_version,
+                        "solve_seconds": round(seconds(solved.steps), 3),
+                        "rounds": tuple(solved.rounds),
+                        "war": solved.war,
+                        "decomposition": None,
+                        "model": None,
+                    }
+                ),
             )
         )
         if set(sites) in previous:

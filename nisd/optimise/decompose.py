@@ -34,7 +34,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Any
 
 import numpy as np
 import pulp
@@ -55,8 +54,11 @@ from nisd.optimise.model import (
     create_sites,
     reach,
 )
+from nisd.optimise.placement import Solved, solve_rounds
 from nisd.optimise.problem import PlacementProblem
-from nisd.optimise.solve import ABS_GAP, SolveResult, Status, solve
+from nisd.optimise.rounds import Deadline
+from nisd.optimise.solve import ABS_GAP, SolveResult, Status, relative_gap, solve
+from nisd.records.plan import Decomposition, DecompositionStep, MasterStats
 from nisd.topology.latency import unique_rows
 
 log = logging.getLogger(__name__)
@@ -248,11 +250,28 @@ def leave_cut(ms: Master, pp: PlacementProblem, sites: np.ndarray) -> None:
 AUTO_MASTERS = 20
 
 
+@dataclasses.dataclass
+class _Step:
+    """One step of the loop as it goes (its record: :class:`DecompositionStep`)."""
+
+    start: tuple[str, ...] | None = None
+    master_status: str | None = None
+    master_objective: float | None = None
+    master_bound: float | None = None
+    master_seconds: float | None = None
+    sites: int | None = None
+    unserved_workloads: int | None = None
+    check: str | None = None
+    check_objective: float | None = None
+    check_seconds: float | None = None
+    cuts: int | None = None
+
+
 class UndecidedError(Exception):
     """Sites first stopped at its number of master solves without closing the gap."""
 
-    def __init__(self, record: dict[str, Any], best: Any) -> None:
-        super().__init__(f"sites first: no proof after {len(record['iterations'])} step(s)")
+    def __init__(self, record: Decomposition, best: Solved | None) -> None:
+        super().__init__(f"sites first: no proof after {len(record.iterations)} step(s)")
         self.record, self.best = record, best
 
 
@@ -262,9 +281,9 @@ class Outcome:
     the combined result (best cost, master bound, gap) and the loop's record."""
 
     result: SolveResult
-    best: Any  # nisd.optimise.plan.Solved of the restricted model that gave the best plan
+    best: Solved  # the solved restricted model that gave the best plan
     steps: list[SolveResult]
-    record: dict[str, Any]
+    record: Decomposition
 
 
 def restricted(pp: PlacementProblem, sites: np.ndarray) -> PlacementProblem:
@@ -282,18 +301,15 @@ class _Loop:
         self.ra = reach(pp)
         self.ms = build_master(pp, self.ra)
         m = self.ms.model
-        self.record: dict[str, Any] = {
-            "method": "sites-first",
-            "master": {
-                "variables": len(m.prob.variables()),
-                "constraints": len(m.prob.constraints),
-                "families": dict(sorted(m.families.items())),
-                "build_seconds": round(time.perf_counter() - t_build, 3),
-            },
-            "iterations": [],
-        }
+        self.master_stats = MasterStats(
+            variables=len(m.prob.variables()),
+            constraints=len(m.prob.constraints),
+            families=dict(sorted(m.families.items())),
+            build_seconds=round(time.perf_counter() - t_build, 3),
+        )
+        self.iterations: list[_Step] = []
         self.steps: list[SolveResult] = []
-        self.best: Any = None
+        self.best: Solved | None = None
         self.upper = float("inf")
         self.lower = -float("inf")
         self.rel = pp.config.solver.gap or 0.0
@@ -306,30 +322,36 @@ class _Loop:
         return self.upper - self.lower <= max(ABS_GAP, self.rel * abs(self.upper)) + 1e-9
 
     def left(self) -> float | None:
-        limit = self.pp.config.solver.time_limit
-        return None if limit is None else limit - (time.perf_counter() - self.t0)
+        return Deadline.of(self.pp.config.solver, self.t0).left()
 
-    def check(self, sites: np.ndarray, it: dict[str, Any]) -> bool:
+    def decomposition(self, **totals: float | int | None) -> Decomposition:
+        """The loop's record so far (with ``totals``: cuts, upper and lower bound)."""
+        return Decomposition(
+            method="sites-first",
+            master=self.master_stats,
+            iterations=tuple(DecompositionStep(**dataclasses.asdict(s)) for s in self.iterations),
+            **totals,
+        )
+
+    def check(self, sites: np.ndarray, it: _Step) -> bool:
         """Solve the full model on ``sites`` (J,) and cut them off; False when the loop
         must stop (the time limit, or a check not proved, whose cut would not be valid)."""
-        from nisd.optimise.plan import solve_rounds
-
         sub = restricted(self.pp, sites)
         t_sub = time.perf_counter()
         try:
             solved = solve_rounds(sub, build(sub), self.t0, explain_infeasible=False)
         except InfeasibleError:
-            it["check"] = "infeasible"
+            it.check = "infeasible"
         except NoSolutionError:
-            it["check"] = "no plan (time limit)"
+            it.check = "no plan (time limit)"
             self.hit = True
             return False
         else:
             self.steps.extend(solved.steps)
             r = solved.result
             assert r.objective is not None
-            it["check"] = r.status.value
-            it["check_objective"] = r.objective
+            it.check = r.status.value
+            it.check_objective = r.objective
             if r.objective < self.upper:
                 self.upper, self.best = r.objective, solved
             if r.status is not Status.OPTIMAL and (
@@ -339,15 +361,15 @@ class _Loop:
                 self.hit = True
                 return False
         finally:
-            it["check_seconds"] = round(time.perf_counter() - t_sub, 3)
+            it.check_seconds = round(time.perf_counter() - t_sub, 3)
         leave_cut(self.ms, self.pp, sites)
-        it["cuts"] = self.ms.cuts
+        it.cuts = self.ms.cuts
         return True
 
     def master(self) -> SolveResult | None:
         """Solve the master; None when the loop is over."""
         if self.max_masters is not None and self.masters >= self.max_masters:
-            raise UndecidedError(self.record, self.best)
+            raise UndecidedError(self.decomposition(), self.best)
         self.masters += 1
         left = self.left()
         if left is not None and left <= 0:
@@ -356,13 +378,13 @@ class _Loop:
         opts = self.pp.config.solver.model_copy(update={"time_limit": left})
         res = solve(self.ms.model.prob, opts)
         self.steps.append(res)
-        self.record["iterations"].append(
-            {
-                "master_status": res.status.value,
-                "master_objective": res.objective,
-                "master_bound": res.bound,
-                "master_seconds": round(res.seconds, 3),
-            }
+        self.iterations.append(
+            _Step(
+                master_status=res.status.value,
+                master_objective=res.objective,
+                master_bound=res.bound,
+                master_seconds=round(res.seconds, 3),
+            )
         )
         if res.status is Status.INFEASIBLE:
             self.lower = self.upper  # no plan cheaper than the best known (or none at all)
@@ -378,30 +400,30 @@ class _Loop:
         if start:
             sites = np.array([s in start for s in self.pp.site_ids]) & self.pp.allowed
             if sites.any():
-                it: dict[str, Any] = {"start": sorted(start), "sites": int(sites.sum())}
-                self.record["iterations"].append(it)
-                if not self.check(sites, it):
+                first = _Step(start=tuple(sorted(start)), sites=int(sites.sum()))
+                self.iterations.append(first)
+                if not self.check(sites, first):
                     return
         while True:
             res = self.master()
             if res is None or self.closed():
                 return
-            it = self.record["iterations"][-1]
+            it = self.iterations[-1]
             built = _open_pairs(self.ms)
-            it["sites"] = int(built.sum())
-            it["unserved_workloads"] = pair_cuts(self.ms, self.pp, self.ra, built)
+            it.sites = int(built.sum())
+            it.unserved_workloads = pair_cuts(self.ms, self.pp, self.ra, built)
             log.info(
                 "sites first, master %d: %.6g (bound %s) on %d site(s), %d workload(s) "
                 "without sites apart, %.1f s",
-                len(self.record["iterations"]),
+                len(self.iterations),
                 res.objective,
                 "n/a" if res.bound is None else f"{res.bound:.6g}",
-                it["sites"],
-                it["unserved_workloads"],
+                it.sites,
+                it.unserved_workloads,
                 time.perf_counter() - self.t0,
             )
-            if it["unserved_workloads"]:
-                it["cuts"] = self.ms.cuts
+            if it.unserved_workloads:
+                it.cuts = self.ms.cuts
                 continue
             sites = np.zeros(self.pp.n_sites, dtype=bool)
             for p in np.nonzero(built)[0].tolist():
@@ -434,8 +456,8 @@ def solve_sites_first(
     """
     loop = _Loop(pp, time.perf_counter() if t0 is None else t0, max_masters)
     loop.run(start)
-    rec, steps = loop.record, loop.steps
-    n_it = sum(1 for it in rec["iterations"] if "master_status" in it)
+    steps = loop.steps
+    n_it = sum(1 for it in loop.iterations if it.master_status is not None)
     if loop.best is None:
         if loop.lower == loop.upper:  # the master proved infeasibility before any plan
             raise InfeasibleError(
@@ -450,7 +472,7 @@ def solve_sites_first(
     upper = loop.upper
     lower = min(loop.lower, upper)
     bound = lower if np.isfinite(lower) else None
-    gap = None if bound is None else abs(upper - bound) / max(abs(upper), 1e-9)
+    gap = None if bound is None else relative_gap(upper, bound)
     last = loop.best.result
     result = SolveResult(
         Status.OPTIMAL if loop.closed() else Status.FEASIBLE,
@@ -462,7 +484,6 @@ def solve_sites_first(
         last.solver_version,
         loop.hit or any(s.hit_limit for s in steps),
     )
-    rec.update(cuts=loop.ms.cuts, upper=upper, lower=bound)
     log.info(
         "sites first: %d master solve(s), %d cut(s), best %.6g, bound %s",
         n_it,
@@ -470,4 +491,6 @@ def solve_sites_first(
         upper,
         "n/a" if bound is None else f"{bound:.6g}",
     )
-    return Outcome(result, loop.best, steps, rec)
+    return Outcome(
+        result, loop.best, steps, loop.decomposition(cuts=loop.ms.cuts, upper=upper, lower=bound)
+    )

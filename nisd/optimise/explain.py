@@ -20,10 +20,11 @@ from collections.abc import Sequence
 import numpy as np
 import pulp
 
-from nisd.optimise.config import SolverOptions
+from nisd.config import SolverOptions
 from nisd.optimise.model import add_crisis_flow, build
 from nisd.optimise.problem import PlacementProblem
 from nisd.optimise.solve import Status, solve
+from nisd.topology.latency import in_time
 
 # the elastic re-solve's time limit: an explanation should not take longer than a plan
 ELASTIC_SECONDS = 60.0
@@ -72,7 +73,7 @@ def precheck(pp: PlacementProblem) -> list[str]:
             continue
         lat = pp.latency[i, ok_sites]
         order = ok_sites[np.argsort(lat, kind="stable")]
-        prim = [j for j in order if pp.latency[i, j] <= pp.primary_ms[i] + 1e-9]
+        prim = [j for j in order if in_time(pp.latency[i, j], pp.primary_ms[i])]
         if not prim:
             j = order[0]
             out.append(
@@ -81,7 +82,7 @@ def precheck(pp: PlacementProblem) -> list[str]:
             )
             continue
         if cfg.k >= 2:
-            back = [j for j in order if pp.latency[i, j] <= pp.backup_ms[i] + 1e-9]
+            back = [j for j in order if in_time(pp.latency[i, j], pp.backup_ms[i])]
             pairs = [(a, b) for a in prim for b in back if b != a and not conflict[a, b]]
             if len(back) < cfg.k or not pairs:
                 far = [

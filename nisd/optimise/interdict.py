@@ -1,5 +1,8 @@
 """The worst attack on a plan: exact r-interdiction as a mixed-integer programme.
 
+Why this module is long: the attacker's programme, its flow data and its search for
+the next-worst attacks are one formulation; its docstring states it whole.
+
 An attacker with a budget (``r`` targets when every target costs 1) takes out
 opened sites, backbone nodes and shared-risk groups of fibre so that the plan
 serves as little load as possible, capacity included, critical load first.
@@ -53,10 +56,10 @@ import numpy as np
 import pulp
 from scipy.sparse.csgraph import dijkstra
 
+from nisd.config import SolverOptions
 from nisd.errors import ConfigError, Problem, SolverError
-from nisd.optimise.config import SolverOptions
 from nisd.optimise.solve import SolveResult, Status, solve
-from nisd.topology.latency import RoutingGraph, csr
+from nisd.topology.latency import RoutingGraph, csr, in_time
 from nisd.topology.scenarios import Scenario
 
 TargetKind = Literal["site", "node", "srlg"]
@@ -64,7 +67,7 @@ TARGET_KINDS: tuple[TargetKind, ...] = ("site", "node", "srlg")
 DELTA_MS = 1e-6  # a route counts as too slow when longer than its bound by this much
 MAX_TIES = 64  # attacks of equal damage looked at for the deterministic tie break
 
-Objective = Literal["critical-first", "total"]
+AttackObjective = Literal["critical-first", "total"]
 
 
 @dataclass(frozen=True, order=True)
@@ -225,7 +228,7 @@ class AttackModel:
             users = [
                 i
                 for i in range(n_i)
-                if fd.holds[i, j] and fd.load[i] > 0 and d0[j, dem_rows[i]] <= fd.bound[i] + 1e-9
+                if fd.holds[i, j] and fd.load[i] > 0 and in_time(d0[j, dem_rows[i]], fd.bound[i])
             ]
             if not users:
                 continue
@@ -331,7 +334,7 @@ class AttackModel:
         return [n for n, a in self.a.items() if (a.value() or 0) > 0.5]
 
 
-def prefix_weights(fd: FlowData, objective: Objective) -> list[np.ndarray]:
+def prefix_weights(fd: FlowData, objective: AttackObjective) -> list[np.ndarray]:
     """The weight vectors the attacker minimises in turn (class prefixes, or all load)."""
     if objective == "total":
         return [np.ones(len(fd.load))]
@@ -406,7 +409,7 @@ def worst_attacks(
     targets: Sequence[Target],
     budget: float,
     *,
-    objective: Objective = "critical-first",
+    objective: AttackObjective = "critical-first",
     top: int = 1,
     opts: SolverOptions | None = None,
     protected: Iterable[str] = (),

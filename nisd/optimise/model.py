@@ -1,5 +1,9 @@
 """The NISD placement MILP, built from small named constraint families.
 
+Why this module is long: it is the one placement model, one module (as PyPSA keeps a
+model's families together): every family adds rows to the same variables, and the
+sites-first master, the roll-out and the explanation of infeasibility compose them.
+
 Formulation (indices: site j, type t, demand i, rank r = 1..k; see
 ``docs/model.md``):
 
@@ -43,7 +47,7 @@ import numpy as np
 import pulp
 
 from nisd.optimise.problem import PlacementProblem, reduce_rows
-from nisd.topology.latency import unique_rows
+from nisd.topology.latency import in_time, unique_rows
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ def reach(pp: PlacementProblem) -> Reach:
     site = np.zeros((pp.config.k, len(leads), pp.n_sites), dtype=bool)
     for r in range(pp.config.k):
         bound = pp.primary_ms if r == 0 else pp.backup_ms
-        ok = (pp.latency <= bound[:, None] + 1e-9)[order]
+        ok = in_time(pp.latency, bound[:, None])[order]
         site[r] = np.logical_and.reduceat(ok, starts, axis=0) & can
     return Reach(leads, members, types, built, site)
 
@@ -578,7 +582,7 @@ def add_crisis_flow(m: Model, pp: PlacementProblem, names: list[str]) -> None:
             where = (int(lead[i]), int(lat.index[i]), float(pp.crisis_ms[i]))
             usable = usable_of.get(where)
             if usable is None:
-                ok = holds[where[0]] & up & (lat.rows[where[1]] <= where[2] + 1e-9)
+                ok = holds[where[0]] & up & in_time(lat.rows[where[1]], where[2])
                 usable = tuple(np.nonzero(ok)[0].tolist())
                 usable_of[where] = usable
             if usable:

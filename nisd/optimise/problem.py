@@ -1,5 +1,9 @@
 """The placement problem's data: everything the MILP and the checker need, as arrays.
 
+Why this module is long: the problem is one record derived in one pass (matrices,
+masks, crisis scenarios and their rows); splitting the derivation would pass half-built
+problems between modules.
+
 Two doors (after spopt): :func:`from_dataset` derives the matrices from a
 dataset and its fibre graph; :class:`PlacementProblem` can also be built
 directly from matrices and ids (tests, OR-Library instances).
@@ -14,9 +18,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from nisd.config import PlanConfig
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError, Problem
-from nisd.optimise.config import PlanConfig
 from nisd.topology import build_graph
 from nisd.topology.latency import (
     LatencyRows,

@@ -14,7 +14,6 @@ and maps it into :class:`Status`:
 from __future__ import annotations
 
 import contextlib
-import enum
 import logging
 import math
 import os
@@ -29,18 +28,12 @@ from typing import Any
 
 import pulp
 
+from nisd.config import SolverOptions
 from nisd.errors import SolverError
-from nisd.optimise.config import SolverOptions
+from nisd.records.base import Status
 
 ABS_GAP = 1e-6
 log = logging.getLogger(__name__)
-
-
-class Status(enum.StrEnum):
-    OPTIMAL = "optimal"
-    FEASIBLE = "feasible"
-    INFEASIBLE = "infeasible"
-    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -93,10 +86,16 @@ def available() -> list[str]:
     return names
 
 
+def relative_gap(obj: float, bound: float) -> float:
+    """The relative gap between a solution's value and a bound: ``|obj - bound| / |obj|``
+    (the one formula of every status nisd reports)."""
+    return abs(obj - bound) / max(abs(obj), 1e-9)
+
+
 def _gap(obj: float | None, bound: float | None) -> float | None:
     if obj is None or bound is None or not math.isfinite(bound):
         return None
-    return abs(obj - bound) / max(abs(obj), 1e-9)
+    return relative_gap(obj, bound)
 
 
 def _proved(obj: float | None, bound: float | None, rel: float | None) -> bool:

@@ -19,20 +19,20 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import networkx as nx
 import numpy as np
 import pulp
 
+from nisd.config import SolverOptions
 from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError, InputError, Problem
-from nisd.optimise.config import SolverOptions
 from nisd.optimise.interdict import (
+    AttackObjective,
     FlowData,
     Found,
-    Objective,
     Target,
     attack_scenario,
     flow_data,
@@ -41,8 +41,10 @@ from nisd.optimise.interdict import (
     worst_attacks,
 )
 from nisd.optimise.solve import Status, solve
+from nisd.records.attack import AttackResult, Fortification, FortifyCertificate, FortifyIteration
+from nisd.records.plan import AttackRow, ScenarioRow
 from nisd.topology.latency import routing_graph
-from nisd.topology.resilience import check_opened, evaluate, figures, site_capacity
+from nisd.topology.resilience import check_opened, evaluate, site_capacity
 
 
 @dataclass(frozen=True)
@@ -88,12 +90,12 @@ def plan_data(
 
 def _rows(
     pd_: PlanData, attacks: Sequence[Sequence[Target]], levels: Sequence[float] | None
-) -> list[dict[str, Any]]:
+) -> tuple[ScenarioRow, ...]:
     """The evaluator's rows of these attacks (one per attack, in order)."""
     scen = [attack_scenario(a) for a in attacks]
     if not scen:
-        return []
-    table = evaluate(
+        return ()
+    return evaluate(
         pd_.ds,
         pd_.g,
         pd_.sites,
@@ -101,15 +103,14 @@ def _rows(
         assignments=pd_.assignments,
         levels=None if levels is None else list(levels),
         check_two_routes=False,
-    ).table
-    return [{str(k): v for k, v in r.items()} for r in table.to_dict("records")]
+    ).rows
 
 
-def served_prefix(row: Mapping[str, Any], fd: FlowData, objective: Objective) -> tuple[float, ...]:
+def served_prefix(row: ScenarioRow, fd: FlowData, objective: AttackObjective) -> tuple[float, ...]:
     """Served racks per class prefix (or in all) of an evaluator row: the attacker's objective."""
     k = len(fd.classes)
     load_c = np.bincount(fd.rank, weights=fd.load, minlength=k)[:k]
-    shares = row["served_by_class"]
+    shares = row.served_by_class
     racks = np.array([(shares.get(c) or 0.0) * load_c[n] for n, c in enumerate(fd.classes)])
     if objective == "total":
         return (float(racks.sum()),)
@@ -117,12 +118,12 @@ def served_prefix(row: Mapping[str, Any], fd: FlowData, objective: Objective) ->
     return tuple(float(racks[: c + 1].sum()) for c in present)
 
 
-def _entry(t: Sequence[Target], row: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "targets": [x.name for x in t],
-        "cost": round(float(sum(x.cost for x in t)), 6),
-        **figures(row),
-    }
+def _entry(t: Sequence[Target], row: ScenarioRow) -> AttackRow:
+    return AttackRow(
+        **row.model_dump(),
+        targets=tuple(x.name for x in t),
+        cost=round(float(sum(x.cost for x in t)), 6),
+    )
 
 
 # ``attack`` lists and evaluates every attack when there are no more than this many within
@@ -151,8 +152,8 @@ def _ranked(
     pd_: PlanData,
     attacks: Sequence[tuple[Target, ...]],
     levels: Sequence[float] | None,
-    objective: Objective,
-) -> list[tuple[tuple[tuple[float, ...], int, tuple[str, ...]], tuple[Target, ...], Any]]:
+    objective: AttackObjective,
+) -> list[tuple[tuple[tuple[float, ...], int, tuple[str, ...]], tuple[Target, ...], ScenarioRow]]:
     """(sort key, attack, evaluator row) of each attack, best for the attacker first; the
     key is the interdiction search's (:meth:`nisd.optimise.interdict.Found.key`)."""
     rows = _rows(pd_, attacks, levels)
@@ -181,48 +182,6 @@ def _distinct(attacks: Sequence[tuple[Target, ...]], top: int) -> list[int]:
     return out
 
 
-@dataclass(frozen=True)
-class AttackResult:
-    """The worst attacks on a plan within a budget, worst first, as the evaluator sees them."""
-
-    budget: float
-    kinds: tuple[str, ...]
-    objective: str
-    targets_considered: int
-    attacks: list[dict[str, Any]]
-    solves: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
-    # how the attacks were found: "milp" (the interdiction programme) or "enumerate"
-    # (every attack within the budget evaluated); ``evaluated``: how many were
-    found_by: str = "milp"
-    evaluated: int = 0
-
-    @property
-    def worst(self) -> dict[str, Any] | None:
-        return self.attacks[0] if self.attacks else None
-
-    def to_json(self) -> dict[str, Any]:
-        method = (
-            "interdiction MILP (exact), each attack re-evaluated by the served-load evaluator"
-            if self.found_by == "milp"
-            else f"every attack within the budget ({self.evaluated}) evaluated by the "
-            "served-load evaluator (exact)"
-        )
-        return {
-            "budget": self.budget,
-            "target_kinds": list(self.kinds),
-            "objective": self.objective,
-            "targets_considered": self.targets_considered,
-            "method": method,
-            "found_by": self.found_by,
-            "attacks_evaluated": self.evaluated,
-            "seconds": round(self.seconds, 3),
-            "solves": len(self.solves),
-            "worst": self.worst,
-            "attacks": self.attacks,
-        }
-
-
 def attack(
     ds: Dataset,
     g: nx.MultiGraph,
@@ -233,7 +192,7 @@ def attack(
     kinds: Iterable[str] = ("site",),
     costs: Mapping[str, float] | None = None,
     top: int = 5,
-    objective: Objective = "critical-first",
+    objective: AttackObjective = "critical-first",
     levels: Sequence[float] | None = None,
     opts: SolverOptions | None = None,
     protected: Iterable[str] = (),
@@ -276,28 +235,32 @@ def attack(
         ranked = _ranked(pd_, every, levels, objective)
         picked = [ranked[n] for n in _distinct([a for _k, a, _r in ranked], top)]
         return AttackResult(
-            float(budget),
-            kinds,
-            objective,
-            len(pd_.targets),
-            [_entry(a, r) for _k, a, r in picked],
-            [],
-            time.perf_counter() - t0,
+            budget=float(budget),
+            target_kinds=kinds,
+            objective=objective,
+            targets_considered=len(pd_.targets),
+            method=f"every attack within the budget ({len(every)}) evaluated by the "
+            "served-load evaluator (exact)",
             found_by="enumerate",
-            evaluated=len(every),
+            attacks_evaluated=len(every),
+            seconds=round(time.perf_counter() - t0, 3),
+            attacks=tuple(_entry(a, r) for _k, a, r in picked),
         )
     found, search = worst_attacks(
         pd_.fd, pd_.targets, budget, objective=objective, top=top, opts=opts, protected=protected
     )
     rows = _rows(pd_, [f.targets for f in found], levels)
     return AttackResult(
-        float(budget),
-        kinds,
-        objective,
-        len(pd_.targets),
-        [_entry(f.targets, r) for f, r in zip(found, rows, strict=True)],
-        list(search.solves),
-        time.perf_counter() - t0,
+        budget=float(budget),
+        target_kinds=kinds,
+        objective=objective,
+        targets_considered=len(pd_.targets),
+        method="interdiction MILP (exact), each attack re-evaluated by the served-load evaluator",
+        found_by="milp",
+        seconds=round(time.perf_counter() - t0, 3),
+        solves=len(search.solves),
+        attacks=tuple(_entry(f.targets, r) for f, r in zip(found, rows, strict=True)),
+        search=tuple(search.solves),
     )
 
 
@@ -310,9 +273,9 @@ def enumerate_attacks(
     budget: float = 2,
     kinds: Iterable[str] = ("site",),
     costs: Mapping[str, float] | None = None,
-    objective: Objective = "critical-first",
+    objective: AttackObjective = "critical-first",
     limit: int | None = None,
-) -> list[tuple[tuple[tuple[float, ...], int, tuple[str, ...]], dict[str, Any]]]:
+) -> list[tuple[tuple[tuple[float, ...], int, tuple[str, ...]], AttackRow]]:
     """Every attack within ``budget`` (the empty one included), evaluated, best for the attacker
     first: the brute force the interdiction programme is checked against.
 
@@ -324,37 +287,30 @@ def enumerate_attacks(
     return [(k, _entry(a, r)) for k, a, r in _ranked(pd_, attacks, None, objective)]
 
 
-@dataclass(frozen=True)
-class Fortification:
-    """The cheapest hardening of opened sites that no attack within the budget can beat."""
-
-    hardened: list[str]
-    cost_msek: float
-    iterations: list[dict[str, Any]]
-    certificate: dict[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "hardened": self.hardened,
-            "cost_msek": self.cost_msek,
-            "iterations": self.iterations,
-            "certificate": self.certificate,
-        }
-
-
 def check_keep(ds: Dataset, keep: Mapping[str, float], where: str) -> None:
     """Refuse service levels that name a class the dataset does not have (``where`` names the
     input: an option, a key or an argument)."""
     names = list(ds.config.criticality.levels)
+    problems = []
     unknown = sorted(set(keep) - set(names))
     if unknown:
-        raise InputError(
-            [Problem(where, f"unknown class(es) {', '.join(unknown)} ({', '.join(names)})")]
+        problems.append(
+            Problem(where, f"unknown class(es) {', '.join(unknown)} ({', '.join(names)})")
         )
+    for c, v in sorted(keep.items()):
+        if not 0.0 <= v <= 1.0:  # NaN fails too
+            problems.append(Problem(where, f"{c} = {v:g} is not a share between 0 and 1"))
+    if problems:
+        raise InputError(problems)
 
 
 def check_harden(types: Iterable[str], harden_cost: Mapping[str, float], where: str) -> None:
     """Refuse a hardening cost table that leaves out a type among ``types``."""
+    bad = sorted(k for k, v in harden_cost.items() if not 0.0 <= v < float("inf"))
+    if bad:
+        raise InputError(
+            [Problem(where, f"{k} = {harden_cost[k]:g} is not a finite cost ≥ 0") for k in bad]
+        )
     missing = sorted({t for t in types if t not in harden_cost})
     if missing:
         raise InputError(
@@ -374,7 +330,7 @@ def check_levels(
     *,
     protected: Iterable[str] = (),
     opts: SolverOptions | None = None,
-) -> tuple[Found | None, dict[str, Any] | None, float, list[dict[str, Any]], int]:
+) -> tuple[Found | None, ScenarioRow | None, float, list[dict[str, Any]], int]:
     """An attack the evaluator confirms breaks ``levels`` (with its row), or None.
 
     The interdiction oracle counts the whole load of a class; an attack it
@@ -400,7 +356,7 @@ def check_levels(
         if found is None:
             return None, None, margin, solves, len(rejected)
         row = _rows(pd_, [found.targets], list(levels))[0]
-        if row["levels_met"] is False:
+        if row.levels_met is False:
             return found, row, margin, solves, len(rejected)
         rejected.append(found.targets)
 
@@ -439,35 +395,36 @@ def fortify(
     opts = opts or SolverOptions()
     cover: list[list[str]] = []
     hardened: list[str] = []
-    iterations: list[dict[str, Any]] = []
+    iterations: list[FortifyIteration] = []
     while True:
         t = time.perf_counter()
         found, row, margin, solves, rej = check_levels(
             pd_, budget, lv, protected=hardened, opts=opts
         )
-        entry: dict[str, Any] = {
-            "iteration": len(iterations) + 1,
-            "hardened": list(hardened),
-            "attack": None if found is None else [x.name for x in found.targets],
-            "served_by_class": None if row is None else row["served_by_class"],
-            "oracle_solves": len(solves),
-            "rejected_cut_off_attacks": rej,
-            "seconds": round(time.perf_counter() - t, 3),
-        }
-        iterations.append(entry)
+        iterations.append(
+            FortifyIteration(
+                iteration=len(iterations) + 1,
+                hardened=tuple(hardened),
+                attack=None if found is None else tuple(x.name for x in found.targets),
+                served_by_class=None if row is None else dict(row.served_by_class),
+                oracle_solves=len(solves),
+                rejected_cut_off_attacks=rej,
+                seconds=round(time.perf_counter() - t, 3),
+            )
+        )
         if found is None:
             cost = float(sum(harden_cost[pd_.sites[s]] for s in hardened))
             return Fortification(
-                hardened,
-                round(cost, 6),
-                iterations,
-                {
-                    "budget": budget,
-                    "levels": {c: v for c, v in zip(pd_.fd.classes, lv, strict=True) if v > 0},
-                    "margin_racks": round(margin, 6),
-                    "statement": "no attack within the budget on the unhardened targets "
+                hardened=tuple(hardened),
+                cost_msek=round(cost, 6),
+                iterations=tuple(iterations),
+                certificate=FortifyCertificate(
+                    budget=budget,
+                    levels={c: v for c, v in zip(pd_.fd.classes, lv, strict=True) if v > 0},
+                    margin_racks=round(margin, 6),
+                    statement="no attack within the budget on the unhardened targets "
                     "breaks the levels (proved by the interdiction programme)",
-                },
+                ),
             )
         hit = sorted(x.id for x in found.targets if x.kind == "site")
         if set(hit) & set(hardened):  # pragma: no cover - the search never attacks them

@@ -7,7 +7,7 @@ the settings and the configuration models (and the dataset for type hints only).
 
 from nisd.records.attack import AttackResult, Fortification
 from nisd.records.base import SCHEMA, FileRecord, Record, Status, dumps, read_json
-from nisd.records.fees import FeeRow, Fees, FeeYear
+from nisd.records.fees import FeeMethod, FeeRow, Fees, FeeYear
 from nisd.records.plan import (
     AttackRow,
     ClassShare,
@@ -28,6 +28,7 @@ __all__ = [
     "AttackRow",
     "ClassShare",
     "Explanation",
+    "FeeMethod",
     "FeeRow",
     "FeeYear",
     "Fees",

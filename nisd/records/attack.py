@@ -79,7 +79,9 @@ class AttackResult(FileRecord):
             for t in a.targets:
                 kind, _, ident = t.partition(":")
                 if kind not in TARGET_KINDS or not ident:
-                    raise ValueError(f"attacks[{n}]: target {t!r} is not site:ID, node:ID or srlg:ID")
+                    raise ValueError(
+                        f"attacks[{n}]: target {t!r} is not site:ID, node:ID or srlg:ID"
+                    )
         return v
 
     @property
@@ -115,7 +117,7 @@ def _pair(target: str) -> tuple[str, str]:
 __all__ = [
     "TARGET_KINDS",
     "AttackResult",
+    "Fortification",
     "FortifyCertificate",
     "FortifyIteration",
-    "Fortification",
 ]

@@ -68,14 +68,18 @@ class FileRecord(Record):
         """
         name = name or cls.FILE
         if not isinstance(doc, dict):
-            raise InputError([Problem(name, f"is not a nisd {cls.KIND} (a JSON object is expected)")])
+            raise InputError(
+                [Problem(name, f"is not a nisd {cls.KIND} (a JSON object is expected)")]
+            )
         doc = dict(doc)
         kind = doc.pop("kind", cls.KIND)
         schema = doc.pop("schema", 1)
         if kind != cls.KIND:
             raise InputError([Problem(name, f"is a {kind!s}, not a {cls.KIND}", column="kind")])
         if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
-            raise InputError([Problem(name, f"schema {schema!r} is not a version", column="schema")])
+            raise InputError(
+                [Problem(name, f"schema {schema!r} is not a version", column="schema")]
+            )
         if schema > SCHEMA:
             raise InputError(
                 [

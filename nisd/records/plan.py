@@ -16,18 +16,28 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import (
     Field,
-    JsonValue,
-    ValidationError,
     field_serializer,
     field_validator,
     model_validator,
 )
 
 from nisd.config import PlanConfig
-from nisd.errors import ConfigError, Problem
+from nisd.errors import ConfigError
 from nisd.files import csv_text, write_files
 from nisd.records.base import FileRecord, Record, Status, dumps
-from nisd.settings import validation_problems
+from nisd.records.run import (
+    AlternativeOf,
+    Certificate,
+    Decomposition,
+    DecompositionStep,
+    MasterStats,
+    ModelStats,
+    RoundRecord,
+    RunRecord,
+    WarIteration,
+    WarRecord,
+)
+from nisd.records.scenario import AttackRow, ClassShare, ScenarioRow
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -46,13 +56,6 @@ class ObjectiveValue(Record):
     @classmethod
     def _none(cls, v: Any) -> Any:
         return {} if v is None else v
-
-
-class ClassShare(Record):
-    """The smallest share of one class served, and the scenario that leaves it."""
-
-    share: float
-    scenario: str
 
 
 class Kpis(Record):
@@ -79,39 +82,6 @@ class Kpis(Record):
         return {k: v for k, v in self.to_json().items() if v is not None and v != {}}
 
 
-class ScenarioRow(Record):
-    """One failure scenario as the served-load evaluator saw it (capacity-true).
-
-    Shares are of the class's whole load (``served_by_class``, None for a class with
-    no load) and of the load of the users still connected (``reachable_*``: what the
-    plan's sites can change); ``cut_off`` users reach no surviving site (or, with
-    ``crisis.islands = "skip"``, are on an island apart from the national network),
-    ``islanded`` are on such an island whether skipped or not.
-    """
-
-    scenario: str
-    kind: str = ""
-    meaning: str = ""
-    levels: dict[str, float] | None = None
-    levels_met: bool | None = None
-    demand_served_share: float
-    served_by_class: dict[str, float | None] = Field(default_factory=dict)
-    reachable_share: float | None = None
-    reachable_by_class: dict[str, float | None] = Field(default_factory=dict)
-    load_lost: float = 0.0
-    unserved: tuple[str, ...] = ()
-    partly_served: dict[str, float] = Field(default_factory=dict)
-    cut_off: tuple[str, ...] = ()
-    islanded: tuple[str, ...] = ()
-    sites_down: tuple[str, ...] = ()
-    site_load: dict[str, float] = Field(default_factory=dict)
-    full_sites: tuple[str, ...] = ()
-
-    def served(self, cls: str) -> float | None:
-        """The share of class ``cls``'s load served (None: the class has no load)."""
-        return self.served_by_class.get(cls)
-
-
 class SiteUse(Record):
     """An opened site's capacity, the load it serves as primary and backs up, and its
     busiest crisis scenario."""
@@ -123,146 +93,6 @@ class SiteUse(Record):
     backup_load: float
     peak_load: float
     peak_scenario: str = ""
-
-
-class RoundRecord(Record):
-    """One round of a solve: the model with some scenarios' rows, its answer, and how many
-    scenarios the evaluator found violated."""
-
-    round: int
-    status: Status
-    objective: float | None = None
-    bound: float | None = None
-    violated: int = 0
-    goal: str | None = None
-    scenarios_in_model: int | None = None
-    solve_seconds: float | None = None
-    evaluate_seconds: float | None = None
-    wall_seconds: float = 0.0
-
-
-class ModelStats(Record):
-    """The size of the model that was solved."""
-
-    variables: int
-    constraints: int
-    nonzeros: int | None = None
-    families: dict[str, int] = Field(default_factory=dict)
-    crisis_rows_before_reduction: int | None = None
-    scenarios: int | None = None
-    scenarios_with_flow_rows: tuple[str, ...] = ()
-    # a roll-out: per year, the scenarios whose flow rows joined its model
-    flow_scenarios: dict[str, tuple[str, ...]] | None = None
-
-
-class Decomposition(Record):
-    """How a plan was found sites first: the master, each step, the cuts and bounds."""
-
-    method: str
-    master: dict[str, JsonValue] = Field(default_factory=dict)
-    iterations: tuple[dict[str, JsonValue], ...] = ()
-    cuts: int | None = None
-    upper: float | None = None
-    lower: float | None = None
-    then: str | None = None
-
-
-class AttackRow(ScenarioRow):
-    """One attack (its targets, as ``kind:id``, and its cost) and what it leaves served."""
-
-    targets: tuple[str, ...]
-    cost: float = 0.0
-
-
-class WarIteration(Record):
-    """One plan of a robust (war) solve and the attack search on it."""
-
-    iteration: int
-    plan_objective: float | None = None
-    plan_bound: float | None = None
-    plan_status: Status | None = None
-    plan_seconds: float | None = None
-    attack: tuple[str, ...] | None = None
-    short_racks: float | None = None
-    attack_search_seconds: float | None = None
-    attack_solves: int | None = None
-
-
-class Certificate(Record):
-    """The last attack search's proof that no attack within the budget breaks the levels."""
-
-    margin_racks: float
-    targets_considered: int
-    rejected_cut_off_attacks: int = 0
-    statement: str
-
-
-class WarRecord(Record):
-    """A plan robust to any attack within a budget: how it was proved, and its worst attack."""
-
-    attacks: float
-    targets: tuple[str, ...]
-    cost: dict[str, float] = Field(default_factory=dict)
-    serve: dict[str, float] = Field(default_factory=dict)
-    method: str = ""
-    iterations: tuple[WarIteration, ...] = ()
-    certificate: Certificate | None = None
-    worst_attack: AttackRow | None = None
-
-    def attacks_found(self) -> list[tuple[str, ...]]:
-        """The attacks added while planning, then the worst attack on the final plan."""
-        found = [it.attack for it in self.iterations if it.attack]
-        if self.worst_attack is not None and self.worst_attack.targets:
-            found.append(self.worst_attack.targets)
-        return found
-
-
-class RunRecord(Record):
-    """How a result was made: solver, limits, times, model size, rounds, the parameters,
-    and the inputs (their hash, every file read with its hash, the data directory)."""
-
-    nisd_version: str = ""
-    python: str | None = None
-    solver: str = ""
-    solver_version: str = ""
-    threads: int | None = None
-    seed: int | None = None
-    time_limit: float | None = None
-    gap_limit: float | None = None
-    hit_limit: bool = False
-    build_seconds: float | None = None
-    solve_seconds: float | None = None
-    wall_seconds: float | None = None
-    readiness_search_seconds: float | None = None
-    parameters: dict[str, JsonValue] | None = None
-    model: ModelStats | None = None
-    rounds: tuple[RoundRecord, ...] = ()
-    decomposition: Decomposition | None = None
-    war: WarRecord | None = None
-    start_given: bool = False
-    input_hash: str | None = None
-    input_files: dict[str, str] = Field(default_factory=dict)
-    scenario_file: str | None = None
-    # the data directory: "nisd:sites" for the embedded default, else an absolute path
-    data_dir: str | None = None
-    # a year's plan taken out of a roll-out
-    year: int | None = None
-
-    def config(self, name: str = "plan") -> PlanConfig:
-        """The parameters the result was made with, validated like a scenario file.
-
-        Raises
-        ------
-        ConfigError
-            There are none, or this version of nisd cannot read them.
-        """
-        if self.parameters is None:
-            raise ConfigError([Problem(name, "has no run.parameters: its rules are unknown")])
-        params = {k: v for k, v in self.parameters.items() if k != "extends"}
-        try:
-            return PlanConfig.model_validate(params)
-        except ValidationError as exc:
-            raise ConfigError(validation_problems(f"{name} run.parameters", exc)) from None
 
 
 class Plan(FileRecord):
@@ -314,11 +144,15 @@ class Plan(FileRecord):
         out: dict[str, Any] = {}
         twice: list[str] = []
         for n, s in enumerate(v):
-            if not isinstance(s, dict) or set(s) - {"site_id", "type", "name"}:
-                raise ValueError(f"sites[{n}] is not {{site_id, type}}")
-            sid, typ = s.get("site_id"), s.get("type")
-            if not isinstance(sid, str) or not sid or not isinstance(typ, str) or not typ:
-                raise ValueError(f"sites[{n}] needs a site_id and a type (non-empty text)")
+            if not isinstance(s, dict):
+                raise ValueError(f"sites.{n} is not an object {{site_id, type}}")
+            extra = sorted(set(s) - {"site_id", "type", "name"})
+            if extra:
+                raise ValueError(f"sites.{n}: unknown key '{extra[0]}'")
+            for key in ("site_id", "type"):
+                if not isinstance(s.get(key), str) or not s.get(key):
+                    raise ValueError(f"sites.{n}.{key} must be non-empty text")
+            sid, typ = str(s["site_id"]), str(s["type"])
             if sid in out:
                 twice.append(sid)
             out[sid] = typ
@@ -490,3 +324,24 @@ class Plan(FileRecord):
         import pandas as pd
 
         return pd.DataFrame([r.to_json() for r in self.scenarios])
+
+
+__all__ = [
+    "AlternativeOf",
+    "AttackRow",
+    "Certificate",
+    "ClassShare",
+    "Decomposition",
+    "DecompositionStep",
+    "Kpis",
+    "MasterStats",
+    "ModelStats",
+    "ObjectiveValue",
+    "Plan",
+    "RoundRecord",
+    "RunRecord",
+    "ScenarioRow",
+    "SiteUse",
+    "WarIteration",
+    "WarRecord",
+]

@@ -104,17 +104,17 @@ class ScheduleRow(Record):
     capital_msek: float = 0.0
 
     def phrase(self) -> str:
-        """“built 2027–2028, in service from 2029” (or existing, closing)."""
-        if self.existing:
-            text = "existing"
-        elif self.construction_from is not None and self.construction_from < self.in_service_from:
-            text = f"built {self.construction_from}–{self.in_service_from - 1}, in service from "
-            text += str(self.in_service_from)
-        else:
-            text = f"in service from {self.in_service_from}"
-        if self.closes is not None:
-            text += f", closes {self.closes}"
-        return text
+        """“built 2027–2028, in service from 2029” (or existing; closing)."""
+        cf = self.construction_from
+        built = (
+            "existing"
+            if self.existing
+            else f"built {cf}–{self.in_service_from - 1}"
+            if cf is not None and cf < self.in_service_from
+            else "built"
+        )
+        until = f", closes {self.closes}" if self.closes else ""
+        return f"{built}, in service from {self.in_service_from}{until}"
 
 
 class Totals(Record):
@@ -373,4 +373,3 @@ __all__ = [
     "YearRow",
     "rollout_kind",
 ]
-

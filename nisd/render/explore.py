@@ -1,4 +1,4 @@
-"""A plan as a folium map, for analysts' notebooks (``Plan.explore()``).
+"""A plan as a folium map, for analysts' notebooks (``nisd.explore(ds, plan)``).
 
 After geopandas' ``GeoDataFrame.explore()``: a ``folium.Map`` with layers for the
 counties, the fibre, the opened sites, the candidates and the users, popups and
@@ -8,9 +8,11 @@ tooltips on each. Two things folium does not do by itself, done here:
   they are replaced by Leaflet and jQuery from the installed ``xstatic`` packages,
   inlined as data URIs, and no tile layer is added unless ``tiles`` is given;
 * **names are data**: folium writes popup and tooltip text into HTML inside
-  JavaScript template literals, unescaped; every text here is escaped for both
-  (``& < > " '`` and the backtick, ``$`` and backslash as HTML entities), so a
-  name like ``</script><img src=x onerror=…>`` shows literally and runs nothing.
+  JavaScript template literals, unescaped, and renders its output as a Jinja
+  template; every text here is escaped for all three (``& < > " '``, the backtick,
+  ``$``, backslash and the braces ``{ }`` as HTML entities), so a name like
+  ``</script><img src=x onerror=…>`` or ``{{ 7*191 }}`` shows literally and runs
+  nothing.
 
 The self-contained, CSP-locked page of :mod:`nisd.render.html` stays the export
 for steering groups.
@@ -24,9 +26,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nisd.dataset import Dataset
+from nisd.records.plan import Plan
 from nisd.render.assets import leaflet_css, leaflet_js
+from nisd.render.html import tile_source
 from nisd.render.payload import group_places
-from nisd.result import Plan
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
@@ -39,10 +42,20 @@ def safe(text: Any) -> str:
     """Text for folium's HTML-in-template-literal slots: shown literally, never run.
 
     >>> safe("</script>`${x}`")
-    '&lt;/script&gt;&#96;&#36;{x}&#96;'
+    '&lt;/script&gt;&#96;&#36;&#123;x&#125;&#96;'
+    >>> safe("{{7*191}}")
+    '&#123;&#123;7*191&#125;&#125;'
     """
     out = html.escape(str(text), quote=True)
-    return out.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+    for ch, entity in (
+        ("\\", "&#92;"),
+        ("`", "&#96;"),
+        ("$", "&#36;"),
+        ("{", "&#123;"),
+        ("}", "&#125;"),
+    ):
+        out = out.replace(ch, entity)
+    return out
 
 
 def _data_uri(text: str, mime: str) -> str:
@@ -106,6 +119,7 @@ def explore(
     ]
     m.default_css = [("leaflet_css", _data_uri(leaflet_css(), "text/css"))]
     if tiles:
+        tile_source(tiles)  # an https template of a plain host and path, or refused
         folium.TileLayer(tiles, attr="tiles", name="tiles").add_to(m)
     counties = {
         "type": "FeatureCollection",
@@ -146,7 +160,7 @@ def explore(
             ).add_to(fibre)
     fibre.add_to(m)
     opened = dict(plan.sites)
-    use = plan.site_use
+    use = plan.use_by_site
     assignments = plan.assignments
     users: dict[str, list[str]] = {}
     for did, seq in assignments.items():
@@ -162,15 +176,15 @@ def explore(
                 [s.lat, s.lon], radius=3, color="#6c757d", fill=True, tooltip=safe(s.name)
             ).add_to(cand)
             continue
-        u = use.get(s.site_id, {})
+        u = use.get(s.site_id)
         rows = [
             ("id", s.site_id),
             ("county", s.county),
             ("power zone", s.power_zone),
             ("type", typ),
-            ("capacity", u.get("capacity")),
-            ("primary load", u.get("primary_load")),
-            ("busiest crisis", u.get("peak_scenario")),
+            ("capacity", u.capacity if u else None),
+            ("primary load", u.primary_load if u else None),
+            ("busiest crisis", u.peak_scenario if u else None),
             ("serves", ", ".join(sorted(users.get(s.site_id, [])))),
         ]
         folium.CircleMarker(
@@ -193,8 +207,8 @@ def explore(
 
     # one marker per place, as on the self-contained map (see group_places)
     for place in group_places(ds, {d.demand_id: (d.lat, d.lon) for d in ds.demand}):
-        here = [ds.demand_by_id[i] for i in place["users"]]
-        load = place["load"]
+        here = [ds.demand_by_id[i] for i in place.users]
+        load = place.load
         if len(here) == 1:
             d = here[0]
             title = safe(d.name)
@@ -217,9 +231,9 @@ def explore(
             ]
             tip = safe(f"{here[0].name} and {len(here) - 1} more")
         folium.CircleMarker(
-            [place["lat"], place["lon"]],
+            [place.lat, place.lon],
             radius=3 + load**0.5,
-            color=CRIT_COLOURS.get(place["criticality"], "#555"),
+            color=CRIT_COLOURS.get(place.criticality, "#555"),
             weight=1,
             fill=True,
             fill_opacity=0.5,

@@ -14,11 +14,14 @@ import base64
 import hashlib
 import html
 import json
+import re
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
+from nisd.errors import InputError, Problem
 from nisd.render.assets import leaflet_css, leaflet_js
+from nisd.render.payload import MapData
 
 PAGE_CSS = """
 html, body { margin: 0; height: 100%; font-family: system-ui, "Segoe UI", Roboto, sans-serif; }
@@ -74,11 +77,48 @@ def _hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
 
 
+_TILE_HOST = re.compile(r"^(\{s\}\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:[0-9]{1,5})?$")
+_TILE_PATH = re.compile(r"^[A-Za-z0-9/_.~{}@-]*$")
+
+
+def tile_source(tiles: str) -> str:
+    """The one origin a page may load map tiles from: ``https://host`` of a tile URL
+    template (``https://{s}.host/{z}/{x}/{y}.png`` allows ``https://*.host``).
+
+    Raises
+    ------
+    InputError
+        Not an https URL template of a plain host and path (a value that could widen the
+        page's Content-Security-Policy is refused, never written into it).
+    """
+    parts = urlsplit(tiles)
+    if (
+        parts.scheme != "https"
+        or not _TILE_HOST.match(parts.netloc)
+        or not _TILE_PATH.match(parts.path)
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        raise InputError(
+            [
+                Problem(
+                    "tiles",
+                    "must be an https:// URL template of a host and a path, such as "
+                    "https://{s}.tiles.example.se/{z}/{x}/{y}.png",
+                )
+            ]
+        )
+    host = parts.netloc
+    if host.startswith("{s}."):
+        host = "*." + host.removeprefix("{s}.")
+    return f"https://{host}"
+
+
 def csp(scripts: list[str], tiles: str | None = None) -> str:
     img = "data:"
     if tiles:
-        parts = urlsplit(tiles.replace("{s}", "a"))
-        img += f" {parts.scheme}://{parts.netloc.replace('a.', '*.', 1)}"
+        img += " " + tile_source(tiles)
     return (
         "default-src 'none'; script-src "
         + " ".join(_hash(s) for s in scripts)
@@ -97,23 +137,23 @@ def page(
     title: str,
     body: str,
     *,
-    payload: dict[str, Any] | None = None,
+    payload: MapData | None = None,
     banner: str | None = None,
     tiles: str | None = None,
     with_map: bool = True,
+    lang: str = "en",
 ) -> str:
     """A complete HTML document; ``body`` is trusted markup built by nisd itself."""
     scripts = [leaflet_js(), map_script()] if with_map else []
     data = ""
     if payload is not None:
-        if tiles:
-            payload = {**payload, "tiles": tiles}
-        data = f'<script type="application/json" id="nisd-data">{json_for_script(payload)}</script>'
+        doc = payload.model_copy(update={"tiles": tiles}).to_json()
+        data = f'<script type="application/json" id="nisd-data">{json_for_script(doc)}</script>'
     ban = f'<div id="banner">{html.escape(banner)}</div>' if banner else ""
     css = (leaflet_css() if with_map else "") + PAGE_CSS
     script_tags = "".join(f"<script>{s}</script>" for s in scripts)
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{html.escape(csp(scripts, tiles))}">'
         '<meta name="referrer" content="no-referrer">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -137,12 +177,17 @@ def map_body(title: str, subtitle: str = "") -> str:
 
 
 def map_page(
-    payload: dict[str, Any],
+    payload: MapData,
     *,
     banner: str | None = None,
     tiles: str | None = None,
     subtitle: str = "",
 ) -> str:
     """The plan map as one self-contained HTML document."""
-    title = str(payload.get("title", "nisd plan"))
-    return page(title, map_body(title, subtitle), payload=payload, banner=banner, tiles=tiles)
+    return page(
+        payload.title,
+        map_body(payload.title, subtitle),
+        payload=payload,
+        banner=banner,
+        tiles=tiles,
+    )

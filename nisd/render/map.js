@@ -71,7 +71,7 @@
   var hazardLayer = L.layerGroup().addTo(map);
   P.hazards.forEach(function (h) {
     var g = h.geometry;
-    var info = popup(h.name, [["class", h["class"]], ["buffer", h.buffer_km + " km"]]);
+    var info = popup(h.name, [["class", h.class], ["buffer", h.buffer_km + " km"]]);
     if (g.type === "Point") {
       L.circle([g.coordinates[1], g.coordinates[0]], { radius: h.buffer_km * 1000, color: "#d00000", weight: 1, fillOpacity: 0.08 })
         .bindPopup(info).addTo(hazardLayer);
@@ -196,7 +196,7 @@
   var sel = document.getElementById("scenario");
   var out = document.getElementById("scenario-info");
   sel.appendChild(el("option", "peace: nothing failed"));
-  P.scenarios.forEach(function (sc, i) { var o = el("option", sc.name + " (" + Math.round(1000 * sc.share) / 10 + " %)"); o.value = String(i); sel.appendChild(o); });
+  P.scenarios.forEach(function (sc, i) { var o = el("option", sc.name + " (" + Math.round(1000 * sc.row.demand_served_share) / 10 + " %)"); o.value = String(i); sel.appendChild(o); });
   function reset() {
     Object.keys(siteMarker).forEach(function (id) { var s = siteMarker[id]; s.setStyle({ opacity: 1, fillOpacity: s.options.radius > 3 ? 0.95 : 1, color: s.options.radius > 3 ? "#000" : "#6c757d" }); });
     Object.keys(linkById).forEach(function (id) { linkById[id].setStyle({ opacity: 0.7, dashArray: null }); });
@@ -209,6 +209,7 @@
     out.textContent = "";
     if (sel.value === "" || sel.selectedIndex === 0) { return; }
     var sc = P.scenarios[Number(sel.value)];
+    var r = sc.row;
     sc.sites.forEach(function (id) { if (siteMarker[id]) { siteMarker[id].setStyle({ color: "#adb5bd", fillColor: "#adb5bd", fillOpacity: 0.6 }); } });
     sc.nodes.forEach(function (id) { if (nodeMarker[id]) { nodeMarker[id].setStyle({ color: "#adb5bd", fillColor: "#adb5bd" }); } });
     var srl = {}; sc.srlgs.forEach(function (g) { srl[g] = true; });
@@ -216,17 +217,17 @@
       var down = sc.links.indexOf(lk.id) >= 0 || lk.srlg.some(function (g) { return srl[g]; });
       if (down) { linkById[lk.id].setStyle({ opacity: 0.25, dashArray: "2 6" }); }
     });
-    Object.keys(sc.partly || {}).forEach(function (id) { if (demandMarker[id]) { demandMarker[id].setStyle({ color: "#ff7b00", fillColor: "#ff7b00" }); } });
-    sc.unserved.forEach(function (id) { if (demandMarker[id]) { demandMarker[id].setStyle({ color: "#d00000", fillColor: "#d00000" }); } });
-    (sc.full_sites || []).forEach(function (id) { if (siteMarker[id]) { siteMarker[id].setStyle({ color: "#d00000", weight: 4 }); } });
+    Object.keys(r.partly_served).forEach(function (id) { if (demandMarker[id]) { demandMarker[id].setStyle({ color: "#ff7b00", fillColor: "#ff7b00" }); } });
+    r.unserved.forEach(function (id) { if (demandMarker[id]) { demandMarker[id].setStyle({ color: "#d00000", fillColor: "#d00000" }); } });
+    r.full_sites.forEach(function (id) { if (siteMarker[id]) { siteMarker[id].setStyle({ color: "#d00000", weight: 4 }); } });
     out.appendChild(el("p", sc.meaning));
-    var by = Object.keys(sc.by_class || {}).filter(function (c) { return sc.by_class[c] !== null; })
-      .map(function (c) { return c + " " + Math.round(1000 * sc.by_class[c]) / 10 + " %"; }).join(", ");
-    out.appendChild(el("p", "served: " + Math.round(1000 * sc.share) / 10 + " % of the load" + (by ? " (" + by + ")" : "") +
-      (sc.levels_met === false ? "; service levels NOT met" : (sc.levels_met ? "; service levels met" : ""))));
-    out.appendChild(el("p", "lose all service: " + (sc.unserved.length ? sc.unserved.length + " demand point(s)" : "none") +
-      "; partly served: " + Object.keys(sc.partly || {}).length + "; cut off from every site: " + (sc.cut_off || []).length +
-      "; running full: " + ((sc.full_sites || []).length ? sc.full_sites.length + " site(s), ringed red" : "none")));
+    var by = Object.keys(r.served_by_class).filter(function (c) { return r.served_by_class[c] !== null; })
+      .map(function (c) { return c + " " + Math.round(1000 * r.served_by_class[c]) / 10 + " %"; }).join(", ");
+    out.appendChild(el("p", "served: " + Math.round(1000 * r.demand_served_share) / 10 + " % of the load" + (by ? " (" + by + ")" : "") +
+      (r.levels_met === false ? "; service levels NOT met" : (r.levels_met ? "; service levels met" : ""))));
+    out.appendChild(el("p", "lose all service: " + (r.unserved.length ? r.unserved.length + " demand point(s)" : "none") +
+      "; partly served: " + Object.keys(r.partly_served).length + "; cut off from every site: " + r.cut_off.length +
+      "; running full: " + (r.full_sites.length ? r.full_sites.length + " site(s), ringed red" : "none")));
   });
   // a roll-out's year control: sites appear as they enter service (hollow while being
   // built), users as they join, the assignment lines are the year's

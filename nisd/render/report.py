@@ -6,17 +6,17 @@ drawn here (no plotting library, nothing fetched).
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeGuard
+from typing import Any
 
+from nisd.records.plan import ScenarioRow
+from nisd.records.study import Variant
+from nisd.render.context import PlanView
 from nisd.render.html import map_body, page
+from nisd.render.payload import MapData, SiteMark
 from nisd.render.words import crisis_summary
-from nisd.result import Plan
-from nisd.study.sensitivity import moving
 
 KPI_ROWS = [
     ("status", "status", ""),
@@ -120,40 +120,47 @@ table.data th, table.data td { border-bottom: 1px solid #ddd; padding: 3px 10px 
 """
 
 
-def report_page(payload: Mapping[str, Any], plan: Plan, *, banner: str | None = None) -> str:
+def _shares(r: ScenarioRow, classes: Sequence[str]) -> list[str]:
+    return ["n/a" if (v := r.served(c)) is None else f"{v:.1%}" for c in classes]
+
+
+LEVELS = {True: "met", False: "NOT met", None: "-"}
+
+
+def report_page(view: PlanView, *, banner: str | None = None) -> str:
     """The steering group's report for one plan."""
-    k = dict(payload.get("kpis", {}))
-    sites = [s for s in payload["sites"] if s["type"]]
-    scen = sorted(payload.get("scenarios", []), key=lambda r: (r["share"], r["name"]))
+    plan, data = view.plan, view.data
+    k = data.kpis
+    sites = data.opened
+    scen = sorted(view.rows, key=lambda r: (r.demand_served_share, r.scenario))
     status = plan.status.value
-    gap = plan.gap
     proof = (
         "proved optimal by the solver"
         if status == "optimal"
-        else f"feasible, not proved optimal (gap {_fmt(gap)})"
+        else f"feasible, not proved optimal (gap {_fmt(plan.gap)})"
         if status == "feasible"
         else status
     )
     worst = scen[0] if scen else None
-    names = ", ".join(f"{s['name']} ({s['type']})" for s in sites)
+    names = ", ".join(f"{s.name} ({s.type})" for s in sites)
     words = (
-        f"The plan opens {len(sites)} sites: {names}. It costs {_fmt(k.get('cost_msek'))} MSEK "
+        f"The plan opens {len(sites)} sites: {names}. It costs {_fmt(k.cost_msek)} MSEK "
         f"a year and serves every demand point from a primary site and its backups within their "
-        f"latency bounds (mean {_fmt(k.get('mean_latency_ms'), ' ms')}, worst "
-        f"{_fmt(k.get('max_latency_ms'), ' ms')}). The plan is {proof}."
+        f"latency bounds (mean {_fmt(k.mean_latency_ms, ' ms')}, worst "
+        f"{_fmt(k.max_latency_ms, ' ms')}). The plan is {proof}."
     )
-    classes = [c for c in payload.get("classes") or []]
-    site_names = {s["id"]: s["name"] for s in payload["sites"]}
+    classes = list(data.classes)
+    site_names = data.site_names()
     if worst:
         words += (
             f" Of the {len(scen)} crisis scenarios evaluated (served load counts only what the"
             " surviving sites can hold, within each user's crisis latency bound), the worst for"
-            f" all load is “{worst['name']}”, after which {worst['share']:.1%} of the load"
-            " is still served."
+            f" all load is “{worst.scenario}”, after which {worst.demand_served_share:.1%} of "
+            "the load is still served."
         )
-        met = [r for r in scen if r.get("levels_met") is not None]
+        met = [r for r in scen if r.levels_met is not None]
         if met:
-            missed = [r["name"] for r in met if r["levels_met"] is False]
+            missed = [r.scenario for r in met if r.levels_met is False]
             words += (
                 f" The plan's service levels hold in all {len(met)} scenarios that set them."
                 if not missed
@@ -162,51 +169,49 @@ def report_page(payload: Mapping[str, Any], plan: Plan, *, banner: str | None = 
                 + "."
             )
     crisis_words = crisis_summary(scen, classes, site_names)
+    figures = k.to_json()
     kpi_rows = [
-        (label, _fmt(k.get(key), unit, pct="share" in key)) for key, label, unit in KPI_ROWS
+        (label, _fmt(figures.get(key), unit, pct="share" in key)) for key, label, unit in KPI_ROWS
     ]
     site_rows = [
         (
-            s["name"],
-            s["id"],
-            s["county"],
-            s["zone"],
-            s["type"],
-            f"{s['used']:g} / {_fmt(s['capacity'])}",
-            _fmt(s.get("backup_load")),
+            s.name,
+            s.id,
+            s.county,
+            s.zone,
+            s.type,
+            f"{s.used:g} / {_fmt(s.capacity)}",
+            _fmt(s.backup_load),
             "n/a"
-            if s.get("peak_load") is None
-            else f"{s['peak_load']:g} ({s.get('peak_scenario') or 'no crisis needs more'})",
-            len(s["primary_for"]),
-            len(s["backup_for"]),
-            _fmt(s["hazard_km"], " km"),
-            "not computed (nisd explain)" if s["regret"] is None else _fmt(s["regret"]),
+            if s.peak_load is None
+            else f"{s.peak_load:g} ({s.peak_scenario or 'no crisis needs more'})",
+            len(s.primary_for),
+            len(s.backup_for),
+            _fmt(s.hazard_km, " km"),
+            "not computed (nisd explain)" if s.regret is None else _fmt(s.regret),
         )
         for s in sites
     ]
     scen_rows = [
         (
-            r["name"],
-            r["meaning"],
-            f"{r['share']:.1%}",
-            *[
-                "n/a" if (r.get("by_class") or {}).get(c) is None else f"{r['by_class'][c]:.1%}"
-                for c in classes
-            ],
-            {True: "met", False: "NOT met", None: "-"}[r.get("levels_met")],
-            len(r["unserved"]),
-            len(r.get("partly") or {}),
-            len(r.get("cut_off") or []),
-            ", ".join(site_names.get(x, x) for x in r.get("full_sites") or []) or "-",
+            r.scenario,
+            r.meaning,
+            f"{r.demand_served_share:.1%}",
+            *_shares(r, classes),
+            LEVELS[r.levels_met],
+            len(r.unserved),
+            len(r.partly_served),
+            len(r.cut_off),
+            ", ".join(site_names.get(x, x) for x in r.full_sites) or "-",
         )
         for r in scen
     ]
-    params = plan.run.get("parameters") or {}
+    params = plan.run.parameters or {}
     assumptions = [
         (key, json.dumps(v, ensure_ascii=False, sort_keys=True))
         for key, v in sorted(params.items())
     ]
-    run = plan.run
+    run = plan.run.to_json()
     run_rows = [
         (key, json.dumps(run.get(key), ensure_ascii=False))
         for key in (
@@ -226,8 +231,8 @@ def report_page(payload: Mapping[str, Any], plan: Plan, *, banner: str | None = 
             "scenario_file",
         )
     ]
-    run_rows += [(f"file {n}", h) for n, h in sorted((run.get("input_files") or {}).items())]
-    title = str(payload.get("title", "nisd report"))
+    run_rows += [(f"file {n}", h) for n, h in sorted(plan.run.input_files.items())]
+    title = data.title
     body = (
         f'<div class="report"><style>{REPORT_CSS}</style><h1>{html.escape(title)}</h1>'
         f"<h2>Summary</h2><p>{html.escape(words)}</p>"
@@ -252,13 +257,14 @@ def report_page(payload: Mapping[str, Any], plan: Plan, *, banner: str | None = 
             ],
             site_rows,
         )
-        + "".join(f"<p>{html.escape(w)}</p>" for w in why_sites(payload))
-        + _protection_section(payload)
-        + _sensitivity_section(payload)
+        + "".join(f"<p>{html.escape(w)}</p>" for w in why_sites(view.data))
+        + _protection_section(view)
+        + _sensitivity_section(view)
         + "<h2>Crisis scenarios</h2>"
         + (
             class_chart(
-                [(r["name"], r["share"], r.get("by_class") or {}) for r in scen[:40]], classes
+                [(r.scenario, r.demand_served_share, r.served_by_class) for r in scen[:40]],
+                classes,
             )
             + (f"<p>The {min(40, len(scen))} worst of {len(scen)} scenarios.</p>")
             if scen
@@ -278,74 +284,76 @@ def report_page(payload: Mapping[str, Any], plan: Plan, *, banner: str | None = 
             ],
             scen_rows,
         )
-        + _war_section(payload, classes, site_names)
+        + _war_section(view)
         + "<h2>Assumptions (scenario parameters)</h2>"
         + _table(["parameter", "value"], assumptions)
         + "<h2>Run record</h2>"
         + _table(["item", "value"], run_rows)
         + "</div>"
     )
-    return page(title, body, payload=dict(payload), banner=banner)
+    return page(title, body, payload=data, banner=banner)
 
 
-def why_sites(payload: Mapping[str, Any]) -> list[str]:
+def _regret(s: SiteMark) -> float | None:
+    return float(s.regret) if isinstance(s.regret, int | float) else None
+
+
+def why_sites(data: MapData) -> list[str]:
     """One sentence per opened site: what it costs and why, whom it serves, what protection
     it gives, the nearest hazard and its regret (all from the page's own data)."""
     need: dict[str, int] = {}
-    for d in payload["demand"]:
-        for sid in d.get("assigned") or []:
-            need[sid] = max(need.get(sid, 0), int(d.get("protection") or 0))
-    types = payload.get("protection") or {}
+    for d in data.demand:
+        for sid in d.assigned:
+            need[sid] = max(need.get(sid, 0), d.protection)
+    types = data.protection
     out = []
-    for s in payload["sites"]:
-        if not s.get("type"):
-            continue
+    for s in data.opened:
         parts = [
-            f"{s['name']}: {s['type']} site in {s['zone'] or 'no zone'} at "
-            f"{_fmt(s.get('cost_msek'))} MSEK/yr (cost factor {s.get('cost_factor', 1.0):g})",
-            f"primary for {len(s['primary_for'])} user(s), backup for {len(s['backup_for'])}",
+            f"{s.name}: {s.type} site in {s.zone or 'no zone'} at "
+            f"{_fmt(s.cost_msek)} MSEK/yr (cost factor {s.cost_factor:g})",
+            f"primary for {len(s.primary_for)} user(s), backup for {len(s.backup_for)}",
         ]
-        if need.get(s["id"], 0) > 0 and types:
+        if need.get(s.id, 0) > 0 and types:
             parts.append(
-                f"holds load needing protection level {need[s['id']]} "
-                f"(its type gives {types.get(s['type'], 0)})"
+                f"holds load needing protection level {need[s.id]} "
+                f"(its type gives {types.get(s.type or '', 0)})"
             )
-        if s.get("hazard_km") is not None:
-            parts.append(f"nearest hazard {s['hazard']} at {s['hazard_km']:g} km")
-        if s.get("regret") is not None and float(s["regret"]) <= 1e-6:
+        if s.hazard_km is not None:
+            parts.append(f"nearest hazard {s.hazard} at {s.hazard_km:g} km")
+        regret = _regret(s)
+        if regret is not None and regret <= 1e-6:
             parts.append(
                 "a plan of the same cost exists without it: cost alone does not pick this "
                 "town (a tie; the solver's choice among equally cheap plans)"
             )
-        elif s.get("regret") is not None:
-            parts.append(f"forbidding it costs {_fmt(s['regret'])} MSEK/yr more")
+        elif regret is not None:
+            parts.append(f"forbidding it costs {_fmt(regret)} MSEK/yr more")
+        elif s.regret is not None:
+            parts.append(f"without it: {s.regret}")
         out.append("; ".join(parts) + ".")
     return out
 
 
-def protection_rows(payload: Mapping[str, Any]) -> list[list[Any]]:
+def protection_rows(data: MapData) -> list[list[Any]]:
     """Per protection level a user needs: users, racks, the site types protected enough, and
     the opened sites that hold such load (all from the page's own data)."""
-    types = payload.get("protection") or {}
-    by_level: dict[int, list[Mapping[str, Any]]] = {}
-    for d in payload["demand"]:
-        by_level.setdefault(int(d.get("protection") or 0), []).append(d)
-    opened = {s["id"]: s for s in payload["sites"] if s.get("type")}
+    by_level: dict[int, list[Any]] = {}
+    for d in data.demand:
+        by_level.setdefault(d.protection, []).append(d)
+    opened = {s.id: s for s in data.opened}
     rows = []
     for level in sorted(by_level, reverse=True):
         users = by_level[level]
-        ok = sorted(t for t, p in types.items() if int(p) >= level)
-        held = sorted({sid for d in users for sid in d.get("assigned") or []})
+        ok = sorted(t for t, p in data.protection.items() if p >= level)
+        held = sorted({sid for d in users for sid in d.assigned})
         rows.append(
             [
                 level,
                 len(users),
-                _fmt(sum(float(d["load"]) for d in users)),
+                _fmt(sum(d.load for d in users)),
                 ", ".join(ok) or "none",
                 ", ".join(
-                    f"{opened[sid]['name']} ({opened[sid]['type']})"
-                    for sid in held
-                    if sid in opened
+                    f"{opened[sid].name} ({opened[sid].type})" for sid in held if sid in opened
                 )
                 or "-",
             ]
@@ -353,15 +361,14 @@ def protection_rows(payload: Mapping[str, Any]) -> list[list[Any]]:
     return rows
 
 
-def _protection_section(payload: Mapping[str, Any]) -> str:
-    types = payload.get("protection") or {}
-    if not any(int(p) for p in types.values()):
+def _protection_section(view: PlanView) -> str:
+    if not any(view.data.protection.values()):
         return ""
     return (
         "<h2>Protection: which load needs which site</h2>"
         + _table(
             ["level needed", "users", "racks", "site types allowed", "opened sites holding it"],
-            protection_rows(payload),
+            protection_rows(view.data),
         )
         + (
             "<p>A user's primary and backup sites must be built as a type of at least the level "
@@ -370,42 +377,46 @@ def _protection_section(payload: Mapping[str, Any]) -> str:
     )
 
 
-def tornado_svg(rows: Sequence[Mapping[str, Any]], base: float, width: int = 640) -> str:
+def tornado_svg(rows: Sequence[Variant], base: float, width: int = 640) -> str:
     """A tornado chart: per assumption, a bar from the plan's cost to its low and its high
     variant's cost; a variant without a plan is marked "no plan"; assumptions that move the
     sites are marked with a dot."""
-    names = list(dict.fromkeys(str(r["assumption"]) for r in rows))
+    names = list(dict.fromkeys(r.assumption for r in rows))
     if not names:
         return ""
-    costs = [float(r["cost"]) for r in rows if r.get("cost") is not None] + [base]
+    costs = [r.cost for r in rows if r.cost is not None] + [base]
     lo, hi = min(costs), max(costs)
     span = max(hi - lo, 1e-9)
     left, right, row_h = 230, width - 70, 22
-    x = lambda v: left + (float(v) - lo) / span * (right - left)  # noqa: E731
+
+    def x(v: float) -> float:
+        return left + (v - lo) / span * (right - left)
+
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
         f'height="{row_h * len(names) + 40}" role="img" aria-label="tornado chart">'
     ]
     for n, name in enumerate(names):
         y = 10 + n * row_h
-        mine = [r for r in rows if r["assumption"] == name]
-        moves = any(r.get("changes_sites") for r in mine)
+        mine = [r for r in rows if r.assumption == name]
+        moves = any(r.changes_sites for r in mine)
         label = ("● " if moves else "") + name
         parts.append(
             f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" font-size="12">'
             f"{html.escape(label)}</text>"
         )
         for r in mine:
-            colour = "#4c78a8" if r["side"] == "low" else "#f58518"
-            if r.get("cost") is None:
+            colour = "#4c78a8" if r.side == "low" else "#f58518"
+            if r.cost is None:
+                high = r.side == "high"
                 parts.append(
-                    f'<text x="{x(base) + (4 if r["side"] == "high" else -4):.1f}" y="{y + 14}" '
-                    f'font-size="11" text-anchor="{"start" if r["side"] == "high" else "end"}" '
-                    f'fill="{colour}">{r["side"]}: no plan</text>'
+                    f'<text x="{x(base) + (4 if high else -4):.1f}" y="{y + 14}" '
+                    f'font-size="11" text-anchor="{"start" if high else "end"}" '
+                    f'fill="{colour}">{r.side}: no plan</text>'
                 )
                 continue
-            a, b = sorted((x(base), x(r["cost"])))
-            tip = html.escape(f"{name}, {r['side']}: {r['value']}, {float(r['cost']):g} MSEK/yr")
+            a, b = sorted((x(base), x(r.cost)))
+            tip = html.escape(f"{name}, {r.side}: {r.value}, {r.cost:g} MSEK/yr")
             parts.append(
                 f'<rect x="{a:.1f}" y="{y + 2}" width="{max(b - a, 1):.1f}" height="{row_h - 6}" '
                 f'fill="{colour}"><title>{tip}</title></rect>'
@@ -422,12 +433,12 @@ def tornado_svg(rows: Sequence[Mapping[str, Any]], base: float, width: int = 640
     return "".join(parts)
 
 
-def _sensitivity_section(payload: Mapping[str, Any]) -> str:
-    rows = payload.get("sensitivity") or []
-    if not rows:
+def _sensitivity_section(view: PlanView) -> str:
+    if view.sensitivity is None or not view.sensitivity.variants:
         return ""
-    base = float(rows[0]["base_cost"]) if rows[0].get("base_cost") is not None else 0.0
-    moves = moving(rows)
+    rows = view.sensitivity.variants
+    base = rows[0].base_cost
+    moves = view.sensitivity.moving()
     words = (
         "The chosen sites change when these assumptions change: " + ", ".join(moves) + "."
         if moves
@@ -437,15 +448,13 @@ def _sensitivity_section(payload: Mapping[str, Any]) -> str:
         ["assumption", "side", "value", "cost", "change", "sites added", "sites removed"],
         [
             [
-                r["assumption"],
-                r["side"],
-                r["value"],
-                "no plan"
-                if r.get("cost") is None
-                else _fmt(r["cost"]) + (f" ({r['note']})" if r.get("note") else ""),
-                "" if r.get("change") is None else f"{float(r['change']):+g}",
-                ", ".join(r.get("added") or []) or "-",
-                ", ".join(r.get("removed") or []) or "-",
+                r.assumption,
+                r.side,
+                r.value,
+                "no plan" if r.cost is None else _fmt(r.cost) + (f" ({r.note})" if r.note else ""),
+                "" if r.change is None else f"{r.change:+g}",
+                ", ".join(r.added) or "-",
+                ", ".join(r.removed) or "-",
             ]
             for r in rows
         ],
@@ -459,33 +468,28 @@ def _sensitivity_section(payload: Mapping[str, Any]) -> str:
     )
 
 
-def _war_section(
-    payload: Mapping[str, Any], classes: Sequence[str], site_names: Mapping[str, str]
-) -> str:
+def _war_section(view: PlanView) -> str:
     """The worst attacks: what a robust plan was proved to survive, and each attack's toll."""
-    war = payload.get("war") or {}
-    names = list(war.get("attacks") or [])
-    if not names and not war.get("summary"):
+    if not view.attacks and not view.war_words:
         return ""
-    by_name = {r["name"]: r for r in payload.get("scenarios", [])}
+    classes = view.classes
+    site_names = view.data.site_names()
+    by_name = {r.scenario: r for r in view.rows}
     rows = [
         (
-            r["name"].removeprefix("attack "),
-            f"{r['share']:.1%}",
-            *[
-                "n/a" if (r.get("by_class") or {}).get(c) is None else f"{r['by_class'][c]:.1%}"
-                for c in classes
-            ],
-            {True: "met", False: "NOT met", None: "-"}[r.get("levels_met")],
-            len(r["unserved"]),
-            len(r.get("cut_off") or []),
-            ", ".join(site_names.get(x, x) for x in r.get("full_sites") or []) or "-",
+            r.scenario.removeprefix("attack "),
+            f"{r.demand_served_share:.1%}",
+            *_shares(r, classes),
+            LEVELS[r.levels_met],
+            len(r.unserved),
+            len(r.cut_off),
+            ", ".join(site_names.get(x, x) for x in r.full_sites) or "-",
         )
-        for r in (by_name[n] for n in names if n in by_name)
+        for r in (by_name[n] for n in view.attacks if n in by_name)
     ]
     return (
         "<h2>War: the worst attacks</h2>"
-        + "".join(f"<p>{html.escape(w)}</p>" for w in war.get("summary") or [])
+        + "".join(f"<p>{html.escape(w)}</p>" for w in view.war_words)
         + "<p>Attacks are found by an exact interdiction programme (nisd attack), not by "
         "listing them; each row is the served-load evaluator's figure after the attack.</p>"
         + _table(
@@ -501,102 +505,3 @@ def _war_section(
             rows,
         )
     )
-
-
-def _number(x: Any) -> TypeGuard[float]:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def compare_rows(plans: Sequence[tuple[str, Plan]]) -> list[dict[str, Any]]:
-    """One row per KPI: the value in each plan and its difference to the first."""
-    figures = [(name, p.kpis.as_dict()) for name, p in plans]
-    table: list[tuple[str, list[Any]]] = []
-    for key, label, _unit in KPI_ROWS:
-        if key == "status":
-            vals: list[Any] = [p.status.value for _n, p in plans]
-        elif key == "objective":
-            vals = [p.value for _n, p in plans]
-        else:
-            vals = [k.get(key) for _n, k in figures]
-        table.append((label, vals))
-    classes: list[str] = []
-    for _name, p in plans:
-        classes += [c for c in p.kpis.worst_case_by_class if c not in classes]
-    for c in classes:  # worst-case share served per criticality class
-        vals = [(p.kpis.worst_case_by_class.get(c) or {}).get("share") for _n, p in plans]
-        table.append((f"worst-case share served, {c}", vals))
-    rows = []
-    first = plans[0][0]
-    for label, vals in table:
-        row: dict[str, Any] = {"kpi": label}
-        row.update({name: v for (name, _p), v in zip(plans, vals, strict=True)})
-        for (name, _p), v in list(zip(plans, vals, strict=True))[1:]:
-            row[f"{name} − {first}"] = v - vals[0] if _number(v) and _number(vals[0]) else None
-        rows.append(row)
-    return rows
-
-
-def site_changes(plans: Sequence[tuple[str, Plan]]) -> list[dict[str, Any]]:
-    """Sites kept, added and removed in each plan against the first."""
-    first = set(plans[0][1].sites)
-    return [
-        {
-            "plan": name,
-            "kept": sorted(first & set(p.sites)),
-            "added": sorted(set(p.sites) - first),
-            "removed": sorted(first - set(p.sites)),
-        }
-        for name, p in plans[1:]
-    ]
-
-
-def compare_table(rows: Sequence[Mapping[str, Any]]) -> str:
-    cols = list(rows[0].keys())
-    cells = [
-        [_fmt(r.get(c), pct="share" in str(r["kpi"])) if c != "kpi" else str(r[c]) for c in cols]
-        for r in rows
-    ]
-    widths = [max(len(str(c)), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(cols, widths, strict=True))]
-    for row in cells:
-        lines.append("  ".join(x.ljust(w) for x, w in zip(row, widths, strict=True)))
-    return "\n".join(lines)
-
-
-def compare_csv(rows: Sequence[Mapping[str, Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0].keys()), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
-
-
-def compare_page(
-    payload: Mapping[str, Any],
-    rows: Sequence[Mapping[str, Any]],
-    changes: Sequence[Mapping[str, Any]],
-    *,
-    banner: str | None = None,
-) -> str:
-    cols = list(rows[0].keys())
-    table = _table(
-        cols,
-        [
-            [_fmt(r.get(c), pct="share" in str(r["kpi"])) if c != "kpi" else r[c] for c in cols]
-            for r in rows
-        ],
-    )
-    ch = _table(
-        ["plan", "kept", "added", "removed"],
-        [
-            (c["plan"], ", ".join(c["kept"]), ", ".join(c["added"]), ", ".join(c["removed"]))
-            for c in changes
-        ],
-    )
-    body = (
-        f'<div class="report"><style>{REPORT_CSS}</style>'
-        f"<h1>{html.escape(str(payload.get('title', 'Comparison')))}</h1>"
-        f"<h2>Key figures</h2>{table}<h2>Sites</h2>{ch}"
-        f"<h2>Overlay</h2>{map_body('Kept, added and removed sites')}</div>"
-    )
-    return page(str(payload.get("title", "Comparison")), body, payload=dict(payload), banner=banner)

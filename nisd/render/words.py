@@ -7,7 +7,8 @@ Every figure comes from the scenario rows of the served-load evaluator
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+
+from nisd.records.plan import ScenarioRow, WarRecord
 
 
 def _share_of(v: float, what: str) -> str:
@@ -18,41 +19,45 @@ def _and(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def reachable(row: ScenarioRow, cls: str) -> float | None:
+    """The share of class ``cls`` served of the users still connected (what the plan's
+    sites can change); of the whole class for a row without those shares."""
+    if row.reachable_by_class:
+        return row.reachable_by_class.get(cls)
+    return row.served(cls)
+
+
 def worst_by_class(
-    rows: Sequence[Mapping[str, Any]], classes: Sequence[str], key: str = "by_class"
-) -> list[tuple[str, Mapping[str, Any]]]:
-    """Per class with load: the scenario that leaves the smallest share of it served.
+    rows: Sequence[ScenarioRow], classes: Sequence[str], connected: bool = False
+) -> list[tuple[str, ScenarioRow]]:
+    """Per class with load: the scenario that leaves the smallest share of it served (of
+    all its load; ``connected``: of the load of the users still connected); ties go to the
+    smaller share of all load, then to the name."""
 
-    ``rows`` are payload scenario rows (``name``, ``share``, ``by_class``, ...);
-    ``key`` picks the shares (``by_class``: of all load; ``reachable_by_class``: of
-    the load of the users still connected, falling back to ``by_class``); ties go to
-    the smaller share of all load, then to the name.
-    """
-
-    def shares(r: Mapping[str, Any]) -> Mapping[str, Any]:
-        return r.get(key) or r.get("by_class") or {}
+    def share(r: ScenarioRow, c: str) -> float | None:
+        return reachable(r, c) if connected else r.served(c)
 
     out = []
     for c in classes:
-        have = [r for r in rows if shares(r).get(c) is not None]
+        have = [r for r in rows if share(r, c) is not None]
         if have:
-            worst = min(have, key=lambda r: (shares(r)[c], r["share"], r["name"]))
+            worst = min(have, key=lambda r: (share(r, c) or 0.0, r.demand_served_share, r.scenario))
             out.append((c, worst))
     return out
 
 
-def scenario_sentence(
-    row: Mapping[str, Any], classes: Sequence[str], names: Mapping[str, str]
-) -> str:
+def scenario_sentence(row: ScenarioRow, classes: Sequence[str], names: Mapping[str, str]) -> str:
     """“After <meaning>, all critical load, 84.0 % of high load and 60.0 % of all load
     is served; Skellefteå and Härnösand run full.”"""
-    by = row.get("by_class") or {}
-    cut = row.get("cut_off") or []
-    island = set(row.get("islanded") or []) & set(cut)
-    reach = row.get("reachable_by_class") or {}
-    after = f"After {row.get('meaning') or row['name']}, "
-    if cut and reach:
-        parts = [_share_of(reach[c], f"{c} load") for c in classes if reach.get(c) is not None]
+    cut = row.cut_off
+    island = set(row.islanded) & set(cut)
+    after = f"After {row.meaning or row.scenario}, "
+    if cut and row.reachable_by_class:
+        parts = [
+            _share_of(v, f"{c} load")
+            for c in classes
+            if (v := row.reachable_by_class.get(c)) is not None
+        ]
         text = after + _and(parts) + " of the users still connected is served"
         gone = []
         if len(cut) > len(island):
@@ -66,19 +71,19 @@ def scenario_sentence(
                 " (served there only as far as a site on the island holds their data)"
             )
         text += "; " + _and(gone)
-        text += f"; in all, {_share_of(row['share'], 'the load')} is served"
+        text += f"; in all, {_share_of(row.demand_served_share, 'the load')} is served"
     else:
-        parts = [_share_of(by[c], f"{c} load") for c in classes if by.get(c) is not None]
-        parts.append(_share_of(row["share"], "the load in all"))
+        parts = [_share_of(v, f"{c} load") for c in classes if (v := row.served(c)) is not None]
+        parts.append(_share_of(row.demand_served_share, "the load in all"))
         text = after + _and(parts) + " is served"
-    full = [names.get(s, s) for s in row.get("full_sites") or []]
+    full = [names.get(s, s) for s in row.full_sites]
     if full:
         text += f"; {_and(full)} run{'s' if len(full) == 1 else ''} full"
     return text + "."
 
 
 def crisis_summary(
-    rows: Sequence[Mapping[str, Any]], classes: Sequence[str], names: Mapping[str, str]
+    rows: Sequence[ScenarioRow], classes: Sequence[str], names: Mapping[str, str]
 ) -> list[str]:
     """One sentence per distinct worst scenario, most critical class first.
 
@@ -88,69 +93,48 @@ def crisis_summary(
     out: list[str] = []
     seen: set[str] = set()
     always = []
-    key = "reachable_by_class"
-    for c, row in worst_by_class(rows, classes, key):
-        if (row.get(key) or row["by_class"])[c] >= 1 - 1e-9:
+    for c, row in worst_by_class(rows, classes, connected=True):
+        if (reachable(row, c) or 0.0) >= 1 - 1e-9:
             always.append(c)
             continue
-        if row["name"] in seen:
+        if row.scenario in seen:
             continue
-        seen.add(row["name"])
+        seen.add(row.scenario)
         out.append(f"Worst for {c} load: " + scenario_sentence(row, classes, names))
     if always:
-        cut = any(r.get("cut_off") for r in rows)
-        whose = " of the users still connected" if cut else ""
+        whose = " of the users still connected" if any(r.cut_off for r in rows) else ""
         out.insert(0, f"All {_and(always)} load{whose} is served in every scenario evaluated.")
     return out
 
 
-def plan_rows(scenarios: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """``plan.json`` scenario records in the payload's row shape."""
-    return [
-        {
-            "name": r["scenario"],
-            "meaning": r.get("meaning", ""),
-            "share": r["demand_served_share"],
-            "by_class": r.get("served_by_class") or {},
-            "full_sites": r.get("full_sites") or [],
-            "cut_off": r.get("cut_off") or [],
-            "islanded": r.get("islanded") or [],
-            "reachable_by_class": r.get("reachable_by_class") or {},
-            "levels_met": r.get("levels_met"),
-        }
-        for r in scenarios
-    ]
-
-
 def war_summary(
-    war: Mapping[str, Any] | None, classes: Sequence[str], names: Mapping[str, str]
+    war: WarRecord | None, classes: Sequence[str], names: Mapping[str, str]
 ) -> list[str]:
     """What a plan robust to attacks was proved to survive, and its worst attack, in words."""
-    if not war:
+    if war is None:
         return []
-    kinds = ", ".join(str(k) for k in war.get("targets", []))
-    its = war.get("iterations") or []
-    added = sum(1 for it in its if it.get("attack"))
-    serve = war.get("serve") or {}
-    keep = _and([_share_of(float(v), f"{c} load") for c, v in serve.items()]) if serve else ""
+    kinds = ", ".join(war.targets)
+    added = sum(1 for it in war.iterations if it.attack)
+    keep = (
+        _and([_share_of(float(v), f"{c} load") for c, v in war.serve.items()]) if war.serve else ""
+    )
     out = []
-    if war.get("certificate"):
+    if war.certificate is not None:
         out.append(
-            f"Proved: after any attack of budget {float(war['attacks']):g} on {kinds}, "
-            f"{keep} is still served ({len(its)} attack search(es), {added} attack(s) added "
-            "while planning)."
+            f"Proved: after any attack of budget {war.attacks:g} on {kinds}, "
+            f"{keep} is still served ({len(war.iterations)} attack search(es), {added} "
+            "attack(s) added while planning)."
         )
-    worst = war.get("worst_attack")
-    if worst:
-        hit = [t.split(":", 1) for t in worst.get("targets", [])]
+    worst = war.worst_attack
+    if worst is not None:
+        hit = [t.split(":", 1) for t in worst.targets]
         what = _and([f"{k} {names.get(x, x)}" for k, x in hit]) if hit else "nothing"
-        by = worst.get("served_by_class") or {}
-        shares = [_share_of(float(by[c]), f"{c} load") for c in classes if by.get(c) is not None]
+        shares = [_share_of(v, f"{c} load") for c in classes if (v := worst.served(c)) is not None]
         out.append(
             f"Worst attack: {what}; then {_and(shares)} is served"
             + (
-                f"; {_and([names.get(x, x) for x in worst['full_sites']])} run full"
-                if worst.get("full_sites")
+                f"; {_and([names.get(x, x) for x in worst.full_sites])} run full"
+                if worst.full_sites
                 else ""
             )
             + "."

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import Any, Literal
 
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError, Problem
-from nisd.result import Plan
-from nisd.study.runner import replan_params, solve_point, unproved
+from nisd.records.plan import Plan
+from nisd.records.study import Explanation, Probe
+from nisd.study.runner import PointResult, Task, replan_config, solve_point, unproved
 from nisd.topology.latency import distance_matrix_km
 
 
@@ -31,43 +30,48 @@ def nearest_rejected(ds: Dataset, opened: Sequence[str], n: int | None) -> list[
 
 
 @dataclass(frozen=True)
-class Probe:
+class Question:
     """One re-solve of ``nisd explain``: an opened site forbidden or a rejected one required."""
 
-    role: str  # "opened" or "rejected"
+    role: Literal["opened", "rejected"]
     site_id: str
 
 
 def explain_tasks(
-    plan: Plan, data_dir: str, candidates: Sequence[str], threads: int | None = None
-) -> tuple[list[tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]], dict[str, Probe]]:
-    """The re-solves, keyed by an index-only task key, and what each key probes
-    (``threads``: see :func:`nisd.study.runner.replan_params`)."""
-    params = replan_params(plan, threads)
+    plan: Plan,
+    ds: Dataset,
+    data_dir: str,
+    candidates: Sequence[str],
+    threads: int | None = None,
+) -> tuple[list[Task], dict[str, Question]]:
+    """The re-solves, keyed by an index-only task key, and what each key asks
+    (``threads``: see :func:`nisd.study.runner.replan_config`)."""
+    base = replan_config(plan, threads)
     opened = sorted(plan.sites)
-    probes = [Probe("opened", s) for s in opened]
-    probes += [Probe("rejected", s) for s in candidates if s not in opened]
-    tasks = []
-    meaning: dict[str, Probe] = {}
-    for n, probe in enumerate(probes):
-        s = probe.site_id
-        if probe.role == "opened":
-            cfg = {
-                **params,
-                "forbidden": sorted({*params.get("forbidden", []), s}),
-                "required": [r for r in params.get("required", []) if r != s],
-            }
+    questions = [Question("opened", s) for s in opened]
+    questions += [Question("rejected", s) for s in candidates if s not in opened]
+    tasks: list[Task] = []
+    meaning: dict[str, Question] = {}
+    for n, q in enumerate(questions):
+        s = q.site_id
+        if q.role == "opened":
+            cfg = base.model_copy(
+                update={
+                    "forbidden": sorted({*base.forbidden, s}),
+                    "required": [r for r in base.required if r != s],
+                }
+            )
         else:
-            cfg = {
-                **params,
-                "required": sorted({*params.get("required", []), s}),
-                "forbidden": [f for f in params.get("forbidden", []) if f != s],
-            }
+            cfg = base.model_copy(
+                update={
+                    "required": sorted({*base.required, s}),
+                    "forbidden": [f for f in base.forbidden if f != s],
+                }
+            )
         key = f"probe-{n}"
-        meaning[key] = probe
+        meaning[key] = q
         start = None
-        ds = plan.dataset
-        if probe.role == "rejected" and ds is not None:
+        if q.role == "rejected":
             # the plan with the rejected site added (its cheapest type) is often feasible:
             # a start that re-solves need not find again
             types = ds.allowed_types(ds.site_by_id[s])
@@ -77,63 +81,70 @@ def explain_tasks(
                     {**plan.sites, s: cheapest},
                     {d: list(v) for d, v in plan.assignments.items()},
                 )
-        tasks.append((key, solve_point, (data_dir, cfg, start)))
+        tasks.append((key, solve_point, (data_dir, cfg.model_dump(mode="json"), start)))
     return tasks, meaning
 
 
 def explain_plan(
     plan: Plan,
+    ds: Dataset,
     data_dir: str,
     candidates: Sequence[str],
-    runner: Callable[[list[Any]], Iterator[tuple[str, dict[str, Any]]]],
+    runner: Callable[[list[Task]], Iterator[tuple[str, Any]]],
     threads: int | None = None,
-) -> pd.DataFrame:
-    """Regret of every opened site and cost of forcing each candidate, as a table."""
+) -> Explanation:
+    """Regret of every opened site and cost of forcing each candidate.
+
+    Raises
+    ------
+    ConfigError
+        The plan has no objective value, or no parameters to re-solve with.
+    """
     if plan.value is None:
         raise ConfigError([Problem("plan", "objective.value is missing: the plan has no value")])
     base = float(plan.value)
-    name = plan.objective
-    rows = []
-    tasks, meaning = explain_tasks(plan, data_dir, candidates, threads)
+    probes = []
+    tasks, meaning = explain_tasks(plan, ds, data_dir, candidates, threads)
     for key, res in runner(tasks):
-        probe = meaning[key]
-        row: dict[str, Any] = {
-            "site_id": probe.site_id,
-            "role": probe.role,
-            "objective": name,
-            "base": base,
-        }
-        if res.get("ok"):
-            new = float(res["plan"]["objective"]["value"])
-            change = round(new - base, 6) + 0.0  # + 0.0 turns -0.0 into 0.0
-            row.update(
-                {
-                    "value": new,
-                    "change": change,
-                    "status": res["plan"]["status"],
-                    "note": unproved(res["plan"]),
-                }
+        assert isinstance(res, PointResult)
+        q = meaning[key]
+        if res.plan is not None and res.plan.value is not None:
+            new = float(res.plan.value)
+            probes.append(
+                Probe(
+                    site_id=q.site_id,
+                    role=q.role,
+                    objective=plan.objective.name,
+                    base=base,
+                    value=new,
+                    change=round(new - base, 6) + 0.0,  # + 0.0 turns -0.0 into 0.0
+                    status=res.plan.status.value,
+                    note=unproved(res.plan),
+                )
             )
-        else:
-            essential = res.get("error_type") == "InfeasibleError"
-            row.update(
-                {
-                    "value": None,
-                    "change": None,
-                    "status": "infeasible" if essential else "error",
-                    "note": (
-                        "no plan without it: essential"
-                        if probe.role == "opened"
-                        else "cannot be forced in"
-                    )
-                    if essential
-                    else str(res.get("error", ""))[:120],
-                }
+            continue
+        essential = res.infeasible
+        probes.append(
+            Probe(
+                site_id=q.site_id,
+                role=q.role,
+                objective=plan.objective.name,
+                base=base,
+                status="infeasible" if essential else "error",
+                note=(
+                    "no plan without it: essential" if q.role == "opened" else "cannot be forced in"
+                )
+                if essential
+                else res.error[:120],
             )
-        rows.append(row)
-    df = pd.DataFrame(rows)
-    if len(df):
-        df = df.sort_values(
-            ["role", "change", "site_id"], ascending=[True, False, True], na_position="first"
-        ).reset_index(drop=True)
-    return df
+        )
+    # opened first, then rejected; the largest change first (no plan at all before any)
+    probes.sort(
+        key=lambda p: (
+            p.role,
+            0 if p.change is None else 1,
+            -(p.change or 0.0),
+            p.site_id,
+        )
+    )
+    return Explanation(probes=tuple(probes))

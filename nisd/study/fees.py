@@ -37,9 +37,13 @@ from typing import Any, Literal
 
 import numpy as np
 
+from nisd.config import PlanConfig
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError, Problem
-from nisd.optimise.config import PlanConfig
+from nisd.optimise import from_dataset, optimise
+from nisd.optimise.rollout.years import END_STATE, ramp_of, year_config, year_dataset
+from nisd.records.fees import FeeMethod, FeeRow, Fees, FeeYear
+from nisd.records.rollout import Rollout
 
 Method = Literal["load", "reserved", "shapley"]
 METHODS: tuple[Method, ...] = ("load", "reserved", "shapley")
@@ -139,9 +143,6 @@ def coalition_cost(
     """The cheapest plan for ``users`` alone under ``cfg`` on the sites ``sites`` (any
     allowed type), without the end-state policies (least number of sites, required
     sites, presence, minimum per region, replication)."""
-    from nisd.optimise import from_dataset, optimise
-    from nisd.optimise.rollout import END_STATE
-
     keep = set(users)
     if not keep:
         return 0.0
@@ -150,7 +151,7 @@ def coalition_cost(
     forbidden = [s.site_id for s in ds.sites if s.site_id not in allowed]
     c = cfg.model_copy(update={**END_STATE, "forbidden": forbidden, "rollout": None})
     plan = optimise(sub, from_dataset(sub, c))
-    return float(plan.kpis["cost_msek"])
+    return float(plan.kpis.cost_msek or 0.0)
 
 
 # ---- allocations ------------------------------------------------------------------------
@@ -192,13 +193,11 @@ def fee_table(
     seed: int = 0,
     exact_limit: int = EXACT_LIMIT,
     progress: Callable[[int, int], None] | None = None,
-) -> dict[str, Any]:
-    """Annual fee per payer for a plan costing ``cost`` MSEK/year.
-
-    Returns a record with ``method``, ``cost_msek``, ``how`` (for Shapley: exact or
-    sampled, with samples and seed) and ``rows`` (payer, users, load, reserved racks,
-    latency classes, criticality, share, fee, and for sampled Shapley the fee's standard
-    error), rows sorted by fee, largest first.
+) -> tuple[tuple[FeeRow, ...], FeeMethod]:
+    """Annual fee per payer for a plan costing ``cost`` MSEK/year: the rows (payer, users,
+    load, reserved racks, latency classes, criticality, share, fee, and for sampled
+    Shapley the fee's standard error), largest fee first, and how Shapley values were
+    found.
 
     Raises
     ------
@@ -212,7 +211,7 @@ def fee_table(
     load = {p: sum(by[d].load for d in ids) for p, ids in groups.items()}
     res = reserved_racks(ds, cfg, users)
     reserved = {p: sum(res[d] for d in ids) for p, ids in groups.items()}
-    how: dict[str, Any] = {}
+    how = FeeMethod()
     err: dict[str, float] = {}
     if method == "load":
         weight = load
@@ -226,29 +225,28 @@ def fee_table(
 
         if len(names) <= exact_limit:
             weight = shapley_exact(names, value)
-            how = {"shapley": "exact", "coalitions": 2 ** len(names)}
+            how = FeeMethod(shapley="exact", coalitions=2 ** len(names))
         else:
             weight, err = shapley_sampled(names, value, samples, seed, progress)
-            how = {"shapley": "sampled", "samples": samples, "seed": seed}
-        total_v = sum(weight.values())
-        how["v_all_msek"] = round(total_v, 6)
+            how = FeeMethod(shapley="sampled", samples=samples, seed=seed)
+        how = how.model_copy(update={"v_all_msek": round(sum(weight.values()), 6)})
     total = sum(weight.values())
     rows = []
     for p, ids in groups.items():
         share = weight[p] / total if total > 0 else 1.0 / len(groups)
-        row = {
-            "payer": p,
-            **_drivers(ds, ids),
-            "load_racks": round(load[p], 6),
-            "reserved_racks": round(reserved[p], 6),
-            "share": share,
-            "fee_msek": share * cost,
-        }
-        if p in err and total > 0:
-            row["fee_stderr_msek"] = err[p] / total * cost
-        rows.append(row)
-    rows.sort(key=lambda r: (-r["fee_msek"], r["payer"]))
-    return {"method": method, "cost_msek": cost, "how": how, "rows": rows}
+        rows.append(
+            FeeRow(
+                payer=p,
+                **_drivers(ds, ids),
+                load_racks=round(load[p], 6),
+                reserved_racks=round(reserved[p], 6),
+                share=share,
+                fee_msek=share * cost,
+                fee_stderr_msek=err[p] / total * cost if p in err and total > 0 else None,
+            )
+        )
+    rows.sort(key=lambda r: (-r.fee_msek, r.payer))
+    return tuple(rows), how
 
 
 def plan_fees(
@@ -259,10 +257,10 @@ def plan_fees(
     cost: float,
     method: Method,
     **kw: Any,
-) -> dict[str, Any]:
+) -> Fees:
     """Fees for a static plan: its annual cost over the payers of its users."""
-    out = fee_table(ds, cfg, sorted(sites), sorted(assignments), cost, method, **kw)
-    return {"kind": "plan", **out}
+    rows, how = fee_table(ds, cfg, sorted(sites), sorted(assignments), cost, method, **kw)
+    return Fees(source="plan", method=method, how=how, cost_msek=cost, rows=rows)
 
 
 def recovery(
@@ -271,7 +269,7 @@ def recovery(
     capital: Mapping[int, float],
     recover_years: int,
     opening_balance: float = 0.0,
-) -> list[dict[str, float]]:
+) -> list[FeeYear]:
     """Fee income, cost and balance per year with full cost recovery.
 
     Running cost is recovered in its year; capital spent in year v in equal parts in
@@ -289,78 +287,69 @@ def recovery(
         income = running[y] + part
         cost = running[y] + capital[y]
         balance += income - cost
-        out.append(
-            {
-                "year": y,
-                "cost_msek": cost,
-                "fee_income_msek": income,
-                "balance_msek": balance,
-            }
-        )
+        out.append(FeeYear(year=y, cost_msek=cost, fee_income_msek=income, balance_msek=balance))
     return out
 
 
 def rollout_fees(
     ds: Dataset,
     cfg: PlanConfig,
-    doc: Mapping[str, Any],
+    rollout: Rollout,
     method: Method,
     **kw: Any,
-) -> dict[str, Any]:
+) -> Fees:
     """Fees for a roll-out, year by year: each year's fee income over the payers on board
     that year, by the year's load or reserved capacity; Shapley shares are those of the
     last year's plan (the end state), over the payers on board each year."""
     ro = cfg.rollout
     if ro is None:
         raise ConfigError([Problem("rollout", "has no [rollout] parameters")])
-    years = [int(y["year"]) for y in doc["years"]]
-    running = {int(y["year"]): float(y["cost_msek"]["running"]) for y in doc["years"]}
-    capital = {int(y["year"]): float(y["cost_msek"]["capital"]) for y in doc["years"]}
+    years = [y.year for y in rollout.years]
+    running = {y.year: y.cost_msek.running for y in rollout.years}
+    capital = {y.year: y.cost_msek.capital for y in rollout.years}
     rec = recovery(years, running, capital, ro.recover_years, ro.opening_balance_msek)
-    last = doc["years"][-1]
+    last = rollout.years[-1]
     end: dict[str, float] | None = None
-    how: dict[str, Any] = {}
+    how = FeeMethod()
     if method == "shapley":
-        from nisd.optimise.rollout import ramp_of, year_config, year_dataset
-
         end_ds = year_dataset(ds, ro, ro.last_year)
         end_cfg = year_config(cfg, ro.last_year, ramp_of(cfg)[ro.last_year])
-        sites, users = sorted(last["sites"]), sorted(last["assignments"])
-        t = fee_table(end_ds, end_cfg, sites, users, 1.0, method, **kw)
-        end = {r["payer"]: r["share"] for r in t["rows"]}
-        how = t["how"]
+        sites, users = sorted(last.sites), sorted(last.assignments)
+        t, how = fee_table(end_ds, end_cfg, sites, users, 1.0, method, **kw)
+        end = {r.payer: r.share for r in t}
     per_year = []
-    for y, r in zip(doc["years"], rec, strict=True):
-        users = sorted(y["assignments"])
+    for y, r in zip(rollout.years, rec, strict=True):
+        users = sorted(y.assignments)
         if not users:
-            per_year.append({**r, "rows": []})
+            per_year.append(r)
             continue
         if end is None:
-            from nisd.optimise.rollout import year_dataset
-
-            yds = year_dataset(ds, ro, int(y["year"]))
-            t = fee_table(yds, cfg, sorted(y["sites"]), users, r["fee_income_msek"], method)
-            rows = t["rows"]
+            yds = year_dataset(ds, ro, y.year)
+            rows, _how = fee_table(yds, cfg, sorted(y.sites), users, r.fee_income_msek, method)
         else:
             groups = payers(ds, users)
             total = sum(end.get(p, 0.0) for p in groups)
-            rows = [
-                {
-                    "payer": p,
-                    "share": end[p] / total,
-                    "fee_msek": end[p] / total * r["fee_income_msek"],
-                }
-                for p in groups
-            ]
-            rows.sort(key=lambda x: (-x["fee_msek"], x["payer"]))
-        per_year.append({**r, "rows": rows})
-    unrecovered = -rec[-1]["balance_msek"] if rec and rec[-1]["balance_msek"] < 0 else 0.0
-    return {
-        "kind": "rollout",
-        "method": method,
-        "how": how,
-        "recover_years": ro.recover_years,
-        "opening_balance_msek": ro.opening_balance_msek,
-        "years": per_year,
-        "left_to_recover_msek": unrecovered,
-    }
+            rows = tuple(
+                sorted(
+                    (
+                        FeeRow(
+                            payer=p,
+                            share=end[p] / total,
+                            fee_msek=end[p] / total * r.fee_income_msek,
+                        )
+                        for p in groups
+                    ),
+                    key=lambda x: (-x.fee_msek, x.payer),
+                )
+            )
+        per_year.append(r.model_copy(update={"rows": rows}))
+    unrecovered = -rec[-1].balance_msek if rec and rec[-1].balance_msek < 0 else 0.0
+    return Fees(
+        source="rollout",
+        method=method,
+        how=how,
+        recover_years=ro.recover_years,
+        opening_balance_msek=ro.opening_balance_msek,
+        years=tuple(per_year),
+        left_to_recover_msek=unrecovered,
+    )

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from nisd.config import PlanConfig
 from nisd.dataset import Dataset
-from nisd.optimise.config import PlanConfig
-from nisd.result import Plan
+from nisd.optimise.war import attack
+from nisd.records.plan import Plan
 from nisd.topology import build_graph
 from nisd.topology.resilience import evaluate
 from nisd.topology.scenarios import scenario_sets
@@ -87,8 +88,6 @@ def ladder(
     A rung with no sets and no attacks is peace (nothing fails). A rung with an
     attack budget also counts the plan's worst attack (protected classes first).
     """
-    from nisd.optimise.war import attack
-
     g = build_graph(ds)
     class_load: dict[str, float] = {}
     for d in ds.demand:
@@ -115,21 +114,20 @@ def ladder(
                 )
                 # served share of the protected classes' load (the evaluator's class shares)
                 shares = [
-                    sum((by.get(c) or 0.0) * class_load.get(c, 0.0) for c in levels) / total
-                    for by in res.table.served_by_class
+                    sum((r.served(c) or 0.0) * class_load.get(c, 0.0) for c in levels) / total
+                    for r in res.rows
                 ]
                 worst_i = int(np.argmin(shares))
-                worst, name = shares[worst_i], str(res.table.scenario.iloc[worst_i])
+                worst, name = shares[worst_i], res.rows[worst_i].scenario
             if rung.attacks > 0 and plan.split:
                 # the worst attack for the protected classes: all load of them counts alike
                 hit = attack(
                     ds, g, opened, assignments, budget=rung.attacks, kinds=rung.kinds, top=1
                 ).worst
                 if hit is not None:
-                    by = hit["served_by_class"]
-                    share = sum((by.get(c) or 0.0) * class_load.get(c, 0.0) for c in levels)
+                    share = sum((hit.served(c) or 0.0) * class_load.get(c, 0.0) for c in levels)
                     if share / total < worst - 1e-12 or not scen:
-                        worst, name = share / total, hit["scenario"]
+                        worst, name = share / total, hit.scenario
             rows.append(
                 {
                     "plan": pname,

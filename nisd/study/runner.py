@@ -1,40 +1,39 @@
-"""Many independent solves: serially, on a local process pool, or on a Dask cluster.
+"""One solve of a study, as a worker process runs it, and what a worker keeps between
+solves.
 
-One worker function, :func:`solve_point`, takes plain data (a data directory
-and a configuration dict) and returns plain data, so the same task runs
-unchanged in any executor, and results do not depend on where they ran.
-
-:class:`Workers` keeps worker processes (a pool or a Dask cluster) alive
-between studies: their imports are done once, and each worker keeps the
-datasets it read and the problems it derived, so a second sweep on the same
-data pays neither again.
+The worker function, :func:`solve_point`, takes plain data (a data directory and a
+configuration dict) and returns a :class:`PointResult` (a plan record or an error), so
+the same task runs unchanged in any executor (:mod:`nisd.study.workers`), and results
+do not depend on where they ran. Each worker process keeps the datasets it read and the
+problems it derived, so a study that follows another on the same data pays neither again.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
-import multiprocessing
 import os
 import socket
-import uuid
-from collections.abc import Callable, Hashable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from nisd.errors import ConfigError, InputError, NisdError, Problem, SolverError
+from nisd.config import PlanConfig
+from nisd.dataset import Dataset
+from nisd.errors import InputError, NisdError, Problem
+from nisd.io import load_dataset
+from nisd.optimise import from_dataset, optimise
+from nisd.optimise.problem import PlacementProblem, derived_settings, with_config
+from nisd.records.plan import Plan
 
-if TYPE_CHECKING:  # pragma: no cover
-    from nisd.optimise.config import PlanConfig
-    from nisd.result import Plan
+Draw = Callable[[Plan, Dataset], str]  # a plan's map page (given by the layer that draws)
 
 
 def warm() -> None:
     """Import what a solve needs (a worker's start-up; also Dask's ``--preload`` module
-    :mod:`nisd.study.warm`)."""
-    for name in ("highspy", "nisd.optimise", "nisd.io.planfile", "nisd.render.context"):
+    :mod:`nisd.study.warm`): nisd, every floor of it, and the solver."""
+    for name in ("highspy", "nisd"):
         importlib.import_module(name)
 
 
@@ -89,14 +88,12 @@ class _Recent(Generic[K, V]):
 # datasets this process read, by directory, with the signature they were read at; the
 # four used last are kept (a sensitivity study's variants must not push out the data a
 # kept worker was primed with while it is still in use)
-_DATASETS: _Recent[str, tuple[tuple[tuple[str, int, int], ...], Any]] = _Recent(4)
+_DATASETS: _Recent[str, tuple[tuple[tuple[str, int, int], ...], Dataset]] = _Recent(4)
 
 
-def _dataset(path: str) -> Any:
+def _dataset(path: str) -> Dataset:
     """``load_dataset(path)``, read again only when a file under ``path`` changed (a
     worker can outlive many studies, and the data can be edited between them)."""
-    from nisd.io import load_dataset
-
     if not os.path.isdir(path):
         raise InputError(
             [
@@ -117,22 +114,41 @@ def _dataset(path: str) -> Any:
     return ds
 
 
+@dataclass(frozen=True)
+class PointResult:
+    """One solve of a study: its plan, or the error with its exit code; and the plan's map
+    page when asked for (``page_error`` when it could not be drawn: the plan stands)."""
+
+    plan: Plan | None = None
+    error: str = ""
+    error_type: str = ""
+    exit_code: int = 0
+    page: str | None = None
+    page_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.plan is not None
+
+    @property
+    def infeasible(self) -> bool:
+        """Whether the solver proved that no plan exists."""
+        return self.error_type == "InfeasibleError"
+
+
 def solve_point(
     data_dir: str,
     config: dict[str, Any],
     start: tuple[dict[str, str], dict[str, list[str]]] | None = None,
     explain_infeasible: bool = True,
-    page: bool = False,
-) -> dict[str, Any]:
-    """Solve one configuration; return the plan document, or the error with its code.
+    draw: Draw | None = None,
+) -> PointResult:
+    """Solve one configuration: the plan record, or the error with its code.
 
     ``start`` (sites → type, assignments) is a known plan handed to the solver;
     ``explain_infeasible = False`` reports "no plan" without what must give;
-    ``page`` also draws the plan's map page (``"page"``, or ``"page_error"`` when it
-    could not be drawn: the plan stands).
+    ``draw`` also draws the plan's map page beside the solve.
     """
-    from nisd.optimise import PlanConfig, optimise
-
     try:
         ds = _dataset(data_dir)
         cfg = PlanConfig.model_validate(config)
@@ -143,53 +159,38 @@ def solve_point(
             start=start,
             explain_infeasible=explain_infeasible,
         )
-        out: dict[str, Any] = {"ok": True, "plan": plan.to_json()}
     except NisdError as exc:
-        return {
-            "ok": False,
-            "error": str(exc),
-            "error_type": type(exc).__name__,
-            "exit_code": exc.exit_code,
-        }
+        return PointResult(error=str(exc), error_type=type(exc).__name__, exit_code=exc.exit_code)
     except Exception as exc:  # a failing point is reported and the study goes on
-        return {
-            "ok": False,
-            "error": f"{type(exc).__name__}: {exc}",
-            "error_type": type(exc).__name__,
-            "exit_code": 1,
-        }
-    if page:
-        try:
-            from nisd.render.context import plan_doc_map
-
-            out["page"] = plan_doc_map(out["plan"], ds)
-        except Exception as exc:  # the plan is good; its map is reported missing
-            out["page_error"] = f"{type(exc).__name__}: {exc}"
-    return out
+        return PointResult(
+            error=f"{type(exc).__name__}: {exc}", error_type=type(exc).__name__, exit_code=1
+        )
+    if draw is None:
+        return PointResult(plan=plan)
+    try:
+        return PointResult(plan=plan, page=draw(plan, ds))
+    except Exception as exc:  # the plan is good; its map is reported missing
+        return PointResult(plan=plan, page_error=f"{type(exc).__name__}: {exc}")
 
 
-def unproved(doc: dict[str, Any]) -> str:
+def unproved(plan: Plan) -> str:
     """What a re-solve's row must say when its plan is not proved optimal (empty when it is):
     a time-limited cost is an upper bound, not the answer."""
-    if doc.get("status") == "optimal":
+    if plan.status.value == "optimal":
         return ""
-    gap = doc.get("gap")
-    at = f", gap {gap:.2%}" if isinstance(gap, int | float) else ""
-    return f"not proved optimal ({doc.get('status')}{at}; the time limit was reached)"
+    at = f", gap {plan.gap:.2%}" if plan.gap is not None else ""
+    return f"not proved optimal ({plan.status.value}{at}; the time limit was reached)"
 
 
 # the last problems this process derived, by data and the settings a problem is derived
 # from (re-solves of one plan, and most sweep points, differ only in the others)
-_PROBLEMS: _Recent[tuple[str, str, str], Any] = _Recent(2)
+_PROBLEMS: _Recent[tuple[str, str, str], PlacementProblem] = _Recent(2)
 
 
-def _problem(ds: Any, data_dir: str, cfg: Any) -> Any:
+def _problem(ds: Dataset, data_dir: str, cfg: PlanConfig) -> PlacementProblem:
     """``from_dataset(ds, cfg)``, or a problem this process derived before for the same
     data and derived settings, with its site masks and configuration replaced
     (:func:`nisd.optimise.problem.with_config`)."""
-    from nisd.optimise import from_dataset
-    from nisd.optimise.problem import derived_settings, with_config
-
     key = (data_dir, ds.input_hash, json.dumps(derived_settings(cfg), sort_keys=True))
     known = _PROBLEMS.get(key)
     if known is not None:
@@ -199,22 +200,25 @@ def _problem(ds: Any, data_dir: str, cfg: Any) -> Any:
     return pp
 
 
-Task = tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]
+Task = tuple[str, Callable[..., Any], tuple[Any, ...]]
 
 
-def replan_params(plan: Plan, threads: int | None = None) -> dict[str, Any]:
+def replan_config(plan: Plan, threads: int | None = None) -> PlanConfig:
     """A plan's scenario parameters, ready to re-solve (``extends`` resolved away).
 
     ``threads`` caps each re-solve's solver threads (when the plan set none): solves
     that run side by side should not each claim every core.
+
+    Raises
+    ------
+    ConfigError
+        The plan has no parameters, or none this version can read.
     """
-    if plan.config is None:
-        raise ConfigError([Problem("plan", "has no run.parameters: it cannot be re-solved")])
-    params = plan.config.model_dump(mode="json")
-    params.pop("extends", None)
-    if threads is not None and params["solver"].get("threads") is None:
-        params["solver"] = {**params["solver"], "threads": threads}
-    return params
+    cfg = plan.run.config().model_copy(update={"extends": None})
+    if threads is not None and cfg.solver.threads is None:
+        solver = cfg.solver.model_copy(update={"threads": threads})
+        cfg = cfg.model_copy(update={"solver": solver})
+    return cfg
 
 
 def prime(data_dir: str | None, config: dict[str, Any] | None) -> None:
@@ -224,8 +228,6 @@ def prime(data_dir: str | None, config: dict[str, Any] | None) -> None:
         return
     ds = _dataset(data_dir)
     if config is not None:
-        from nisd.optimise import PlanConfig
-
         _problem(ds, data_dir, PlanConfig.model_validate(config))
 
 
@@ -241,337 +243,3 @@ def _ready() -> int:
 def _held() -> tuple[list[str], list[str]]:
     """The data directories and derived problems' directories this process keeps."""
     return sorted(_DATASETS), sorted(k[0] for k in _PROBLEMS)
-
-
-class Workers:
-    """Worker processes started once and used for many studies.
-
-    A local process pool (``Workers(2)``), a Dask LocalCluster
-    (``Workers(2, dask="local")``) or an existing Dask cluster
-    (``Workers(dask="tcp://host:8786")``). Every worker imports nisd and the solver
-    when it starts; between studies it keeps the datasets it read (read again when a
-    file changes) and the problems it derived, so a study that follows another on
-    the same data starts at once. Use it as a context manager, or call
-    :meth:`close`::
-
-        with Workers(2, dask="local") as w:
-            for key, result in w.run(tasks):
-                ...
-
-    Parameters
-    ----------
-    n : int, optional
-        Processes (pool or LocalCluster workers). Default: the number of CPUs.
-        Ignored for an existing cluster, which has the workers it has.
-    dask : str, optional
-        ``"local"`` for a LocalCluster, or a scheduler address ``"tcp://HOST:PORT"``.
-    timeout : float
-        Seconds to wait for an existing cluster's scheduler.
-    data, scenario : optional
-        A data directory every worker reads when it starts, and a scenario (a library
-        name, a file or a PlanConfig) whose problem on that data each derives: the
-        first study on them starts as warm as the next.
-
-    Raises
-    ------
-    InputError
-        Dask is not installed, the address is not ``local`` or ``tcp://…``, the
-        scheduler cannot be reached, or the data directory is invalid.
-    ConfigError
-        The scenario is invalid or does not fit the data.
-    """
-
-    def __init__(
-        self,
-        n: int | None = None,
-        *,
-        dask: str | None = None,
-        timeout: float = 10.0,
-        data: str | Path | None = None,
-        scenario: str | Path | PlanConfig | None = None,
-    ) -> None:
-        self.n = n or os.cpu_count() or 1
-        self.dask = dask
-        self._pool: ProcessPoolExecutor | None = None
-        self._client: Any = None
-        self._cluster: Any = None
-        self._closed = False
-        data_dir, config = _priming(data, scenario)
-        self._prime = (data_dir, config)
-        if dask:
-            self._client, self._cluster = _dask_client(dask, self.n, timeout)
-            try:
-                _prime_all(self._client, data_dir, config)
-            except InputError:
-                self.close()
-                raise
-        else:
-            self._pool = self._start_pool()
-
-    def _start_pool(self) -> ProcessPoolExecutor:
-        # Spawned, not forked: a solver's thread pool started in this process (HiGHS)
-        # does not survive a fork, and a forked worker can spin forever on it.
-        pool = ProcessPoolExecutor(
-            max_workers=self.n,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_pool_start,
-            initargs=self._prime,
-        )
-        # started now, not at the first task: a started Workers is a warm one
-        try:
-            for fut in [pool.submit(_ready) for _ in range(self.n)]:
-                fut.result()
-        except BrokenProcessPool:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise InputError(
-                [
-                    Problem(
-                        "workers",
-                        "the worker processes stopped while starting (reading "
-                        f"{self._prime[0]} or deriving the scenario; their message is above)",
-                    )
-                ]
-            ) from None
-        return pool
-
-    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Run ``(key, function, args)`` tasks; yield ``(key, result)`` as each finishes."""
-        tasks = list(tasks)
-        if self._client is not None:
-            yield from self._run_dask(tasks)
-            return
-        if self._closed:
-            raise RuntimeError("these workers are closed")
-        if self._pool is None:  # the last one lost a process
-            self._pool = self._start_pool()
-        futures: dict[Future[dict[str, Any]], str] = {
-            self._pool.submit(fn, *args): key for key, fn, args in tasks
-        }
-        for fut in as_completed(futures):
-            try:
-                result = fut.result()
-            except BrokenProcessPool:
-                # a worker process died (killed, out of memory, a crash in native code):
-                # the pool is lost; the next run gets a new one
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
-                raise SolverError(
-                    f"a worker process stopped while running {futures[fut]!r} (killed, out "
-                    "of memory, or a crash in the solver); the results before it are kept"
-                ) from None
-            yield futures[fut], result
-
-    def _run_dask(self, tasks: list[Task]) -> Iterator[tuple[str, dict[str, Any]]]:
-        from distributed import as_completed as dask_completed
-        from distributed.scheduler import KilledWorker
-
-        # keys unique per run: studies that share a long-lived cluster must not meet
-        run = uuid.uuid4().hex[:8]
-        futures = {
-            self._client.submit(fn, *args, key=f"nisd-{key}-{run}", pure=False): key
-            for key, fn, args in tasks
-        }
-        try:
-            for fut in dask_completed(list(futures)):
-                try:
-                    result = fut.result()
-                except Exception as exc:  # the worker could not run the task at all
-                    if isinstance(exc, KilledWorker):
-                        raise SolverError(
-                            f"workers of {self.dask} stopped while running {futures[fut]!r} "
-                            "(killed, out of memory, or a crash in the solver); the results "
-                            "before it are kept"
-                        ) from None
-                    raise InputError(
-                        [
-                            Problem(
-                                "dask",
-                                f"a worker of {self.dask} could not run {futures[fut]!r}: "
-                                f"{type(exc).__name__}: {exc} (does it have nisd installed?)",
-                            )
-                        ]
-                    ) from None
-                yield futures[fut], result
-        finally:
-            for fut in futures:
-                fut.release()
-
-    def close(self) -> None:
-        """Stop the pool or the LocalCluster (an existing cluster is only disconnected)."""
-        self._closed = True
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-        if self._cluster is not None:
-            self._cluster.close()
-            self._cluster = None
-
-    def __enter__(self) -> Workers:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def start_cluster(
-    n: int | None = None,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    data: str | Path | None = None,
-    scenario: str | Path | PlanConfig | None = None,
-) -> Any:
-    """A Dask LocalCluster of warm workers (one thread each, nisd imported at start),
-    reachable by other processes at its ``scheduler_address`` (``nisd workers``).
-
-    Parameters
-    ----------
-    n : int, optional
-        Worker processes. Default: the number of CPUs.
-    host, port : str, int
-        Where the scheduler listens; port 0 takes any free port.
-    data, scenario : optional
-        What every worker reads and derives at start (see :class:`Workers`).
-
-    Raises
-    ------
-    InputError
-        Dask is not installed, the port is taken or cannot be opened, or the data
-        directory is invalid.
-    ConfigError
-        The scenario is invalid or does not fit the data.
-    """
-    data_dir, config = _priming(data, scenario)
-    _distributed()
-    from distributed import LocalCluster
-
-    if port:
-        with socket.socket() as probe:
-            try:
-                probe.bind((host, port))
-            except OSError as exc:
-                raise InputError(
-                    [Problem("port", f"cannot listen on {host}:{port}: {exc.strerror}")]
-                ) from None
-    try:
-        cluster = LocalCluster(
-            n_workers=n or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            host=host,
-            scheduler_port=port,
-            # the scheduler's HTTP server (health, metrics) runs anyway: on a free port
-            # of the same host, not on 8787, which another cluster may hold
-            dashboard_address=f"{host}:0",
-            preload=["nisd.study.warm"],
-        )
-    except (OSError, RuntimeError) as exc:
-        raise InputError([Problem("dask", f"the cluster did not start: {exc}")]) from None
-    if data_dir is not None:
-        from distributed import Client
-
-        try:
-            with Client(cluster) as client:
-                _prime_all(client, data_dir, config)
-        except InputError:
-            cluster.close()
-            raise
-    return cluster
-
-
-def _priming(
-    data: str | Path | None, scenario: str | Path | PlanConfig | None
-) -> tuple[str | None, dict[str, Any] | None]:
-    """The data directory and scenario configuration workers start from, checked here
-    (a bad one is an error of this call, not of every worker)."""
-    if data is None and scenario is None:
-        return None, None
-    from nisd.io import default_data_dir, load_dataset
-    from nisd.optimise import PlanConfig, load_plan_config
-    from nisd.optimise.problem import check_config
-
-    root = Path(data) if data is not None else default_data_dir()
-    ds = load_dataset(root)
-    if scenario is None:
-        return str(root.resolve()), None
-    cfg = scenario if isinstance(scenario, PlanConfig) else load_plan_config(Path(scenario))
-    check_config(ds, cfg)  # what deriving would refuse; the workers derive it
-    return str(root.resolve()), cfg.model_dump(mode="json")
-
-
-def _prime_all(client: Any, data_dir: str | None, config: dict[str, Any] | None) -> None:
-    """:func:`prime` on every worker of a Dask cluster."""
-    if data_dir is None:
-        return
-    try:
-        client.run(prime, data_dir, config)
-    except Exception as exc:  # a worker that cannot see the directory, or has no nisd
-        raise InputError(
-            [Problem("dask", f"the workers could not read {data_dir}: {type(exc).__name__}: {exc}")]
-        ) from None
-
-
-def _distributed() -> None:
-    """Dask's ``distributed`` is an extra: its absence is an input error, said once."""
-    try:
-        import distributed  # noqa: F401
-    except ImportError:
-        raise InputError(
-            [Problem("dask", "Dask is not installed: pip install 'nisd[dask]'")]
-        ) from None
-
-
-def _dask_client(address: str, n: int, timeout: float) -> tuple[Any, Any]:
-    _distributed()
-    from distributed import Client
-
-    if address == "local":
-        cluster = start_cluster(n)
-        return Client(cluster), cluster
-    if address.startswith("tcp://"):
-        try:
-            return Client(address, timeout=f"{timeout}s"), None
-        except OSError as exc:
-            raise InputError([Problem("dask", f"cannot reach {address}: {exc}")]) from None
-    raise InputError([Problem("dask", "give 'local' or a tcp://HOST:PORT address")])
-
-
-def side_by_side(workers: int | Workers | None, dask: str | None = None) -> bool:
-    """Whether solves run side by side (then each gets one solver thread)."""
-    if isinstance(workers, Workers):
-        return workers.dask is not None or workers.n > 1
-    return dask is not None or (workers or os.cpu_count() or 1) > 1
-
-
-def run_tasks(
-    tasks: Iterable[Task],
-    *,
-    workers: int | Workers | None = None,
-    dask: str | None = None,
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Run ``(key, function, args)`` tasks; yield ``(key, result)`` as each finishes.
-
-    Parameters
-    ----------
-    workers : int or Workers, optional
-        Processes (local pool or LocalCluster workers), started for these tasks and
-        stopped after them; 1 runs serially in this process. Default: the number of
-        CPUs. A :class:`Workers` runs the tasks on its processes and leaves them running.
-    dask : str, optional
-        ``"local"`` for a Dask LocalCluster, or a scheduler address such as
-        ``"tcp://host:8786"`` (ignored when ``workers`` is a :class:`Workers`).
-    """
-    tasks = list(tasks)
-    if isinstance(workers, Workers):
-        yield from workers.run(tasks)
-        return
-    n = workers or os.cpu_count() or 1
-    if not dask and (n <= 1 or len(tasks) <= 1):
-        for key, fn, args in tasks:
-            yield key, fn(*args)
-        return
-    with Workers(n, dask=dask) as pool:
-        yield from pool.run(tasks)

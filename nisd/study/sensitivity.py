@@ -19,12 +19,14 @@ import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from nisd.config import PlanConfig
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError, Problem
-from nisd.result import Plan
-from nisd.study.runner import replan_params, solve_point, unproved
+from nisd.records.plan import Plan
+from nisd.records.study import Sensitivity, Variant
+from nisd.study.runner import PointResult, Task, replan_config, solve_point, unproved
 
 SPREAD = 0.2  # low and high: ± 20 % of a number that is an assumption
 JUDGED_HAZARDS = ("airport", "air_base")  # hazard classes whose buffer is a judgement
@@ -37,11 +39,11 @@ Edit = Callable[[Path], None]  # changes a copied data directory in place
 
 
 @dataclass(frozen=True)
-class Variant:
+class Change:
     """One assumption at one side: what changes, in the scenario or the data."""
 
     assumption: str
-    side: str  # "low" or "high"
+    side: Literal["low", "high"]
     label: str  # the value used, in words
     config: dict[str, Any] = field(default_factory=dict)
     edit: Edit | None = None
@@ -95,33 +97,34 @@ def _scale_hazard_buffer(hazard_class: str, factor: float) -> Edit:
     return edit
 
 
-def variants(ds: Dataset, params: dict[str, Any]) -> list[Variant]:
+def changes(ds: Dataset, cfg: PlanConfig) -> list[Change]:
     """The labelled assumptions of ``ds`` and the plan's scenario, each low and high."""
     lo, hi = 1.0 - SPREAD, 1.0 + SPREAD
-    out: list[Variant] = []
+    sides: tuple[tuple[Literal["low", "high"], float], ...] = (("low", lo), ("high", hi))
+    out: list[Change] = []
     for t in ds.site_types:
         for what, column, value, unit in (
             ("cost", "cost_msek", t.cost_msek, "MSEK/yr"),
             ("capacity", "capacity", t.capacity, "racks"),
         ):
-            for side, f in (("low", lo), ("high", hi)):
+            for side, f in sides:
                 out.append(
-                    Variant(
+                    Change(
                         f"{what} of a {t.type_id} site",
                         side,
                         f"{value * f:g} {unit}",
                         edit=_scale_column("site_types.csv", column, f, "type_id", t.type_id),
                     )
                 )
-    for side, f in (("low", lo), ("high", hi)):
+    for side, f in sides:
         out.append(
-            Variant(
+            Change(
                 "every user's load", side, f"× {f:g}", edit=_scale_column("demand.csv", "load", f)
             )
         )
     if any(abs(s.cost_factor - 1.0) > 1e-9 for s in ds.sites):
         out.append(
-            Variant(
+            Change(
                 "spread of the cost factors",
                 "low",
                 "every factor 1.0",
@@ -129,7 +132,7 @@ def variants(ds: Dataset, params: dict[str, Any]) -> list[Variant]:
             )
         )
         out.append(
-            Variant(
+            Change(
                 "spread of the cost factors",
                 "high",
                 "twice the spread",
@@ -138,14 +141,14 @@ def variants(ds: Dataset, params: dict[str, Any]) -> list[Variant]:
         )
     classes = sorted({h.hazard_class for h in ds.hazards} & set(JUDGED_HAZARDS))
     for c in classes:
-        out.append(Variant(f"{c} buffers", "low", "none", edit=_scale_hazard_buffer(c, 0.0)))
+        out.append(Change(f"{c} buffers", "low", "none", edit=_scale_hazard_buffer(c, 0.0)))
         out.append(
-            Variant(f"{c} buffers", "high", "twice as wide", edit=_scale_hazard_buffer(c, 2.0))
+            Change(f"{c} buffers", "high", "twice as wide", edit=_scale_hazard_buffer(c, 2.0))
         )
-    sep = params.get("separation_km")
+    sep = cfg.separation_km
     if sep:
         out.append(
-            Variant(
+            Change(
                 "geo-redundancy separation",
                 "low",
                 "100 km (BSI's minimum)",
@@ -153,15 +156,15 @@ def variants(ds: Dataset, params: dict[str, Any]) -> list[Variant]:
             )
         )
         out.append(
-            Variant(
+            Change(
                 "geo-redundancy separation",
                 "high",
                 f"{sep * 1.5:g} km",
                 {"separation_km": sep * 1.5},
             )
         )
-    if params.get("protection", True) and any(d.protection > 0 for d in ds.demand):
-        out.append(Variant("protection levels", "low", "off", {"protection": False}))
+    if cfg.protection and any(d.protection > 0 for d in ds.demand):
+        out.append(Change("protection levels", "low", "off", {"protection": False}))
     return out
 
 
@@ -178,24 +181,26 @@ def _data_copy(src: Path, work: Path, n: int, edit: Edit | None) -> Path:
 
 def sensitivity_tasks(
     plan: Plan, ds: Dataset, data_dir: str, work: Path, threads: int | None = None
-) -> tuple[list[tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]], dict[str, Variant]]:
-    """One re-plan per variant (data copies written under ``work``), keyed by index."""
-    params = replan_params(plan, threads)
-    limit = params["solver"].get("time_limit")
-    if limit is None or float(limit) > VARIANT_SECONDS:
-        params["solver"] = {**params["solver"], "time_limit": VARIANT_SECONDS}
-    tasks = []
-    meaning: dict[str, Variant] = {}
+) -> tuple[list[Task], dict[str, Change]]:
+    """One re-plan per change (data copies written under ``work``), keyed by index."""
+    base = replan_config(plan, threads)
+    limit = base.solver.time_limit
+    if limit is None or limit > VARIANT_SECONDS:
+        base = base.model_copy(
+            update={"solver": base.solver.model_copy(update={"time_limit": VARIANT_SECONDS})}
+        )
+    params = base.model_dump(mode="json")
+    tasks: list[Task] = []
+    meaning: dict[str, Change] = {}
     # the plan itself as a start: where it is still optimal in a variant, the solver keeps
     # it, so a change of sites means the plan is no longer the best (not a tie broken anew)
     start = (dict(plan.sites), {d: list(v) for d, v in plan.assignments.items()})
-    for n, v in enumerate(variants(ds, params)):
+    for n, v in enumerate(changes(ds, base)):
         key = f"variant-{n}"
         meaning[key] = v
-        cfg = {**params, **v.config}
         path = _data_copy(Path(data_dir), work, n, v.edit)
         # a variant with no plan is reported as such; what must give is not asked
-        tasks.append((key, solve_point, (str(path), cfg, start, False)))
+        tasks.append((key, solve_point, (str(path), {**params, **v.config}, start, False)))
     return tasks, meaning
 
 
@@ -203,11 +208,17 @@ def sensitivity_table(
     plan: Plan,
     ds: Dataset,
     data_dir: str,
-    runner: Callable[[list[Any]], Iterator[tuple[str, dict[str, Any]]]],
+    runner: Callable[[list[Task]], Iterator[tuple[str, Any]]],
     work: Path,
     threads: int | None = None,
-) -> list[dict[str, Any]]:
-    """Every variant's cost and sites against the plan's, most sensitive first."""
+) -> Sensitivity:
+    """Every variant's cost and sites against the plan's, most sensitive first.
+
+    Raises
+    ------
+    ConfigError
+        The plan has no value or cost, or no parameters to re-solve with.
+    """
     if plan.value is None:
         raise ConfigError([Problem("plan", "objective.value is missing: the plan has no value")])
     if plan.kpis.cost_msek is None:
@@ -217,67 +228,62 @@ def sensitivity_table(
     tasks, meaning = sensitivity_tasks(plan, ds, data_dir, work, threads)
     rows = []
     for key, res in runner(tasks):
+        assert isinstance(res, PointResult)
         v = meaning[key]
-        row: dict[str, Any] = {
-            "assumption": v.assumption,
-            "side": v.side,
-            "value": v.label,
-            "base_cost": base_cost,
-        }
-        if res.get("ok"):
-            doc = res["plan"]
-            sites = {s["site_id"]: s["type"] for s in doc["sites"]}
-            cost = float(doc["kpis"]["cost_msek"])
-            row.update(
-                {
-                    "status": doc["status"],
-                    "cost": cost,
-                    "change": round(cost - base_cost, 6) + 0.0,
-                    "added": sorted(set(sites) - set(base_sites)),
-                    "removed": sorted(set(base_sites) - set(sites)),
-                    "retyped": sorted(
-                        s for s in set(sites) & set(base_sites) if sites[s] != base_sites[s]
-                    ),
-                    "note": unproved(doc),
-                }
+        head = {"assumption": v.assumption, "side": v.side, "value": v.label}
+        if res.plan is not None and res.plan.kpis.cost_msek is not None:
+            sites = dict(res.plan.sites)
+            cost = float(res.plan.kpis.cost_msek)
+            added = tuple(sorted(set(sites) - set(base_sites)))
+            removed = tuple(sorted(set(base_sites) - set(sites)))
+            retyped = tuple(
+                sorted(s for s in set(sites) & set(base_sites) if sites[s] != base_sites[s])
             )
-            row["changes_sites"] = bool(row["added"] or row["removed"] or row["retyped"])
+            rows.append(
+                Variant(
+                    **head,
+                    base_cost=base_cost,
+                    status=res.plan.status.value,
+                    cost=cost,
+                    change=round(cost - base_cost, 6) + 0.0,
+                    added=added,
+                    removed=removed,
+                    retyped=retyped,
+                    changes_sites=bool(added or removed or retyped),
+                    note=unproved(res.plan),
+                )
+            )
         else:
-            infeasible = res.get("error_type") == "InfeasibleError"
-            row.update(
-                {
-                    "status": "infeasible" if infeasible else "error",
-                    "cost": None,
-                    "change": None,
-                    "added": [],
-                    "removed": [],
-                    "retyped": [],
-                    "changes_sites": True,
-                    "note": "no plan" if infeasible else str(res.get("error", ""))[:160],
-                }
+            rows.append(
+                Variant(
+                    **head,
+                    base_cost=base_cost,
+                    status="infeasible" if res.infeasible else "error",
+                    changes_sites=True,
+                    note="no plan" if res.infeasible else res.error[:160],
+                )
             )
-        rows.append(row)
-    return order(rows)
+    return Sensitivity(variants=tuple(order(rows)))
 
 
-def moving(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """The assumptions whose low or high variant changes the plan's sites, in row order."""
-    return list(dict.fromkeys(str(r["assumption"]) for r in rows if r.get("changes_sites")))
-
-
-def swing(rows: Sequence[dict[str, Any]], assumption: str) -> float:
+def swing(rows: Sequence[Variant], assumption: str) -> float:
     """The largest cost change of an assumption's variants (infinite when one has no plan)."""
-    mine = [r for r in rows if r["assumption"] == assumption]
-    if any(r["change"] is None for r in mine):
+    mine = [r for r in rows if r.assumption == assumption]
+    if any(r.change is None for r in mine):
         return float("inf")
-    return max((abs(float(r["change"])) for r in mine), default=0.0)
+    return max((abs(float(r.change or 0.0)) for r in mine), default=0.0)
 
 
-def order(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def order(rows: Sequence[Variant]) -> list[Variant]:
     """Assumptions that move the sites first, then by swing in cost, then by name."""
+    moving = {r.assumption for r in rows if r.changes_sites}
 
-    def key(r: dict[str, Any]) -> tuple[int, float, str, str]:
-        moves = any(x["changes_sites"] for x in rows if x["assumption"] == r["assumption"])
-        return (0 if moves else 1, -swing(rows, r["assumption"]), r["assumption"], r["side"])
+    def key(r: Variant) -> tuple[int, float, str, str]:
+        return (
+            0 if r.assumption in moving else 1,
+            -swing(rows, r.assumption),
+            r.assumption,
+            r.side,
+        )
 
     return sorted(rows, key=key)

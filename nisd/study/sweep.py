@@ -19,10 +19,13 @@ from typing import Any
 
 import pandas as pd
 
-from nisd.errors import ConfigError, InputError, Problem
+from nisd.errors import ConfigError, InputError, NisdError, Problem
+from nisd.files import write_atomic
 from nisd.io import load_dataset
-from nisd.io.planfile import read_plan_doc, write_plan_files
-from nisd.result import Plan
+from nisd.io.scenario import load_plan_config
+from nisd.records.base import dumps
+from nisd.records.plan import Plan
+from nisd.study.runner import Draw, PointResult, Task, solve_point
 
 _RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
 
@@ -114,8 +117,6 @@ def check_points(points: list[Point]) -> None:
     ConfigError
         Every invalid point, named by its parameters, with what is wrong.
     """
-    from nisd.optimise.config import load_plan_config
-
     problems: list[Problem] = []
     for p in points:
         try:
@@ -126,12 +127,12 @@ def check_points(points: list[Point]) -> None:
         raise ConfigError(problems)
 
 
-def row_of(point: Point, result: dict[str, Any]) -> dict[str, Any]:
+def row_of(point: Point, result: PointResult) -> dict[str, Any]:
     row: dict[str, Any] = {"point": point.key, **{f"param.{k}": v for k, v in point.params.items()}}
-    if not result.get("ok"):
-        row.update({"status": "error", "error": result.get("error", "")})
+    plan = result.plan
+    if plan is None:
+        row.update({"status": "error", "error": result.error})
         return row
-    plan = Plan.from_doc(result["plan"], None, point.key)
     k = plan.kpis
     row.update(
         {
@@ -180,23 +181,18 @@ def pareto(df: pd.DataFrame) -> pd.Series:
 
 
 def _missing_maps(
-    points: list[Point], results: dict[str, dict[str, Any]], pdir: Path, data_dir: Path
+    points: list[Point], results: dict[str, PointResult], pdir: Path, data_dir: Path, draw: Draw
 ) -> dict[str, str]:
     """Draw the map of every solved point without one (solved before, without maps)."""
-    from nisd.errors import NisdError
-    from nisd.render import write_atomic
-    from nisd.render.context import render_plan_map
-
     errors = {}
+    ds = load_dataset(data_dir)
     for p in points:
-        plan_json, html = pdir / p.key / "plan.json", pdir / p.key / "plan.html"
-        res = results[p.key]
-        if not res.get("ok") or res["plan"].get("status") not in ("optimal", "feasible"):
-            continue
-        if html.exists():
+        html = pdir / p.key / "plan.html"
+        plan = results[p.key].plan
+        if plan is None or plan.status.value not in ("optimal", "feasible") or html.exists():
             continue
         try:
-            write_atomic(html, render_plan_map(plan_json, data_dir, None, None, False, None))
+            write_atomic(html, draw(plan, ds))
         except NisdError as exc:
             errors[p.key] = str(exc)
     return errors
@@ -206,58 +202,59 @@ def run_sweep(
     points: list[Point],
     out: Path,
     data_dir: Path,
-    runner: Callable[
-        [list[tuple[str, Callable[..., dict[str, Any]], tuple[Any, ...]]]],
-        Iterator[tuple[str, dict[str, Any]]],
-    ],
-    on_done: Callable[[Point, dict[str, Any], bool], None] | None = None,
-    maps: bool = False,
+    runner: Callable[[list[Task]], Iterator[tuple[str, Any]]],
+    on_done: Callable[[Point, PointResult, bool], None] | None = None,
+    draw: Draw | None = None,
 ) -> pd.DataFrame:
     """Solve the points not done yet; write each plan as it finishes; return the table.
 
-    ``maps``: each plan's map page, ``plan.html`` beside it, drawn by the worker that
+    ``draw``: each plan's map page, ``plan.html`` beside it, drawn by the worker that
     solved it (and here for plans done before without one). A map that cannot be
     drawn is a row's ``map_error``; its plan stands.
     """
-    from nisd.render import write_atomic
-    from nisd.study.runner import solve_point
-
     pdir = out / "points"
     pdir.mkdir(parents=True, exist_ok=True)
     names = {s.site_id: s.name for s in load_dataset(data_dir).sites}
     by_key = {p.key: p for p in points}
-    results: dict[str, dict[str, Any]] = {}
-    todo = []
+    results: dict[str, PointResult] = {}
+    todo: list[Task] = []
     for p in points:
-        done = pdir / p.key / "plan.json"
+        done = pdir / p.key / Plan.FILE
         if done.exists():
-            results[p.key] = {"ok": True, "plan": read_plan_doc(done)}
+            results[p.key] = PointResult(plan=Plan.read(done))
             if on_done:
                 on_done(p, results[p.key], True)
         else:
-            todo.append((p.key, solve_point, (str(data_dir.resolve()), p.config, None, True, maps)))
+            args = (str(data_dir.resolve()), p.config, None, True, draw)
+            todo.append((p.key, solve_point, args))
     map_errors: dict[str, str] = {}
     for key, res in runner(todo):
+        assert isinstance(res, PointResult)
         p = by_key[key]
-        page = res.pop("page", None)
-        if "page_error" in res:
-            map_errors[key] = res.pop("page_error")
+        if res.page_error is not None:
+            map_errors[key] = res.page_error
         results[key] = res
         d = pdir / key
         d.mkdir(exist_ok=True)
         write_atomic(d / "params.json", json.dumps(p.params, sort_keys=True, indent=2) + "\n")
-        if res.get("ok"):
-            write_plan_files(res["plan"], names, d)
+        if res.plan is not None:
+            res.plan.save(d, names)
             (d / "error.json").unlink(missing_ok=True)
-            if page is not None:
-                write_atomic(d / "plan.html", page)
+            if res.page is not None:
+                write_atomic(d / "plan.html", res.page)
         else:
-            write_atomic(d / "error.json", json.dumps(res, sort_keys=True, indent=2) + "\n")
+            error = {
+                "ok": False,
+                "error": res.error,
+                "error_type": res.error_type,
+                "exit_code": res.exit_code,
+            }
+            write_atomic(d / "error.json", dumps(error))
         if on_done:
             on_done(p, res, False)
-    if maps:
+    if draw is not None:
         drawn = [p for p in points if p.key not in map_errors]  # not tried twice
-        map_errors.update(_missing_maps(drawn, results, pdir, data_dir))
+        map_errors.update(_missing_maps(drawn, results, pdir, data_dir, draw))
     df = pd.DataFrame([row_of(p, results[p.key]) for p in points])
     if map_errors:
         df["map_error"] = [map_errors.get(p.key) for p in points]

@@ -23,6 +23,16 @@ from nisd.dataset import Dataset
 Weight = str | Callable[[str, str, dict[str, Any]], float]
 
 
+LATENCY_TOL_MS = 1e-9  # a route is within a latency bound up to this (float sums of hops)
+
+
+def in_time(latency: np.ndarray, bound: np.ndarray | float) -> np.ndarray:
+    """Where ``latency`` (ms) is within ``bound`` (ms, broadcast), up to the float tolerance
+    :data:`LATENCY_TOL_MS`: the one test of "reaches in time" of the model, the checker
+    and the evaluator."""
+    return np.asarray(latency <= np.asarray(bound) + LATENCY_TOL_MS)
+
+
 @dataclass(frozen=True)
 class RoutingGraph:
     """A sparse, directed, transit-aware copy of a planning graph.
@@ -242,10 +252,10 @@ class LatencyRows:
         key = bound.tobytes()
         if key not in self._within:
             first, group = unique_rows(np.stack([self.index.astype(float), bound], axis=1))
-            in_time = np.asarray(self.rows[self.index[first]] <= bound[first, None] + 1e-9)
-            for a in (first, group, in_time):
+            reach = in_time(self.rows[self.index[first]], bound[first, None])
+            for a in (first, group, reach):
                 a.setflags(write=False)
-            self._within[key] = (first, group, in_time)
+            self._within[key] = (first, group, reach)
         return self._within[key]
 
 

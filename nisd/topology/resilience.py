@@ -31,9 +31,12 @@ from scipy.sparse.csgraph import dijkstra
 
 from nisd.dataset import Dataset
 from nisd.errors import InputError, Problem
+from nisd.records.base import Record
+from nisd.records.plan import ScenarioRow
 from nisd.topology.latency import (
     RoutingGraph,
     csr,
+    in_time,
     latency_matrix,
     latency_rows,
     routing_graph,
@@ -44,71 +47,72 @@ from nisd.topology.served import TOL, Flow, FlowCache, class_shares, islanded
 Bound = Literal["crisis", "primary", "backup"]
 
 
+class ScenarioExtra(Record):
+    """The evaluator's further figures of a scenario (``nisd resilience``): what failed,
+    how many sites and links are up, whether the surviving sites stay connected."""
+
+    failed: tuple[str, ...] = ()
+    sites_up: int = 0
+    links_down: int = 0
+    sites_connected: bool = True
+    sites_two_routes: bool | None = None
+
+
 @dataclass(frozen=True)
 class ResilienceResult:
-    """Per-scenario table and summaries."""
+    """Per scenario: the record every file and page shows (``rows``) and the evaluator's
+    further figures (``extra``); and summaries."""
 
-    table: pd.DataFrame
+    rows: tuple[ScenarioRow, ...]
+    extra: tuple[ScenarioExtra, ...]
     baseline_share: float
     opened: tuple[str, ...]
     flows: tuple[int, int] = (0, 0)  # served-flow sub-problems reused, solved
 
-    def worst(self, n: int = 5) -> pd.DataFrame:
-        """The ``n`` scenarios with the smallest served share (ties by name)."""
-        return self.table.sort_values(["demand_served_share", "scenario"]).head(n)
+    def extras(self) -> tuple[ScenarioExtra, ...]:
+        return self.extra
 
-    def ranking(self, kind: str) -> pd.DataFrame:
+    @property
+    def table(self) -> pd.DataFrame:
+        """Every scenario, one row each, every figure a column."""
+        return pd.DataFrame(
+            [{**r.to_json(), **x.to_json()} for r, x in zip(self.rows, self.extra, strict=True)],
+            columns=COLUMNS,
+        )
+
+    def worst_rows(self, n: int = 5) -> list[ScenarioRow]:
+        """The ``n`` scenarios with the smallest served share (ties by name)."""
+        return sorted(self.rows, key=lambda r: (r.demand_served_share, r.scenario))[:n]
+
+    def most_damaging(self, kind: str, n: int = 10) -> list[ScenarioRow]:
         """Elements of one single-failure kind ranked by the load lost when they fail."""
-        t = self.table[self.table.kind == kind]
-        return t.sort_values(["load_lost", "scenario"], ascending=[False, True])[
-            ["scenario", "load_lost", "demand_served_share"]
-        ]
+        mine = [r for r in self.rows if r.kind == kind]
+        return sorted(mine, key=lambda r: (-r.load_lost, r.scenario))[:n]
 
     def to_json(self) -> dict[str, Any]:
-        rows = self.table.to_dict("records")
-        worst = self.worst(1).to_dict("records")
+        worst = self.worst_rows(1)
+        both = {
+            r.scenario: {**r.to_json(), **x.to_json()}
+            for r, x in zip(self.rows, self.extra, strict=True)
+        }
         return {
             "opened": list(self.opened),
             "baseline_share": self.baseline_share,
-            "scenarios": [_clean(r) for r in rows],
-            "worst": _clean(worst[0]) if worst else None,
+            "scenarios": list(both.values()),
+            "worst": both[worst[0].scenario] if worst else None,
             "rankings": {
-                k: [_clean(r) for r in self.ranking(k).head(10).to_dict("records")]
+                k: [
+                    {
+                        "scenario": r.scenario,
+                        "load_lost": r.load_lost,
+                        "demand_served_share": r.demand_served_share,
+                    }
+                    for r in self.most_damaging(k, 10)
+                ]
                 for k in ("single-site", "single-link", "srlg")
-                if (self.table.kind == k).any()
+                if any(r.kind == k for r in self.rows)
             },
         }
-
-
-def figures(row: Mapping[Any, Any]) -> dict[str, Any]:
-    """The evaluator's figures of one scenario row, as ``plan.json`` and attack files write them."""
-    return {
-        "scenario": row["scenario"],
-        "demand_served_share": round(float(row["demand_served_share"]), 6),
-        "served_by_class": row["served_by_class"],
-        "reachable_share": row["reachable_share"],
-        "reachable_by_class": row["reachable_by_class"],
-        "load_lost": row["load_lost"],
-        "unserved": row["unserved"],
-        "partly_served": row["partly_served"],
-        "cut_off": row["cut_off"],
-        "islanded": row["islanded"],
-        "sites_down": row["sites_down"],
-        "site_load": row["site_load"],
-        "full_sites": row["full_sites"],
-        "levels_met": row["levels_met"],
-    }
-
-
-def _clean(r: Mapping[Any, Any]) -> dict[str, Any]:
-    out = {}
-    for k, v in r.items():
-        if isinstance(v, np.generic):
-            v = v.item()
-        if isinstance(v, float) and not np.isfinite(v):
-            v = None
-        out[str(k)] = v
-    return out
 
 
 def edge_alive(rg: RoutingGraph, sc: Scenario) -> np.ndarray:
@@ -303,15 +307,15 @@ def evaluate(
         if key not in reach_memo:
             # kept per distinct (latency row, bound): co-located users share them
             m = latency_rows(rg, ids, cand, alive=routes)
-            first, label, in_time = m.within(lim)
-            reach_memo[key] = (in_time, np.isfinite(m.rows[m.index[first]]), label)
-        in_time, linked, label = reach_memo[key]
-        return in_time[label], linked[label]
+            first, label, timely = m.within(lim)
+            reach_memo[key] = (timely, np.isfinite(m.rows[m.index[first]]), label)
+        timely, linked, label = reach_memo[key]
+        return timely[label], linked[label]
 
     cache = FlowCache(load, rank, primary, split)
 
     def flow(lat: np.ndarray, up: np.ndarray, lv: np.ndarray | None, base: np.ndarray) -> Flow:
-        usable = (lim[:, None] + 1e-9 >= lat[:, :n_d].T) & holds & up[None, :]
+        usable = in_time(lat[:, :n_d].T, lim[:, None]) & holds & up[None, :]
         return cache.serve(np.where(up, cap, 0.0), usable, lv, base)
 
     def levels_of(name: str) -> np.ndarray | None:
@@ -329,7 +333,8 @@ def evaluate(
     else:
         base_conn = (bool(np.isfinite(base_lat[:, n_d:]).all()), False)
     cand_idx = {s: j for j, s in enumerate(cand)}
-    rows = []
+    records: list[ScenarioRow] = []
+    extra: list[ScenarioExtra] = []
     for sc in scenarios:
         alive = edge_alive(rg, sc)
         up = np.array([s not in sc.sites for s in names])
@@ -341,8 +346,8 @@ def evaluate(
             lat[stale] = latency_matrix(rg, [names[j] for j in stale], targets, alive=alive)
         cand_up = np.ones(len(cand), dtype=bool)
         cand_up[[cand_idx[s] for s in sc.sites if s in cand_idx]] = False
-        in_time, linked = reachable(alive, sc.sites)
-        cut = np.asarray(~(in_time & cand_up[None, :]).any(axis=1))
+        timely, linked = reachable(alive, sc.sites)
+        cut = np.asarray(~(timely & cand_up[None, :]).any(axis=1))
         island = islanded(linked & cand_up[None, :]) & ~cut
         if islands:
             cut = cut | island
@@ -357,13 +362,28 @@ def evaluate(
             conn1, conn2 = bool(np.isfinite(lat[np.ix_(upi, cols)]).all()), False
         else:
             conn1, conn2 = base_conn
-        rows.append(_row(sc, names, ids, load, rank, classes, total, cap, up, alive, cut, fl))
-        rows[-1]["islanded"] = [ids[int(i)] for i in np.nonzero(island)[0]]
-        rows[-1]["sites_connected"] = conn1
-        rows[-1]["sites_two_routes"] = conn2 if check_two_routes else None
-    table = pd.DataFrame(rows, columns=COLUMNS)
+        lv = levels_of(sc.name)
+        row = _row(sc, names, ids, load, rank, classes, total, cap, up, cut, fl).model_copy(
+            update={
+                "islanded": tuple(ids[int(i)] for i in np.nonzero(island)[0]),
+                "levels": None
+                if lv is None
+                else {c: float(v) for c, v in zip(classes, lv, strict=True) if v > 0},
+            }
+        )
+        records.append(row)
+        extra.append(
+            ScenarioExtra(
+                failed=tuple(sc.failed),
+                sites_up=int(up.sum()),
+                links_down=int((~alive).sum()),
+                sites_connected=conn1,
+                sites_two_routes=conn2 if check_two_routes else None,
+            )
+        )
     return ResilienceResult(
-        table,
+        tuple(records),
+        tuple(extra),
         float(base_flow.served.sum()) / total,
         tuple(names),
         flows=(cache.hits, cache.misses),
@@ -405,37 +425,33 @@ def _row(
     total: float,
     cap: np.ndarray,
     up: np.ndarray,
-    alive: np.ndarray,
     cut: np.ndarray,
     fl: Flow,
-) -> dict[str, Any]:
+) -> ScenarioRow:
     served = np.minimum(fl.served, load)
     lost = load - served
     reachable = np.where(cut, 0.0, load)
     gone = served <= TOL * np.maximum(1.0, load)
     part = (~gone) & (lost > TOL * np.maximum(1.0, load))
     full = up & (cap > TOL) & (fl.site_load >= cap * (1 - 1e-6) - TOL)
-    return {
-        "scenario": sc.name,
-        "kind": sc.kind,
-        "failed": sc.failed,
-        "meaning": sc.meaning,
-        "sites_up": int(up.sum()),
-        "sites_down": [s for s, u in zip(names, up, strict=True) if not u],
-        "links_down": int((~alive).sum()),
-        "demand_served_share": round(float(served.sum()) / total, 9),
-        "served_by_class": class_shares(served, load, rank, classes),
-        "reachable_share": round(float(served[~cut].sum()) / float(reachable.sum()), 9)
+    return ScenarioRow(
+        scenario=sc.name,
+        kind=sc.kind,
+        meaning=sc.meaning,
+        sites_down=tuple(s for s, u in zip(names, up, strict=True) if not u),
+        demand_served_share=round(float(served.sum()) / total, 9),
+        served_by_class=class_shares(served, load, rank, classes),
+        reachable_share=round(float(served[~cut].sum()) / float(reachable.sum()), 9)
         if reachable.sum() > TOL
         else None,
-        "reachable_by_class": class_shares(np.where(cut, 0.0, served), reachable, rank, classes),
-        "load_lost": round(float(lost.sum()), 6),
-        "unserved": [ids[int(i)] for i in np.nonzero(gone & (load > TOL))[0]],
-        "partly_served": {ids[int(i)]: round(float(lost[i]), 6) for i in np.nonzero(part)[0]},
-        "cut_off": [ids[int(i)] for i in np.nonzero(cut)[0]],
-        "site_load": {
+        reachable_by_class=class_shares(np.where(cut, 0.0, served), reachable, rank, classes),
+        load_lost=round(float(lost.sum()), 6),
+        unserved=tuple(ids[int(i)] for i in np.nonzero(gone & (load > TOL))[0]),
+        partly_served={ids[int(i)]: round(float(lost[i]), 6) for i in np.nonzero(part)[0]},
+        cut_off=tuple(ids[int(i)] for i in np.nonzero(cut)[0]),
+        site_load={
             s: round(float(v), 6) for s, v, u in zip(names, fl.site_load, up, strict=True) if u
         },
-        "full_sites": [s for s, f in zip(names, full, strict=True) if f],
-        "levels_met": fl.met,
-    }
+        full_sites=tuple(s for s, f in zip(names, full, strict=True) if f),
+        levels_met=fl.met,
+    )

@@ -1,5 +1,8 @@
 """Failure scenarios: named sets of failed sites, nodes, links and shared-risk groups.
 
+Why this module is long: it is the one registry of scenario sets (name → generator,
+count and help text from one table), so that a set is defined in one place.
+
 A scenario says what goes dark at once. Scenario *sets* generate them:
 
 =================  ==========================================================

@@ -34,9 +34,9 @@ import numpy as np
 import pulp
 from scipy.sparse import coo_matrix
 
+from classic.matrix import MatrixMILP, solve_matrix
+from nisd.config import SolverOptions
 from nisd.errors import InfeasibleError, NoSolutionError
-from nisd.optimise.config import SolverOptions
-from nisd.optimise.matrix import MatrixMILP, solve_matrix
 from nisd.optimise.solve import Status, solve
 
 

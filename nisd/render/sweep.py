@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from nisd.render import write_atomic
+from nisd.files import csv_text, write_atomic
+from nisd.render.html import page
 
 
 def write_tables(df: pd.DataFrame, out: Path) -> list[Path]:
-    paths = [write_atomic(out / "table.csv", df.to_csv(index=False, lineterminator="\n"))]
+    rows = df.astype(object).where(df.notna(), None).itertuples(index=False)
+    paths = [write_atomic(out / "table.csv", csv_text(list(df.columns), rows))]
     try:
         import pyarrow  # noqa: F401
     except ImportError:
@@ -72,8 +74,6 @@ def pareto_plot(df: pd.DataFrame, out: Path) -> list[Path]:
 
 
 def index_page(df: pd.DataFrame, out: Path, title: str) -> Path:
-    from nisd.render.html import page
-
     svg = (out / "pareto.svg").read_text(encoding="utf-8") if (out / "pareto.svg").exists() else ""
     svg = re.sub(r"^.*?(<svg)", r"\1", svg, count=1, flags=re.S)
     cols = [c for c in df.columns if c not in ("opened",)]

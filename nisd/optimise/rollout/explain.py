@@ -11,11 +11,10 @@ give, in that year, by that much (MSEK for a budget).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 import pulp
 
-from nisd.optimise.config import PlanConfig
+from nisd.config import PlanConfig
 from nisd.optimise.explain import (
     ELASTIC,
     WEIGHT,
@@ -24,10 +23,8 @@ from nisd.optimise.explain import (
     elastic_options,
     precheck,
 )
+from nisd.optimise.rollout.model import RolloutModel
 from nisd.optimise.solve import Status, solve
-
-if TYPE_CHECKING:
-    from nisd.optimise.rollout import RolloutModel
 
 LINKING = {
     "capital_budget": "capital budget short by {v:g} MSEK",

@@ -17,8 +17,8 @@ import numpy as np
 import pulp
 from scipy.sparse import csr_matrix
 
+from nisd.config import SolverOptions
 from nisd.errors import SolverError
-from nisd.optimise.config import SolverOptions
 from nisd.optimise.solve import (
     ABS_GAP,
     SolveResult,

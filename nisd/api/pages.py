@@ -1,0 +1,157 @@
+"""Pages and words: maps, reports, comparisons, the crisis summary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from nisd.dataset import Dataset
+from nisd.errors import InputError, Problem
+from nisd.io.results import (
+    Beside,
+    dataset_of,
+)
+from nisd.records import (
+    AttackResult,
+    Plan,
+    Rollout,
+)
+from nisd.render.compare import Comparison, compare, compare_page
+from nisd.render.context import PlanView, plan_map, plan_view
+from nisd.render.report import report_page
+from nisd.render.rollout import (
+    YearComparison,
+    compare_rollout_csv,
+    compare_rollout_page,
+    compare_rollout_table,
+    compare_rollouts,
+    rollout_map,
+    rollout_page,
+)
+from nisd.render.words import crisis_summary, war_summary
+
+if TYPE_CHECKING:  # pragma: no cover
+    import folium
+
+Result = Plan | Rollout
+
+
+def view(
+    ds: Dataset,
+    plan: Plan,
+    *,
+    sets: Sequence[str] | str | None = None,
+    redact: bool = False,
+    attacks: AttackResult | None = None,
+    beside: Beside | None = None,
+    title: str = "NISD plan",
+) -> PlanView:
+    """A plan with everything its pages show: its crisis view evaluated, its attacks, the
+    regrets and sensitivity kept beside it."""
+    dataset_of(plan, ds)
+    beside = beside or Beside()
+    return plan_view(
+        ds,
+        plan,
+        sets=sets,
+        title=title,
+        redact=redact,
+        attacks=attacks,
+        explanation=beside.explanation,
+        sensitivity=beside.sensitivity,
+    )
+
+
+def map_html(
+    ds: Dataset,
+    result: Result,
+    *,
+    sets: Sequence[str] | str | None = None,
+    banner: str | None = None,
+    redact: bool = False,
+    tiles: str | None = None,
+    attacks: AttackResult | None = None,
+    beside: Beside | None = None,
+) -> str:
+    """The self-contained, offline map page of a plan (or of a roll-out, with a year
+    control)."""
+    if isinstance(result, Rollout):
+        dataset_of(result, ds)
+        return rollout_map(ds, result, banner=banner, redact=redact)
+    v = view(ds, result, sets=sets, redact=redact, attacks=attacks, beside=beside)
+    return plan_map(v, banner=banner, tiles=tiles)
+
+
+def report_html(
+    ds: Dataset,
+    result: Result,
+    *,
+    sets: Sequence[str] | str | None = None,
+    banner: str | None = None,
+    redact: bool = False,
+    attacks: AttackResult | None = None,
+    beside: Beside | None = None,
+) -> str:
+    """The steering group's report of a plan or a roll-out, as one self-contained page."""
+    beside = beside or Beside()
+    if isinstance(result, Rollout):
+        dataset_of(result, ds)
+        return rollout_page(ds, result, beside.fees, banner=banner, redact=redact)
+    v = view(
+        ds,
+        result,
+        sets=sets,
+        redact=redact,
+        attacks=attacks,
+        beside=beside,
+        title="NISD plan report",
+    )
+    return report_page(v, banner=banner)
+
+
+def explore(ds: Dataset, plan: Plan, **kwargs: Any) -> folium.Map:
+    """The plan as a folium map for notebooks (offline; every text escaped); see
+    :func:`nisd.render.explore.explore`."""
+    from nisd.render.explore import explore as _explore  # folium loads only here
+
+    dataset_of(plan, ds)
+    return _explore(ds, plan, **kwargs)
+
+
+def compare_plans(plans: Sequence[tuple[str, Plan]]) -> Comparison:
+    """Key figures and site changes of several plans, against the first."""
+    if len(plans) < 2:
+        raise InputError([Problem("plans", "give at least two plans to compare")])
+    return compare(plans)
+
+
+def compare_html(ds: Dataset, comparison: Comparison, *, banner: str | None = None) -> str:
+    """The comparison as a page with an overlay map of the sites."""
+    return compare_page(ds, comparison, banner=banner)
+
+
+def compare_rollouts_html(
+    named: Sequence[tuple[str, Rollout]], *, banner: str | None = None
+) -> str:
+    """Roll-outs year by year side by side, as a page."""
+    return compare_rollout_page(compare_rollouts(named), named, banner=banner)
+
+
+def compare_rollouts_table(rows: Sequence[YearComparison]) -> str:
+    """Roll-outs year by year as text."""
+    return compare_rollout_table(rows)
+
+
+def compare_rollouts_csv(rows: Sequence[YearComparison]) -> str:
+    """Roll-outs year by year as CSV."""
+    return compare_rollout_csv(rows)
+
+
+def crisis_words(ds: Dataset, plan: Plan) -> list[str]:
+    """The plan's crisis results in words (the worst scenario of each class), then what a
+    robust plan was proved to survive."""
+    classes = list(ds.config.criticality.levels)
+    names = {s.site_id: s.name for s in ds.sites}
+    return crisis_summary(plan.scenarios, classes, names) + war_summary(
+        plan.run.war, classes, names
+    )
