@@ -55,3 +55,10 @@ def shared_dir() -> Path:
     if d is None:
         pytest.skip("reference data not found: set NISD_SHARED_DATA or place ../shared/data")
     return d
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that drive Chromium are marked ``browser`` (``pytest -m "not browser"``)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)

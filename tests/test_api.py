@@ -10,14 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from pydantic import ValidationError
 
 import nisd
+from nisd.cli import cli
 from nisd.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_python_walkthrough_runs_and_its_figures_agree(tmp_path: Path) -> None:
     """docs/python.md runs as written, and what it shows agrees with an independent reading:
     the saved file read back, the resilience rows against the plan's own, the fees against
@@ -91,7 +94,8 @@ def test_read_plan_refuses_a_plan_of_another_dataset(tmp_path: Path) -> None:
 
 
 def test_api_resilience_equals_the_plan_and_the_cli(tmp_path: Path) -> None:
-    """nisd.resilience reads the same evaluator as plan.json, with the plan's levels."""
+    """nisd.resilience, ``nisd resilience --json`` and plan.json give the same figures
+    (one evaluator, the plan's own levels)."""
     ds = nisd.load(ROOT / "tests" / "data" / "estonia")
     from nisd.config import PlanConfig
 
@@ -105,7 +109,14 @@ def test_api_resilience_equals_the_plan_and_the_cli(tmp_path: Path) -> None:
     rows = {r.scenario: r for r in nisd.resilience(ds, plan, sets=["single-site"]).rows}
     both = [r for r in plan.scenarios if r.scenario in rows]
     assert len(both) == len(plan.sites)  # every opened site's loss, in both
+    path = plan.save(tmp_path / "p")
+    res = CliRunner().invoke(cli, ["resilience", str(path), "--scenarios", "single-site", "--json"])
+    assert res.exit_code == 0, res.output
+    cli_rows = {r["scenario"]: r for r in json.loads(res.stdout)["scenarios"]}
+    assert set(cli_rows) == set(rows)
     for row in both:
         got = rows[row.scenario]
         assert got.demand_served_share == pytest.approx(row.demand_served_share, abs=1e-6)
+        assert cli_rows[row.scenario]["demand_served_share"] == got.demand_served_share
+        assert cli_rows[row.scenario]["served_by_class"] == got.served_by_class
         assert got.levels_met is True and row.levels_met is True

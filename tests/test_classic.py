@@ -28,6 +28,7 @@ from nisd.optimise.solve import available
 PMED = [f"pmed{i}" for i in range(1, 11)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", PMED)
 def test_pmedian_known_optimum(shared_dir: Path, name: str) -> None:
     inst = read_pmed(shared_dir / "orlib" / "pmed" / f"{name}.txt")

@@ -410,7 +410,7 @@ def test_presence_names_unknown_regions(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     res = CliRunner().invoke(cli, ["plan", str(scen), "--out", str(tmp_path / "p")])
-    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert res.exit_code == 3 and "Traceback" not in res.output
     assert "presence[0].counties" in res.output and "'99' is not a county" in res.output
     assert "presence[0].power_zones" in res.output and "'SE9' is not a power zone" in res.output
     assert not (tmp_path / "p").exists()
@@ -466,7 +466,7 @@ def test_min_population_keeps_each_type_in_towns_large_enough(tmp_path: Path) ->
     scen = tmp_path / "s.toml"
     scen.write_text("[min_population]\nbunker = 5000\n", encoding="utf-8")
     res = CliRunner().invoke(cli, ["plan", str(scen), "--out", str(tmp_path / "p")])
-    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert res.exit_code == 3 and "Traceback" not in res.output
     assert "min_population" in res.output and "'bunker' is not a site type" in res.output
 
 

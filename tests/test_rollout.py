@@ -158,6 +158,7 @@ def test_tiny_rollouts_match_brute_force(tmp_path: Path, seed: int, extra: dict[
 # ---- one year is the static plan ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_one_year_rollout_is_the_static_plan(sweden: nisd.Dataset) -> None:
     over = {"crisis": {"sets": ["single-site"], "tiers": []}}
     static = nisd.plan(sweden, "baseline", **over)
@@ -186,6 +187,7 @@ def default_rollout(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dic
     return out, json.loads((out / "rollout.json").read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_default_rollout_holds_its_readiness_every_year(
     sweden: nisd.Dataset, default_rollout: tuple[Path, dict[str, Any]]
 ) -> None:
@@ -222,6 +224,7 @@ def test_default_rollout_holds_its_readiness_every_year(
     assert list(ro.years_frame()["year"]) == list(ro.year_numbers)
 
 
+@pytest.mark.slow
 def test_capital_is_spent_over_the_lead_time(default_rollout: tuple[Path, dict[str, Any]]) -> None:
     _out, doc = default_rollout
     cfg = load_plan_config(Path("rollout-2032"))
@@ -299,6 +302,7 @@ def test_users_before_any_site_is_explained(tmp_path: Path) -> None:
     assert "2027:" in res.output and "no site can be in service before 2028" in res.output
 
 
+@pytest.mark.slow
 def test_too_small_a_budget_names_the_year_and_the_shortfall(
     tmp_path: Path, sweden: nisd.Dataset
 ) -> None:
@@ -334,6 +338,7 @@ def test_a_failed_rollout_leaves_an_existing_result(tmp_path: Path) -> None:
     assert (out / "rollout.json").read_text("utf-8") == "{}"
 
 
+@pytest.mark.slow
 def test_existing_site_closes_when_planned(sweden: nisd.Dataset) -> None:
     cfg = load_plan_config(
         Path("baseline"),
@@ -360,6 +365,7 @@ def test_existing_site_closes_when_planned(sweden: nisd.Dataset) -> None:
     assert sched["s-stockholm"]["capital_msek"] == 0.0
 
 
+@pytest.mark.slow
 def test_rollout_fees_recover_every_year(default_rollout: tuple[Path, dict[str, Any]]) -> None:
     out, doc = default_rollout
     res = CliRunner().invoke(cli, ["fees", str(out), "--method", "reserved", "--json"])
@@ -432,6 +438,7 @@ def test_cbc_proves_the_same_tiny_rollout(tmp_path: Path) -> None:
     assert cbc["objective"]["value"] == pytest.approx(highs["objective"]["value"], abs=1e-4)
 
 
+@pytest.mark.slow
 def test_an_existing_site_that_may_close_closes_when_it_is_not_needed(
     sweden: nisd.Dataset,
 ) -> None:

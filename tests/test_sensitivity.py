@@ -77,7 +77,7 @@ def test_report_draws_the_tornado(small_plan: tuple[Path, Path], tmp_path: Path)
 
 def test_missing_plan_is_refused(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["sensitivity", str(tmp_path / "nope.json")])
-    assert res.exit_code != 0 and "nope.json" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 3 and "nope.json" in res.output and "Traceback" not in res.output
 
 
 def test_python_door_matches_the_command(small_plan: tuple[Path, Path]) -> None:

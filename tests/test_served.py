@@ -113,6 +113,7 @@ def test_levels_met_is_exact(inst: tuple[np.ndarray, ...]) -> None:
         assert (got >= need - 1e-6 * np.maximum(1.0, need)).all()
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(flow_instances(), st.data())
 def test_merged_points_serve_as_the_points_apart(

@@ -399,6 +399,7 @@ def test_served_share_never_rises_with_more_failures(sweden: Dataset) -> None:
         assert both <= share[a.name] + 1e-12 and both <= share[b.name] + 1e-12
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(st.data())
 def test_monotone_property(data: st.DataObject) -> None:

@@ -152,6 +152,7 @@ def sweden_plan(points: Dataset) -> tuple[dict[str, str], dict[str, list[str]]]:
     return sites, assign
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("budget", "kinds", "objective"),
     [
@@ -205,6 +206,7 @@ def test_worst_attack_on_sweden_equals_enumeration(
     assert worst.served_by_class == best.served_by_class
 
 
+@pytest.mark.slow
 def test_top_attacks_are_distinct_and_ordered(
     points: Dataset, sweden_plan: tuple[dict[str, str], dict[str, list[str]]]
 ) -> None:
@@ -218,6 +220,7 @@ def test_top_attacks_are_distinct_and_ordered(
     assert res.found_by == "milp"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("budget", "kinds"), [(2, ("site",)), (1, ("site", "node", "srlg"))])
 def test_enumerated_attacks_are_the_programmes_attacks(
     points: Dataset,
@@ -388,28 +391,31 @@ def test_attack_command(robust_plan: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "code"),
     [
-        (["--targets", "towns"], "--targets: unknown target kind 'towns'"),
-        (["--cost", "node"], "--cost: 'node' is not NAME=NUMBER"),
-        (["--cost", "bridge=2"], "--cost: unknown target kind(s) bridge"),
-        (["--keep", "vital=1"], "--keep: unknown class(es) vital"),
-        (["--fortify", "--keep", "critical=1", "--harden-cost", "nope=5"], "no hardening cost"),
-        (["--method", "fast"], "Invalid value for '--method'"),
+        (["--targets", "towns"], "--targets: unknown target kind 'towns'", 3),
+        (["--cost", "node"], "--cost: 'node' is not NAME=NUMBER", 3),
+        (["--cost", "bridge=2"], "--cost: unknown target kind(s) bridge", 3),
+        (["--keep", "vital=1"], "--keep: unknown class(es) vital", 3),
+        (["--keep", "critical=1.5"], "--keep: critical = 1.5 is not a share between 0 and 1", 3),
+        (["--fortify", "--keep", "critical=1", "--harden-cost", "nope=5"], "no hardening cost", 3),
+        (["--harden-cost", "core=inf", "--fortify"], "--harden-cost: 'core=inf' is not", 3),
+        (["--r", "nan"], "--r", 2),
+        (["--method", "fast"], "Invalid value for '--method'", 2),
     ],
 )
 def test_attack_command_refuses_bad_options(
-    robust_plan: Path, args: list[str], message: str
+    robust_plan: Path, args: list[str], message: str, code: int
 ) -> None:
     res = CliRunner().invoke(cli, ["attack", str(robust_plan), *args])
-    assert res.exit_code != 0
+    assert res.exit_code == code
     assert message in res.output
     assert "Traceback" not in res.output
 
 
 def test_attack_command_missing_plan(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["attack", str(tmp_path / "nope.json")])
-    assert res.exit_code != 0 and "nope.json" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 3 and "nope.json" in res.output and "Traceback" not in res.output
 
 
 # ---- pages ---------------------------------------------------------------------------
@@ -477,7 +483,7 @@ def test_pages_refuse_a_bad_attack_file(
     res = CliRunner().invoke(
         cli, ["report", str(robust_plan), "--attack", str(f), "--out", str(out)]
     )
-    assert res.exit_code != 0 and message in res.output, res.output
+    assert res.exit_code == 3 and message in res.output, res.output
     assert "Traceback" not in res.output and not out.exists()
 
 

@@ -48,6 +48,7 @@ def dask_workers() -> Iterator[Workers]:
         yield w
 
 
+@pytest.mark.slow
 def test_pool_workers_outlive_a_study_and_agree_with_serial() -> None:
     serial = _objectives(run_tasks(_tasks(3), workers=1))
     with Workers(2) as w:
@@ -60,6 +61,7 @@ def test_pool_workers_outlive_a_study_and_agree_with_serial() -> None:
         list(w.run(_tasks(1)))
 
 
+@pytest.mark.slow
 def test_dask_workers_are_warm_and_kept(dask_workers: Workers) -> None:
     client = dask_workers._client
     assert all(client.run(lambda: "nisd.optimise" in sys.modules).values())
@@ -132,6 +134,7 @@ def test_workers_command_warns_when_it_listens_beyond_this_machine() -> None:
     assert f"cannot listen on 0.0.0.0:{port}" in res.output
 
 
+@pytest.mark.slow
 def test_workers_command_serves_sweeps_until_stopped(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
     proc = subprocess.Popen(
@@ -176,6 +179,7 @@ def _scenario(tmp_path: Path) -> Path:
     return scen
 
 
+@pytest.mark.slow
 def test_sweep_from_python_matches_single_plans_and_resumes(tmp_path: Path) -> None:
     ds = nisd.load(ESTONIA)
     scen = _scenario(tmp_path)
@@ -208,6 +212,7 @@ def test_sweep_from_python_names_every_bad_point(tmp_path: Path) -> None:
         nisd.sweep(variant, _scenario(tmp_path), {"p": [2]}, tmp_path / "s")
 
 
+@pytest.mark.slow
 def test_explain_from_python_is_each_re_solve(tmp_path: Path) -> None:
     ds = nisd.load(ESTONIA)
     scen = _scenario(tmp_path)
@@ -228,6 +233,7 @@ def test_explain_from_python_is_each_re_solve(tmp_path: Path) -> None:
     assert serial == {r.site_id: r.change for r in records}
 
 
+@pytest.mark.slow
 def test_workers_primed_with_data_and_scenario_hold_them_from_the_start(tmp_path: Path) -> None:
     scen = _scenario(tmp_path)
     here = str(ESTONIA.resolve())
@@ -238,6 +244,7 @@ def test_workers_primed_with_data_and_scenario_hold_them_from_the_start(tmp_path
         assert _objectives(w.run(_tasks(2))) == serial
 
 
+@pytest.mark.slow
 def test_dask_workers_primed_at_start(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
     here = str(ESTONIA.resolve())
@@ -263,6 +270,7 @@ def test_a_worker_without_the_data_directory_says_so(tmp_path: Path) -> None:
     assert "shared file system" in res.error
 
 
+@pytest.mark.slow
 def test_a_pool_that_loses_a_process_says_so_and_starts_again() -> None:
     with Workers(1) as w:
         with pytest.raises(SolverError, match=r"a worker process stopped while running 'die'"):
@@ -270,6 +278,7 @@ def test_a_pool_that_loses_a_process_says_so_and_starts_again() -> None:
         assert _objectives(w.run(_tasks(1))) == _objectives(run_tasks(_tasks(1), workers=1))
 
 
+@pytest.mark.slow
 def test_a_dask_task_that_kills_its_workers_is_a_solver_error() -> None:
     pytest.importorskip("distributed")
     import dask
@@ -304,6 +313,7 @@ def test_priming_refuses_an_unknown_scenario_set_before_starting(tmp_path: Path)
         Workers(2, data=ESTONIA, scenario=bad)
 
 
+@pytest.mark.slow
 def test_pool_workers_that_cannot_start_say_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
