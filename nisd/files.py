@@ -59,7 +59,8 @@ def write_atomic(path: str | Path, text: str) -> Path:
     if path.is_dir():
         raise InputError([Problem(str(path), "is a folder: give a file name")])
     _target_dir(path.parent, path.name)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    _clear_leftovers(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-{os.getpid()}-", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -87,7 +88,8 @@ def write_files(out_dir: str | Path, files: Mapping[str, str]) -> Path:
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError([Problem(str(out_dir), "is a file, not a folder for the results")])
     _target_dir(out_dir.parent, out_dir.name)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    _clear_leftovers(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-{os.getpid()}-", dir=out_dir.parent))
     try:
         mode = _file_mode()
         for name, text in files.items():
@@ -99,6 +101,28 @@ def write_files(out_dir: str | Path, files: Mapping[str, str]) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def _clear_leftovers(out_dir: Path) -> None:
+    """Remove the temporary files and folders of earlier writes of ``out_dir`` whose process
+    is gone (a write killed before it could clean up after itself)."""
+    for old in out_dir.parent.glob(f".{out_dir.name}-*-*"):
+        pid = old.name.removeprefix(f".{out_dir.name}-").split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
 
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")

@@ -7,6 +7,7 @@ silently falls back to a default. This module sits below everything else
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from pydantic import (
@@ -23,13 +24,61 @@ from pyproj.exceptions import CRSError
 from nisd.errors import Problem
 
 M = TypeVar("M", bound=BaseModel)
+_TYPE_TAG = re.compile(r"^(float|int|str|bool|list\[.*\]|dict\[.*\]|tuple\[.*\])$")
+
+
+# Unicode's bidirectional controls reorder the text around them on a page (a name ending
+# in U+202E showed the cost 85.91 as "19.58"); other control characters (tabs and line
+# breaks included) have no place in a name, an id or a label either
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def control_characters(text: str) -> str | None:
+    """Why ``text`` cannot be a name or label (a control character in it), or None."""
+    bad = _CONTROL.search(text)
+    if bad is None:
+        return None
+    return (
+        f"contains the control character U+{ord(bad.group()):04X}, which would change how "
+        "the text around it shows on a page"
+    )
+
+
+def check_texts(value: Any) -> Any:
+    """``value`` when no text in it (keys included) holds a control character.
+
+    Raises
+    ------
+    ValueError
+    """
+    if isinstance(value, str):
+        why = control_characters(value)
+        if why:
+            raise ValueError(why)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            check_texts(k)
+            check_texts(v)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for v in value:
+            check_texts(v)
+    return value
 
 
 def validation_problems(file: str, exc: ValidationError) -> list[Problem]:
     """One :class:`~nisd.errors.Problem` per pydantic error, naming the key path."""
     out = []
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or None
+    errors = exc.errors()
+    # a value of a union type (a number, or a table by year) is reported once per member
+    # type; the member tags leave the key, and "not a table" goes when the number is wrong
+    keys = [".".join(str(p) for p in e["loc"] if not _TYPE_TAG.match(str(p))) for e in errors]
+    wrong_value = {k for k, e in zip(keys, errors, strict=True) if not e["type"].endswith("_type")}
+    for key_text, err in zip(keys, errors, strict=True):
+        if err["type"].endswith("_type") and any(
+            w == key_text or w.startswith(key_text + ".") for w in wrong_value
+        ):
+            continue
+        key = key_text or None
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = f"unknown key '{key}'"
@@ -57,6 +106,11 @@ class Strict(BaseModel):
     (NaN or infinity would switch a rule off: ``x < nan`` is always false)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _texts(cls, v: Any) -> Any:
+        return check_texts(v)
 
 
 class NetworkSettings(Strict):

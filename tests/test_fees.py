@@ -145,3 +145,31 @@ def test_fees_command_on_a_plan(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "'vote' is not one of" in r.output
     r = CliRunner().invoke(cli, ["fees", str(tmp_path / "missing.json")])
     assert r.exit_code == 3 and "not found" in r.output
+
+
+def test_shapley_values_are_scaled_to_the_cost_when_an_end_state_policy_binds(
+    tmp_path: Path,
+) -> None:
+    """What docs/model.md says: v(N) equals the plan's cost when no end-state policy
+    binds, and is below it when one does (p_min here); the fees then rise by one share."""
+    ds = load_dataset(write_country(tmp_path, 6, 4, seed=5))
+    base = {"k": 2, "separation_km": 100.0, "hazards": "off", "crisis": {"sets": ["single-site"]}}
+    free = nisd.plan(ds, PlanConfig.model_validate(base))
+    bound = nisd.plan(ds, PlanConfig.model_validate({**base, "p_min": len(free.sites) + 2}))
+    for plan, binds in ((free, False), (bound, True)):
+        cfg = plan.run.config()
+        cost = float(plan.kpis.cost_msek or 0.0)
+        rows, how = fee_table(
+            ds, cfg, sorted(plan.sites), sorted(plan.assignments), cost, "shapley"
+        )
+        assert how.v_all_msek is not None
+        assert (how.v_all_msek < cost - 1e-6) is binds
+        assert sum(r.fee_msek for r in rows) == pytest.approx(cost)
+        # every fee is the Shapley value times the same factor, cost / v(N)
+        raw, _ = fee_table(
+            ds, cfg, sorted(plan.sites), sorted(plan.assignments), how.v_all_msek, "shapley"
+        )
+        factor = cost / how.v_all_msek
+        by_payer = sorted(raw, key=lambda r: r.payer)
+        for a, b in zip(sorted(rows, key=lambda r: r.payer), by_payer, strict=True):
+            assert a.fee_msek == pytest.approx(b.fee_msek * factor)

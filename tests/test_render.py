@@ -29,6 +29,7 @@ NASTY = [
     '<img src=x onerror="window.__pwned=2">',
     "`${window.__pwned=3}` \\ \" ' ${x}",
     "<svg onload=alert(4)>",
+    "{{7*191}} {{ lipsum.__globals__ }}",  # folium renders its output as a Jinja template
 ]
 
 
@@ -463,6 +464,7 @@ def test_explore_is_offline_and_inert(browser: Any, tmp_path: Path, default_dir:
     shown = "\n".join(texts)
     assert NASTY[0] in shown and NASTY[1] in shown  # site names, literally
     assert NASTY[3] in shown  # a user's name (demand popups)
+    assert NASTY[4] in shown and "1337" not in page  # a template in a name stays text
     pg.close()
 
 

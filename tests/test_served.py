@@ -35,7 +35,7 @@ from nisd.records import Plan
 from nisd.topology import build_graph
 from nisd.topology.latency import LatencyRows
 from nisd.topology.resilience import evaluate, site_capacity
-from nisd.topology.scenarios import Scenario
+from nisd.topology.scenarios import Scenario, scenario_sets
 from nisd.topology.served import serve
 
 from .conftest import ESTONIA
@@ -476,22 +476,68 @@ def test_baseline_report_agrees_with_plan(baseline_plan: Path, tmp_path: Path) -
     plan_share = {r["scenario"]: r["demand_served_share"] for r in doc["scenarios"]}
     plan = Plan.read(baseline_plan)
     ds = nisd.dataset_of(plan)
-    sets = ["single-site", "srlg", "county", "power-zone"]
-    page = nisd.view(ds, plan, sets=sets)
-    assert len(page.rows) >= len(plan.sites) + 25
-    for row in page.rows:  # the report's crisis table is built from these rows
+    page = nisd.view(ds, plan)
+    # the scenarios it was checked against, with plan.json's figures, then the presets
+    assert page.rows[: page.required] == list(plan.scenarios) and page.required == len(plan_share)
+    for row in page.rows[: page.required]:  # the report's crisis table is built from these
         assert row.demand_served_share == pytest.approx(plan_share[row.scenario], abs=1e-6)
         assert row.levels_met is True
+    assert {r.kind for r in page.outside} == {"preset"}
     assert page.data.kpis.worst_case_share_served == pytest.approx(
         doc["kpis"]["worst_case_share_served"], abs=1e-6
     )
+    # the worst over everything shown is never better than the worst of a subset
+    assert page.data.kpis.worst_all_share == min(r.demand_served_share for r in page.rows)
+    assert page.data.kpis.worst_all_share <= doc["kpis"]["worst_case_share_served"]
     out = tmp_path / "report.html"
     res = CliRunner().invoke(cli, ["report", str(baseline_plan), "--out", str(out)])
     assert res.exit_code == 0, res.output
     page = out.read_text(encoding="utf-8")
     assert f"{doc['kpis']['worst_case_share_served']:.1%}" in page
+    # one scenario count: plan.json's, the report's and the map's
+    n = len(doc["scenarios"])
+    assert f"checked against its {n} required crisis scenarios" in page
+    assert "also evaluated, outside its requirements: 6 crisis preset(s)" in page
+    m = tmp_path / "map.html"
+    res = CliRunner().invoke(cli, ["map", str(baseline_plan), "--out", str(m)])
+    assert res.exit_code == 0, res.output
+    assert f"{n} required scenarios and 6 more" in m.read_text(encoding="utf-8")
     # the users of a lost county and of an island are cut off: the promise is for the rest
     assert all(r["reachable_by_class"]["critical"] >= 1 - 1e-6 for r in doc["scenarios"])
     assert any(r["cut_off"] for r in doc["scenarios"])
     sentence = re.search(r"All ([a-z, ]+) load of the users still connected is served", page)
     assert sentence is not None and "critical" in sentence.group(1)
+
+
+def test_class_figures_come_from_a_flow_that_meets_the_levels_where_they_bind(
+    sweden: Dataset, tmp_path: Path
+) -> None:
+    """After SE2's blackout the baseline's class figures are those of a flow meeting its
+    levels (high 61.6 %, normal 25 %), not critical first (high 62.8 %, normal 0 %); the
+    report and the command's help say which."""
+    plan = nisd.plan(sweden, "baseline")
+    row = next(r for r in plan.scenarios if r.scenario == "power zone SE2")
+    assert row.levels_met is True
+    assert row.served("high") == pytest.approx(0.615578, abs=1e-6)
+    assert row.served("normal") == pytest.approx(0.25, abs=1e-6)
+    g = build_graph(sweden)
+    sc = [s for s in scenario_sets(sweden, g, ["power-zone"]) if s.name == "power zone SE2"]
+    first = evaluate(
+        sweden,
+        g,
+        dict(plan.sites),
+        sc,
+        assignments={d: list(v) for d, v in plan.assignments.items()},
+        check_two_routes=False,
+        islands=True,
+    ).rows[0]
+    assert first.served("high") == pytest.approx(0.628141, abs=1e-6)  # critical first
+    assert first.served("normal") == pytest.approx(0.0, abs=1e-6)
+    assert (first.served("critical"), row.served("critical")) == (1.0, 1.0)
+    path = plan.save(tmp_path / "p")
+    page = tmp_path / "r.html"
+    res = CliRunner().invoke(cli, ["report", str(path), "--out", str(page)])
+    assert res.exit_code == 0, res.output
+    rule = "the class figures are those of a flow that meets the levels"
+    assert rule in page.read_text(encoding="utf-8")
+    assert rule in " ".join(CliRunner().invoke(cli, ["resilience", "--help"]).output.split())

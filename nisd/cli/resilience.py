@@ -73,9 +73,12 @@ def resilience(
 ) -> None:
     """Evaluate a placement (PLAN.json or --sites) under failure scenarios.
 
-    Shares are of each class's whole load; a user cut off from every site (or, with
-    crisis.islands = "skip", left on an island) counts as lost. Where service levels
-    bind, the class figures are those of a flow that meets the levels.
+    Shares per class are of each class's whole load; a user cut off from every site
+    (or left on an island apart from the national network, where the plan skips
+    islands) counts as lost. Where a scenario's service levels bind, the class
+    figures are those of a flow that meets the levels (a more critical class may
+    give up load it does not need); elsewhere critical load is served first, then
+    high, then normal.
     """
     if (plan is None) == (sites_opt is None):
         raise click.UsageError("give either PLAN.json or --sites ID,ID,... (one of them)")

@@ -11,6 +11,7 @@ from shapely.geometry.base import BaseGeometry
 
 from nisd.errors import Problem
 from nisd.io.schema import ColumnSpec, table_schema
+from nisd.settings import control_characters
 
 TRUE = {"true", "yes", "1", "y", "t"}
 FALSE = {"false", "no", "0", "n", "f"}
@@ -50,12 +51,20 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
+def _text(value: str) -> str:
+    """A text cell without bidirectional or other control characters."""
+    why = control_characters(value)
+    if why:
+        raise _BadCellError(why)
+    return value
+
+
 def _convert(value: Any, spec: ColumnSpec) -> Any:
     """Convert one non-blank cell; raise ``_BadCellError`` with the reason."""
     if spec.dtype == "str":
         if isinstance(value, (dict, list)):
             raise _BadCellError(f"expected text, got {type(value).__name__}")
-        return value if isinstance(value, str) else str(value)
+        return _text(value if isinstance(value, str) else str(value))
     if spec.dtype in ("float", "int"):
         if isinstance(value, bool):
             raise _BadCellError(f"not a number: {value!r}")
@@ -88,7 +97,7 @@ def _convert(value: Any, spec: ColumnSpec) -> Any:
             items = [v.strip() for v in str(value).split(";")]
         if any(not v for v in items):
             raise _BadCellError(f"empty item in list {value!r} (items are separated by ';')")
-        return tuple(items)
+        return tuple(_text(v) for v in items)
     raise AssertionError(spec.dtype)  # pragma: no cover
 
 

@@ -15,10 +15,10 @@ import json
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from nisd.errors import InputError, Problem
-from nisd.settings import validation_problems
+from nisd.settings import check_texts, validation_problems
 
 SCHEMA = 2  # the version of every record file written now; files without one are version 1
 
@@ -44,6 +44,12 @@ class Record(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _texts(cls, v: Any) -> Any:
+        # names and labels of a file edited by hand stay text on a page (no bidi controls)
+        return check_texts(v)
 
     def to_json(self) -> dict[str, Any]:
         """The record's JSON form (a fresh dict)."""

@@ -13,8 +13,9 @@ from nisd.files import csv_text
 from nisd.records.base import Record
 from nisd.records.plan import Plan
 from nisd.render.html import map_body, page
+from nisd.render.parts import REPORT_CSS, fmt, table
 from nisd.render.payload import build_payload
-from nisd.render.report import KPI_ROWS, REPORT_CSS, _fmt, _table
+from nisd.render.report import KPI_ROWS
 
 Value = float | int | str | bool | None
 
@@ -61,7 +62,7 @@ class Comparison(Record):
         rows = self.flat_rows()
         cols = list(rows[0])
         cells = [
-            [str(r[c]) if c == "kpi" else _fmt(r[c], pct="share" in str(r["kpi"])) for c in cols]
+            [str(r[c]) if c == "kpi" else fmt(r[c], pct="share" in str(r["kpi"])) for c in cols]
             for r in rows
         ]
         widths = [max(len(str(c)), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
@@ -144,14 +145,14 @@ def compare_page(ds: Dataset, comparison: Comparison, *, banner: str | None = No
     data = build_payload(ds, Plan.of_sites(union), title=title)
     rows = comparison.flat_rows()
     cols = list(rows[0])
-    table = _table(
+    figures = table(
         cols,
         [
-            [r[c] if c == "kpi" else _fmt(r[c], pct="share" in str(r["kpi"])) for c in cols]
+            [r[c] if c == "kpi" else fmt(r[c], pct="share" in str(r["kpi"])) for c in cols]
             for r in rows
         ],
     )
-    ch = _table(
+    ch = table(
         ["plan", "kept", "added", "removed"],
         [
             (c.plan, ", ".join(c.kept), ", ".join(c.added), ", ".join(c.removed))
@@ -161,7 +162,7 @@ def compare_page(ds: Dataset, comparison: Comparison, *, banner: str | None = No
     body = (
         f'<div class="report"><style>{REPORT_CSS}</style>'
         f"<h1>{html.escape(title)}</h1>"
-        f"<h2>Key figures</h2>{table}<h2>Sites</h2>{ch}"
+        f"<h2>Key figures</h2>{figures}<h2>Sites</h2>{ch}"
         f"<h2>Overlay</h2>{map_body('Kept, added and removed sites')}</div>"
     )
     return page(title, body, payload=data, banner=banner)

@@ -38,6 +38,12 @@ class PlanView:
     war_words: tuple[str, ...]  # what a robust plan was proved to survive, in words
     explanation: Explanation | None = None
     sensitivity: Sensitivity | None = None
+    required: int = 0  # the first rows: the scenarios the plan was checked against
+
+    @property
+    def outside(self) -> list[ScenarioRow]:
+        """The rows evaluated beside the plan's requirements (presets, attacks, sets asked)."""
+        return self.rows[self.required :]
 
     @property
     def rows(self) -> list[ScenarioRow]:
@@ -98,30 +104,43 @@ def plan_view(
     explanation: Explanation | None = None,
     sensitivity: Sensitivity | None = None,
 ) -> PlanView:
-    """The plan's pages' content: its crisis view (``sets``; default the plan's own sets,
-    else :data:`DEFAULT_MAP_SETS`) with the attacks added, each evaluated capacity-true
-    under the plan's own rules."""
+    """The plan's pages' content.
+
+    Its crisis view holds the scenarios the plan was checked against, with the figures
+    ``plan.json`` holds (one count everywhere), then what else a reader should see,
+    evaluated capacity-true under the plan's own rules and outside its requirements: the
+    dataset's crisis presets, the attacks (those a robust plan was planned against, its
+    worst attack, an ``nisd attack --out`` record) and the scenario sets ``sets`` adds. A
+    plan checked against nothing (made by hand) shows ``sets`` or
+    :data:`DEFAULT_MAP_SETS`.
+    """
     if isinstance(sets, str):
         sets = parse_sets(sets)
-    chosen = tuple(sets or plan.crisis_sets or DEFAULT_MAP_SETS)
     g = build_graph(ds)
-    scen = scenario_sets(ds, g, list(chosen), sorted(plan.sites))
+    own = {r.scenario: r for r in plan.scenarios}
+    defs = {sc.name: sc for sc in scenario_sets(ds, g, plan.crisis_sets)} if own else {}
+    missing = sorted(set(own) - set(defs))
+    if missing:  # a scenario of the plan the data no longer gives (an attack, or old data)
+        defs |= {sc.name: sc for sc in attack_scenarios(ds, plan) if sc.name in own}
+    scen = [defs[n] for n in own if n in defs]
+    rows = [own[sc.name] for sc in scen]
+    asked = list(sets or (() if own else DEFAULT_MAP_SETS))
+    if "presets" not in asked:
+        asked.append("presets")
     shown = attack_scenarios(ds, plan, attacks)
-    names = {sc.name for sc in scen}
-    scen += [sc for sc in shown if sc.name not in names]
+    extra = [sc for sc in scenario_sets(ds, g, asked, sorted(plan.sites)) if sc.name not in own]
+    extra += [sc for sc in shown if sc.name not in own]
+    extra = list({sc.name: sc for sc in extra}.values())
     classes = list(ds.config.criticality.levels)
     war = plan.config.war if plan.config is not None and plan.config.war.on else None
     # a robust plan's attacks are checked against its [war] levels
-    levels = {
-        sc.name: [float(war.serve.get(c, 0.0)) for c in classes] for sc in shown if war
-    } | plan.levels(classes)
-    rows: tuple[ScenarioRow, ...] = ()
-    if scen:
-        rows = evaluate(
+    levels = {sc.name: [float(war.serve.get(c, 0.0)) for c in classes] for sc in shown if war}
+    if extra:
+        rows += evaluate(
             ds,
             g,
             dict(plan.sites),
-            scen,
+            extra,
             assignments={d: list(v) for d, v in plan.assignments.items()} or None,
             levels=levels or None,
             check_two_routes=False,
@@ -131,7 +150,7 @@ def plan_view(
     data = build_payload(
         ds,
         plan,
-        scen,
+        scen + extra,
         rows,
         title=f"{title}: {ds.config.name}",
         redact=redact,
@@ -141,19 +160,21 @@ def plan_view(
         plan=plan,
         ds=ds,
         data=data,
-        sets=chosen,
+        sets=tuple(plan.crisis_sets) + tuple(s for s in asked if s not in plan.crisis_sets),
         attacks=tuple(sc.name for sc in shown),
         war_words=tuple(war_summary(plan.run.war, classes, {s.site_id: s.name for s in ds.sites})),
         explanation=explanation,
         sensitivity=sensitivity,
+        required=len(own),
     )
 
 
 def plan_map(view: PlanView, *, banner: str | None = None, tiles: str | None = None) -> str:
     """The self-contained map page of a plan (``nisd map``, ``plan --map``, sweeps)."""
-    sub = f"{len(view.plan.sites)} sites; scenarios: {', '.join(view.sets)}" + (
-        "; positions redacted to county" if view.data.redacted else ""
-    )
+    sub = (
+        f"{len(view.plan.sites)} sites; {view.required} required scenarios and "
+        f"{len(view.outside)} more; sets: {', '.join(view.sets)}"
+    ) + ("; positions redacted to county" if view.data.redacted else "")
     return map_page(view.data, banner=banner, tiles=tiles, subtitle=sub)
 
 

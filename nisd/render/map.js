@@ -186,7 +186,8 @@
     ["sites", fmt(k.sites)],
     ["mean latency", fmt(k.mean_latency_ms, " ms")],
     ["max latency", fmt(k.max_latency_ms, " ms")],
-    ["worst-case share served", k.worst_case_share_served === undefined ? "n/a" : fmt(100 * k.worst_case_share_served, " %")]
+    ["worst-case share served (required scenarios)", k.worst_case_share_served === null || k.worst_case_share_served === undefined ? "n/a" : fmt(100 * k.worst_case_share_served, " %") + (k.worst_case_scenario ? " (" + k.worst_case_scenario + ")" : "")],
+    ["worst-case share served (all shown)", k.worst_all_share === null || k.worst_all_share === undefined ? "n/a" : fmt(100 * k.worst_all_share, " %") + " (" + k.worst_all_scenario + ")"]
   ].concat(Object.keys(k.worst_case_by_class || {}).map(function (c) {
     var w = k.worst_case_by_class[c];
     return ["worst case, " + c, fmt(100 * w.share, " %") + " (" + w.scenario + ")"];

@@ -156,11 +156,16 @@ class YearView(Record):
 
 
 class MapKpis(Kpis):
-    """The key figures the map's panel shows: the plan's, with how it was solved."""
+    """The key figures the map's panel shows: the plan's (its worst case over the scenarios
+    it was checked against), how it was solved, and the worst case over every scenario
+    the page evaluates (presets and attacks included)."""
 
     status: str = ""
     gap: float | None = None
     objective: str = ""
+    worst_all_share: float | None = None
+    worst_all_scenario: str | None = None
+    worst_all_by_class: dict[str, ClassShare] = Field(default_factory=dict)
 
 
 class MapData(Record):
@@ -451,12 +456,19 @@ def build_payload(
             objective=f"{plan.objective.name}: {plan.value}",
         )
     if rows:
-        kpis = kpis.model_copy(
-            update={
-                "worst_case_share_served": min(r.demand_served_share for r in rows),
-                "worst_case_by_class": worst_by_class(rows, classes),
+        worst = min(rows, key=lambda r: (r.demand_served_share, r.scenario))
+        update: dict[str, Any] = {
+            "worst_all_share": worst.demand_served_share,
+            "worst_all_scenario": worst.scenario,
+            "worst_all_by_class": worst_by_class(rows, classes),
+        }
+        if plan is None or not plan.scenarios:  # nothing required: the page's own worst
+            update |= {
+                "worst_case_share_served": worst.demand_served_share,
+                "worst_case_scenario": worst.scenario,
+                "worst_case_by_class": update["worst_all_by_class"],
             }
-        )
+        kpis = kpis.model_copy(update=update)
     lon0, lat0, lon1, lat1 = ds.config.bbox
     return MapData(
         title=title,

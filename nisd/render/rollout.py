@@ -14,8 +14,8 @@ from nisd.records.base import Record
 from nisd.records.fees import Fees
 from nisd.records.rollout import Rollout, ScheduleRow, Totals, YearRow
 from nisd.render.html import map_body, map_page, page
+from nisd.render.parts import REPORT_CSS, fmt, table
 from nisd.render.payload import MapData, YearView, build_payload, lines_of, positions
-from nisd.render.report import REPORT_CSS, _fmt, _table
 
 
 def rollout_payload(ds: Dataset, rollout: Rollout, *, title: str, redact: bool = False) -> MapData:
@@ -141,8 +141,7 @@ def _fees_section(fees: Fees | None) -> str:
             "load|reserved|shapley</code> and write the report again.</p>"
         )
     rows = [
-        (y.year, _fmt(y.cost_msek), _fmt(y.fee_income_msek), _fmt(y.balance_msek))
-        for y in fees.years
+        (y.year, fmt(y.cost_msek), fmt(y.fee_income_msek), fmt(y.balance_msek)) for y in fees.years
     ]
     last = next((y for y in reversed(fees.years) if y.rows), None)
     how = fees.how
@@ -160,12 +159,12 @@ def _fees_section(fees: Fees | None) -> str:
         "year."
         + html.escape(note)
         + "</p>"
-        + _table(["year", "cost (MSEK)", "fee income (MSEK)", "balance (MSEK)"], rows)
+        + table(["year", "cost (MSEK)", "fee income (MSEK)", "balance (MSEK)"], rows)
     )
     if last is not None:
-        out += f"<h3>Fees in {last.year}</h3>" + _table(
+        out += f"<h3>Fees in {last.year}</h3>" + table(
             ["payer", "fee (MSEK)", "share"],
-            [(r.payer, _fmt(r.fee_msek), f"{r.share:.1%}") for r in last.rows],
+            [(r.payer, fmt(r.fee_msek), f"{r.share:.1%}") for r in last.rows],
         )
     return out
 
@@ -189,14 +188,14 @@ def rollout_page(
     proof = (
         "proved optimal by the solver"
         if rollout.status.value == "optimal"
-        else f"feasible, not proved optimal (gap {_fmt(rollout.gap)})"
+        else f"feasible, not proved optimal (gap {fmt(rollout.gap)})"
     )
     built = "; ".join(f"{s.name or s.site_id} ({s.type}): {s.phrase()}" for s in schedule)
     words = (
         f"From {years[0]} to {years[-1]} the roll-out builds {len(schedule)} site(s): {built}. "
-        f"It costs {_fmt(t.discounted_cost_msek)} MSEK discounted to {years[0]} "
-        f"({_fmt(t.cost_msek)} MSEK undiscounted: capital {_fmt(t.capital_msek)}, "
-        f"running {_fmt(t.running_msek)}), with {t.migrations} migration(s) "
+        f"It costs {fmt(t.discounted_cost_msek)} MSEK discounted to {years[0]} "
+        f"({fmt(t.cost_msek)} MSEK undiscounted: capital {fmt(t.capital_msek)}, "
+        f"running {fmt(t.running_msek)}), with {t.migrations} migration(s) "
         f"of users between sites. It is {proof}."
     )
     classes = list(ds.config.criticality.levels)
@@ -219,12 +218,12 @@ def rollout_page(
     spend_rows = [
         (
             y.year,
-            _fmt(y.cost_msek.capital),
-            _fmt(y.budget_msek.capital),
-            _fmt(y.cost_msek.running),
-            _fmt(y.budget_msek.operating),
-            _fmt(y.cost_msek.total),
-            _fmt(y.cost_msek.discounted),
+            fmt(y.cost_msek.capital),
+            fmt(y.budget_msek.capital),
+            fmt(y.cost_msek.running),
+            fmt(y.budget_msek.operating),
+            fmt(y.cost_msek.total),
+            fmt(y.cost_msek.discounted),
         )
         for y in rollout.years
     ]
@@ -237,7 +236,7 @@ def rollout_page(
         "<p>Every crisis set of the scenario evaluated each year by the served-load evaluator "
         "(required: what the readiness ramp asks that year; holding: what the year's plan "
         "keeps, capacity-true).</p>"
-        + _table(
+        + table(
             [
                 "year",
                 "sites",
@@ -252,7 +251,7 @@ def rollout_page(
         )
         + "<h2>Spending against the budget</h2>"
         + spending_svg(rollout.years)
-        + _table(
+        + table(
             [
                 "year",
                 "capital (MSEK)",
@@ -266,7 +265,7 @@ def rollout_page(
         )
         + _fees_section(fees)
         + "<h2>Assumptions (scenario parameters)</h2>"
-        + _table(
+        + table(
             ["parameter", "value"],
             [
                 ("rollout", json.dumps(params.get("rollout"), ensure_ascii=False, sort_keys=True)),
@@ -365,26 +364,26 @@ def compare_rollout_page(
     totals = [(n, ro.totals) for n, ro in named]
     body = (
         f'<div class="report"><style>{REPORT_CSS}</style><h1>Comparison of roll-outs</h1>'
-        + _table(
+        + table(
             ["roll-out", "discounted (MSEK)", "undiscounted", "capital", "running", "moves"],
             [
                 (
                     n,
-                    _fmt(t.discounted_cost_msek if t else None),
-                    _fmt(t.cost_msek if t else None),
-                    _fmt(t.capital_msek if t else None),
-                    _fmt(t.running_msek if t else None),
+                    fmt(t.discounted_cost_msek if t else None),
+                    fmt(t.cost_msek if t else None),
+                    fmt(t.capital_msek if t else None),
+                    fmt(t.running_msek if t else None),
                     t.migrations if t else None,
                 )
                 for n, t in totals
             ],
         )
         + "<h2>Year by year</h2>"
-        + _table(
+        + table(
             list(COMPARE_COLUMNS),
             [
                 [
-                    _fmt(v) if isinstance(v, float) else v
+                    fmt(v) if isinstance(v, float) else v
                     for v in (getattr(r, c) for c in COMPARE_COLUMNS)
                 ]
                 for r in rows

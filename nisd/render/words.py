@@ -10,6 +10,14 @@ from collections.abc import Mapping, Sequence
 
 from nisd.records.plan import ScenarioRow, WarRecord
 
+CLASS_RULE = (
+    "Shares per class are of each class's whole load; a user cut off from every site (or "
+    "left on an island apart from the national network, where the plan skips islands) "
+    "counts as lost. Where a scenario's service levels bind, the class figures are those "
+    "of a flow that meets the levels (a more critical class may give up load it does not "
+    "need); elsewhere critical load is served first, then high, then normal."
+)
+
 
 def _share_of(v: float, what: str) -> str:
     return f"all {what}" if v >= 1 - 1e-9 else f"{v:.1%} of {what}"
@@ -68,7 +76,7 @@ def scenario_sentence(row: ScenarioRow, classes: Sequence[str], names: Mapping[s
         if island:
             gone.append(
                 f"{len(island)} user point(s) are on an island apart from the national network"
-                " (served there only as far as a site on the island holds their data)"
+                " (their load counts as lost)"
             )
         text += "; " + _and(gone)
         text += f"; in all, {_share_of(row.demand_served_share, 'the load')} is served"

@@ -50,6 +50,7 @@ from shapely.geometry.base import BaseGeometry
 
 from nisd.dataset import Dataset
 from nisd.errors import InputError, Problem
+from nisd.settings import control_characters
 
 
 @dataclass(frozen=True)
@@ -377,6 +378,10 @@ def presets(ds: Dataset, g: nx.MultiGraph, path: Path | None = None) -> list[Sce
         if not isinstance(spec, dict):
             problems.append(Problem(p.name, f"[{name}] must be a table", column=name, unit="key"))
             continue
+        for text, where in ((name, name), (spec.get("meaning", ""), f"{name}.meaning")):
+            why = control_characters(text) if isinstance(text, str) else "must be text"
+            if why:
+                problems.append(Problem(p.name, why, column=where, unit="key"))
         unknown = set(spec) - PRESET_KEYS
         for k in sorted(unknown):
             problems.append(

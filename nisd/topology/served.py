@@ -96,6 +96,14 @@ def _lp(
     return np.asarray(res.x)
 
 
+def _asked(usable: np.ndarray, base: np.ndarray | None) -> np.ndarray:
+    """The usable arcs of the users the scenario asks to serve (a user whose ``base`` is 0,
+    cut off or on a skipped island, is served nothing)."""
+    if base is None:
+        return usable
+    return usable & (np.asarray(base, float) > TOL)[:, None]
+
+
 def _usable_arcs(
     load: np.ndarray, rank: np.ndarray, capacity: np.ndarray, usable: np.ndarray
 ) -> tuple[np.ndarray, int]:
@@ -148,8 +156,10 @@ def serve(
     levels : ndarray (K,), optional
         Share of each class's ``base`` load that must be served.
     base : ndarray (I,), optional
-        Load that counts towards the levels (the load of demand points that
-        are not cut off); defaults to ``load``.
+        Load that counts towards the levels: the load of each user not cut off, 0 for a
+        user cut off from every site (or left on an island with ``crisis.islands =
+        "skip"``). Such a user is served nothing: its load is lost, and neither counts
+        towards a level nor takes room a counted user could use. Defaults to ``load``.
     split : bool
         A point's load may be split over several usable sites (the default); when
         False each point is served whole by one site or not at all (:func:`serve_whole`).
@@ -173,6 +183,7 @@ def serve(
     (15.0, 15.0)
     """
     n_i, n_j = usable.shape
+    usable = _asked(usable, base)
     # an unbounded site holds at most all the load (keeps the LP finite)
     capacity = np.minimum(np.asarray(capacity, float), float(load.sum()))
     if not split:
@@ -284,6 +295,7 @@ def serve_whole(
     10.0
     """
     n_i, n_j = usable.shape
+    usable = _asked(usable, base)
     arcs, k = _usable_arcs(load, rank, capacity, usable)
     if len(arcs) == 0:
         return _nothing_served(load, rank, n_j, levels, base, k)

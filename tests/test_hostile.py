@@ -1,0 +1,165 @@
+"""Hostile and careless input: every number finite, names that stay text, formulas that stay
+text in a spreadsheet, files a shared folder can read, and nothing half-written."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import nisd
+from nisd.cli import cli
+from nisd.errors import ConfigError, InputError
+from nisd.files import csv_text, safe_cell, write_atomic, write_files
+from tests.helpers import read_rows, write_rows
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({"separation_km": float("nan")}, "separation_km"),
+        ({"separation_km": float("inf")}, "separation_km"),
+        ({"crisis": {"serve": {"critical": float("nan")}}}, "crisis.serve.critical"),
+        ({"rollout": {"first_year": 2026, "last_year": 2027, "capital_budget_msek": float("nan")}},
+         "rollout.capital_budget_msek"),
+        ({"rollout": {"first_year": 2026, "last_year": 2027,
+                      "capital_budget_msek": {"2026": 1.0, "2027": float("inf")}}},
+         "rollout.capital_budget_msek.2027"),
+        ({"rollout": {"first_year": 2026, "last_year": 2027,
+                      "capital_cost_msek": {"core": float("nan")}}},
+         "rollout.capital_cost_msek.core"),
+        ({"rollout": {"first_year": 2026, "last_year": 2027,
+                      "opening_balance_msek": float("-inf")}},
+         "rollout.opening_balance_msek"),
+        ({"war": {"attacks": float("nan")}}, "war.attacks"),
+    ],
+)  # fmt: skip
+def test_nan_and_infinity_are_refused_with_the_key_named(
+    sweden: nisd.Dataset, overrides: dict[str, object], key: str
+) -> None:
+    """NaN would switch a rule off (x < nan is always false): refused, the key named."""
+    with pytest.raises(ConfigError, match=rf"column {key}: .*must be a finite number"):
+        nisd.plan(sweden, "baseline", **overrides)
+
+
+def test_nan_in_a_scenario_file_and_in_a_sweep_is_refused(tmp_path: Path) -> None:
+    scen = tmp_path / "nan.toml"
+    scen.write_text("separation_km = nan\n", encoding="utf-8")
+    out = tmp_path / "p"
+    res = CliRunner().invoke(cli, ["plan", str(scen), "--out", str(out)])
+    assert res.exit_code == 3, res.output
+    assert "nan.toml, column separation_km: separation_km must be a finite number" in res.output
+    assert not out.exists()
+    res = CliRunner().invoke(
+        cli, ["sweep", "baseline", "--vary", "separation_km=nan,200", "--out", str(tmp_path / "s")]
+    )
+    assert res.exit_code == 3
+    assert "point {'separation_km': nan}" in res.output and "finite number" in res.output
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("name", ["Visby\u202e", "Luleå\u2066", "Umeå\tnorr", "\u200fKiruna"])
+def test_names_with_control_characters_are_refused(data_copy: Path, name: str) -> None:
+    """A name ending in U+202E reversed the text after it on a page (85.91 showed as
+    19.58): names may hold no bidirectional or other control character."""
+    rows = read_rows(data_copy / "sites.csv")
+    rows[3]["name"] = name
+    write_rows(data_copy / "sites.csv", rows)
+    res = CliRunner().invoke(cli, ["validate", str(data_copy)])
+    assert res.exit_code == 3
+    code = f"U+{ord(next(c for c in name if not c.isalnum() and c != 'å')):04X}"
+    assert f"sites.csv line 5, column name: contains the control character {code}" in res.output
+
+
+def test_names_in_scenarios_and_result_files_are_checked_too(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="column description: contains the control character"):
+        nisd.config("baseline", description="kostnad \u202e85.91")
+    plan = json.loads((ROOT / "tests" / "data" / "golden" / "baseline-plan.json").read_text())
+    plan["scenarios"][0]["meaning"] += "\u202e"
+    with pytest.raises(InputError, match=r"scenarios\.0\.meaning: contains the control character"):
+        nisd.Plan.from_json(plan, "plan.json")
+
+
+@pytest.mark.parametrize("text", ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tx", "=HYPERLINK(x)"])
+def test_a_cell_that_begins_like_a_formula_stays_text(text: str) -> None:
+    assert safe_cell(text) == "'" + text
+    assert safe_cell(-2.5) == -2.5 and safe_cell("Umeå") == "Umeå"
+    line = csv_text(["name"], [[text]]).splitlines()[1]
+    assert not line.lstrip('"').startswith(("=", "+", "-", "@", "\t"))
+
+
+def test_no_written_csv_cell_begins_with_a_formula(data_copy: Path, tmp_path: Path) -> None:
+    """Names and ids beginning = + - @ land in sites.csv, assignments.csv, the compare
+    CSV and a sweep's table as text, never as live formulas (OWASP's CSV rule)."""
+    rows = read_rows(data_copy / "sites.csv")
+    for r in rows:
+        r["name"] = '=HYPERLINK("http://x")' if r["site_id"] == "s-eskilstuna" else r["name"]
+    write_rows(data_copy / "sites.csv", rows)
+    out = tmp_path / "p"
+    res = CliRunner().invoke(cli, ["plan", "baseline", "--data", str(data_copy), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    cells = [c for f in ("sites.csv", "assignments.csv") for row in csv.reader(
+        (out / f).open(encoding="utf-8")) for c in row]  # fmt: skip
+    assert '\'=HYPERLINK("http://x")' in cells
+    assert not any(c.startswith(("=", "+", "@")) for c in cells)
+    res = CliRunner().invoke(cli, ["compare", str(out), str(out), "--format", "csv"])
+    assert res.exit_code == 0
+    assert not any(c.startswith(("=", "+", "@")) for c in res.output.replace("\n", ",").split(","))
+
+
+def test_written_files_follow_the_umask(tmp_path: Path) -> None:
+    """Under umask 022 a report or a plan is readable by the group and others (0644), as
+    every other tool writes; under 077 it stays private."""
+    old = os.umask(0o022)
+    try:
+        p = write_atomic(tmp_path / "report.html", "<p>x</p>")
+        d = write_files(tmp_path / "plan", {"plan.json": "{}", "sites.csv": "a\n"})
+        assert oct(p.stat().st_mode & 0o777) == "0o644"
+        assert all(
+            oct((d / f).stat().st_mode & 0o777) == "0o644" for f in ("plan.json", "sites.csv")
+        )
+        os.umask(0o077)
+        q = write_atomic(tmp_path / "private.html", "x")
+        assert oct(q.stat().st_mode & 0o777) == "0o600"
+    finally:
+        os.umask(old)
+
+
+def test_a_folder_or_a_file_in_the_way_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("x")
+    res = CliRunner().invoke(cli, ["plan", "baseline", "--out", str(tmp_path / "taken")])
+    assert res.exit_code == 3 and "is a file, not a folder for the results" in res.output
+    (tmp_path / "dir.html").mkdir()
+    golden = ROOT / "tests" / "data" / "golden" / "baseline-plan.json"
+    res = CliRunner().invoke(cli, ["map", str(golden), "--out", str(tmp_path / "dir.html")])
+    assert res.exit_code == 3 and "is a folder: give a file name" in res.output
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        res = CliRunner().invoke(cli, ["plan", "baseline", "--out", str(locked / "p")])
+        assert res.exit_code == 3 and "is not writable" in res.output
+
+
+def test_a_killed_write_leaves_nothing_behind_for_long(tmp_path: Path) -> None:
+    """A write killed before it could clean up leaves a hidden folder; the next write of the
+    same result removes it (its process is gone)."""
+    code = (
+        "import os, sys; sys.path.insert(0, {root!r}); from nisd import files; "
+        "orig = files.os.replace; "
+        "files.os.replace = lambda *a: os._exit(9); "
+        "files.write_files({out!r}, {{'plan.json': '{{}}'}})"
+    ).format(root=str(ROOT), out=str(tmp_path / "plan"))
+    subprocess.run([sys.executable, "-c", code], check=False)
+    left = list(tmp_path.glob(".plan-*"))
+    assert left, "the killed write should have left its folder"
+    write_files(tmp_path / "plan", {"plan.json": "{}"})
+    assert not list(tmp_path.glob(".plan-*"))
+    assert (tmp_path / "plan" / "plan.json").read_text() == "{}"
