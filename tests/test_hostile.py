@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 import nisd
 from nisd.cli import cli
-from nisd.errors import ConfigError, InputError
+from nisd.errors import ConfigError, InputError, NoSolutionError
 from nisd.files import csv_text, safe_cell, write_atomic, write_files
 from tests.helpers import read_rows, write_rows
 
@@ -163,3 +163,182 @@ def test_a_killed_write_leaves_nothing_behind_for_long(tmp_path: Path) -> None:
     write_files(tmp_path / "plan", {"plan.json": "{}"})
     assert not list(tmp_path.glob(".plan-*"))
     assert (tmp_path / "plan" / "plan.json").read_text() == "{}"
+
+
+GOLDEN = ROOT / "tests" / "data" / "golden"
+MARKUP = '<meta http-equiv="refresh" content="0;url=https://evil.example/">'
+
+
+def _beside(tmp_path: Path, kind: str) -> Path:
+    """A copy of the golden plan or roll-out with its fees.json written beside it by nisd."""
+    d = tmp_path / kind
+    d.mkdir()
+    name = "plan.json" if kind == "plan" else "rollout.json"
+    src = "baseline-plan.json" if kind == "plan" else "rollout-2032.json"
+    (d / name).write_text((GOLDEN / src).read_text(encoding="utf-8"), encoding="utf-8")
+    res = CliRunner().invoke(cli, ["fees", str(d / name)])
+    assert res.exit_code == 0 and (d / "fees.json").is_file(), res.output
+    return d / name
+
+
+def _edit(path: Path, change: object) -> None:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    change(doc)  # type: ignore[operator]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+
+def test_markup_in_side_files_is_shown_as_text(tmp_path: Path) -> None:
+    """A fees.json, sensitivity.json or explain.json edited to carry a <meta refresh>
+    reaches the page as text: the page never leaves for another address."""
+    ro = _beside(tmp_path, "rollout")
+
+    def payer(doc: dict) -> None:  # type: ignore[type-arg]
+        doc["years"][-1]["rows"][0]["payer"] = MARKUP
+
+    _edit(ro.parent / "fees.json", payer)
+    page = tmp_path / "ro.html"
+    res = CliRunner().invoke(cli, ["report", str(ro), "--out", str(page)])
+    assert res.exit_code == 0, res.output
+    html = page.read_text(encoding="utf-8")
+    assert 'http-equiv="refresh"' not in html and "&lt;meta http-equiv" in html
+
+    plan = GOLDEN / "baseline-plan.json"
+    d = tmp_path / "plan"
+    d.mkdir()
+    (d / "plan.json").write_bytes(plan.read_bytes())
+    sens = {"kind": "sensitivity", "schema": 2, "variants": [{
+        "assumption": MARKUP, "side": "low", "value": MARKUP, "base_cost": 315.75,
+        "status": "optimal", "cost": 300.0, "change": -15.75, "note": MARKUP}]}  # fmt: skip
+    expl = {"kind": "explain", "schema": 2, "probes": [{
+        "site_id": "s-eskilstuna", "role": "opened", "base": 315.75, "status": "infeasible",
+        "note": MARKUP}]}  # fmt: skip
+    (d / "sensitivity.json").write_text(json.dumps(sens), encoding="utf-8")
+    (d / "explain.json").write_text(json.dumps(expl), encoding="utf-8")
+    for cmd in ("report", "map"):
+        page = tmp_path / f"{cmd}.html"
+        res = CliRunner().invoke(cli, [cmd, str(d / "plan.json"), "--out", str(page)])
+        assert res.exit_code == 0, res.output
+        html = page.read_text(encoding="utf-8")
+        assert 'http-equiv="refresh"' not in html and "evil.example" in html, cmd
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "message"),
+    [
+        ("fees.json", lambda d: d.update(cost_msek="lots"),
+         "fees.json, column cost_msek: Input should be a valid number"),
+        ("fees.json", lambda d: d["years"][-1]["rows"][0].update(fee_msek=None),
+         "fees.json, column years.6.rows.0.fee_msek: Input should be a valid number"),
+        ("fees.json", lambda d: d.update(kind="plan-but-not"), "fees.json"),
+    ],
+)  # fmt: skip
+def test_a_broken_side_file_is_refused_not_shown(
+    tmp_path: Path, file: str, change: object, message: str
+) -> None:
+    ro = _beside(tmp_path, "rollout")
+    _edit(ro.parent / file, change)
+    page = tmp_path / "r.html"
+    for cmd in ("report", "map"):
+        res = CliRunner().invoke(cli, [cmd, str(ro), "--out", str(page)])
+        assert res.exit_code == 3, res.output
+        assert message in res.output and "Traceback" not in res.output
+        assert not page.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.pop("years"), "rollout.json, column years: required key 'years' is missing"),
+        (lambda d: d["years"][0].update(year="soon"), "years.0.year: Input should be a valid"),
+        (lambda d: d["years"][-1]["sites"].update({"s-atlantis": "core"}),
+         "2032: site 's-atlantis' is not in"),
+        (lambda d: d["years"][-1]["assignments"].update({"u-nobody": ["s-eskilstuna"]}),
+         "u-nobody"),
+        (lambda d: d["sites"][0].update(site_id="s-atlantis"), "site 's-atlantis' is not in"),
+    ],
+)  # fmt: skip
+def test_a_broken_rollout_is_refused_by_every_command(
+    tmp_path: Path, change: object, message: str
+) -> None:
+    """Missing or mistyped keys and sites or users the data does not hold: exit 3 with the
+    file and key named, from report, map, fees and compare alike (no KeyError)."""
+    d = tmp_path / "ro"
+    d.mkdir()
+    ro = d / "rollout.json"
+    ro.write_bytes((GOLDEN / "rollout-2032.json").read_bytes())
+    _edit(ro, change)
+    for args in (
+        ["report", str(ro), "--out", str(tmp_path / "r.html")],
+        ["map", str(ro), "--out", str(tmp_path / "m.html")],
+        ["fees", str(ro)],
+        ["compare", str(ro), str(GOLDEN / "rollout-2032.json")],
+    ):
+        res = CliRunner().invoke(cli, args)
+        assert res.exit_code == 3, (args, res.output)
+        assert message in res.output and "Traceback" not in res.output, args
+    assert not (tmp_path / "r.html").exists() and not (d / "fees.json").exists()
+
+
+# ---- bounds on work ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("vary", "message"),
+    [
+        (["p=1..10000000"], "'p=1..10000000': 10,000,000 values (a sweep has at most 10,000"),
+        (["p=1..200", "separation_km=1..100"], "200 × 100 = 20,000 points: a sweep has at most"),
+        (["a" + ".a" * 20 + "=1,2"], "a key of 21 parts (at most 8)"),
+        (["x" * 300 + "=1"], "a key of 300 characters (at most 200)"),
+        (["crisis..capacity=1"], "'crisis..capacity' has an empty part"),
+    ],
+)
+def test_a_sweep_past_the_limits_is_refused_before_any_work(
+    tmp_path: Path, vary: list[str], message: str
+) -> None:
+    args = ["sweep", "baseline", "--out", str(tmp_path / "s")]
+    for v in vary:
+        args += ["--vary", v]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 3, res.output
+    assert message in res.output and not (tmp_path / "s").exists()
+    with pytest.raises(InputError, match="at most"):
+        nisd.count_points("baseline", {"p": range(1, 20_002)})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x" + ".a" * 40_000 + " = 1\n", "has a key of 40,001 dotted parts (at most 32)"),
+        ("[" + ".".join(["t"] * 40) + "]\n", "has a key of 40 dotted parts"),
+        ("x = " + "[" * 5000 + "]" * 5000 + "\n", "nests tables or lists more than 16 deep"),
+        ("crisis = " + "{a = " * 20 + "1" + "}" * 20 + "\n", "more than 16 deep"),
+        ("# " + "x" * 1_100_000 + "\n", "bytes: a scenario file is at most 1,000,000"),
+    ],
+)
+def test_a_scenario_file_past_the_limits_is_refused_quickly(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    """Each of these took minutes and gigabytes, or ended in RecursionError (exit 1)."""
+    scen = tmp_path / "big.toml"
+    scen.write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(cli, ["plan", str(scen), "--out", str(tmp_path / "p")])
+    assert res.exit_code == 3, res.output
+    assert f"big.toml: {message}" in res.output or message in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "p").exists()
+
+
+def test_a_chain_of_extends_is_bounded(tmp_path: Path) -> None:
+    for i in range(40):
+        (tmp_path / f"e{i}.toml").write_text(f'extends = "e{i + 1}.toml"\n', encoding="utf-8")
+    (tmp_path / "e40.toml").write_text("p_min = 2\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="more than 16 files extending one another"):
+        nisd.config(tmp_path / "e0.toml")
+    (tmp_path / "e24.toml").write_text("p_min = 2\n", encoding="utf-8")
+    assert nisd.config(tmp_path / "e10.toml").p_min == 2  # 14 links: within the bound
+
+
+def test_the_time_limit_covers_deriving_the_problem(sweden: nisd.Dataset) -> None:
+    """A time limit shorter than deriving the crisis scenarios stops there, saying so, with
+    exit 5 (no plan, no proof), instead of solving on past it."""
+    with pytest.raises(NoSolutionError, match=r"time limit 0.001 s reached while deriving"):
+        nisd.plan(sweden, "baseline", solver={"time_limit": 0.001})

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent / "nisd"
 
 # the floors, lowest first: a module may import its own floor and those below it
 FLOORS: list[tuple[str, ...]] = [
-    ("nisd.errors", "nisd.version", "nisd.settings", "nisd.files", "nisd.config"),
+    ("nisd.errors", "nisd.version", "nisd.limits", "nisd.settings", "nisd.files", "nisd.config"),
     ("nisd.dataset",),
     ("nisd.records",),
     ("nisd.io",),

@@ -17,8 +17,9 @@ from nisd.cli import cli
 from nisd.config import PlanConfig
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError
+from nisd.optimise.fortify import fortify
 from nisd.optimise.interdict import Target, flow_data, targets_of, violating_attack, worst_attacks
-from nisd.optimise.war import _distinct, attack, enumerate_attacks, fortify
+from nisd.optimise.war import _distinct, attack, enumerate_attacks
 from nisd.topology import build_graph
 from nisd.topology.latency import latency_matrix, routing_graph
 from nisd.topology.served import serve

@@ -17,9 +17,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import nisd
 from nisd.cli import cli
-from nisd.errors import ConfigError, InputError, SolverError
+from nisd.errors import InputError
 from nisd.study import runner, workers
 from nisd.study.runner import solve_point
 from nisd.study.workers import Workers, run_tasks
@@ -97,12 +96,23 @@ def test_a_kept_dataset_is_read_again_when_a_file_changes(tmp_path: Path) -> Non
     assert changed.sites[0].name.endswith("(renamed)")
 
 
-def test_bad_dask_addresses() -> None:
+def test_bad_dask_addresses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("distributed")
-    with pytest.raises(InputError, match="give 'local' or a tcp://HOST:PORT"):
+    monkeypatch.setenv("NISD_WORKERS_DIR", str(tmp_path))
+    with pytest.raises(InputError, match="give 'local', the tls://HOST:PORT of nisd workers"):
         Workers(dask="udp://x")
     with pytest.raises(InputError, match=r"cannot reach tcp://127\.0\.0\.1:1"):
         Workers(dask="tcp://127.0.0.1:1", timeout=1)
+    with pytest.raises(InputError, match=r"no credentials for tls://127\.0\.0\.1:1 in"):
+        Workers(dask="tls://127.0.0.1:1", timeout=1)
+    # credentials another user could read are refused
+    where = tmp_path / "tls-127.0.0.1-1"
+    where.mkdir()
+    for f in ("ca.pem", "cert.pem", "key.pem"):
+        (where / f).write_text("x")
+    where.chmod(0o755)
+    with pytest.raises(InputError, match="is open to other users"):
+        Workers(dask="tls://127.0.0.1:1", timeout=1)
 
 
 def _taken_port() -> socket.socket:
@@ -130,23 +140,59 @@ def test_workers_command_warns_when_it_listens_beyond_this_machine() -> None:
         port = s.getsockname()[1]
         res = CliRunner().invoke(cli, ["workers", "--host", "0.0.0.0", "--port", str(port)])
     assert res.exit_code == 3
-    assert "warning: listening on 0.0.0.0: anyone who can reach port" in res.output
+    assert "warning: listening on 0.0.0.0: the workers accept only clients holding" in res.output
     assert f"cannot listen on 0.0.0.0:{port}" in res.output
 
 
-@pytest.mark.slow
-def test_workers_command_serves_sweeps_until_stopped(tmp_path: Path) -> None:
-    pytest.importorskip("distributed")
+def _keys_dir(tmp_path: Path) -> Path:
+    """A folder any user may pass through (as a home or runtime folder often is): only
+    the credentials' own folder keeps others out."""
+    base = tmp_path / "open"
+    base.mkdir()
+    for p in (tmp_path, base):
+        p.chmod(0o755)
+    return base
+
+
+def _start_workers(keys: Path) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "nisd", "workers", "--workers", "1", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "NISD_WORKERS_DIR": str(keys)},
     )
+    assert proc.stdout is not None
+    address = proc.stdout.readline().strip()
+    assert address.startswith("tls://127.0.0.1:"), proc.stderr.read() if proc.stderr else ""
+    return proc, address
+
+
+def _stop_workers(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGTERM)
     try:
-        assert proc.stdout is not None
-        address = proc.stdout.readline().strip()
-        assert address.startswith("tcp://127.0.0.1:"), proc.stderr.read() if proc.stderr else ""
+        _out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert proc.returncode == 0, err
+    return err
+
+
+@pytest.mark.slow
+def test_workers_command_serves_sweeps_until_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("distributed")
+    keys = _keys_dir(tmp_path)
+    monkeypatch.setenv("NISD_WORKERS_DIR", str(keys))
+    proc, address = _start_workers(keys)
+    where = workers.security.credentials_dir(address)
+    try:
+        assert oct(where.stat().st_mode & 0o777) == "0o700"
+        assert {f.name: oct(f.stat().st_mode & 0o777) for f in where.iterdir()} == dict.fromkeys(
+            ("ca.pem", "cert.pem", "key.pem"), "0o600"
+        )
         scen = tmp_path / "ee.toml"
         scen.write_text('k = 2\nseparation_km = 100\nhazards = "off"\n')
         tables = []
@@ -163,161 +209,78 @@ def test_workers_command_serves_sweeps_until_stopped(tmp_path: Path) -> None:
         assert tables[0]["objective"].tolist() == tables[1]["objective"].tolist()
         assert (tables[0]["status"] == "optimal").all()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            _out, err = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-    assert proc.returncode == 0, err
+        err = _stop_workers(proc)
     assert "workers stopped" in err
+    assert not where.exists()  # the key goes with the workers
 
 
-def _scenario(tmp_path: Path) -> Path:
-    scen = tmp_path / "ee.toml"
-    scen.write_text('k = 2\nseparation_km = 100\nhazards = "off"\n')
-    return scen
+# what an intruder tries with Dask: TLS with a key of its own, or plain TCP
+INTRUDER = """
+import sys
+from distributed import Client
+from distributed.security import Security
+address = sys.argv[1]
+ran = []
+for how, where, sec in (("tls", address, Security.temporary()),
+                        ("tcp", address.replace("tls://", "tcp://"), None)):
+    try:
+        with Client(where, timeout="3s", security=sec) as c:
+            ran.append(c.submit(lambda: "ran code", pure=False).result(timeout=5))
+    except Exception as exc:
+        print(how, "refused:", type(exc).__name__, str(exc)[:80])
+print("RAN" if ran else "NOTHING RAN", ran)
+"""
 
-
-@pytest.mark.slow
-def test_sweep_from_python_matches_single_plans_and_resumes(tmp_path: Path) -> None:
-    ds = nisd.load(ESTONIA)
-    scen = _scenario(tmp_path)
-    with Workers(2) as w:
-        df = nisd.sweep(ds, scen, {"p": [2, 3]}, tmp_path / "s", workers=w, maps=True)
-        assert df["status"].tolist() == ["optimal", "optimal"]
-        assert len(list((tmp_path / "s" / "points").glob("*/plan.html"))) == 2
-        for p, cost in zip(df["param.p"], df["objective"], strict=True):
-            assert cost == pytest.approx(nisd.plan(ds, scen, p=int(p)).value)
-        done = sorted((tmp_path / "s" / "points").glob("*/plan.json"))
-        stamps = {f: f.stat().st_mtime_ns for f in done}
-        again = nisd.sweep(ds, scen, {"p": [2, 3]}, tmp_path / "s", workers=w)
-    assert again["objective"].tolist() == df["objective"].tolist()
-    cli_args = ["sweep", str(scen), "--data", str(ESTONIA), "--vary", "p=2..3", "--no-maps"]
-    res = CliRunner().invoke(cli, [*cli_args, "--out", str(tmp_path / "s"), "--workers", "1"])
-    assert res.exit_code == 0, res.output
-    assert {f: f.stat().st_mtime_ns for f in done} == stamps  # nothing solved again
-
-
-def test_sweep_from_python_names_every_bad_point(tmp_path: Path) -> None:
-    ds = nisd.load(ESTONIA)
-    with pytest.raises(ConfigError) as err:
-        nisd.sweep(ds, _scenario(tmp_path), {"separation_km": [50, 60, 100]}, tmp_path / "s")
-    text = str(err.value)
-    assert "point {'separation_km': 50}" in text and "point {'separation_km': 60}" in text
-    assert "100}" not in text
-    assert not (tmp_path / "s").exists()
-    variant = nisd.scale_demand(ds, 1.1)
-    with pytest.raises(InputError, match="variant made in memory"):
-        nisd.sweep(variant, _scenario(tmp_path), {"p": [2]}, tmp_path / "s")
-
-
-@pytest.mark.slow
-def test_explain_from_python_is_each_re_solve(tmp_path: Path) -> None:
-    ds = nisd.load(ESTONIA)
-    scen = _scenario(tmp_path)
-    plan = nisd.plan(ds, scen)
-    assert plan.value is not None
-    with Workers(2) as w:
-        records = nisd.explain(ds, plan, rejected=1, workers=w).probes
-    opened = [r for r in records if r.role == "opened"]
-    assert sorted(r.site_id for r in opened) == sorted(plan.sites)
-    assert len(records) == len(plan.sites) + 1
-    for r in records:  # each figure is the re-solve done apart
-        key = "forbidden" if r.role == "opened" else "required"
-        alone = nisd.plan(ds, scen, **{key: [r.site_id]})
-        assert alone.value is not None and r.change is not None
-        assert r.change == pytest.approx(alone.value - plan.value, abs=1e-6)
-        assert r.change >= -1e-6  # the plan was optimal
-    serial = {r.site_id: r.change for r in nisd.explain(ds, plan, rejected=1).probes}
-    assert serial == {r.site_id: r.change for r in records}
+# what another local user can try with Python alone: a TLS session without a certificate,
+# and reading the key
+NOBODY = """
+import socket, ssl, sys
+from pathlib import Path
+host, port, where = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+try:
+    with socket.create_connection((host, port), 5) as raw, ctx.wrap_socket(raw) as tls:
+        tls.sendall(b"hello")
+        print("tls accepted" if tls.recv(1) else "tls refused: closed")
+except (ssl.SSLError, OSError) as exc:
+    print("tls refused:", type(exc).__name__)
+try:
+    (where / "key.pem").read_text()
+    print("read the key")
+except OSError as exc:
+    print("key refused:", type(exc).__name__)
+"""
 
 
 @pytest.mark.slow
-def test_workers_primed_with_data_and_scenario_hold_them_from_the_start(tmp_path: Path) -> None:
-    scen = _scenario(tmp_path)
-    here = str(ESTONIA.resolve())
-    with Workers(2, data=ESTONIA, scenario=scen) as w:
-        held = [h for _k, h in w.run([(str(i), runner._held, ()) for i in range(4)])]
-        assert all(h == ([here], [here]) for h in held)
-        serial = _objectives(run_tasks(_tasks(2), workers=1))
-        assert _objectives(w.run(_tasks(2))) == serial
-
-
-@pytest.mark.slow
-def test_dask_workers_primed_at_start(tmp_path: Path) -> None:
+def test_another_user_cannot_run_code_on_the_workers(tmp_path: Path) -> None:
+    """Started by this user, the workers refuse whoever lacks their key: a Dask client
+    with a key of its own gets no TLS session, and plain TCP none; run as root, a second
+    user (``nobody``) also gets no TLS session and cannot read the key."""
     pytest.importorskip("distributed")
-    here = str(ESTONIA.resolve())
-    with Workers(1, dask="local", data=ESTONIA, scenario=_scenario(tmp_path)) as w:
-        assert list(w._client.run(runner._held).values()) == [([here], [here])]
-
-
-def test_priming_refuses_bad_data_or_scenario_before_starting(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="separation_km"):
-        bad = tmp_path / "bad.toml"
-        bad.write_text("separation_km = -5\n")
-        Workers(2, data=ESTONIA, scenario=bad)
-    with pytest.raises(InputError):
-        Workers(2, data=tmp_path / "nowhere")
-    res = CliRunner().invoke(cli, ["workers", "--scenario", str(tmp_path / "none.toml")])
-    assert res.exit_code == 3 and "none.toml" in res.output and "Traceback" not in res.output
-
-
-def test_a_worker_without_the_data_directory_says_so(tmp_path: Path) -> None:
-    res = solve_point(str(tmp_path / "elsewhere"), CONFIG)
-    assert not res.ok and res.error_type == "InputError" and res.exit_code == 3
-    assert "no such directory on the worker at" in res.error
-    assert "shared file system" in res.error
-
-
-@pytest.mark.slow
-def test_a_pool_that_loses_a_process_says_so_and_starts_again() -> None:
-    with Workers(1) as w:
-        with pytest.raises(SolverError, match=r"a worker process stopped while running 'die'"):
-            list(w.run([("die", os._exit, (3,))]))
-        assert _objectives(w.run(_tasks(1))) == _objectives(run_tasks(_tasks(1), workers=1))
-
-
-@pytest.mark.slow
-def test_a_dask_task_that_kills_its_workers_is_a_solver_error() -> None:
-    pytest.importorskip("distributed")
-    import dask
-
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        w = Workers(1, dask="local")
-    with w, pytest.raises(SolverError, match=r"stopped while running 'die'"):
-        list(w.run([("die", os._exit, (3,))]))
-
-
-def test_kept_datasets_are_the_ones_used_last(tmp_path: Path) -> None:
-    import shutil
-
-    dirs = []
-    for i in range(5):
-        d = tmp_path / f"ee{i}"
-        shutil.copytree(ESTONIA, d)
-        dirs.append(str(d))
-    first = runner._dataset(dirs[0])
-    for d in dirs[1:4]:
-        runner._dataset(d)
-        assert runner._dataset(dirs[0]) is first  # used again: kept
-    runner._dataset(dirs[4])  # a fifth pushes out the one used longest ago (ee1)
-    assert runner._dataset(dirs[0]) is first
-    assert dirs[1] not in runner._DATASETS
-
-
-def test_priming_refuses_an_unknown_scenario_set_before_starting(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.toml"
-    bad.write_text('[crisis]\nsets = ["meteor"]\n')
-    with pytest.raises(InputError, match=r"unknown scenario set\(s\) meteor"):
-        Workers(2, data=ESTONIA, scenario=bad)
-
-
-@pytest.mark.slow
-def test_pool_workers_that_cannot_start_say_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # the data vanishes between the check here and the workers' start
-    monkeypatch.setattr(workers, "_priming", lambda _d, _s: (str(tmp_path / "gone"), None))
-    with pytest.raises(InputError, match="stopped while starting"):
-        Workers(1, data=tmp_path)
+    keys = _keys_dir(tmp_path)
+    proc, address = _start_workers(keys)
+    where = workers.security.credentials_dir(address)
+    host, port = address.removeprefix("tls://").rsplit(":", 1)
+    try:
+        env = {**os.environ, "NISD_WORKERS_DIR": str(tmp_path / "elsewhere")}
+        res = subprocess.run(
+            [sys.executable, "-c", INTRUDER, address],
+            capture_output=True, text=True, timeout=120, env=env,
+        )  # fmt: skip
+        other: subprocess.CompletedProcess[str] | None = None
+        if os.geteuid() == 0 and Path("/usr/bin/python3").exists():
+            other = subprocess.run(
+                ["/usr/bin/python3", "-c", NOBODY, host, port, str(where)],
+                capture_output=True, text=True, timeout=60, user=65534, cwd="/",
+                env={"PATH": "/usr/bin:/bin"},
+            )  # fmt: skip
+    finally:
+        _stop_workers(proc)
+    assert "NOTHING RAN" in res.stdout, res.stdout + res.stderr
+    assert "tls refused" in res.stdout and "tcp refused" in res.stdout, res.stdout
+    if other is not None:
+        assert "tls refused" in other.stdout, other.stdout + other.stderr
+        assert "key refused: PermissionError" in other.stdout, other.stdout + other.stderr

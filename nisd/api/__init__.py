@@ -70,6 +70,7 @@ from nisd.api.studies import (
     explain,
     sensitivity,
     serve_workers,
+    stop_workers,
     sweep,
     sweep_outputs,
 )
@@ -77,6 +78,7 @@ from nisd.dataset import Dataset
 from nisd.io.results import (
     Beside,
     dataset_of,
+    datasets_of,
     read_attacks,
     read_beside,
     read_result,
@@ -93,6 +95,7 @@ from nisd.records import (
     Sensitivity,
     Status,
 )
+from nisd.study.security import credentials_dir
 from nisd.study.sweep import parse_vary
 
 __all__ = [
@@ -126,8 +129,10 @@ __all__ = [
     "config",
     "count",
     "count_points",
+    "credentials_dir",
     "crisis_words",
     "dataset_of",
+    "datasets_of",
     "drop_link",
     "explain",
     "explore",
@@ -153,6 +158,7 @@ __all__ = [
     "scale_demand",
     "sensitivity",
     "serve_workers",
+    "stop_workers",
     "summary",
     "sweep",
     "sweep_outputs",

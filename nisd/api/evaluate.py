@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -15,10 +15,11 @@ from nisd.io.results import (
     dataset_of,
 )
 from nisd.io.scenario import load_plan_config
+from nisd.optimise.fortify import check_harden
+from nisd.optimise.fortify import fortify as _fortify
 from nisd.optimise.interdict import TARGET_KINDS
 from nisd.optimise.war import attack as _attack
-from nisd.optimise.war import check_harden, check_keep
-from nisd.optimise.war import fortify as _fortify
+from nisd.optimise.war import check_keep
 from nisd.records import (
     AttackResult,
     Fees,
@@ -116,6 +117,7 @@ def attack(
     harden_cost: Mapping[str, float] | None = None,
     solver: str = "auto",
     method: str = "auto",
+    progress: Callable[[int, int], None] | None = None,
 ) -> AttackResult:
     """The ``top`` worst attacks of budget ``r`` on ``plan``, worst first (exact).
 
@@ -126,10 +128,14 @@ def attack(
     still hold (default: the plan's ``[war]`` levels when it has them). With
     ``fortify=True`` the result also holds the cheapest opened sites to harden
     (``harden_cost``: MSEK per site type; default the plan's ``war.harden_cost_msek``)
-    so that no attack breaks ``keep``. ``method``: "enumerate" evaluates every attack
-    within the budget, "milp" searches with the interdiction programme, "auto" (default)
-    enumerates when there are at most ``nisd.optimise.war.ENUMERATE_UP_TO`` attacks
-    (both exact, same order). Every input is checked before any search runs.
+    so that no attack breaks ``keep``. ``method``: "enumerate" lists every attack within
+    the budget (scored in batches, those near the top evaluated again), "milp" searches
+    with the interdiction programme, "auto" (default) lists them when that is estimated to
+    take at most ``nisd.optimise.war.LIST_SECONDS`` or when the plan leaves islanded
+    users unserved (``crisis.islands = "skip"``, which the programme does not model),
+    else searches (both exact, same order). Users an attack leaves on an island are
+    treated as the plan's ``crisis.islands`` says. ``progress(done, total)`` is called
+    as attacks are listed. Every input is checked before any search runs.
 
     Raises
     ------
@@ -182,6 +188,8 @@ def attack(
         levels=[float(keep.get(c, 0.0)) for c in classes] if keep else None,
         opts=opts,
         method=cast(Literal["auto", "milp", "enumerate"], method),
+        islands=plan.islands,
+        progress=progress,
     )
     if fortify:
         res = res.model_copy(
@@ -197,6 +205,7 @@ def attack(
                     kinds=targets,
                     costs=cost,
                     opts=opts,
+                    islands=plan.islands,
                 )
             }
         )
@@ -211,9 +220,11 @@ def fees(
     samples: int = 10,
     seed: int = 0,
     exact_limit: int = 8,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Fees:
     """What each paying agency pays for a plan or a roll-out (see :mod:`nisd.study.fees`):
     ``method`` is ``load``, ``reserved`` or ``shapley``; fees sum to the cost.
+    ``progress(done, total)`` follows Shapley's coalitions (or sampled orders).
 
     Raises
     ------
@@ -226,7 +237,12 @@ def fees(
     name = "rollout" if isinstance(source, Rollout) else "plan"
     cfg = source.run.config(name)
     dataset_of(source, ds)
-    kw: dict[str, Any] = {"samples": samples, "seed": seed, "exact_limit": exact_limit}
+    kw: dict[str, Any] = {
+        "samples": samples,
+        "seed": seed,
+        "exact_limit": exact_limit,
+        "progress": progress,
+    }
     if isinstance(source, Rollout):
         return rollout_fees(ds, cfg, source, m, **kw)
     return plan_fees(

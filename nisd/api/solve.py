@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from nisd.io.results import (
 from nisd.io.scenario import load_plan_config
 from nisd.optimise import from_dataset, optimise
 from nisd.optimise.alternatives import alternatives as _alternatives
+from nisd.optimise.deadline import Deadline
 from nisd.optimise.problem import check_config
 from nisd.optimise.rollout import rollout as _rollout
 from nisd.records import (
@@ -47,7 +49,10 @@ def plan(
     ConfigError, InfeasibleError, NoSolutionError, SolverError, PlanCheckError
     """
     cfg = config(scenario, **overrides)
-    return optimise(ds, from_dataset(ds, cfg), run_inputs(ds, _scenario_file(scenario)))
+    t0 = time.perf_counter()  # the time limit covers deriving and building, not only solving
+    check = Deadline.of(cfg.solver, t0).checker("deriving the crisis scenarios")
+    pp = from_dataset(ds, cfg, check)
+    return optimise(ds, pp, run_inputs(ds, _scenario_file(scenario)), t0=t0)
 
 
 def rollout(

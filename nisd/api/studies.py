@@ -28,7 +28,7 @@ from nisd.study.explain import explain_plan, nearest_rejected
 from nisd.study.runner import PointResult, Task
 from nisd.study.sensitivity import sensitivity_table
 from nisd.study.sweep import Point, check_points, grid, run_sweep
-from nisd.study.workers import Workers, run_tasks, side_by_side, start_cluster
+from nisd.study.workers import Workers, run_tasks, side_by_side, start_cluster, stop_cluster
 
 Progress = Callable[[int, int], None]  # (done, of) after each finished task
 
@@ -206,6 +206,12 @@ def serve_workers(
     data: str | Path | None = None,
     scenario: str | Path | None = None,
 ) -> Any:
-    """A Dask LocalCluster of warm workers that other processes reach at its
-    ``scheduler_address`` (``nisd workers``); close it when done."""
-    return start_cluster(n, host=host, port=port, data=data, scenario=scenario)
+    """A Dask LocalCluster of warm workers that this user's other processes reach at its
+    ``scheduler_address`` (``tls://…``: ``nisd workers``); its credentials are written
+    where only this user can read them. Stop it with :func:`stop_workers`."""
+    return start_cluster(n, host=host, port=port, data=data, scenario=scenario, publish=True)
+
+
+def stop_workers(cluster: Any) -> None:
+    """Stop the workers of :func:`serve_workers` and remove their credentials."""
+    stop_cluster(cluster)

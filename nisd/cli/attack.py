@@ -8,7 +8,14 @@ from pathlib import Path
 import click
 
 from nisd import api
-from nisd.cli.options import as_options, data_option, echo_json, json_option, load_plan
+from nisd.cli.options import (
+    as_options,
+    data_option,
+    echo_json,
+    json_option,
+    load_plan,
+    progress,
+)
 from nisd.errors import InputError, Problem
 from nisd.records import AttackResult
 
@@ -105,9 +112,11 @@ def parse_numbers(text: str | None, option: str) -> dict[str, float]:
     type=click.Choice(["auto", "milp", "enumerate"]),
     default="auto",
     show_default=True,
-    help="enumerate: evaluate every attack within the budget; milp: the interdiction "
-    "programme (its time does not grow with the number of attacks); auto: enumerate up "
-    "to 500 attacks. Both exact, same order.",
+    help="enumerate: list every attack within the budget (scored in batches, those near "
+    "the top evaluated again); milp: the interdiction programme (its time does not grow "
+    "with the number of attacks; it does not model islands); auto: list them when that "
+    "is estimated to take at most 5 minutes or the plan skips islanded users, else milp. "
+    "Exact, same order.",
 )
 @click.option(
     "--out",
@@ -132,14 +141,18 @@ def attack(
     out: Path | None,
     as_json: bool,
 ) -> None:
-    """The worst attacks of budget --r on PLAN.json, exact: every attack evaluated when
-    there are few, else the interdiction programme (--method)."""
+    """The worst attacks of budget --r on PLAN.json, exact: every attack listed when that
+    takes at most a few minutes (or when the plan leaves islanded users unserved), else
+    the interdiction programme (--method). Progress shows on stderr (-q hides it)."""
     if not math.isfinite(budget):
         raise click.BadParameter("must be a finite number", param_hint="--r")
     kinds = parse_kinds(targets)
     costs = parse_numbers(cost_text, "--cost")
     typed, ds = load_plan(plan, data_dir)
-    with as_options(keep="--keep", cost="--cost", harden_cost="--harden-cost", targets="--targets"):
+    with (
+        as_options(keep="--keep", cost="--cost", harden_cost="--harden-cost", targets="--targets"),
+        progress("attacks") as bar,
+    ):
         result = api.attack(
             ds,
             typed,
@@ -153,6 +166,7 @@ def attack(
             harden_cost=parse_numbers(harden_text, "--harden-cost") if harden_text else None,
             solver=solver or "auto",
             method=method,
+            progress=bar,
         ).model_copy(update={"plan": str(plan)})
     if out is not None:
         result.save(out)
@@ -171,10 +185,12 @@ def describe(result: AttackResult, classes: list[str]) -> list[str]:
         + (
             f"{result.solves} solves, "
             if result.found_by == "milp"
-            else f"all {result.attacks_evaluated} attacks evaluated, "
+            else f"all {result.attacks_evaluated:,} attacks listed, "
         )
         + f"{result.seconds:.1f} s)"
     ]
+    if result.found_by == "milp" and "a worse attack may exist" in result.method:
+        lines.append("note: " + result.method.split("; ", 1)[1])
     for n, a in enumerate(result.attacks, 1):
         by = ", ".join(f"{c} {v:.1%}" for c in classes if (v := a.served(c)) is not None)
         met = {True: "; levels met", False: "; LEVELS NOT MET", None: ""}[a.levels_met]

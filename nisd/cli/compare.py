@@ -38,6 +38,7 @@ def compare(
     if len(plans) < 2:
         raise click.UsageError("give at least two plans to compare")
     results = [api.read_result(p) for p in plans]
+    datasets = api.datasets_of(results, data_dir, [str(p) for p in plans])
     names = unique([name_of(api.result_path(p)) for p in plans])
     kinds = {isinstance(r, Rollout) for r in results}
     if len(kinds) > 1:
@@ -52,10 +53,10 @@ def compare(
     named = [(n, r) for n, r in zip(names, results, strict=True) if isinstance(r, Plan)]
     comparison = api.compare_plans(named)
     if fmt == "html":
-        ds = api.dataset_of(named[0][1], data_dir, str(plans[0]))
-        for p, (_n, r) in zip(plans[1:], named[1:], strict=True):
-            api.dataset_of(r, ds, str(p))
-        write(out or Path("maps/compare.html"), api.compare_html(ds, comparison, banner=banner))
+        write(
+            out or Path("maps/compare.html"),
+            api.compare_html(datasets[0], comparison, banner=banner),
+        )
         return
     text = {
         "table": comparison.table,

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from nisd import api
-from nisd.cli.options import data_option, echo_json, json_option, load_result
+from nisd.cli.options import data_option, echo_json, json_option, load_result, progress
 from nisd.records import FeeRow, Fees
 
 METHODS = ("load", "reserved", "shapley")
@@ -56,7 +56,10 @@ def fees(
     recover_years, and the balance carried from year to year is shown.
     """
     result, ds = load_result(source, data_dir)
-    out = api.fees(ds, result, method, samples=samples, seed=seed, exact_limit=exact_limit)
+    with progress("shapley: coalitions" if method == "shapley" else "fees") as bar:
+        out = api.fees(
+            ds, result, method, samples=samples, seed=seed, exact_limit=exact_limit, progress=bar
+        )
     written = out.save(api.result_path(source).parent / Fees.FILE)
     if as_json:
         echo_json(out)

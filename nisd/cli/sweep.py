@@ -18,9 +18,10 @@ workers_option = click.option(
 )
 dask_option = click.option(
     "--dask",
-    metavar="local|tcp://HOST:PORT",
+    metavar="local|tls://HOST:PORT",
     default=None,
-    help="Run on a Dask LocalCluster, or on running workers (`nisd workers`).",
+    help="Run on a Dask LocalCluster, or on the workers `nisd workers` keeps (the "
+    "tls:// address it printed; tcp://HOST:PORT for a cluster started another way).",
 )
 
 

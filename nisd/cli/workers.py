@@ -55,9 +55,10 @@ def workers(
     and derive a scenario's problem at start, so that the first study is warm
     too. Stop with Ctrl-C or SIGTERM.
 
-    Whoever reaches the scheduler's port can run code on these workers as you:
-    the default listens on this machine only (127.0.0.1); another --host is
-    for a network you trust, and says so on start.
+    The workers speak TLS and accept only clients holding the key made for them at
+    start, written to a folder only you can read (removed when they stop): another
+    user of this machine cannot submit work. The default listens on this machine only
+    (127.0.0.1); another --host is for a network you trust, and says so on start.
     """
     import ipaddress
 
@@ -67,8 +68,8 @@ def workers(
         loopback = host == "localhost"
     if not loopback:
         click.echo(
-            f"warning: listening on {host}: anyone who can reach port {port} can run code "
-            "on these workers as this user (Dask has no login); use it on a trusted network",
+            f"warning: listening on {host}: the workers accept only clients holding their "
+            "key, but the port is open to that network; use it on a trusted network",
             err=True,
         )
 
@@ -83,13 +84,14 @@ def workers(
         click.echo(cluster.scheduler_address)
         click.echo(
             f"{len(cluster.workers)} warm worker(s); use --dask {cluster.scheduler_address}; "
-            "Ctrl-C stops them",
+            f"their key is in {api.credentials_dir(cluster.scheduler_address)}, readable "
+            "by you alone; Ctrl-C stops them",
             err=True,
         )
         while not stop.wait(0.5):
             pass
     finally:
-        cluster.close()
+        api.stop_workers(cluster)
         for s, handler in previous.items():
             signal.signal(s, handler)
         click.echo("workers stopped", err=True)

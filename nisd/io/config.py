@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nisd.errors import Problem
+from nisd.limits import DEEP, NESTING, TOML_KEY_PARTS, depth, longest_toml_key
 from nisd.settings import (
     Criticality,
     DatasetConfig,
@@ -43,11 +44,24 @@ def read_toml(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
     except UnicodeDecodeError:
         problems.append(Problem(path.name, "is not UTF-8 text"))
         return None
+    parts = longest_toml_key(text)
+    if parts > TOML_KEY_PARTS:
+        problems.append(
+            Problem(path.name, f"has a key of {parts:,} dotted parts (at most {TOML_KEY_PARTS})")
+        )
+        return None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         problems.append(Problem(path.name, f"is not valid TOML: {exc}"))
         return None
+    except RecursionError:
+        problems.append(Problem(path.name, DEEP))
+        return None
+    if depth(data) > NESTING:
+        problems.append(Problem(path.name, DEEP))
+        return None
+    return data
 
 
 def load_config(path: Path, problems: list[Problem]) -> DatasetConfig | None:

@@ -9,6 +9,7 @@ command uses it: a site, type or user the data does not have is refused by name.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +111,27 @@ def dataset_of(result: Result, data: str | Path | Dataset | None = None, name: s
         ds = load_dataset(where)
     check_against(result, ds, name)
     return ds
+
+
+def datasets_of(
+    results: Sequence[Result], data: str | Path | None = None, names: Sequence[str] = ()
+) -> list[Dataset]:
+    """Each result's dataset (``data`` for all when given), each result checked against
+    its own; a data directory named twice is loaded once."""
+    loaded: dict[str, Dataset] = {}
+    out: list[Dataset] = []
+    for n, result in enumerate(results):
+        name = names[n] if n < len(names) else ""
+        key = str(data) if data is not None else result.run.data_dir
+        if key and key in loaded:
+            check_against(result, loaded[key], name or "result")
+            out.append(loaded[key])
+            continue
+        ds = dataset_of(result, data, name)
+        if key:
+            loaded[key] = ds
+        out.append(ds)
+    return out
 
 
 def check_against(result: Result, ds: Dataset, name: str) -> None:

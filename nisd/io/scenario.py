@@ -14,6 +14,7 @@ from nisd.config import PlanConfig
 from nisd.errors import ConfigError, Problem
 from nisd.io.config import parse_model, read_toml
 from nisd.io.paths import scenario_library_dir
+from nisd.limits import DEEP, EXTENDS, NESTING, SCENARIO_BYTES, depth
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -32,6 +33,17 @@ def _read(
     if path.resolve() in seen:
         problems.append(Problem(path.name, "extends itself (a cycle of 'extends')"))
         return None
+    if len(seen) >= EXTENDS:
+        problems.append(
+            Problem(path.name, f"is at the end of more than {EXTENDS} files extending one another")
+        )
+        return None
+    size = path.stat().st_size
+    if size > SCENARIO_BYTES:
+        problems.append(
+            Problem(path.name, f"is {size:,} bytes: a scenario file is at most {SCENARIO_BYTES:,}")
+        )
+        return None
     if path.suffix in (".yaml", ".yml"):
         try:
             import yaml
@@ -43,8 +55,14 @@ def _read(
         except yaml.YAMLError as exc:
             problems.append(Problem(path.name, f"is not valid YAML: {exc}"))
             return None
+        except RecursionError:
+            problems.append(Problem(path.name, DEEP))
+            return None
         if not isinstance(data, dict):
             problems.append(Problem(path.name, "must be a mapping of keys"))
+            return None
+        if depth(data) > NESTING:
+            problems.append(Problem(path.name, DEEP))
             return None
     else:
         data = read_toml(path, problems)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import pulp
 
 from nisd.dataset import Dataset
-from nisd.errors import InfeasibleError, NoSolutionError
+from nisd.errors import ConfigError, InfeasibleError, NoSolutionError
 from nisd.optimise.extract import start_of
 from nisd.optimise.figures import plan_kpis
 from nisd.optimise.model import build, objective_names
@@ -46,15 +46,16 @@ def alternatives(
 
     Raises
     ------
-    InfeasibleError
+    ConfigError
         The scenario has several objectives (weighted or lexicographic).
     NoSolutionError
         No alternative within the slack.
     """
     names = objective_names(pp)
     if len(names) != 1:
-        raise InfeasibleError(
-            "alternatives need a single objective (not weighted or lexicographic)"
+        raise ConfigError(
+            "alternatives need a single objective (not weighted or lexicographic): "
+            "set objective to one goal"
         )
     name = names[0]
     sid = {s: j for j, s in enumerate(pp.site_ids)}

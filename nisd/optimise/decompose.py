@@ -39,6 +39,7 @@ import numpy as np
 import pulp
 
 from nisd.errors import InfeasibleError, NoSolutionError
+from nisd.optimise.deadline import Deadline
 from nisd.optimise.model import (
     Model,
     Reach,
@@ -56,7 +57,6 @@ from nisd.optimise.model import (
 )
 from nisd.optimise.placement import Solved, solve_rounds
 from nisd.optimise.problem import PlacementProblem
-from nisd.optimise.rounds import Deadline
 from nisd.optimise.solve import ABS_GAP, SolveResult, Status, relative_gap, solve
 from nisd.records.plan import Decomposition, DecompositionStep, MasterStats
 from nisd.topology.latency import unique_rows

@@ -220,20 +220,28 @@ class AttackModel:
         site_rows = [rg.out_index[s] for s in fd.site_ids]
         dem_rows = np.array([rg.in_index[d] for d in fd.demand_ids], dtype=np.int64)
         d0 = np.atleast_2d(dijkstra(csr(rg), directed=True, indices=site_rows))
+        vertex, self.members, self.members_key = _merged_users(fd, dem_rows, by_edge)
+        n_j = len(fd.site_ids)
+        # the vertices a route may pass or end at: backbone (transit) vertices and the
+        # users' (merged) vertices; a leaf's sending vertex starts routes only
+        ends = np.zeros(rg.n, dtype=bool)
+        ends[~rg.leaf] = True
+        ends[np.nonzero(rg.leaf)[0] + 1] = False
+        ends[np.unique(vertex)] = True
         self.x: dict[tuple[int, int], pulp.LpVariable] = {}
-        n_i, n_j = fd.holds.shape
         for j in range(n_j):
             if fd.capacity[j] <= 0:
                 continue
             users = [
-                i
-                for i in range(n_i)
-                if fd.holds[i, j] and fd.load[i] > 0 and in_time(d0[j, dem_rows[i]], fd.bound[i])
+                m
+                for m, (row, bound, holds, _rank, load) in enumerate(self.members_key)
+                if holds[j] and load > 0 and in_time(d0[j, row], bound)
             ]
             if not users:
                 continue
-            cap = float(max(fd.bound[i] for i in users)) + 2 * DELTA_MS
-            near = d0[j] < cap
+            cap = float(max(self.members_key[m][1] for m in users)) + 2 * DELTA_MS
+            near = (d0[j] < cap) & ends
+            near[site_rows[j]] = True
             pi: dict[int, pulp.LpAffineExpression | float] = {}
             for v in np.nonzero(near)[0].tolist():
                 if v == site_rows[j]:
@@ -247,20 +255,27 @@ class AttackModel:
                 killers = by_edge.get(int(rg.arc_edge[a_]), [])
                 lhs = pi[v] - pi[u] - cap * pulp.lpSum(self.a[n] for n in killers)
                 self.prob += (lhs <= float(rg.arc_w[a_]), f"route_{j}_{a_}")
-            for i in users:
-                x = pulp.LpVariable(f"x_{i}_{j}", cat="Binary")
-                self.x[i, j] = x
-                self.prob += (
-                    (float(fd.bound[i]) + DELTA_MS) * x <= pi[int(dem_rows[i])],
-                    f"gone_{i}_{j}",
-                )
+            gone: dict[tuple[int, float], pulp.LpVariable] = {}
+            for m in users:
+                row, bound = self.members_key[m][0], self.members_key[m][1]
+                if (row, bound) not in gone:  # users at one vertex with one bound share it
+                    x = pulp.LpVariable(f"x_{j}_{row}_{len(gone)}", cat="Binary")
+                    gone[row, bound] = x
+                    self.prob += (
+                        (bound + DELTA_MS) * x <= pi[row],
+                        f"gone_{j}_{row}_{len(gone)}",
+                    )
+                self.x[m, j] = gone[row, bound]
         self._blocks: dict[bytes, pulp.LpAffineExpression] = {}
         self._held: list[str] = []
         self._cuts = 0
         self.count = pulp.lpSum(self.a.values())
 
     def served(self, weight: np.ndarray) -> pulp.LpAffineExpression:
-        """The most ``weight``-weighted load the plan serves after the attack (by the dual)."""
+        """The most ``weight``-weighted load the plan serves after the attack (by the dual).
+
+        ``weight`` is per user and must be alike within a merged group (a function of the
+        users' class, as every caller's is)."""
         weight = np.asarray(weight, float)
         key = weight.tobytes()
         if key in self._blocks:
@@ -268,23 +283,27 @@ class AttackModel:
         fd = self.fd
         b = len(self._blocks)
         total = float(fd.load.sum())
+        wm = np.array([weight[g[0]] for g in self.members])
+        if any(bool(np.any(weight[g] != wm[m])) for m, g in enumerate(self.members)):
+            raise ValueError("attack weights must be alike for users of one class")
+        load = np.array([k[4] for k in self.members_key])
         wmax = float(weight.max()) if len(weight) else 0.0
         u = {
-            i: pulp.LpVariable(f"u{b}_{i}", 0, float(weight[i]))
-            for i in range(len(weight))
-            if weight[i] > 0 and fd.load[i] > 0
+            m: pulp.LpVariable(f"u{b}_{m}", 0, float(wm[m]))
+            for m in range(len(self.members))
+            if wm[m] > 0 and load[m] > 0
         }
         v = {
             j: pulp.LpVariable(f"v{b}_{j}", 0, wmax)
             for j in range(len(fd.site_ids))
             if fd.capacity[j] > 0
         }
-        for (i, j), x in self.x.items():
-            if i in u:
-                w = float(weight[i])
-                self.prob += (u[i] + v[j] + w * x >= w, f"dual{b}_{i}_{j}")
-        # a point with no usable arc at all keeps u_i = 0 (nothing to serve)
-        expr = pulp.lpSum(float(fd.load[i]) * u[i] for i in u) + pulp.lpSum(
+        for (m, j), x in self.x.items():
+            if m in u:
+                w = float(wm[m])
+                self.prob += (u[m] + v[j] + w * x >= w, f"dual{b}_{m}_{j}")
+        # a user with no usable arc at all keeps u = 0 (nothing to serve)
+        expr = pulp.lpSum(float(load[m]) * u[m] for m in u) + pulp.lpSum(
             float(min(fd.capacity[j], total)) * v[j] for j in v
         )
         self._blocks[key] = expr
@@ -334,6 +353,51 @@ class AttackModel:
         return [n for n, a in self.a.items() if (a.value() or 0) > 0.5]
 
 
+MemberKey = tuple[int, float, tuple[bool, ...], int, float]
+
+
+def _merged_users(
+    fd: FlowData, dem_rows: np.ndarray, by_edge: Mapping[int, list[int]]
+) -> tuple[np.ndarray, list[np.ndarray], list[MemberKey]]:
+    """Users the attacker cannot tell apart, merged (their loads summed).
+
+    Two users whose access links reach the same vertices at the same latencies and are
+    taken out by the same targets are at one vertex for every attack: the first one's
+    vertex stands for both. Users at one vertex with the same latency bound, the same
+    sites holding their data and the same class are one user of the served flow (the
+    most load a set of such users can send depends on their total alone). Returns each
+    user's vertex, the members of each merged user and its (vertex, bound, holds,
+    class, load).
+    """
+    rg = fd.rg
+    into: dict[int, list[tuple[int, float, tuple[int, ...]]]] = {}
+    for a in range(len(rg.arc_src)):
+        v = int(rg.arc_dst[a])
+        e = int(rg.arc_edge[a])
+        into.setdefault(v, []).append(
+            (int(rg.arc_src[a]), float(rg.arc_w[a]), tuple(by_edge.get(e, [])))
+        )
+    stand: dict[tuple[tuple[int, float, tuple[int, ...]], ...], int] = {}
+    vertex = np.array(dem_rows, dtype=np.int64)
+    for i, row in enumerate(dem_rows.tolist()):
+        if rg.out_index[fd.demand_ids[i]] == row:
+            continue  # a user that routes pass through keeps its own vertex
+        key = tuple(sorted(into.get(row, [])))
+        vertex[i] = stand.setdefault(key, row)
+    groups: dict[tuple[int, float, tuple[bool, ...], int], list[int]] = {}
+    for i in range(len(dem_rows)):
+        k = (
+            int(vertex[i]),
+            float(fd.bound[i]),
+            tuple(bool(h) for h in fd.holds[i]),
+            int(fd.rank[i]),
+        )
+        groups.setdefault(k, []).append(i)
+    members = [np.array(g, dtype=np.int64) for g in groups.values()]
+    keys = [(*k, float(fd.load[g].sum())) for k, g in groups.items()]
+    return vertex, members, keys
+
+
 def prefix_weights(fd: FlowData, objective: AttackObjective) -> list[np.ndarray]:
     """The weight vectors the attacker minimises in turn (class prefixes, or all load)."""
     if objective == "total":
@@ -367,7 +431,7 @@ def _lexicographic(
         chosen = model.chosen()
     finally:
         model.release()
-    return Found(tuple(model.targets[n] for n in chosen), tuple(values))
+    return Found(tuple(sorted(model.targets[n] for n in chosen)), tuple(values))
 
 
 def _ties(
@@ -391,7 +455,7 @@ def _ties(
             if res.status is not Status.OPTIMAL:
                 raise _NotProvedError(res)
             chosen = model.chosen()
-            out.append(Found(tuple(model.targets[n] for n in chosen), best.served_prefix))
+            out.append(Found(tuple(sorted(model.targets[n] for n in chosen)), best.served_prefix))
             model.exclude(chosen)
     finally:
         model.release()
@@ -498,7 +562,7 @@ def violating_attack(
             if diff < -1e-6 * max(1.0, float(need.sum())):
                 chosen = model.chosen()
                 return (
-                    Found(tuple(model.targets[n] for n in chosen), (float(res.objective),)),
+                    Found(tuple(sorted(model.targets[n] for n in chosen)), (float(res.objective),)),
                     diff,
                     search,
                 )

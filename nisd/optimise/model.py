@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pulp
 
+from nisd.optimise.deadline import Check, no_check
 from nisd.optimise.problem import PlacementProblem, reduce_rows
 from nisd.topology.latency import in_time, unique_rows
 
@@ -710,12 +711,19 @@ def objective_names(pp: PlacementProblem) -> tuple[str, ...]:
     return (obj.name,)
 
 
-def build(pp: PlacementProblem, prob: pulp.LpProblem | None = None, prefix: str = "") -> Model:
+def build(
+    pp: PlacementProblem,
+    prob: pulp.LpProblem | None = None,
+    prefix: str = "",
+    check: Check = no_check,
+) -> Model:
     """The full model: create, every switched-on family, objective terms (into ``prob``
-    with names starting ``prefix`` when given, see :func:`create`)."""
+    with names starting ``prefix`` when given, see :func:`create`); ``check`` is called
+    between the families (the run's time limit)."""
     m = create(pp, prob, prefix)
     cfg = pp.config
-    for fam in FAMILIES:
+    for n, fam in enumerate(FAMILIES):
+        check(n, len(FAMILIES))
         if fam is add_capacity and not cfg.capacity:
             continue
         if fam is add_geo_redundancy and cfg.k < 2:

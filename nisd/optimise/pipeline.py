@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError, InputError
 from nisd.optimise import decompose
+from nisd.optimise.deadline import Deadline
 from nisd.optimise.explain import explain, what_must_give
 from nisd.optimise.extract import Assign, Sites, start_of
 from nisd.optimise.figures import plan_kpis
@@ -49,6 +50,7 @@ def optimise(
     inputs: Mapping[str, object] | None = None,
     start: Start | None = None,
     explain_infeasible: bool = True,
+    t0: float | None = None,
 ) -> Plan:
     """Build, solve, extract, verify and record the plan of ``pp``.
 
@@ -73,7 +75,7 @@ def optimise(
     PlanCheckError
         The solver's plan violates a constraint (never returned as a result).
     """
-    t0 = time.perf_counter()
+    t0 = time.perf_counter() if t0 is None else t0
     cfg = pp.config
     start_given = start is not None
     decomposition: Decomposition | None = None
@@ -85,7 +87,7 @@ def optimise(
             t_build = decomposition.master.build_seconds
     if solved is None:
         t_full = time.perf_counter()
-        m = build(pp)
+        m = build(pp, check=Deadline.of(cfg.solver, t0).checker("building the model"))
         t_build = time.perf_counter() - t_full
         warm = start_of(m, pp, *start) if start is not None else None
         solved = solve_rounds(pp, m, t0, start=warm, explain_infeasible=explain_infeasible)
@@ -194,5 +196,6 @@ def _worst_attack(
         top=1,
         levels=[float(w.serve.get(c, 0.0)) for c in pp.classes],
         opts=pp.config.solver.model_copy(update={"time_limit": None}),
+        islands=pp.config.crisis.islands == "skip",
     )
     return res.worst

@@ -16,13 +16,14 @@ import pulp
 
 from nisd.config import SolverOptions
 from nisd.errors import InfeasibleError, NisdError, PlanCheckError
+from nisd.optimise.deadline import Deadline
 from nisd.optimise.explain import explain, what_must_give
 from nisd.optimise.extract import Assign, Sites, extract
 from nisd.optimise.flows import problem_flows, violated
 from nisd.optimise.model import Model, add_crisis_flow, objective_names
 from nisd.optimise.problem import PlacementProblem
 from nisd.optimise.robust import AttackRounds
-from nisd.optimise.rounds import MAX_NEW_SCENARIOS, Deadline, run_rounds, seconds
+from nisd.optimise.rounds import MAX_NEW_SCENARIOS, run_rounds, seconds
 from nisd.optimise.solve import SolveResult, Start, Status, solve, weakest
 from nisd.records.plan import RoundRecord, WarRecord
 

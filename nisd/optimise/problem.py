@@ -20,7 +20,9 @@ import numpy as np
 
 from nisd.config import PlanConfig
 from nisd.dataset import Dataset
-from nisd.errors import ConfigError, Problem
+from nisd.errors import ConfigError, InputError, Problem
+from nisd.limits import table_bytes
+from nisd.optimise.deadline import Check, no_check
 from nisd.topology import build_graph
 from nisd.topology.latency import (
     LatencyRows,
@@ -264,17 +266,24 @@ def _unknown(
     ]
 
 
-def from_dataset(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
+def from_dataset(ds: Dataset, cfg: PlanConfig, check: Check = no_check) -> PlacementProblem:
     """Derive the placement problem of a dataset under a plan configuration.
+
+    ``check`` is called between the crisis scenarios (the run's time limit: a
+    :meth:`~nisd.optimise.deadline.Deadline.checker`).
 
     Raises
     ------
     ConfigError
         Unknown required/forbidden sites or scenario sets, or a site both
         required and forbidden.
+    InputError
+        The scenarios' latency tables would not fit in half the machine's memory.
+    NoSolutionError
+        ``check`` found the time up.
     """
     check_config(ds, cfg)
-    return _derive(ds, cfg)
+    return _derive(ds, cfg, check)
 
 
 # the settings the derived problem depends on (besides the required and forbidden sites
@@ -406,7 +415,7 @@ def check_config(ds: Dataset, cfg: PlanConfig) -> None:
         raise ConfigError(problems)
 
 
-def _derive(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
+def _derive(ds: Dataset, cfg: PlanConfig, check: Check) -> PlacementProblem:
     levels = ds.config.criticality.levels
     sites = sorted(ds.sites, key=lambda s: s.site_id)
     demand = sorted(ds.demand, key=lambda d: d.demand_id)
@@ -448,10 +457,29 @@ def _derive(ds: Dataset, cfg: PlanConfig) -> PlacementProblem:
     ccut: dict[str, np.ndarray] = {}
     lead = workload_leads([d.workload for d in demand])
     shared: dict[bytes, LatencyRows] = {}
-    for sc in scen:
+    budget, held = table_bytes(), lat.nbytes + site_lat.nbytes
+    for n_sc, sc in enumerate(scen):
+        check(n_sc, len(scen))
+        known = len(shared)
         m, up, cut = scenario_arrays(
             rg, sids, dids, crisis_ms, sc, islands=cfg.crisis.islands == "skip", shared=shared
         )
+        if len(shared) > known:
+            held += m.rows.nbytes
+            if held > budget:
+                raise InputError(
+                    [
+                        Problem(
+                            str(ds.path),
+                            f"{len(sites):,} sites × {len(demand):,} users under "
+                            f"{len(scen):,} crisis scenarios need more than "
+                            f"{held / 2**30:.1f} GiB of latency tables after {n_sc + 1} "
+                            f"scenario(s): at most half this machine's memory "
+                            f"({budget / 2**30:.1f} GiB). Plan fewer sites or users, or "
+                            "fewer crisis sets (crisis.sets)",
+                        )
+                    ]
+                )
         clat[sc.name] = m
         cup[sc.name] = up
         ccut[sc.name] = cut

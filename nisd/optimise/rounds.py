@@ -10,7 +10,8 @@ feasible for the full model, and optimal when the last round was solved to optim
 Before a round's full solve, the *keep-sites* step solves the model with the last
 round's sites fixed and only the assignments free: when that reaches the last round's
 bound, the round is optimal without a search over the sites; otherwise what it found
-starts the full solve. :class:`Deadline` owns the time limit of the whole loop.
+starts the full solve. The time limit of the whole run is
+:class:`~nisd.optimise.deadline.Deadline`'s.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 import pulp
 
-from nisd.config import SolverOptions
 from nisd.errors import NisdError, NoSolutionError
+from nisd.optimise.deadline import Deadline
 from nisd.optimise.solve import (
     ABS_GAP,
     SolveResult,
@@ -38,60 +39,6 @@ from nisd.records.plan import RoundRecord
 log = logging.getLogger(__name__)
 
 MAX_NEW_SCENARIOS = 8  # scenarios added to the model per round (the most violated first)
-
-
-@dataclass
-class Deadline:
-    """The time limit of a whole solve (``limit`` seconds from ``t0``; None: no limit).
-
-    ``what`` ends the message when it runs out ("before the roll-out met every year's
-    requirements").
-    """
-
-    limit: float | None
-    t0: float = field(default_factory=time.perf_counter)
-    what: str = "before a plan met every scenario's service levels"
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.t0
-
-    def left(self) -> float | None:
-        """Seconds left (None: no limit)."""
-        return None if self.limit is None else self.limit - self.elapsed()
-
-    def check(self, rounds: int = 0) -> None:
-        """Raise when the time is up.
-
-        Raises
-        ------
-        NoSolutionError
-        """
-        left = self.left()
-        if left is not None and left <= 0:
-            after = f" after {rounds} round(s) of scenarios" if rounds else ""
-            raise NoSolutionError(f"time limit {self.limit:g} s reached{after}, {self.what}")
-
-    def options(self, opts: SolverOptions, cap: float | None = None) -> SolverOptions:
-        """``opts`` with the time left (at most ``cap`` seconds) as the solver's limit.
-
-        Raises
-        ------
-        NoSolutionError
-            The time is up.
-        """
-        self.check()
-        left = self.left()
-        if cap is not None:
-            left = cap if left is None else min(left, cap)
-        return opts if left is None else opts.model_copy(update={"time_limit": left})
-
-    @classmethod
-    def of(cls, opts: SolverOptions, t0: float | None = None, what: str | None = None) -> Deadline:
-        """The deadline of a solve with these solver options."""
-        d = cls(opts.time_limit, time.perf_counter() if t0 is None else t0)
-        if what is not None:
-            d.what = what
-        return d
 
 
 def seconds(steps: Sequence[SolveResult]) -> float:

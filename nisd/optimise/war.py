@@ -1,34 +1,29 @@
-"""War: the worst attacks on a plan, their brute-force check, and which sites to harden.
+"""War: the worst attacks on a plan, and their brute-force check.
 
-:func:`attack` finds the worst attacks exactly with the interdiction
-programme of :mod:`nisd.optimise.interdict` and reports each one through the
-served-load evaluator (:func:`nisd.topology.resilience.evaluate`), so that
-every figure shown comes from the one definition of served load.
-:func:`enumerate_attacks` lists every attack within the budget and evaluates
-each (the independent check, and the time enumeration costs).
-:func:`fortify` chooses the cheapest opened sites to harden so that no attack
-within the budget breaks the service levels (the r-interdiction median
-problem with fortification: Church & Scaparra 2007, *Protecting critical
-assets: the r-interdiction median problem with fortification*, Geographical
-Analysis 39(2); solved here by constraint generation: harden against the
-attacks found so far, find the worst attack on what is left unhardened, repeat).
+:func:`attack` finds the worst attacks exactly, by listing every attack and scoring them
+in batches (:mod:`nisd.optimise.scan`) or with the interdiction programme of
+:mod:`nisd.optimise.interdict`, and reports each one through the served-load evaluator
+(:func:`nisd.topology.resilience.evaluate`), so that every figure shown comes from the one
+definition of served load. :func:`enumerate_attacks` evaluates every attack within the
+budget one by one (the independent check). Which sites to harden is
+:mod:`nisd.optimise.fortify`.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import networkx as nx
 import numpy as np
-import pulp
 
 from nisd.config import SolverOptions
 from nisd.dataset import Dataset
-from nisd.errors import InfeasibleError, InputError, Problem
+from nisd.errors import InputError, Problem
 from nisd.optimise.interdict import (
     AttackObjective,
     FlowData,
@@ -37,14 +32,15 @@ from nisd.optimise.interdict import (
     attack_scenario,
     flow_data,
     targets_of,
-    violating_attack,
     worst_attacks,
 )
-from nisd.optimise.solve import Status, solve
-from nisd.records.attack import AttackResult, Fortification, FortifyCertificate, FortifyIteration
+from nisd.optimise.scan import Scan, as_targets, layout, near, order, scannable
+from nisd.records.attack import AttackResult
 from nisd.records.plan import AttackRow, ScenarioRow
 from nisd.topology.latency import routing_graph
 from nisd.topology.resilience import check_opened, evaluate, site_capacity
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -89,7 +85,10 @@ def plan_data(
 
 
 def _rows(
-    pd_: PlanData, attacks: Sequence[Sequence[Target]], levels: Sequence[float] | None
+    pd_: PlanData,
+    attacks: Sequence[Sequence[Target]],
+    levels: Sequence[float] | None,
+    islands: bool = False,
 ) -> tuple[ScenarioRow, ...]:
     """The evaluator's rows of these attacks (one per attack, in order)."""
     scen = [attack_scenario(a) for a in attacks]
@@ -103,6 +102,7 @@ def _rows(
         assignments=pd_.assignments,
         levels=None if levels is None else list(levels),
         check_two_routes=False,
+        islands=islands,
     ).rows
 
 
@@ -126,10 +126,11 @@ def _entry(t: Sequence[Target], row: ScenarioRow) -> AttackRow:
     )
 
 
-# ``attack`` lists and evaluates every attack when there are no more than this many within
-# the budget (the default plan's three sites and a budget of two give seven)
-ENUMERATE_UP_TO = 500
+# "auto" lists every attack when that is estimated to take at most this long (and always
+# under crisis.islands = "skip", which the interdiction programme does not model)
+LIST_SECONDS = 300.0
 Method = Literal["auto", "milp", "enumerate"]
+Progress = Callable[[int, int], None]
 
 
 def attacks_within(
@@ -148,18 +149,22 @@ def attacks_within(
                 yield tuple(sorted(combo))
 
 
+Key = tuple[tuple[float, ...], int, tuple[str, ...]]
+
+
 def _ranked(
     pd_: PlanData,
     attacks: Sequence[tuple[Target, ...]],
-    levels: Sequence[float] | None,
     objective: AttackObjective,
-) -> list[tuple[tuple[tuple[float, ...], int, tuple[str, ...]], tuple[Target, ...], ScenarioRow]]:
-    """(sort key, attack, evaluator row) of each attack, best for the attacker first; the
-    key is the interdiction search's (:meth:`nisd.optimise.interdict.Found.key`)."""
-    rows = _rows(pd_, attacks, levels)
+    islands: bool,
+) -> list[tuple[Key, tuple[Target, ...]]]:
+    """(sort key, attack) of each attack by the served-load evaluator, best for the attacker
+    first; the key is the interdiction search's (:meth:`nisd.optimise.interdict.Found.key`),
+    from the lexicographic flow (no levels asked: the most load each class prefix can get)."""
+    rows = _rows(pd_, attacks, None, islands)
     return sorted(
         (
-            (Found(a, served_prefix(r, pd_.fd, objective)).key(), a, r)
+            (Found(a, served_prefix(r, pd_.fd, objective)).key(), a)
             for a, r in zip(attacks, rows, strict=True)
         ),
         key=lambda x: x[0],
@@ -197,6 +202,8 @@ def attack(
     opts: SolverOptions | None = None,
     protected: Iterable[str] = (),
     method: Method = "auto",
+    islands: bool = False,
+    progress: Progress | None = None,
 ) -> AttackResult:
     """The ``top`` worst attacks on a plan within ``budget`` (exact; worst first).
 
@@ -217,51 +224,155 @@ def attack(
         Service levels per class; each attack's row says whether they still hold.
     protected : site ids that cannot be taken out (hardened sites).
     method : "auto", "milp" or "enumerate"
-        "enumerate" evaluates every attack within the budget with the served-load
-        evaluator and lists them in the interdiction search's order (worst first, none
-        containing an earlier one); "milp" finds them with the interdiction programme
+        "enumerate" lists every attack within the budget: scored in batches
+        (:mod:`nisd.optimise.scan`) where the plan allows it, else each by the evaluator;
+        "milp" searches with the interdiction programme
         (:func:`nisd.optimise.interdict.worst_attacks`), whose time does not grow with the
-        number of attacks; "auto" (the default) enumerates up to ``ENUMERATE_UP_TO``.
+        number of attacks but which does not model islands; "auto" (the default) lists
+        them when that is estimated (from the first batch) to take at most
+        ``LIST_SECONDS``, or when ``islands`` is on, else searches.
+    islands : bool
+        Users an attack leaves on an island apart from the national network are served
+        nothing (the plan's ``crisis.islands = "skip"``), as in planning.
+    progress : callable, optional
+        ``progress(done, total)`` as the attacks are listed.
+
+    Every attack shown, and the order among those near the top, comes from the
+    served-load evaluator.
     """
     t0 = time.perf_counter()
     kinds = tuple(kinds)
     pd_ = plan_data(ds, g, sites, assignments, kinds, costs)
     protected = tuple(protected)
-    every: list[tuple[Target, ...]] = []
-    if method != "milp":  # listed once: one past the limit says there are too many
-        limit = None if method == "enumerate" else ENUMERATE_UP_TO + 1
-        every = list(itertools.islice(attacks_within(pd_.targets, budget, protected), limit))
-    if method == "enumerate" or (method == "auto" and len(every) <= ENUMERATE_UP_TO):
-        ranked = _ranked(pd_, every, levels, objective)
-        picked = [ranked[n] for n in _distinct([a for _k, a, _r in ranked], top)]
+    cands = list(ds.site_ids)
+    why_not = scannable(pd_.fd, cands)
+    scanner: Scan | None = None
+    if method != "milp" and why_not is None:
+        scanner = Scan(
+            layout(pd_.fd, pd_.targets, cands),
+            budget,
+            candidates=len(cands),
+            objective=objective,
+            islands=islands,
+            protected=set(protected),
+        )
+        scanner.step()  # the first batch times the rest
+        if method == "auto" and not islands and scanner.estimate() > LIST_SECONDS:
+            log.info(
+                "%s attacks would take about %.0f s to list: searching with the "
+                "interdiction programme instead",
+                f"{scanner.total:,}",
+                scanner.estimate(),
+            )
+            scanner = None
+            method = "milp"
+    if scanner is not None:
+        log.info("listing %s attacks (about %.0f s)", f"{scanner.total:,}", scanner.estimate())
+        scanner.run(progress)
+        picked, evaluated = _scan_top(pd_, scanner, top, objective, islands)
+        rows = _rows(pd_, picked, levels, islands)
         return AttackResult(
             budget=float(budget),
             target_kinds=kinds,
             objective=objective,
             targets_considered=len(pd_.targets),
-            method=f"every attack within the budget ({len(every)}) evaluated by the "
+            method=f"every attack within the budget ({scanner.total:,}) scored in batches "
+            f"(routes, islands and the maximum flow), the {evaluated} nearest the top "
+            "evaluated again by the served-load evaluator (exact)",
+            found_by="enumerate",
+            attacks_evaluated=scanner.total,
+            seconds=round(time.perf_counter() - t0, 3),
+            attacks=tuple(_entry(a, r) for a, r in zip(picked, rows, strict=True)),
+        )
+    if method != "milp":  # the evaluator, attack by attack
+        every = list(attacks_within(pd_.targets, budget, protected))
+        log.info("evaluating %s attacks one by one (%s)", f"{len(every):,}", why_not)
+        ranked: list[tuple[Key, tuple[Target, ...]]] = []
+        step = 256
+        for n in range(0, len(every), step):
+            ranked += _ranked(pd_, every[n : n + step], objective, islands)
+            if progress is not None:
+                progress(min(n + step, len(every)), len(every))
+        ranked.sort(key=lambda x: x[0])
+        picked = [ranked[n][1] for n in _distinct([a for _k, a in ranked], top)]
+        rows = _rows(pd_, picked, levels, islands)
+        return AttackResult(
+            budget=float(budget),
+            target_kinds=kinds,
+            objective=objective,
+            targets_considered=len(pd_.targets),
+            method=f"every attack within the budget ({len(every):,}) evaluated by the "
             "served-load evaluator (exact)",
             found_by="enumerate",
             attacks_evaluated=len(every),
             seconds=round(time.perf_counter() - t0, 3),
-            attacks=tuple(_entry(a, r) for _k, a, r in picked),
+            attacks=tuple(_entry(a, r) for a, r in zip(picked, rows, strict=True)),
         )
     found, search = worst_attacks(
         pd_.fd, pd_.targets, budget, objective=objective, top=top, opts=opts, protected=protected
     )
-    rows = _rows(pd_, [f.targets for f in found], levels)
+    rows = _rows(pd_, [f.targets for f in found], levels, islands)
+    how = "interdiction MILP (exact), each attack re-evaluated by the served-load evaluator"
+    if islands:
+        how += (
+            "; the search counts users left on an island as reachable (it does not model "
+            'crisis.islands = "skip"), so a worse attack may exist: list them '
+            "(--method enumerate) for a proof"
+        )
     return AttackResult(
         budget=float(budget),
         target_kinds=kinds,
         objective=objective,
         targets_considered=len(pd_.targets),
-        method="interdiction MILP (exact), each attack re-evaluated by the served-load evaluator",
+        method=how,
         found_by="milp",
         seconds=round(time.perf_counter() - t0, 3),
         solves=len(search.solves),
         attacks=tuple(_entry(f.targets, r) for f, r in zip(found, rows, strict=True)),
         search=tuple(search.solves),
     )
+
+
+def _walk(scan: Scan, order_: np.ndarray, top: int) -> list[int]:
+    """Positions of the first ``top`` attacks in ``order_`` none containing an earlier one
+    (the empty attack at most once): :func:`_distinct` over the scores."""
+    nt = len(scan.lay.targets)
+    attacks = scan.attacks
+    out: list[int] = []
+    taken: list[frozenset[int]] = []
+    for pos in order_.tolist():
+        s = frozenset(int(k) for k in attacks[pos] if k < nt)
+        if s and any(t and t <= s for t in taken):
+            continue
+        if not s and any(not t for t in taken):
+            continue
+        out.append(pos)
+        taken.append(s)
+        if len(out) >= top:
+            break
+    return out
+
+
+def _scan_top(
+    pd_: PlanData, scan: Scan, top: int, objective: AttackObjective, islands: bool
+) -> tuple[list[tuple[Target, ...]], int]:
+    """The ``top`` worst attacks of a finished scan, by the evaluator: every attack whose
+    score is within :data:`nisd.optimise.scan.MARGIN` of the last one the scores pick (or
+    better) is evaluated again, and the evaluator's keys order them. Returns the attacks
+    and how many were evaluated."""
+    values, attacks = scan.values, scan.attacks
+    by_score = order(scan.lay, values, attacks)
+    want = top
+    while True:
+        fast = _walk(scan, by_score, want)
+        if not fast:
+            return [], 0
+        close = np.nonzero(near(values, values[fast[-1]]))[0]
+        ranked = _ranked(pd_, [as_targets(scan.lay, attacks[k]) for k in close], objective, islands)
+        picks = _distinct([a for _k, a in ranked], top)
+        if len(picks) >= top or len(close) == len(values) or len(fast) < want:
+            return [ranked[n][1] for n in picks], len(close)
+        want += top  # near-ties reordered by the evaluator: look further down
 
 
 def enumerate_attacks(
@@ -275,16 +386,20 @@ def enumerate_attacks(
     costs: Mapping[str, float] | None = None,
     objective: AttackObjective = "critical-first",
     limit: int | None = None,
-) -> list[tuple[tuple[tuple[float, ...], int, tuple[str, ...]], AttackRow]]:
-    """Every attack within ``budget`` (the empty one included), evaluated, best for the attacker
-    first: the brute force the interdiction programme is checked against.
+    islands: bool = False,
+) -> list[tuple[Key, AttackRow]]:
+    """Every attack within ``budget`` (the empty one included), each evaluated by the
+    served-load evaluator, best for the attacker first: the brute force the batched scores
+    and the interdiction programme are checked against.
 
     Returns (sort key, attack entry) pairs; ``limit`` evaluates only the first
     attacks in the order of enumeration (to time a sample).
     """
     pd_ = plan_data(ds, g, sites, assignments, kinds, costs)
     attacks = list(itertools.islice(attacks_within(pd_.targets, budget), limit))
-    return [(k, _entry(a, r)) for k, a, r in _ranked(pd_, attacks, None, objective)]
+    ranked = _ranked(pd_, attacks, objective, islands)
+    rows = _rows(pd_, [a for _k, a in ranked], None, islands)
+    return [(k, _entry(a, r)) for (k, a), r in zip(ranked, rows, strict=True)]
 
 
 def check_keep(ds: Dataset, keep: Mapping[str, float], where: str) -> None:
@@ -302,161 +417,3 @@ def check_keep(ds: Dataset, keep: Mapping[str, float], where: str) -> None:
             problems.append(Problem(where, f"{c} = {v:g} is not a share between 0 and 1"))
     if problems:
         raise InputError(problems)
-
-
-def check_harden(types: Iterable[str], harden_cost: Mapping[str, float], where: str) -> None:
-    """Refuse a hardening cost table that leaves out a type among ``types``."""
-    bad = sorted(k for k, v in harden_cost.items() if not 0.0 <= v < float("inf"))
-    if bad:
-        raise InputError(
-            [Problem(where, f"{k} = {harden_cost[k]:g} is not a finite cost ≥ 0") for k in bad]
-        )
-    missing = sorted({t for t in types if t not in harden_cost})
-    if missing:
-        raise InputError(
-            [Problem(where, f"no hardening cost for site type(s) {', '.join(missing)}")]
-        )
-
-
-def _level_vector(ds: Dataset, levels: Mapping[str, float]) -> np.ndarray:
-    check_keep(ds, levels, "levels")
-    return np.array([float(levels.get(c, 0.0)) for c in ds.config.criticality.levels])
-
-
-def check_levels(
-    pd_: PlanData,
-    budget: float,
-    levels: np.ndarray,
-    *,
-    protected: Iterable[str] = (),
-    opts: SolverOptions | None = None,
-) -> tuple[Found | None, ScenarioRow | None, float, list[dict[str, Any]], int]:
-    """An attack the evaluator confirms breaks ``levels`` (with its row), or None.
-
-    The interdiction oracle counts the whole load of a class; an attack it
-    reports whose row the evaluator passes (cut-off load does not count
-    towards the levels) is excluded and the oracle asked again. Returns the
-    attack, its row, the oracle's last margin (racks), its solves and the
-    number of attacks rejected that way.
-    """
-    rejected: list[tuple[Target, ...]] = []
-    solves: list[dict[str, Any]] = []
-    protected = list(protected)
-    while True:
-        found, margin, search = violating_attack(
-            pd_.fd,
-            pd_.targets,
-            budget,
-            levels,
-            opts=opts,
-            rejected=rejected,
-            protected=protected,
-        )
-        solves += search.solves
-        if found is None:
-            return None, None, margin, solves, len(rejected)
-        row = _rows(pd_, [found.targets], list(levels))[0]
-        if row.levels_met is False:
-            return found, row, margin, solves, len(rejected)
-        rejected.append(found.targets)
-
-
-def fortify(
-    ds: Dataset,
-    g: nx.MultiGraph,
-    sites: Mapping[str, str],
-    assignments: Mapping[str, Sequence[str]] | None,
-    *,
-    budget: float,
-    levels: Mapping[str, float],
-    harden_cost: Mapping[str, float],
-    kinds: Iterable[str] = ("site",),
-    costs: Mapping[str, float] | None = None,
-    opts: SolverOptions | None = None,
-) -> Fortification:
-    """The cheapest set of opened sites to harden so that every attack within ``budget``
-    leaves the service ``levels`` (class → share) met.
-
-    ``harden_cost`` is the cost (MSEK) of hardening a site of each type; a
-    hardened site cannot be taken out.
-
-    Raises
-    ------
-    InfeasibleError
-        An attack breaks the levels without touching any site (hardening sites cannot stop it).
-    InputError
-        A site type without a hardening cost, or an unknown class.
-    """
-    kinds = tuple(kinds)
-    pd_ = plan_data(ds, g, sites, assignments, kinds, costs)
-    lv = _level_vector(ds, levels)
-    check_harden(pd_.sites.values(), harden_cost, "harden_cost")
-    names = sorted(pd_.sites)
-    opts = opts or SolverOptions()
-    cover: list[list[str]] = []
-    hardened: list[str] = []
-    iterations: list[FortifyIteration] = []
-    while True:
-        t = time.perf_counter()
-        found, row, margin, solves, rej = check_levels(
-            pd_, budget, lv, protected=hardened, opts=opts
-        )
-        iterations.append(
-            FortifyIteration(
-                iteration=len(iterations) + 1,
-                hardened=tuple(hardened),
-                attack=None if found is None else tuple(x.name for x in found.targets),
-                served_by_class=None if row is None else dict(row.served_by_class),
-                oracle_solves=len(solves),
-                rejected_cut_off_attacks=rej,
-                seconds=round(time.perf_counter() - t, 3),
-            )
-        )
-        if found is None:
-            cost = float(sum(harden_cost[pd_.sites[s]] for s in hardened))
-            return Fortification(
-                hardened=tuple(hardened),
-                cost_msek=round(cost, 6),
-                iterations=tuple(iterations),
-                certificate=FortifyCertificate(
-                    budget=budget,
-                    levels={c: v for c, v in zip(pd_.fd.classes, lv, strict=True) if v > 0},
-                    margin_racks=round(margin, 6),
-                    statement="no attack within the budget on the unhardened targets "
-                    "breaks the levels (proved by the interdiction programme)",
-                ),
-            )
-        hit = sorted(x.id for x in found.targets if x.kind == "site")
-        if set(hit) & set(hardened):  # pragma: no cover - the search never attacks them
-            raise InfeasibleError(f"the attack search took out hardened site(s) {hit}")
-        if not hit:
-            raise InfeasibleError(
-                f"the attack {', '.join(x.name for x in found.targets)} breaks the levels "
-                "without touching an opened site: hardening sites cannot stop it"
-            )
-        cover.append(hit)
-        hardened = _cheapest_cover(names, pd_.sites, harden_cost, cover, opts)
-
-
-def _cheapest_cover(
-    names: list[str],
-    types: Mapping[str, str],
-    harden_cost: Mapping[str, float],
-    cover: list[list[str]],
-    opts: SolverOptions,
-) -> list[str]:
-    """The cheapest set of sites meeting every attack found so far (ties: fewest, then names)."""
-    prob = pulp.LpProblem("harden", pulp.LpMinimize)
-    h = {s: pulp.LpVariable(f"h_{n}", cat="Binary") for n, s in enumerate(names)}
-    # cost first, then fewer sites, then earlier names (a small, exact tie break)
-    eps = 1e-3 / (len(names) + 1)
-    prob += pulp.lpSum(
-        (harden_cost[types[s]] + eps * (1 + n / (len(names) + 1))) * h[s]
-        for n, s in enumerate(names)
-    )
-    for n, hit in enumerate(cover):
-        prob += (pulp.lpSum(h[s] for s in hit) >= 1, f"attack_{n}")
-    res = solve(prob, opts.model_copy(update={"gap": 0.0}))
-    if res.status is not Status.OPTIMAL:
-        raise InfeasibleError(f"no hardening found ({res.status.value})")
-    return [s for s in names if (h[s].value() or 0) > 0.5]

@@ -76,15 +76,20 @@ def payers(ds: Dataset, users: Sequence[str] | None = None) -> dict[str, list[st
 
 
 def shapley_exact(
-    players: Sequence[str], value: Callable[[frozenset[str]], float]
+    players: Sequence[str],
+    value: Callable[[frozenset[str]], float],
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, float]:
-    """The Shapley value by enumeration of every coalition (2^n values of ``value``)."""
+    """The Shapley value by enumeration of every coalition (2^n values of ``value``;
+    ``progress(done, 2^n)`` as they are found)."""
     n = len(players)
     memo: dict[frozenset[str], float] = {}
 
     def v(s: frozenset[str]) -> float:
         if s not in memo:
             memo[s] = 0.0 if not s else float(value(s))
+            if progress is not None:
+                progress(len(memo), 2**n)
         return memo[s]
 
     out = dict.fromkeys(players, 0.0)
@@ -224,7 +229,7 @@ def fee_table(
             return coalition_cost(ds, cfg, sites, [d for p in s for d in groups[p]])
 
         if len(names) <= exact_limit:
-            weight = shapley_exact(names, value)
+            weight = shapley_exact(names, value, progress)
             how = FeeMethod(shapley="exact", coalitions=2 ** len(names))
         else:
             weight, err = shapley_sampled(names, value, samples, seed, progress)

@@ -122,7 +122,14 @@ def ladder(
             if rung.attacks > 0 and plan.split:
                 # the worst attack for the protected classes: all load of them counts alike
                 hit = attack(
-                    ds, g, opened, assignments, budget=rung.attacks, kinds=rung.kinds, top=1
+                    ds,
+                    g,
+                    opened,
+                    assignments,
+                    budget=rung.attacks,
+                    kinds=rung.kinds,
+                    top=1,
+                    islands=plan.islands,
                 ).worst
                 if hit is not None:
                     share = sum((hit.served(c) or 0.0) * class_load.get(c, 0.0) for c in levels)

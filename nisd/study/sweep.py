@@ -12,7 +12,7 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from nisd.errors import ConfigError, InputError, NisdError, Problem
 from nisd.files import write_atomic
 from nisd.io import load_dataset
 from nisd.io.scenario import load_plan_config
+from nisd.limits import GRID_POINTS, grid_size, key_problem
 from nisd.records.base import dumps
 from nisd.records.plan import Plan
 from nisd.study.runner import Draw, PointResult, Task, solve_point
@@ -55,11 +56,24 @@ def parse_vary(items: tuple[str, ...] | list[str]) -> dict[str, list[Any]]:
             continue
         key, vals = item.split("=", 1)
         key = key.strip()
+        bad = key_problem(key)
+        if bad:
+            problems.append(Problem("vary", f"{item[:60]!r}: {bad}"))
+            continue
         m = _RANGE.match(vals.strip())
         if m:
             a, b = int(m.group(1)), int(m.group(2))
             if b < a:
                 problems.append(Problem("vary", f"{item!r}: empty range"))
+                continue
+            if b - a + 1 > GRID_POINTS:
+                problems.append(
+                    Problem(
+                        "vary",
+                        f"{item!r}: {b - a + 1:,} values (a sweep has at most "
+                        f"{GRID_POINTS:,} points)",
+                    )
+                )
                 continue
             out[key] = list(range(a, b + 1))
         else:
@@ -68,9 +82,26 @@ def parse_vary(items: tuple[str, ...] | list[str]) -> dict[str, list[Any]]:
                 problems.append(Problem("vary", f"{item!r}: no values"))
                 continue
             out[key] = values
+    if not problems:
+        problems = grid_problems(out)
     if problems:
         raise InputError(problems)
     return out
+
+
+def grid_problems(vary: Mapping[str, Sequence[Any]]) -> list[Problem]:
+    """Why a grid of these values is refused: a bad key, or more points than a sweep may
+    have (each is a MILP solve)."""
+    problems = [
+        Problem("vary", f"{k[:60]!r}: {bad}") for k in vary if (bad := key_problem(k)) is not None
+    ]
+    n = grid_size([len(v) for v in vary.values()])
+    if n > GRID_POINTS:
+        sizes = " × ".join(f"{len(v):,}" for v in vary.values())
+        problems.append(
+            Problem("vary", f"{sizes} = {n:,} points: a sweep has at most {GRID_POINTS:,}")
+        )
+    return problems
 
 
 def set_key(cfg: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
@@ -95,6 +126,10 @@ class Point:
 
 
 def grid(base: dict[str, Any], vary: dict[str, list[Any]]) -> list[Point]:
+    """Every combination of the values, each a configuration (refused past the limits)."""
+    problems = grid_problems(vary)
+    if problems:
+        raise InputError(problems)
     keys = list(vary)
     points = []
     for combo in itertools.product(*(vary[k] for k in keys)):

@@ -24,6 +24,7 @@ from nisd.errors import InputError, Problem, SolverError
 from nisd.io import default_data_dir, load_dataset
 from nisd.io.scenario import load_plan_config
 from nisd.optimise.problem import check_config
+from nisd.study import security
 from nisd.study.runner import Task, _pool_start, _ready, prime
 
 
@@ -48,7 +49,9 @@ class Workers:
         Processes (pool or LocalCluster workers). Default: the number of CPUs.
         Ignored for an existing cluster, which has the workers it has.
     dask : str, optional
-        ``"local"`` for a LocalCluster, or a scheduler address ``"tcp://HOST:PORT"``.
+        ``"local"`` for a LocalCluster, the ``"tls://HOST:PORT"`` that ``nisd workers``
+        printed (its credentials are read from :func:`nisd.study.security.credentials_dir`),
+        or the ``"tcp://HOST:PORT"`` of a cluster started some other way.
     timeout : float
         Seconds to wait for an existing cluster's scheduler.
     data, scenario : optional
@@ -59,8 +62,9 @@ class Workers:
     Raises
     ------
     InputError
-        Dask is not installed, the address is not ``local`` or ``tcp://…``, the
-        scheduler cannot be reached, or the data directory is invalid.
+        Dask is not installed, the address is not ``local``, ``tls://…`` or ``tcp://…``,
+        no credentials of this user are there for a ``tls://`` address, the scheduler
+        cannot be reached, or the data directory is invalid.
     ConfigError
         The scenario is invalid or does not fit the data.
     """
@@ -207,9 +211,11 @@ def start_cluster(
     port: int = 0,
     data: str | Path | None = None,
     scenario: str | Path | PlanConfig | None = None,
+    publish: bool = False,
 ) -> Any:
     """A Dask LocalCluster of warm workers (one thread each, nisd imported at start),
-    reachable by other processes at its ``scheduler_address`` (``nisd workers``).
+    speaking TLS with a key made for it (:mod:`nisd.study.security`): only a client
+    holding that key can submit work.
 
     Parameters
     ----------
@@ -219,6 +225,9 @@ def start_cluster(
         Where the scheduler listens; port 0 takes any free port.
     data, scenario : optional
         What every worker reads and derives at start (see :class:`Workers`).
+    publish : bool
+        Write the client's credentials where ``Workers(dask=address)`` of the same user
+        finds them (``nisd workers``); :func:`stop_cluster` removes them.
 
     Raises
     ------
@@ -240,6 +249,7 @@ def start_cluster(
                 raise InputError(
                     [Problem("port", f"cannot listen on {host}:{port}: {exc.strerror}")]
                 ) from None
+    sec = security.temporary()
     try:
         cluster = LocalCluster(
             n_workers=n or os.cpu_count() or 1,
@@ -247,6 +257,8 @@ def start_cluster(
             processes=True,
             host=host,
             scheduler_port=port,
+            protocol="tls://",
+            security=sec,
             # the scheduler's HTTP server (health, metrics) runs anyway: on a free port
             # of the same host, not on 8787, which another cluster may hold
             dashboard_address=f"{host}:0",
@@ -254,16 +266,25 @@ def start_cluster(
         )
     except (OSError, RuntimeError) as exc:
         raise InputError([Problem("dask", f"the cluster did not start: {exc}")]) from None
-    if data_dir is not None:
-        from distributed import Client
+    try:
+        if data_dir is not None:
+            from distributed import Client
 
-        try:
-            with Client(cluster) as client:
+            with Client(cluster, security=sec) as client:
                 _prime_all(client, data_dir, config)
-        except InputError:
-            cluster.close()
-            raise
+        if publish:
+            security.save(sec, cluster.scheduler_address)
+    except InputError:
+        cluster.close()
+        raise
     return cluster
+
+
+def stop_cluster(cluster: Any) -> None:
+    """Stop a cluster of :func:`start_cluster` and remove the credentials it published."""
+    address = cluster.scheduler_address
+    cluster.close()
+    security.remove(address)
 
 
 def _priming(
@@ -310,13 +331,18 @@ def _dask_client(address: str, n: int, timeout: float) -> tuple[Any, Any]:
 
     if address == "local":
         cluster = start_cluster(n)
-        return Client(cluster), cluster
-    if address.startswith("tcp://"):
+        return Client(cluster, security=cluster.security), cluster
+    if address.startswith(("tls://", "tcp://")):
+        # nisd's own workers speak TLS (their key is this user's alone); tcp:// is a
+        # cluster started some other way, whose safety is its owner's
+        sec = security.load(address) if address.startswith("tls://") else None
         try:
-            return Client(address, timeout=f"{timeout}s"), None
+            return Client(address, timeout=f"{timeout}s", security=sec), None
         except OSError as exc:
             raise InputError([Problem("dask", f"cannot reach {address}: {exc}")]) from None
-    raise InputError([Problem("dask", "give 'local' or a tcp://HOST:PORT address")])
+    raise InputError(
+        [Problem("dask", "give 'local', the tls://HOST:PORT of nisd workers, or tcp://HOST:PORT")]
+    )
 
 
 def side_by_side(workers: int | Workers | None, dask: str | None = None) -> bool:

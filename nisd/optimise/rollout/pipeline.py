@@ -38,6 +38,7 @@ from collections.abc import Mapping, Sequence
 
 from nisd.config import PlanConfig
 from nisd.dataset import Dataset
+from nisd.optimise.deadline import Deadline
 from nisd.optimise.figures import kpis, plan_kpis
 from nisd.optimise.problem import from_dataset
 from nisd.optimise.rollout.check import (
@@ -162,7 +163,7 @@ def rollout(ds: Dataset, cfg: PlanConfig, inputs: Mapping[str, object] | None = 
         search = time.perf_counter() - t0
         t0 = time.perf_counter()
     ro = rollout_of(cfg)
-    years = years_of(ds, cfg)
+    years = years_of(ds, cfg, Deadline.of(cfg.solver, t0).checker("deriving each year's problem"))
     precheck(years, ro)
     rm = build_rollout(years, ro)
     if cap is not None:

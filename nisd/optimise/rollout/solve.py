@@ -13,6 +13,7 @@ import pulp
 from nisd.config import PlanConfig, RolloutConfig
 from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError, NisdError, NoSolutionError, PlanCheckError
+from nisd.optimise.deadline import Deadline
 from nisd.optimise.explain import what_must_give
 from nisd.optimise.extract import extract
 from nisd.optimise.flows import problem_flows, violated
@@ -20,7 +21,7 @@ from nisd.optimise.model import add_crisis_flow
 from nisd.optimise.rollout.explain import explain_rollout
 from nisd.optimise.rollout.model import RolloutModel, build_rollout
 from nisd.optimise.rollout.years import Year, YearPlan, ramp_of, rollout_of, year_dataset, years_of
-from nisd.optimise.rounds import MAX_NEW_SCENARIOS, Deadline, run_rounds, seconds
+from nisd.optimise.rounds import MAX_NEW_SCENARIOS, run_rounds, seconds
 from nisd.optimise.solve import SolveResult, Start, Status, current_values, solve, weakest
 from nisd.records.plan import RoundRecord
 from nisd.records.rollout import Goal, ReadinessStep
@@ -222,7 +223,12 @@ def earliest_readiness(
         No roll-out meets the ramp as asked.
     """
     ro = rollout_of(cfg)
-    base, _proved = _cheapest(ds, cfg, t0, None)
+    base, proved = _cheapest(ds, cfg, t0, None)
+    if base is None and not proved:
+        raise NoSolutionError(
+            "the time limit ran out before any roll-out on the ramp as asked was found "
+            "(no proof that none exists)"
+        )
     if base is None:
         raise InfeasibleError(
             "no roll-out meets the readiness ramp as asked (run without the readiness "

@@ -9,6 +9,7 @@ from typing import Any
 from nisd.config import Crisis, PlanConfig, RolloutConfig, ServiceLevel
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError, Problem
+from nisd.optimise.deadline import Check, no_check
 from nisd.optimise.problem import PlacementProblem, from_dataset
 
 # families that describe the programme's end state: they bind in the last year only
@@ -179,8 +180,9 @@ def year_dataset(ds: Dataset, ro: RolloutConfig, year: int) -> Dataset:
     return replace(ds, demand=demand)
 
 
-def years_of(ds: Dataset, cfg: PlanConfig) -> list[Year]:
-    """Every year's users, configuration and placement problem."""
+def years_of(ds: Dataset, cfg: PlanConfig, check: Check = no_check) -> list[Year]:
+    """Every year's users, configuration and placement problem (``check``: the run's
+    time limit, called as each year's crisis scenarios are derived)."""
     validate(ds, cfg)
     ro = rollout_of(cfg)
     ramp = ramp_of(cfg)
@@ -188,5 +190,5 @@ def years_of(ds: Dataset, cfg: PlanConfig) -> list[Year]:
     for y in ro.years:
         dy = year_dataset(ds, ro, y)
         cy = year_config(cfg, y, ramp[y])
-        out.append(Year(y, dy, cy, from_dataset(dy, cy), tuple(ramp[y])))
+        out.append(Year(y, dy, cy, from_dataset(dy, cy, check), tuple(ramp[y])))
     return out
