@@ -347,6 +347,31 @@ class War(Strict):
         return self.attacks > 0
 
 
+class FeesConfig(Strict):
+    """How the agencies' fees pay for NISD (``nisd fees``).
+
+    ``financing``: "loan" (capital borrowed while building, repaid through depreciation
+    over the type's asset life from the year in service, with interest: how the state
+    finances fixed assets) or "recover" (capital recovered over ``[rollout]
+    recover_years``); see :mod:`nisd.study.financing`. Shapley values stop when every
+    payer's value is known within ``precision`` of the cost at ``confidence``, or after
+    ``time_budget_s``, whichever first; exact up to ``exact_limit`` payers.
+    ``today_msek_per_year``: what the agencies' own IT operations cost today, set against
+    NISD's cost (with its ``today_source``).
+    """
+
+    financing: Literal["loan", "recover"] = "loan"
+    # ASSUMPTION: 2.5 % a year, near the state's cost of borrowing in 2025–2026, which
+    # Riksgälden's loans to agencies follow; not a quoted rate: set the current one
+    interest_rate: float = Field(0.025, ge=0, le=0.5)
+    precision: float = Field(0.01, gt=0, le=0.5)
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    time_budget_s: float = Field(60.0, gt=0, le=86_400)
+    exact_limit: int = Field(8, ge=1, le=14)
+    today_msek_per_year: float | None = Field(None, ge=0)
+    today_source: str = ""
+
+
 class PlanConfig(Strict):
     """All parameters of ``nisd plan``; constraint families are switched here."""
 
@@ -388,6 +413,7 @@ class PlanConfig(Strict):
     presence: list[Presence] = Field(default_factory=list)
     # a roll-out over years (``nisd rollout``); a static plan ignores it
     rollout: RolloutConfig | None = None
+    fees: FeesConfig = FeesConfig()
     objective: ObjectiveConfig = ObjectiveConfig()
     solver: SolverOptions = SolverOptions()
 

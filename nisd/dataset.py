@@ -67,6 +67,8 @@ class DemandPoint:
     protection: int = 0
     # the service this row's users use: rows of one workload share their sites
     workload: str | None = None
+    # who pays for this row's load (None: the workload's agency, see nisd.study.payers)
+    payer: str | None = None
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,25 @@ class DemandSettings(Strict):
     default_latency_class: str | None = None
 
 
+class TcoSettings(Strict):
+    """Cost lines beyond the buildings, for a total cost of ownership (each a labelled
+    assumption or a figure with its ``source``): staff per site (by site type), hardware
+    and its operation per rack of load, network per site; MSEK a year."""
+
+    staff_msek_per_site: dict[str, float] = Field(default_factory=dict)
+    hardware_msek_per_rack: float = Field(0.0, ge=0)
+    network_msek_per_site: float = Field(0.0, ge=0)
+    source: str = ""
+
+    @field_validator("staff_msek_per_site")
+    @classmethod
+    def _staff(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, c in v.items():
+            if c < 0:
+                raise ValueError(f"{k} = {c:g} must not be negative")
+        return v
+
+
 class DatasetConfig(Strict):
     """The contents of ``dataset.toml``."""
 
@@ -169,6 +188,7 @@ class DatasetConfig(Strict):
     )
     criticality: Criticality = Criticality()
     demand: DemandSettings = DemandSettings()
+    tco: TcoSettings | None = None
 
     @field_validator("bbox")
     @classmethod

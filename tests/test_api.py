@@ -44,7 +44,7 @@ def test_python_walkthrough_runs_and_its_figures_agree(tmp_path: Path) -> None:
     assert env["full"].value == pytest.approx(plan.value)
     # the file on disk is the record: read independently with json, the figures are the same
     doc = json.loads((tmp_path / "baseline-plan" / "plan.json").read_text(encoding="utf-8"))
-    assert doc["kind"] == "plan" and doc["schema"] == 2
+    assert doc["kind"] == "plan" and doc["schema"] == nisd.records.base.SCHEMA
     assert doc["kpis"]["cost_msek"] == plan.kpis.cost_msek
     assert {s["site_id"]: s["type"] for s in doc["sites"]} == dict(plan.sites)
     # the evaluator gives the plan's own figures for the scenarios both evaluated

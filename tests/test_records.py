@@ -14,6 +14,7 @@ from same_results import differences
 import nisd
 from nisd.errors import InputError
 from nisd.records import AttackResult, Fees, Plan, Rollout
+from nisd.records.base import SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
 V1 = Path(__file__).resolve().parent / "data" / "v1"  # written before records had a schema
@@ -35,7 +36,7 @@ def test_files_of_the_version_before_still_read(name: str, record: type) -> None
     keeps every figure they held."""
     r = record.read(V1 / name)
     doc = r.to_json()
-    assert doc["schema"] == 2 and doc["kind"] == record.KIND
+    assert doc["schema"] == SCHEMA and doc["kind"] == record.KIND
     old = json.loads((V1 / name).read_text(encoding="utf-8"))
     new = V1.parent / "new.json"
     try:

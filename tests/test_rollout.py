@@ -371,17 +371,24 @@ def test_rollout_fees_recover_every_year(default_rollout: tuple[Path, dict[str, 
     res = CliRunner().invoke(cli, ["fees", str(out), "--method", "reserved", "--json"])
     assert res.exit_code == 0, res.output
     fees = json.loads(res.output)
+    assert fees["financing"] == "loan"
     cfg = load_plan_config(Path("rollout-2032"))
     assert cfg.rollout is not None
     balance = cfg.rollout.opening_balance_msek
     for y, rec in zip(fees["years"], doc["years"], strict=True):
-        assert y["cost_msek"] == pytest.approx(
-            rec["cost_msek"]["running"] + rec["cost_msek"]["capital"]
-        )
+        assert y["capital_msek"] == pytest.approx(rec["cost_msek"]["capital"])
+        assert y["running_msek"] == pytest.approx(rec["cost_msek"]["running"])
+        on_board = {r["payer"] for r in y["rows"]}
+        if not rec["onboarded"] and not rec["assignments"]:
+            assert y["fee_income_msek"] == 0.0 and not on_board  # nobody to charge
         if y["rows"]:
             assert sum(r["fee_msek"] for r in y["rows"]) == pytest.approx(y["fee_income_msek"])
-        balance += y["fee_income_msek"] - y["cost_msek"]
-        assert y["balance_msek"] == pytest.approx(balance)
+        # capital is the loan's: the year spends depreciation, interest and running cost
+        spent = (
+            y["depreciation_msek"] + y["interest_msek"] + y["running_msek"] + y["migration_msek"]
+        )
+        balance += y["fee_income_msek"] - spent
+        assert y["balance_msek"] == pytest.approx(balance, abs=1e-5)
     assert (out / "fees.json").is_file()
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal, cast
 
 import pandas as pd
 
-from nisd.config import SolverOptions
+from nisd.config import FeesConfig, SolverOptions
 from nisd.dataset import Dataset
 from nisd.errors import ConfigError, InputError, Problem
 from nisd.io.results import (
@@ -26,9 +26,13 @@ from nisd.records import (
     Plan,
     Rollout,
 )
+from nisd.settings import parse_model
+from nisd.study.choices import decline as _decline
+from nisd.study.choices import join as _join
 from nisd.study.fees import METHODS, plan_fees, rollout_fees
 from nisd.study.ladder import Rung, attack_rung, rung_of
 from nisd.study.ladder import ladder as _ladder
+from nisd.study.payers import resolve as resolve_payers
 from nisd.topology import build_graph
 from nisd.topology.resilience import Bound, ResilienceResult, check_opened, evaluate
 from nisd.topology.scenarios import count_scenarios, parse_sets, scenario_sets, sets_help
@@ -217,37 +221,66 @@ def fees(
     source: Plan | Rollout,
     method: str = "load",
     *,
-    samples: int = 10,
     seed: int = 0,
-    exact_limit: int = 8,
     progress: Callable[[int, int], None] | None = None,
+    decline: Sequence[str] = (),
+    join: Mapping[str, int] | None = None,
+    premium: bool = True,
+    **settings: Any,
 ) -> Fees:
-    """What each paying agency pays for a plan or a roll-out (see :mod:`nisd.study.fees`):
-    ``method`` is ``load``, ``reserved`` or ``shapley``; fees sum to the cost.
-    ``progress(done, total)`` follows Shapley's coalitions (or sampled orders).
+    """What each paying agency pays for a plan or a roll-out (see :mod:`nisd.study.fees`),
+    year by year for a roll-out: ``method`` is ``load``, ``reserved`` or ``shapley``; fees
+    sum to the cost. ``settings`` override the scenario's ``[fees]`` table
+    (``financing="recover"``, ``interest_rate=0.03``, ``precision=0.02``,
+    ``time_budget_s=30``...), validated like the file. ``premium`` shows a plan's
+    protection premium apart. ``decline`` (agencies, as the data names its payers) plans
+    again without their users; ``join`` ({agency: year}, a roll-out only) moves their
+    onboarding: the record's ``changes`` hold every other agency's fee before and after.
+    ``progress(done, total)`` follows Shapley's coalitions (or its precision, sampled).
 
     Raises
     ------
     ConfigError
-        An unknown method, or a plan or roll-out without the parameters it was made with.
+        An unknown method or setting, an agency the data has no payer of, a year outside
+        the roll-out, or a plan or roll-out without the parameters it was made with.
     """
     if method not in METHODS:
         raise ConfigError([Problem("method", f"{method!r} is not one of {', '.join(METHODS)}")])
     m = cast(Literal["load", "reserved", "shapley"], method)
     name = "rollout" if isinstance(source, Rollout) else "plan"
     cfg = source.run.config(name)
+    if settings:
+        problems: list[Problem] = []
+        fc = parse_model(FeesConfig, {**cfg.fees.model_dump(), **settings}, "fees", problems)
+        if fc is None:  # each problem named by its setting (the CLI names its option)
+            raise ConfigError([Problem(p.column or "fees", p.message) for p in problems])
+        cfg = cfg.model_copy(update={"fees": fc})
     dataset_of(source, ds)
-    kw: dict[str, Any] = {
-        "samples": samples,
-        "seed": seed,
-        "exact_limit": exact_limit,
-        "progress": progress,
-    }
+    declined = resolve_payers(ds, list(decline), "decline")
+    joins = {resolve_payers(ds, [a], "join")[0]: int(y) for a, y in (join or {}).items()}
+    if joins and not isinstance(source, Rollout):
+        raise ConfigError([Problem("join", "moves an agency's onboarding: give a roll-out")])
     if isinstance(source, Rollout):
-        return rollout_fees(ds, cfg, source, m, **kw)
-    return plan_fees(
-        ds, cfg, source.sites, source.assignments, float(source.kpis.cost_msek or 0.0), m, **kw
-    )
+        out = rollout_fees(ds, cfg, source, m, seed=seed, progress=progress)
+    else:
+        out = plan_fees(
+            ds,
+            cfg,
+            source.sites,
+            source.assignments,
+            float(source.kpis.cost_msek or 0.0),
+            m,
+            seed=seed,
+            progress=progress,
+            premium=premium,
+        )
+    changes = []
+    if declined:
+        changes.append(_decline(ds, cfg, source, out, declined, m, seed=seed)[0])
+    for agency, year in joins.items():
+        assert isinstance(source, Rollout)
+        changes.append(_join(ds, cfg, source, out, agency, year, m, seed=seed)[0])
+    return out.model_copy(update={"changes": tuple(changes)}) if changes else out
 
 
 def rungs(spec: str) -> list[Rung]:

@@ -15,6 +15,9 @@ import numpy as np
 from nisd.optimise.problem import PlacementProblem
 
 TOL = 1e-6
+"""Absolute tolerance for latencies and costs; sums of load are checked to ``TOL`` relative
+to the capacity (the solver's own feasibility tolerance is of that order, and a load
+150.000001 on 150 racks is a rounding of the data, not an overload)."""
 
 
 def check_plan(
@@ -125,7 +128,7 @@ def check_plan(
         grow, util = 1.0 + cfg.growth, cfg.utilisation_cap
         for jj, used in primary_load.items():
             cap = pp.capacity[jj, tidx[sites[pp.site_ids[jj]]]]
-            if used * grow > util * cap + TOL:
+            if used * grow > util * cap + TOL * max(1.0, cap):
                 room = (
                     ""
                     if (grow, util) == (1.0, 1.0)
@@ -137,7 +140,7 @@ def check_plan(
     if dedicated:
         for jj, used in sorted(reserved.items()):
             cap = pp.capacity[jj, tidx[sites[pp.site_ids[jj]]]]
-            if used > cap + TOL:
+            if used > cap + TOL * max(1.0, cap):
                 out.append(
                     f"site {pp.site_ids[jj]}: primary and protected backed-up load {used:g} "
                     f"exceeds capacity {cap:g} (dedicated backup)"

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from nisd.errors import InputError, Problem
 from nisd.settings import check_texts, validation_problems
 
-SCHEMA = 2  # the version of every record file written now; files without one are version 1
+SCHEMA = 3  # the version of every record file written now; files without one are version 1
 
 
 class Status(enum.StrEnum):

@@ -1,162 +1,173 @@
 """What each agency pays: annual fees with full cost recovery, three ways.
 
-Payers are the agencies: a demand point of kind ``agency`` pays as itself; the 21
-county boards pay together as Länsstyrelserna (they run their IT jointly); the
-population points (citizens' use of the agencies' e-services) are one payer,
-shown apart so that a steering group sees the part no single agency causes.
-
-Methods (each allocates exactly the cost; tests check the sums):
+Payers are the agencies (:mod:`nisd.study.payers`). Methods (each allocates exactly the
+cost; tests check the sums):
 
 * ``load``: by share of primary load (racks);
 * ``reserved``: by reserved capacity, each user's primary load plus the spare its
   backups need (its load times the largest share any crisis scenario asks of its
   class, as dedicated backup would reserve);
-* ``shapley``: by cost causation, the Shapley value of the cost game over the
-  payers, ``v(S)`` = the cheapest plan for S's users alone under the plan's rules
-  on the plan's own sites (any allowed type; end-state policies such as the least
-  number of sites left out), scaled so the values sum to the plan's cost. Exact
-  (every coalition) for up to ``exact_limit`` payers; otherwise estimated from
-  random orders of the payers, with the standard error of each value stated
-  (Castro, Gómez & Tejada 2009). Every order's marginal costs sum to ``v(N)``,
-  so the estimate is efficient too.
+* ``shapley``: by cost causation, the Shapley value of the cost game over the payers,
+  ``v(S)`` = the cheapest plan for S's users alone under the plan's rules on the plan's
+  own sites (any allowed type; end-state policies such as the least number of sites
+  left out), scaled so the values sum to the plan's cost. A coalition with no plan on
+  those sites is valued at its cheapest plan on any allowed site, and one with no plan
+  at all at ``v(N)`` (it can be served only as part of the whole system); both are
+  named in the record. Exact (every coalition) for up to ``exact_limit`` payers;
+  otherwise sampled to a stated precision (:mod:`nisd.study.shapley`).
 
-A roll-out's costs (running each year, capital recovered in equal parts over
-``recover_years`` from the year it is spent, an opening balance likewise) are
-allocated year by year; the balance carried from year to year shows any deficit
-and its recovery.
+A plan's fees may carry a **protection premium**: what the protection levels cost, level
+by level (the plan's cost less the same scenario's cost with every user's level capped
+one step lower, down to none), each step charged to the payers whose users need that
+level or more, by that load; the rest is allocated by the method.
+
+A roll-out is financed as :mod:`nisd.study.financing` says (a loan repaid through
+depreciation, by default); each year's fee income is shared by the payers on board that
+year: by the year's load or reserved capacity, or by the end state's Shapley shares over
+the payers on board. An agency not on board pays nothing that year.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
-import numpy as np
-
 from nisd.config import PlanConfig
 from nisd.dataset import Dataset
-from nisd.errors import ConfigError, Problem
+from nisd.errors import ConfigError, InfeasibleError, Problem
 from nisd.optimise import from_dataset, optimise
 from nisd.optimise.rollout.years import END_STATE, ramp_of, year_config, year_dataset
-from nisd.records.fees import FeeMethod, FeeRow, Fees, FeeYear
+from nisd.records.fees import FeeMethod, FeeRow, Fees, FeeYear, Premium, TcoLine
 from nisd.records.rollout import Rollout
+from nisd.study import shapley
+from nisd.study.financing import finance
+from nisd.study.payers import payers
+from nisd.study.premium import premium_parts, protection_premium, quiet
 
 Method = Literal["load", "reserved", "shapley"]
 METHODS: tuple[Method, ...] = ("load", "reserved", "shapley")
-COUNTY_BOARDS = "Länsstyrelserna"
-CITIZENS = "Invånartjänster (befolkningspunkter)"
-EXACT_LIMIT = 8
-SAMPLES = 10
-
-
-def payer_of(kind: str, name: str) -> str:
-    """Who pays for a demand point of this kind and name."""
-    if kind == "county_board":
-        return COUNTY_BOARDS
-    if kind == "population":
-        return CITIZENS
-    return name
-
-
-def payers(ds: Dataset, users: Sequence[str] | None = None) -> dict[str, list[str]]:
-    """Payer → its demand ids (only ``users`` when given), payers sorted by name."""
-    keep = set(users) if users is not None else None
-    out: dict[str, list[str]] = {}
-    for d in ds.demand:
-        if keep is None or d.demand_id in keep:
-            out.setdefault(payer_of(d.kind, d.name), []).append(d.demand_id)
-    return dict(sorted(out.items()))
-
-
-# ---- Shapley values ---------------------------------------------------------------------
-
-
-def shapley_exact(
-    players: Sequence[str],
-    value: Callable[[frozenset[str]], float],
-    progress: Callable[[int, int], None] | None = None,
-) -> dict[str, float]:
-    """The Shapley value by enumeration of every coalition (2^n values of ``value``;
-    ``progress(done, 2^n)`` as they are found)."""
-    n = len(players)
-    memo: dict[frozenset[str], float] = {}
-
-    def v(s: frozenset[str]) -> float:
-        if s not in memo:
-            memo[s] = 0.0 if not s else float(value(s))
-            if progress is not None:
-                progress(len(memo), 2**n)
-        return memo[s]
-
-    out = dict.fromkeys(players, 0.0)
-    for p in players:
-        others = [q for q in players if q != p]
-        for size in range(n):
-            w = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
-            for c in itertools.combinations(others, size):
-                s = frozenset(c)
-                out[p] += w * (v(s | {p}) - v(s))
-    return out
-
-
-def shapley_sampled(
-    players: Sequence[str],
-    value: Callable[[frozenset[str]], float],
-    samples: int = SAMPLES,
-    seed: int = 0,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[dict[str, float], dict[str, float]]:
-    """The Shapley value estimated from ``samples`` random orders of the players: the
-    mean marginal cost of each, and its standard error (0 with one sample)."""
-    rng = random.Random(seed)
-    memo: dict[frozenset[str], float] = {frozenset(): 0.0}
-
-    def v(s: frozenset[str]) -> float:
-        if s not in memo:
-            memo[s] = float(value(s))
-        return memo[s]
-
-    marg: dict[str, list[float]] = {p: [] for p in players}
-    for k in range(samples):
-        order = list(players)
-        rng.shuffle(order)
-        s: frozenset[str] = frozenset()
-        for p in order:
-            t = s | {p}
-            marg[p].append(v(t) - v(s))
-            s = t
-        if progress is not None:
-            progress(k + 1, samples)
-    mean = {p: float(np.mean(m)) for p, m in marg.items()}
-    err = {
-        p: float(np.std(m, ddof=1) / math.sqrt(len(m))) if len(m) > 1 else 0.0
-        for p, m in marg.items()
-    }
-    return mean, err
+Progress = Callable[[int, int], None]
 
 
 # ---- the cost game of a plan ------------------------------------------------------------
 
 
 def coalition_cost(
-    ds: Dataset, cfg: PlanConfig, sites: Sequence[str], users: Sequence[str]
+    ds: Dataset, cfg: PlanConfig, sites: Sequence[str] | None, users: Sequence[str]
 ) -> float:
     """The cheapest plan for ``users`` alone under ``cfg`` on the sites ``sites`` (any
-    allowed type), without the end-state policies (least number of sites, required
-    sites, presence, minimum per region, replication)."""
+    allowed type; None: any allowed site), without the end-state policies (least number
+    of sites, required sites, presence, minimum per region, replication).
+
+    Raises
+    ------
+    InfeasibleError
+        No plan for them there.
+    """
     keep = set(users)
     if not keep:
         return 0.0
     sub = replace(ds, demand=tuple(d for d in ds.demand if d.demand_id in keep))
-    allowed = set(sites)
-    forbidden = [s.site_id for s in ds.sites if s.site_id not in allowed]
-    c = cfg.model_copy(update={**END_STATE, "forbidden": forbidden, "rollout": None})
-    plan = optimise(sub, from_dataset(sub, c))
+    update: dict[str, Any] = {**END_STATE, "rollout": None}
+    if sites is not None:
+        allowed = set(sites)
+        update["forbidden"] = [s.site_id for s in ds.sites if s.site_id not in allowed]
+    c = cfg.model_copy(update=update)
+    with quiet():
+        plan = optimise(sub, from_dataset(sub, c), explain_infeasible=False)
     return float(plan.kpis.cost_msek or 0.0)
+
+
+class _Value:
+    """``v(S)`` of the fee game, with the fallback rule for coalitions the plan's sites
+    cannot serve alone (recorded in ``fallback``). With a protection premium apart the
+    game is played with the protection levels off: the premium is charged by need, the
+    rest by cost causation (a core site that three agencies need would otherwise go to
+    whichever of them comes first, the largest source of sampling error)."""
+
+    def __init__(
+        self, ds: Dataset, cfg: PlanConfig, sites: Sequence[str], groups: Mapping[str, list[str]]
+    ) -> None:
+        self.ds, self.cfg, self.sites, self.groups = ds, cfg, list(sites), groups
+        self.fallback: list[str] = []
+        self.grand: float | None = None
+
+    def __call__(self, s: frozenset[str]) -> float:
+        users = [d for p in sorted(s) for d in self.groups[p]]
+        try:
+            return coalition_cost(self.ds, self.cfg, self.sites, users)
+        except InfeasibleError:
+            pass
+        name = " + ".join(sorted(s))
+        try:
+            v = coalition_cost(self.ds, self.cfg, None, users)
+            self.fallback.append(f"{name}: {v:.2f} MSEK on any allowed site")
+            return v
+        except InfeasibleError:
+            if self.grand is None:
+                raise
+            self.fallback.append(f"{name}: v(N), no plan of its own")
+            return self.grand
+
+
+def shapley_shares(
+    ds: Dataset,
+    cfg: PlanConfig,
+    sites: Sequence[str],
+    groups: Mapping[str, list[str]],
+    *,
+    seed: int = 0,
+    progress: Progress | None = None,
+    protection: bool = True,
+) -> tuple[dict[str, float], dict[str, float], FeeMethod]:
+    """Each payer's Shapley value of the fee game, its half-width (sampled; 0 exact), and
+    how they were found (``v_all_msek`` is v(N); values sum to it). ``protection=False``
+    plays the game with the protection levels off (the premium charged apart)."""
+    fc = cfg.fees
+    t0 = time.perf_counter()
+    if not protection:
+        cfg = cfg.model_copy(update={"protection": False})
+    value = _Value(ds, cfg, sites, groups)
+    names = list(groups)
+    game = shapley.Game(names, value)
+    v_all = game(frozenset(names))
+    value.grand = v_all
+    if len(names) <= fc.exact_limit:
+        phi = shapley.exact(game, progress)
+        half = dict.fromkeys(names, 0.0)
+        how = FeeMethod(shapley="exact", coalitions=2 ** len(names))
+    else:
+        est = shapley.sampled(
+            game,
+            precision=fc.precision * v_all,
+            confidence=fc.confidence,
+            seconds=max(0.0, fc.time_budget_s - (time.perf_counter() - t0)),
+            seed=seed,
+            progress=progress,
+        )
+        # every order's marginal costs sum to v(N): the estimate is efficient too
+        phi, half = est.value, est.half_width
+        how = FeeMethod(
+            shapley="sampled",
+            samples=est.orders,
+            seed=seed,
+            confidence=fc.confidence,
+            stopped_by=est.stopped_by,
+            key_players=est.key_players,
+        )
+    how = how.model_copy(
+        update={
+            "solved": game.solves,
+            "inferred": game.inferred,
+            "v_all_msek": round(v_all, 6),
+            "fallback": tuple(value.fallback),
+            "monotone": game.monotone,
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
+    )
+    return phi, half, how
 
 
 # ---- allocations ------------------------------------------------------------------------
@@ -194,15 +205,14 @@ def fee_table(
     cost: float,
     method: Method,
     *,
-    samples: int = SAMPLES,
     seed: int = 0,
-    exact_limit: int = EXACT_LIMIT,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    premium: Premium | None = None,
 ) -> tuple[tuple[FeeRow, ...], FeeMethod]:
     """Annual fee per payer for a plan costing ``cost`` MSEK/year: the rows (payer, users,
-    load, reserved racks, latency classes, criticality, share, fee, and for sampled
-    Shapley the fee's standard error), largest fee first, and how Shapley values were
-    found.
+    load, reserved racks, latency classes, criticality, share, fee and its premium part,
+    and for sampled Shapley the fee's half-width), largest fee first, and how Shapley
+    values were found.
 
     Raises
     ------
@@ -210,48 +220,86 @@ def fee_table(
         An unknown method.
     """
     if method not in METHODS:
-        raise ConfigError([Problem("--method", f"{method!r} is not one of {', '.join(METHODS)}")])
+        raise ConfigError([Problem("method", f"{method!r} is not one of {', '.join(METHODS)}")])
     groups = payers(ds, users)
     by = ds.demand_by_id
     load = {p: sum(by[d].load for d in ids) for p, ids in groups.items()}
     res = reserved_racks(ds, cfg, users)
     reserved = {p: sum(res[d] for d in ids) for p, ids in groups.items()}
     how = FeeMethod()
-    err: dict[str, float] = {}
+    half: dict[str, float] = {}
     if method == "load":
         weight = load
     elif method == "reserved":
         weight = reserved
     else:
-        names = list(groups)
-
-        def value(s: frozenset[str]) -> float:
-            return coalition_cost(ds, cfg, sites, [d for p in s for d in groups[p]])
-
-        if len(names) <= exact_limit:
-            weight = shapley_exact(names, value, progress)
-            how = FeeMethod(shapley="exact", coalitions=2 ** len(names))
-        else:
-            weight, err = shapley_sampled(names, value, samples, seed, progress)
-            how = FeeMethod(shapley="sampled", samples=samples, seed=seed)
-        how = how.model_copy(update={"v_all_msek": round(sum(weight.values()), 6)})
+        weight, half, how = shapley_shares(
+            ds, cfg, sites, groups, seed=seed, progress=progress, protection=premium is None
+        )
     total = sum(weight.values())
+    prem = premium.premium_msek if premium is not None else 0.0
+    parts = premium_parts(ds, users, premium) if premium is not None else {}
+    base = cost - prem
+    factor = base / total if total > 0 else 0.0
     rows = []
     for p, ids in groups.items():
-        share = weight[p] / total if total > 0 else 1.0 / len(groups)
+        share_base = weight[p] / total if total > 0 else 1.0 / len(groups)
+        extra = parts.get(p, 0.0)
+        fee = share_base * base + extra
         rows.append(
             FeeRow(
                 payer=p,
                 **_drivers(ds, ids),
                 load_racks=round(load[p], 6),
                 reserved_racks=round(reserved[p], 6),
-                share=share,
-                fee_msek=share * cost,
-                fee_stderr_msek=err[p] / total * cost if p in err and total > 0 else None,
+                share=fee / cost if cost > 0 else share_base,
+                fee_msek=fee,
+                premium_msek=extra if parts else None,
+                fee_halfwidth_msek=half[p] * factor if p in half and half[p] > 0 else None,
             )
         )
     rows.sort(key=lambda r: (-r.fee_msek, r.payer))
+    if how.shapley == "sampled":
+        worst = max((r.fee_halfwidth_msek or 0.0) for r in rows)
+        how = how.model_copy(
+            update={
+                "precision_msek": round(worst, 6),
+                "precision_goal_msek": round(cfg.fees.precision * cost, 6),
+            }
+        )
     return tuple(rows), how
+
+
+# ---- total cost of ownership ------------------------------------------------------------
+
+
+def tco_lines(ds: Dataset, sites: Mapping[str, str], load_racks: float) -> tuple[TcoLine, ...]:
+    """The dataset's cost lines beyond the buildings for sites (id → type) carrying
+    ``load_racks``: staff, hardware and network, MSEK a year (none without ``[tco]``)."""
+    t = ds.config.tco
+    if t is None:
+        return ()
+    staff = sum(t.staff_msek_per_site.get(ty, 0.0) for ty in sites.values())
+    return tuple(
+        line
+        for line in (
+            TcoLine(name="staff", msek_per_year=round(staff, 6), source=t.source),
+            TcoLine(
+                name="hardware",
+                msek_per_year=round(t.hardware_msek_per_rack * load_racks, 6),
+                source=t.source,
+            ),
+            TcoLine(
+                name="network",
+                msek_per_year=round(t.network_msek_per_site * len(sites), 6),
+                source=t.source,
+            ),
+        )
+        if line.msek_per_year > 0
+    )
+
+
+# ---- a plan and a roll-out --------------------------------------------------------------
 
 
 def plan_fees(
@@ -261,39 +309,41 @@ def plan_fees(
     assignments: Mapping[str, Sequence[str]],
     cost: float,
     method: Method,
-    **kw: Any,
+    *,
+    seed: int = 0,
+    progress: Progress | None = None,
+    premium: bool = True,
 ) -> Fees:
-    """Fees for a static plan: its annual cost over the payers of its users."""
-    rows, how = fee_table(ds, cfg, sorted(sites), sorted(assignments), cost, method, **kw)
-    return Fees(source="plan", method=method, how=how, cost_msek=cost, rows=rows)
+    """Fees for a static plan: its annual cost over the payers of its users, with the
+    protection premium apart."""
+    users = sorted(assignments)
+    prem = protection_premium(ds, cfg, users, cost) if premium else None
+    rows, how = fee_table(
+        ds, cfg, sorted(sites), users, cost, method, seed=seed, progress=progress, premium=prem
+    )
+    load = sum(ds.demand_by_id[d].load for d in users)
+    fc = cfg.fees
+    return Fees(
+        source="plan",
+        method=method,
+        how=how,
+        financing="annual",
+        cost_msek=cost,
+        rows=rows,
+        premium=prem,
+        tco=tco_lines(ds, sites, load),
+        today_msek_per_year=fc.today_msek_per_year,
+        today_source=fc.today_source,
+    )
 
 
-def recovery(
-    years: Sequence[int],
-    running: Mapping[int, float],
-    capital: Mapping[int, float],
-    recover_years: int,
-    opening_balance: float = 0.0,
-) -> list[FeeYear]:
-    """Fee income, cost and balance per year with full cost recovery.
-
-    Running cost is recovered in its year; capital spent in year v in equal parts in
-    years v .. v + N - 1 (N = ``recover_years``); an opening deficit likewise from the
-    first year (a surplus is returned likewise). The balance is carried year to year;
-    what is left to recover after the last year is the balance's negative.
-    """
-    first = years[0]
-    out = []
-    balance = opening_balance
-    for y in years:
-        part = sum(capital[v] / recover_years for v in years if v <= y < v + recover_years)
-        if y < first + recover_years:
-            part -= opening_balance / recover_years
-        income = running[y] + part
-        cost = running[y] + capital[y]
-        balance += income - cost
-        out.append(FeeYear(year=y, cost_msek=cost, fee_income_msek=income, balance_msek=balance))
-    return out
+def _with_changes(rows: Sequence[FeeRow], before: Mapping[str, float]) -> list[FeeRow]:
+    return [
+        r.model_copy(
+            update={"change_msek": r.fee_msek - before[r.payer] if r.payer in before else None}
+        )
+        for r in rows
+    ]
 
 
 def rollout_fees(
@@ -301,60 +351,110 @@ def rollout_fees(
     cfg: PlanConfig,
     rollout: Rollout,
     method: Method,
-    **kw: Any,
+    *,
+    seed: int = 0,
+    progress: Progress | None = None,
 ) -> Fees:
-    """Fees for a roll-out, year by year: each year's fee income over the payers on board
-    that year, by the year's load or reserved capacity; Shapley shares are those of the
-    last year's plan (the end state), over the payers on board each year."""
+    """Fees for a roll-out, year by year: the financing's fee income of each year over
+    the payers on board that year, by the year's load or reserved capacity, or by the
+    end state's Shapley shares over the payers on board."""
     ro = cfg.rollout
     if ro is None:
         raise ConfigError([Problem("rollout", "has no [rollout] parameters")])
-    years = [y.year for y in rollout.years]
-    running = {y.year: y.cost_msek.running for y in rollout.years}
-    capital = {y.year: y.cost_msek.capital for y in rollout.years}
-    rec = recovery(years, running, capital, ro.recover_years, ro.opening_balance_msek)
-    last = rollout.years[-1]
+    fc = cfg.fees
+    on_board = {y.year: payers(ds, y.assignments) for y in rollout.years}
+    fin = finance(rollout, ro, fc, {y: len(g) for y, g in on_board.items()})
     end: dict[str, float] | None = None
     how = FeeMethod()
+    halves: dict[str, float] = {}
+    last = rollout.years[-1]
     if method == "shapley":
         end_ds = year_dataset(ds, ro, ro.last_year)
         end_cfg = year_config(cfg, ro.last_year, ramp_of(cfg)[ro.last_year])
-        sites, users = sorted(last.sites), sorted(last.assignments)
-        t, how = fee_table(end_ds, end_cfg, sites, users, 1.0, method, **kw)
-        end = {r.payer: r.share for r in t}
-    per_year = []
-    for y, r in zip(rollout.years, rec, strict=True):
-        users = sorted(y.assignments)
-        if not users:
-            per_year.append(r)
-            continue
-        if end is None:
+        groups = payers(end_ds, last.assignments)
+        phi, halves, how = shapley_shares(
+            end_ds, end_cfg, sorted(last.sites), groups, seed=seed, progress=progress
+        )
+        v_all = how.v_all_msek or 1.0
+        end = {p: v / v_all for p, v in phi.items()}
+        halves = {p: h / v_all for p, h in halves.items()}
+    per_year: list[FeeYear] = []
+    before: dict[str, float] = {}
+    for y, f in zip(rollout.years, fin, strict=True):
+        rows: list[FeeRow] = []
+        groups = on_board[y.year]
+        if groups and f.fee_income > 0:
             yds = year_dataset(ds, ro, y.year)
-            rows, _how = fee_table(yds, cfg, sorted(y.sites), users, r.fee_income_msek, method)
-        else:
-            groups = payers(ds, users)
-            total = sum(end.get(p, 0.0) for p in groups)
-            rows = tuple(
-                sorted(
-                    (
-                        FeeRow(
-                            payer=p,
-                            share=end[p] / total,
-                            fee_msek=end[p] / total * r.fee_income_msek,
-                        )
-                        for p in groups
-                    ),
-                    key=lambda x: (-x.fee_msek, x.payer),
-                )
+            if end is None:
+                t, _how = fee_table(yds, cfg, sorted(y.sites), sorted(y.assignments),
+                                    f.fee_income, method)  # fmt: skip
+                rows = list(t)
+            else:
+                total = sum(end.get(p, 0.0) for p in groups)
+                rows = [
+                    FeeRow(
+                        payer=p,
+                        share=end.get(p, 0.0) / total if total > 0 else 1 / len(groups),
+                        fee_msek=(end.get(p, 0.0) / total if total > 0 else 1 / len(groups))
+                        * f.fee_income,
+                        fee_halfwidth_msek=halves[p] / total * f.fee_income
+                        if halves.get(p) and total > 0
+                        else None,
+                    )
+                    for p in groups
+                ]
+                rows.sort(key=lambda r: (-r.fee_msek, r.payer))
+            rows = [r.model_copy(update={"year": y.year}) for r in _with_changes(rows, before)]
+            before = {r.payer: r.fee_msek for r in rows}
+        tco = sum(x.msek_per_year for x in tco_lines(ds, y.sites, y.load_racks))
+        per_year.append(
+            FeeYear(
+                year=y.year,
+                payers=len(groups),
+                capital_msek=round(f.capital, 6),
+                loan_drawn_msek=round(f.loan_drawn, 6),
+                loan_balance_msek=round(f.loan_balance, 6),
+                depreciation_msek=round(f.depreciation, 6),
+                interest_msek=round(f.interest, 6),
+                running_msek=round(f.running, 6),
+                migration_msek=round(f.migration, 6),
+                recovered_capital_msek=round(f.recovered_capital, 6),
+                deficit_recovered_msek=round(f.deficit_recovered, 6),
+                cost_msek=round(f.cost, 6),
+                fee_income_msek=round(f.fee_income, 6),
+                balance_msek=round(f.balance, 6),
+                tco_msek=round(f.running + f.depreciation + tco, 6)
+                if ds.config.tco is not None
+                else None,
+                rows=tuple(rows),
             )
-        per_year.append(r.model_copy(update={"rows": rows}))
-    unrecovered = -rec[-1].balance_msek if rec and rec[-1].balance_msek < 0 else 0.0
+        )
+    unrecovered = -fin[-1].balance if fin and fin[-1].balance < 0 else 0.0
     return Fees(
         source="rollout",
         method=method,
         how=how,
+        financing=fc.financing,
+        interest_rate=fc.interest_rate,
         recover_years=ro.recover_years,
         opening_balance_msek=ro.opening_balance_msek,
         years=tuple(per_year),
-        left_to_recover_msek=unrecovered,
+        left_to_recover_msek=round(unrecovered, 6),
+        tco=tco_lines(ds, last.sites, last.load_racks),
+        today_msek_per_year=fc.today_msek_per_year,
+        today_source=fc.today_source,
     )
+
+
+__all__ = [
+    "METHODS",
+    "Method",
+    "coalition_cost",
+    "fee_table",
+    "plan_fees",
+    "protection_premium",
+    "reserved_racks",
+    "rollout_fees",
+    "shapley_shares",
+    "tco_lines",
+]
