@@ -8,7 +8,7 @@ silently falls back to a default. This module sits below everything else
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -178,6 +178,8 @@ class DatasetConfig(Strict):
 
     name: str
     country: str = ""
+    # the language of the pages drawn from this data (nisd report --lang overrides it)
+    language: Literal["sv", "en"] = "en"
     bbox: tuple[float, float, float, float]
     crs: str
     network: NetworkSettings = NetworkSettings()

@@ -139,7 +139,9 @@ def test_a_folder_or_a_file_in_the_way_is_an_input_error(tmp_path: Path) -> None
     assert res.exit_code == 3 and "is a file, not a folder for the results" in res.output
     (tmp_path / "dir.html").mkdir()
     golden = ROOT / "tests" / "data" / "golden" / "baseline-plan.json"
-    res = CliRunner().invoke(cli, ["map", str(golden), "--out", str(tmp_path / "dir.html")])
+    res = CliRunner().invoke(
+        cli, ["map", "--lang", "en", str(golden), "--out", str(tmp_path / "dir.html")]
+    )
     assert res.exit_code == 3 and "is a folder: give a file name" in res.output
     if os.geteuid() != 0:  # root writes anywhere
         locked = tmp_path / "locked"
@@ -197,7 +199,7 @@ def test_markup_in_side_files_is_shown_as_text(tmp_path: Path) -> None:
 
     _edit(ro.parent / "fees.json", payer)
     page = tmp_path / "ro.html"
-    res = CliRunner().invoke(cli, ["report", str(ro), "--out", str(page)])
+    res = CliRunner().invoke(cli, ["report", "--lang", "en", str(ro), "--out", str(page)])
     assert res.exit_code == 0, res.output
     html = page.read_text(encoding="utf-8")
     assert 'http-equiv="refresh"' not in html and "&lt;meta http-equiv" in html
@@ -268,8 +270,8 @@ def test_a_broken_rollout_is_refused_by_every_command(
     ro.write_bytes((GOLDEN / "rollout-2032.json").read_bytes())
     _edit(ro, change)
     for args in (
-        ["report", str(ro), "--out", str(tmp_path / "r.html")],
-        ["map", str(ro), "--out", str(tmp_path / "m.html")],
+        ["report", "--lang", "en", str(ro), "--out", str(tmp_path / "r.html")],
+        ["map", "--lang", "en", str(ro), "--out", str(tmp_path / "m.html")],
         ["fees", str(ro)],
         ["compare", str(ro), str(GOLDEN / "rollout-2032.json")],
     ):

@@ -55,8 +55,26 @@ BROKEN: list[tuple[str, Any, str]] = [
 
 def _commands(plan: Path, other: Path, data: Path, out: Path) -> dict[str, list[str]]:
     return {
-        "map": ["map", str(plan), "--data", str(data), "--out", str(out / "m.html")],
-        "report": ["report", str(plan), "--data", str(data), "--out", str(out / "r.html")],
+        "map": [
+            "map",
+            "--lang",
+            "en",
+            str(plan),
+            "--data",
+            str(data),
+            "--out",
+            str(out / "m.html"),
+        ],
+        "report": [
+            "report",
+            "--lang",
+            "en",
+            str(plan),
+            "--data",
+            str(data),
+            "--out",
+            str(out / "r.html"),
+        ],
         "compare": [
             "compare",
             str(other),
@@ -123,7 +141,9 @@ def test_plan_of_an_older_version_still_maps_but_is_not_resolved(
     old = {**GOOD, "run": {"parameters": {"crisis": {"capacity": True}}}}
     plan.write_text(json.dumps(old), encoding="utf-8")
     out = tmp_path / "m.html"
-    res = CliRunner().invoke(cli, ["map", str(plan), "--data", str(default_dir), "--out", str(out)])
+    res = CliRunner().invoke(
+        cli, ["map", "--lang", "en", str(plan), "--data", str(default_dir), "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     res = CliRunner().invoke(cli, ["alternatives", str(plan), "--data", str(default_dir)])
     assert res.exit_code == 3 and "unknown key 'crisis.capacity'" in res.output

@@ -95,7 +95,8 @@ def sweden_map(tmp_path_factory: pytest.TempPathFactory, default_dir: Path) -> P
     )
     out = tmp / "plan.html"
     res = CliRunner().invoke(
-        cli, ["map", str(plan), "--out", str(out), "--banner", "BEGRÄNSAT HEMLIG <b>"]
+        cli,
+        ["map", "--lang", "en", str(plan), "--out", str(out), "--banner", "BEGRÄNSAT HEMLIG <b>"],
     )
     assert res.exit_code == 0, res.output
     return out
@@ -158,7 +159,7 @@ def test_crisis_view(browser: Any, sweden_map: Path) -> None:
     label = next(o for o in options if o.startswith("preset stockholm-lost"))
     pg.page.select_option("#scenario", label=label)
     info = pg.page.inner_text("#scenario-info")
-    assert "Stockholm county lost" in info and "served:" in info
+    assert "Stockholms län slås ut" in info and "served:" in info
     assert pg.errors == []
     pg.page.close()
 
@@ -188,7 +189,19 @@ def test_injection_payloads_run_nothing(browser: Any, tmp_path: Path, default_di
     )
     out = tmp_path / "evil.html"
     res = CliRunner().invoke(
-        cli, ["map", str(plan), "--out", str(out), "--data", str(data), "--banner", NASTY[0]]
+        cli,
+        [
+            "map",
+            "--lang",
+            "en",
+            str(plan),
+            "--out",
+            str(out),
+            "--data",
+            str(data),
+            "--banner",
+            NASTY[0],
+        ],
     )
     assert res.exit_code == 0, res.output
     pg = Page(browser, out)
@@ -205,7 +218,7 @@ def test_injection_payloads_run_nothing(browser: Any, tmp_path: Path, default_di
 def test_redacted_map_hides_coordinates(tmp_path: Path, default_dir: Path) -> None:
     plan = hand_plan(tmp_path, default_dir, {"s-lulea": "core"}, {})
     out = tmp_path / "r.html"
-    res = CliRunner().invoke(cli, ["map", str(plan), "--out", str(out), "--redact"])
+    res = CliRunner().invoke(cli, ["map", "--lang", "en", str(plan), "--out", str(out), "--redact"])
     assert res.exit_code == 0, res.output
     html = out.read_text(encoding="utf-8")
     assert "65.58415" not in html and "22.15465" not in html  # Luleå's coordinates
@@ -222,7 +235,7 @@ def test_map_cli_errors(tmp_path: Path, default_dir: Path, args: list[str], msg:
     if args[0] == "--tiles":
         args = [str(hand_plan(tmp_path, default_dir, {"s-lulea": "core"}, {})), *args]
     out = tmp_path / "m.html"
-    res = CliRunner().invoke(cli, ["map", *args, "--out", str(out)])
+    res = CliRunner().invoke(cli, ["map", "--lang", "en", *args, "--out", str(out)])
     assert res.exit_code == 3 and msg in res.stderr
     assert not out.exists()
 
@@ -235,11 +248,11 @@ def test_report_renders(browser: Any, tmp_path: Path, default_dir: Path) -> None
         {"d-forsakringskassan-01": ["s-lulea", "s-goteborg"]},
     )
     out = tmp_path / "report.html"
-    res = CliRunner().invoke(cli, ["report", str(plan), "--out", str(out)])
+    res = CliRunner().invoke(cli, ["report", "--lang", "en", str(plan), "--out", str(out)])
     assert res.exit_code == 0, res.output
     pg = Page(browser, out)
     text = pg.page.inner_text("body")
-    assert "The plan opens 2 sites" in text and "Luleå (core)" in text
+    assert "Proposed: build 2 sites" in text and "Luleå (core)" in text
     assert "Crisis scenarios" in text and "Run record" in text
     assert pg.page.locator("svg[role=img]").count() == 1
     assert pg.errors == [] and pg.outside() == []
@@ -318,6 +331,8 @@ def test_plan_with_map_and_tiles_opt_in(tmp_path: Path) -> None:
         cli,
         [
             "map",
+            "--lang",
+            "en",
             str(out / "plan.json"),
             "--out",
             str(tmp_path / "t.html"),
@@ -347,13 +362,13 @@ def test_crisis_view_shows_full_sites_and_partly_served_users(
         {d: ["s-lulea", "s-malmo"] for d in demand},
     )
     out = tmp_path / "plan.html"
-    res = CliRunner().invoke(cli, ["map", str(plan), "--out", str(out)])
+    res = CliRunner().invoke(cli, ["map", "--lang", "en", str(plan), "--out", str(out)])
     assert res.exit_code == 0, res.output
     pg = Page(browser, out)
     labels = pg.page.eval_on_selector_all("#scenario option", "els => els.map(e => e.textContent)")
     pick = next(i for i, t in enumerate(labels) if t.startswith("site s-lulea"))
     # the option's share is capacity-true: at most Malmö's 150 racks of the load
-    share = float(labels[pick].split("(")[1].split(" %")[0])
+    share = float(labels[pick].rsplit("(", 1)[1].split("%")[0])
     assert share <= 100 * 150 / total + 0.05
     pg.page.select_option("#scenario", index=pick)
     info = pg.page.inner_text("#scenario-info")
@@ -390,7 +405,7 @@ def test_users_of_one_place_share_one_marker_that_lists_them_all(
         {r["demand_id"]: ["s-lulea", "s-malmo"] for r in rows},
     )
     out = tmp_path / "plan.html"
-    res = CliRunner().invoke(cli, ["map", str(plan), "--out", str(out)])
+    res = CliRunner().invoke(cli, ["map", "--lang", "en", str(plan), "--out", str(out)])
     assert res.exit_code == 0, res.output
     pg = Page(browser, out)
     assert pg.page.evaluate("nisdMap.places.length") == len(at)
@@ -493,13 +508,25 @@ def test_crisis_view_shows_an_attack(browser: Any, tmp_path: Path, default_dir: 
     assert worst["targets"] == ["site:s-lulea"]  # the core site carries the most
     out = tmp_path / "plan.html"
     res = CliRunner().invoke(
-        cli, ["map", str(plan), "--data", str(points), "--attack", str(att), "--out", str(out)]
+        cli,
+        [
+            "map",
+            "--lang",
+            "en",
+            str(plan),
+            "--data",
+            str(points),
+            "--attack",
+            str(att),
+            "--out",
+            str(out),
+        ],
     )
     assert res.exit_code == 0, res.output
     pg = Page(browser, out)
     labels = pg.page.eval_on_selector_all("#scenario option", "els => els.map(e => e.textContent)")
     pick = next(i for i, t in enumerate(labels) if t.startswith(worst["scenario"]))
-    share = float(labels[pick].split("(")[1].split(" %")[0])
+    share = float(labels[pick].rsplit("(", 1)[1].split("%")[0])
     assert share == pytest.approx(100 * worst["demand_served_share"], abs=0.06)
     pg.page.select_option("#scenario", index=pick)
     info = pg.page.inner_text("#scenario-info")
@@ -543,7 +570,9 @@ def test_rollout_report_and_map_have_a_year_control(
     browser: Any, tiny_rollout: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "report.html"
-    res = CliRunner().invoke(cli, ["report", str(tiny_rollout.parent), "--out", str(out)])
+    res = CliRunner().invoke(
+        cli, ["report", "--lang", "en", str(tiny_rollout.parent), "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     html = out.read_text(encoding="utf-8")
     assert 'class="gantt"' in html and 'class="spending"' in html
@@ -569,7 +598,7 @@ def test_rollout_report_and_map_have_a_year_control(
         assert lines == sum(len(v) for v in y["assignments"].values())
     # the map alone has the same control
     m = tmp_path / "map.html"
-    res = CliRunner().invoke(cli, ["map", str(tiny_rollout), "--out", str(m)])
+    res = CliRunner().invoke(cli, ["map", "--lang", "en", str(tiny_rollout), "--out", str(m)])
     assert res.exit_code == 0, res.output
     q = Page(browser, m)
     assert q.errors == [] and q.page.query_selector("#year") is not None

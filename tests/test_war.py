@@ -443,7 +443,7 @@ def test_report_and_map_show_the_attacks(robust_plan: Path, tmp_path: Path) -> N
     assert list(page.attacks[: len(planned)]) == planned
     page = tmp_path / "report.html"
     res = CliRunner().invoke(
-        cli, ["report", str(robust_plan), "--attack", str(out), "--out", str(page)]
+        cli, ["report", "--lang", "en", str(robust_plan), "--attack", str(out), "--out", str(page)]
     )
     assert res.exit_code == 0, res.output
     text = page.read_text(encoding="utf-8")
@@ -452,7 +452,17 @@ def test_report_and_map_show_the_attacks(robust_plan: Path, tmp_path: Path) -> N
         assert a["scenario"].removeprefix("attack ") in text
         assert f"{a['demand_served_share']:.1%}" in text
     res = CliRunner().invoke(
-        cli, ["map", str(robust_plan), "--attack", str(out), "--out", str(tmp_path / "m.html")]
+        cli,
+        [
+            "map",
+            "--lang",
+            "en",
+            str(robust_plan),
+            "--attack",
+            str(out),
+            "--out",
+            str(tmp_path / "m.html"),
+        ],
     )
     assert res.exit_code == 0, res.output
     assert doc["attacks"][0]["scenario"] in (tmp_path / "m.html").read_text(encoding="utf-8")
@@ -482,7 +492,7 @@ def test_pages_refuse_a_bad_attack_file(
         f.write_text(content, encoding="utf-8")
     out = tmp_path / "r.html"
     res = CliRunner().invoke(
-        cli, ["report", str(robust_plan), "--attack", str(f), "--out", str(out)]
+        cli, ["report", "--lang", "en", str(robust_plan), "--attack", str(f), "--out", str(out)]
     )
     assert res.exit_code == 3 and message in res.output, res.output
     assert "Traceback" not in res.output and not out.exists()

@@ -60,6 +60,7 @@ from nisd.api.pages import (
     crisis_words,
     explore,
     map_html,
+    report_files,
     report_html,
     view,
 )
@@ -150,6 +151,7 @@ __all__ = [
     "read_plan",
     "read_result",
     "read_rollout",
+    "report_files",
     "report_html",
     "resilience",
     "result_path",

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from nisd.api.evaluate import attack as _attack
+from nisd.api.evaluate import fees as _fees
+from nisd.api.studies import explain as _explain
 from nisd.dataset import Dataset
 from nisd.errors import InputError, Problem
 from nisd.io.results import (
@@ -18,7 +22,8 @@ from nisd.records import (
 )
 from nisd.render.compare import Comparison, compare, compare_page
 from nisd.render.context import PlanView, plan_map, plan_view
-from nisd.render.report import report_page
+from nisd.render.i18n import Tr, lang_of
+from nisd.render.report import report_page, scenarios_csv
 from nisd.render.rollout import (
     YearComparison,
     compare_rollout_csv,
@@ -72,14 +77,16 @@ def map_html(
     tiles: str | None = None,
     attacks: AttackResult | None = None,
     beside: Beside | None = None,
+    lang: str | None = None,
 ) -> str:
     """The self-contained, offline map page of a plan (or of a roll-out, with a year
-    control)."""
+    control), in ``lang`` (``sv`` or ``en``; default the dataset's ``language``)."""
     if isinstance(result, Rollout):
         dataset_of(result, ds)
         return rollout_map(ds, result, banner=banner, redact=redact)
+    tr = Tr(lang_of(lang, ds.config.language))
     v = view(ds, result, sets=sets, redact=redact, attacks=attacks, beside=beside)
-    return plan_map(v, banner=banner, tiles=tiles)
+    return plan_map(v, banner=banner, tiles=tiles, tr=tr)
 
 
 def report_html(
@@ -91,12 +98,65 @@ def report_html(
     redact: bool = False,
     attacks: AttackResult | None = None,
     beside: Beside | None = None,
+    lang: str | None = None,
+    studies: bool = True,
 ) -> str:
-    """The steering group's report of a plan or a roll-out, as one self-contained page."""
+    """The steering group's report of a plan or a roll-out, as one self-contained page, in
+    ``lang`` (``sv`` or ``en``; default the dataset's ``language``).
+
+    A plan's report puts the decision first. What it shows and is not given (``attacks``,
+    or the fees and explanation beside the plan) is computed unless ``studies`` is False:
+    the three worst attacks of one and of two targets (opened sites, backbone nodes,
+    shared-risk groups), each agency's fee by load, each site's regret and the cost of
+    forcing in the ten nearest rejected candidates (about 15 s on the Swedish baseline).
+    The first page's worst case is the worst over the required scenarios, the presets and
+    those attacks."""
+    return report_files(
+        ds,
+        result,
+        sets=sets,
+        banner=banner,
+        redact=redact,
+        attacks=attacks,
+        beside=beside,
+        lang=lang,
+        studies=studies,
+    )[0]
+
+
+def report_files(
+    ds: Dataset,
+    result: Result,
+    *,
+    sets: Sequence[str] | str | None = None,
+    banner: str | None = None,
+    redact: bool = False,
+    attacks: AttackResult | None = None,
+    beside: Beside | None = None,
+    lang: str | None = None,
+    studies: bool = True,
+) -> tuple[str, str | None]:
+    """The report page (as :func:`report_html`) and, for a plan, ``scenarios.csv``: every
+    scenario the page shows, required or not, with its figures."""
     beside = beside or Beside()
+    tr = Tr(lang_of(lang, ds.config.language))
     if isinstance(result, Rollout):
         dataset_of(result, ds)
-        return rollout_page(ds, result, beside.fees, banner=banner, redact=redact)
+        fees = beside.fees
+        if fees is None and studies and result.run.parameters is not None:
+            fees = _fees(ds, result, "load")
+        return rollout_page(ds, result, fees, banner=banner, redact=redact), None
+    dataset_of(result, ds)
+    # what the page shows and the plan's folder does not hold is computed, unless asked not
+    # to (a plan made by hand has no rules to go by)
+    known = studies and result.run.parameters is not None and bool(result.sites)
+    if attacks is None and known:
+        attacks = worst_attacks(ds, result)
+    fees = beside.fees
+    if fees is None and known and result.assignments:
+        fees = _fees(ds, result, "load")
+    if beside.explanation is None and known:
+        beside = replace(beside, explanation=_explain(ds, result, rejected=10, workers=1))
     v = view(
         ds,
         result,
@@ -106,7 +166,18 @@ def report_html(
         beside=beside,
         title="NISD plan report",
     )
-    return report_page(v, banner=banner)
+    fees = fees if fees is not None and fees.source == "plan" else None
+    return report_page(v, banner=banner, tr=tr, fees=fees), scenarios_csv(v, tr)
+
+
+def worst_attacks(ds: Dataset, plan: Plan, top: int = 3) -> AttackResult:
+    """The ``top`` worst attacks of one and of two targets (opened sites, backbone nodes,
+    shared-risk groups of fibre) on ``plan``: what a report shows by default."""
+    kinds = ("site", "node", "srlg")
+    one = _attack(ds, plan, r=1, targets=kinds, top=top)
+    two = _attack(ds, plan, r=2, targets=kinds, top=top)
+    rows = [a for a in one.attacks + two.attacks if a.targets]
+    return two.model_copy(update={"attacks": tuple(rows)})
 
 
 def explore(ds: Dataset, plan: Plan, **kwargs: Any) -> folium.Map:

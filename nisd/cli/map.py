@@ -24,6 +24,13 @@ attack_option = click.option(
     type=click.Path(path_type=Path),
     help="Also show the attacks of an `nisd attack --out` file in the crisis view.",
 )
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(["sv", "en"]),
+    default=None,
+    help="Language of the page: sv or en (default: the dataset's language; Swedish for the "
+    "Swedish default).",
+)
 scen_option = click.option(
     "--scenarios",
     "sets",
@@ -44,6 +51,7 @@ scen_option = click.option(
 @redact_option
 @tiles_option
 @attack_option
+@lang_option
 def map_(
     plan: Path,
     out: Path,
@@ -53,6 +61,7 @@ def map_(
     redact: bool,
     tiles: str | None,
     attack_file: Path | None,
+    lang: str | None,
 ) -> None:
     """Write PLAN.json as a self-contained HTML map (no internet needed to open it).
 
@@ -67,6 +76,7 @@ def map_(
         tiles=tiles,
         attacks=api.read_attacks(attack_file) if attack_file else None,
         beside=api.read_beside(plan),
+        lang=lang,
     )
     write(out, page)
 

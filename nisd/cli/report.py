@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from nisd import api
-from nisd.cli.map import attack_option, banner_option, redact_option, scen_option
+from nisd.cli.map import attack_option, banner_option, lang_option, redact_option, scen_option
 from nisd.cli.options import data_option, load_result, write
 
 
@@ -22,6 +22,14 @@ from nisd.cli.options import data_option, load_result, write
 @banner_option
 @redact_option
 @attack_option
+@lang_option
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="A plan: compute nothing the plan's folder does not hold (by default the worst "
+    "attacks of one and two targets, each agency's fee by load and the sites' regrets are "
+    "computed, about 15 s on the Swedish baseline).",
+)
 def report(
     plan: Path,
     out: Path,
@@ -30,12 +38,18 @@ def report(
     banner: str | None,
     redact: bool,
     attack_file: Path | None,
+    lang: str | None,
+    quick: bool,
 ) -> None:
-    """Write the report of PLAN.json: summary, key figures, map, sites, crisis table, attacks,
-    run record. For a rollout.json (or its directory): the map with a year control, the
-    timeline, readiness per year, spending against the budget and the fees."""
+    """Write the report of PLAN.json for a steering group, in Swedish or English: the
+    decision first (what is proposed, what it costs and each agency's fee, the worst case
+    over the required scenarios, the dataset's crisis presets and the worst attacks of one
+    and two targets), then key figures, map, sites, crisis scenarios grouped, the
+    assumptions in words and an appendix; every scenario also in OUT's
+    ``.scenarios.csv``. For a rollout.json (or its directory): the map with a year control,
+    the timeline, readiness per year, spending against the budget and the fees."""
     result, ds = load_result(plan, data_dir)
-    page = api.report_html(
+    page, csv = api.report_files(
         ds,
         result,
         sets=sets,
@@ -43,5 +57,9 @@ def report(
         redact=redact,
         attacks=api.read_attacks(attack_file) if attack_file else None,
         beside=api.read_beside(plan),
+        lang=lang,
+        studies=not quick,
     )
     write(out, page)
+    if csv is not None:
+        write(out.with_name(out.stem + ".scenarios.csv"), csv)

@@ -16,9 +16,10 @@ from nisd.optimise.interdict import Target, attack_scenario
 from nisd.records.attack import AttackResult
 from nisd.records.plan import Plan, ScenarioRow
 from nisd.records.study import Explanation, Sensitivity
-from nisd.render.html import map_page
+from nisd.render.html import map_page, map_words
+from nisd.render.i18n import EN, Tr
 from nisd.render.payload import MapData, build_payload
-from nisd.render.words import war_summary
+from nisd.render.words import meaning, war_summary
 from nisd.topology import build_graph
 from nisd.topology.resilience import evaluate
 from nisd.topology.scenarios import Scenario, parse_sets, scenario_sets
@@ -51,7 +52,10 @@ class PlanView:
 
     @property
     def site_names(self) -> dict[str, str]:
-        return {s.site_id: s.name for s in self.ds.sites}
+        """Names of the sites and backbone nodes by id (what scenarios and attacks name)."""
+        return {n.node_id: n.name for n in self.ds.nodes} | {
+            s.site_id: s.name for s in self.ds.sites
+        }
 
     @property
     def classes(self) -> list[str]:
@@ -169,16 +173,31 @@ def plan_view(
     )
 
 
-def plan_map(view: PlanView, *, banner: str | None = None, tiles: str | None = None) -> str:
-    """The self-contained map page of a plan (``nisd map``, ``plan --map``, sweeps)."""
-    sub = (
-        f"{len(view.plan.sites)} sites; {view.required} required scenarios and "
-        f"{len(view.outside)} more; sets: {', '.join(view.sets)}"
-    ) + ("; positions redacted to county" if view.data.redacted else "")
-    return map_page(view.data, banner=banner, tiles=tiles, subtitle=sub)
+def plan_map(
+    view: PlanView, *, banner: str | None = None, tiles: str | None = None, tr: Tr = EN
+) -> str:
+    """The self-contained map page of a plan (``nisd map``, ``plan --map``, sweeps), in
+    ``tr``'s language."""
+    sub = tr(
+        "{sites} sites; {required} required scenarios and {more} more; sets: {sets}",
+        sites=len(view.plan.sites),
+        required=view.required,
+        more=len(view.outside),
+        sets=", ".join(tr(s) for s in view.sets),
+    ) + (tr("; positions redacted to county") if view.data.redacted else "")
+    names = view.site_names
+    meanings = {r.meaning: meaning(r, names, tr) for r in view.rows if r.meaning}
+    return map_page(
+        view.data,
+        banner=banner,
+        tiles=tiles,
+        subtitle=sub,
+        tr=tr,
+        words=map_words(tr, view.data, meanings),
+    )
 
 
 def draw_plan_map(plan: Plan, ds: Dataset) -> str:
     """The map page of a plan as ``nisd map`` draws it from its file with no options (a
     sweep's worker draws its plan's map beside the solve)."""
-    return plan_map(plan_view(ds, plan))
+    return plan_map(plan_view(ds, plan), tr=Tr(ds.config.language))

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from nisd.errors import InputError, Problem
 from nisd.render.assets import leaflet_css, leaflet_js
+from nisd.render.i18n import EN, N_, Tr
 from nisd.render.payload import MapData
 
 PAGE_CSS = """
@@ -42,23 +43,66 @@ table.popup td { padding: 1px 0; }
 select { width: 100%; }
 """
 
-LEGEND = """
-<div class="legend">
-<div><span class="sw" style="background:#1f4e9c"></span>opened: core site</div>
-<div><span class="sw" style="background:#2a9d8f"></span>opened: regional site</div>
-<div><span class="sw" style="background:#fff;border-color:#6c757d"></span>candidate,
-not chosen</div>
-<div><span class="sw" style="background:#b5179e"></span>demand: critical (size: load)</div>
-<div><span class="sw" style="background:#f4a261"></span>demand: high</div>
-<div><span class="sw" style="background:#8d99ae"></span>demand: normal</div>
-<div><span class="sw" style="background:#d00000"></span>hazard and its buffer;
-loses all service in crisis</div>
-<div><span class="sw" style="background:#ff7b00"></span>partly served in crisis</div>
-<div>click a site or a user: its primary (──) and backup (- -) assignments</div>
-<div>fibre: red / green redundant paths; black dots: backbone nodes</div>
-<div>crisis view: grey = down, dotted = cut, red ring = site running full</div>
-</div>
-"""
+LEGEND = (
+    ("#1f4e9c", "", N_("opened: core site")),
+    ("#2a9d8f", "", N_("opened: regional site")),
+    ("#fff", "border-color:#6c757d", N_("candidate, not chosen")),
+    ("#b5179e", "", N_("demand: critical (size: load)")),
+    ("#f4a261", "", N_("demand: high")),
+    ("#8d99ae", "", N_("demand: normal")),
+    ("#d00000", "", N_("hazard and its buffer; loses all service in crisis")),
+    ("#ff7b00", "", N_("partly served in crisis")),
+    (None, "", N_("click a site or a user: its primary (──) and backup (- -) assignments")),
+    (None, "", N_("fibre: red / green redundant paths; black dots: backbone nodes")),
+    (None, "", N_("crisis view: grey = down, dotted = cut, red ring = site running full")),
+)
+
+
+def legend(tr: Tr = EN) -> str:
+    """The map's legend in the page's language."""
+    out = ['<div class="legend">']
+    for colour, style, text in LEGEND:
+        sw = (
+            f'<span class="sw" style="background:{colour};{style}"></span>'
+            if colour is not None
+            else ""
+        )
+        out.append(f"<div>{sw}{html.escape(tr(text))}</div>")
+    return "".join(out) + "</div>"
+
+
+MAP_JS_MESSAGES: tuple[str, ...] = ()
+
+
+def map_messages() -> tuple[str, ...]:
+    """Every message map.js shows (its ``T("…")`` and ``F("…")`` calls and its layers)."""
+    global MAP_JS_MESSAGES
+    if not MAP_JS_MESSAGES:
+        src = map_script()
+        found = set(re.findall(r'\b[TF]\("((?:[^"\\]|\\.)*)"', src))
+        found |= set(re.findall(r'\[\["([A-Z][^"]*)", [a-zA-Z]+\]', src))
+        found |= set(re.findall(r'\["([A-Z][^"]*)", [a-zA-Z]+Layer\]', src))
+        MAP_JS_MESSAGES = tuple(sorted(found))
+    return MAP_JS_MESSAGES
+
+
+def map_words(
+    tr: Tr, data: MapData | None = None, meanings: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The words a map page shows, in ``tr``'s language (English needs none): map.js's
+    messages, and the data's classes, site types, statuses and scenario meanings."""
+    if tr.lang == "en":
+        return {}
+    out = {m: tr(m) for m in map_messages()}
+    dynamic = ["MSEK/year", "ms", "optimal", "feasible", "cost", "red", "green"]
+    if data is not None:
+        dynamic += [*data.classes, *data.types, *(h.hazard_class for h in data.hazards)]
+    for w in dynamic:
+        t = tr.lookup(w)
+        if t is not None:
+            out[w] = t
+    out.update(meanings or {})
+    return out
 
 
 def json_for_script(obj: Any) -> str:
@@ -142,12 +186,15 @@ def page(
     tiles: str | None = None,
     with_map: bool = True,
     lang: str = "en",
+    words: dict[str, str] | None = None,
 ) -> str:
     """A complete HTML document; ``body`` is trusted markup built by nisd itself."""
     scripts = [leaflet_js(), map_script()] if with_map else []
     data = ""
     if payload is not None:
         doc = payload.model_copy(update={"tiles": tiles}).to_json()
+        if words:
+            doc["words"] = words
         data = f'<script type="application/json" id="nisd-data">{json_for_script(doc)}</script>'
     ban = f'<div id="banner">{html.escape(banner)}</div>' if banner else ""
     css = (leaflet_css() if with_map else "") + PAGE_CSS
@@ -163,16 +210,18 @@ def page(
     )
 
 
-def map_body(title: str, subtitle: str = "") -> str:
+def map_body(title: str, subtitle: str = "", tr: Tr = EN) -> str:
+    esc = html.escape
     return (
         '<div id="wrap"><div id="side">'
-        f"<h1>{html.escape(title)}</h1>"
-        + (f"<p>{html.escape(subtitle)}</p>" if subtitle else "")
-        + '<h2>Key figures</h2><div id="kpis"></div>'
-        '<h2>Crisis view</h2><select id="scenario" aria-label="crisis scenario"></select>'
+        f"<h1>{esc(title)}</h1>"
+        + (f"<p>{esc(subtitle)}</p>" if subtitle else "")
+        + f'<h2>{esc(tr("Key figures"))}</h2><div id="kpis"></div>'
+        f'<h2>{esc(tr("Crisis view"))}</h2><select id="scenario" '
+        f'aria-label="{esc(tr("crisis scenario"))}"></select>'
         '<div id="scenario-info"></div>'
-        f"<h2>Legend</h2>{LEGEND}</div>"
-        '<div id="map" role="region" aria-label="map"></div></div>'
+        f"<h2>{esc(tr('Legend'))}</h2>{legend(tr)}</div>"
+        f'<div id="map" role="region" aria-label="{esc(tr("map"))}"></div></div>'
     )
 
 
@@ -182,12 +231,16 @@ def map_page(
     banner: str | None = None,
     tiles: str | None = None,
     subtitle: str = "",
+    tr: Tr = EN,
+    words: dict[str, str] | None = None,
 ) -> str:
-    """The plan map as one self-contained HTML document."""
+    """The plan map as one self-contained HTML document, in ``tr``'s language."""
     return page(
         payload.title,
-        map_body(payload.title, subtitle),
+        map_body(payload.title, subtitle, tr),
         payload=payload,
         banner=banner,
         tiles=tiles,
+        lang=tr.lang,
+        words=words if words is not None else map_words(tr, payload),
     )

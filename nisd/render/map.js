@@ -2,6 +2,14 @@
 (function () {
   "use strict";
   var P = JSON.parse(document.getElementById("nisd-data").textContent);
+  // the page's words (English is the key) and numbers in the page's language
+  var W = P.words || {};
+  function T(s) { return Object.prototype.hasOwnProperty.call(W, s) ? W[s] : s; }
+  function F(s, f) { return T(s).replace(/\{(\w+)\}/g, function (m, k) { return k in f ? String(f[k]) : m; }); }
+  var LANG = document.documentElement.lang || "en";
+  var NUM = new Intl.NumberFormat(LANG, { maximumFractionDigits: 2 });
+  var PCT = new Intl.NumberFormat(LANG, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  function N(x) { return NUM.format(x); }
   var COLORS = { core: "#1f4e9c", regional: "#2a9d8f", kept: "#2a9d8f", added: "#1f4e9c",
     removed: "#e63946" };
   var CRIT = { critical: "#b5179e", high: "#f4a261", normal: "#8d99ae" };
@@ -53,7 +61,7 @@
   P.links.forEach(function (lk) {
     var line = L.polyline(lk.coords, { color: lk.path === "red" ? "#c1121f" : (lk.path === "green" ? "#2d6a4f" : "#495057"),
       weight: 2, opacity: 0.7, renderer: canvas });
-    line.bindPopup(popup(lk.id, [["shared-risk groups", lk.srlg.join(", ")], ["path", lk.path], ["length", lk.length_km + " km"]]));
+    line.bindPopup(popup(lk.id, [[T("shared-risk groups"), lk.srlg.join(", ")], [T("path"), T(lk.path)], [T("length"), N(lk.length_km) + " km"]]));
     line.addTo(linkLayer);
     linkById[lk.id] = line;
   });
@@ -63,7 +71,7 @@
   (P.nodes || []).forEach(function (n) {
     var m = L.circleMarker([n.lat, n.lon], { radius: 3, color: "#212529", weight: 1, fillColor: "#212529",
       fillOpacity: 0.9, renderer: canvas });
-    m.bindPopup(popup(n.name, [["backbone node", n.id], ["operator", n.operator]]));
+    m.bindPopup(popup(n.name, [[T("backbone node"), n.id], [T("operator"), n.operator]]));
     m.addTo(nodeLayer);
     nodeMarker[n.id] = m;
   });
@@ -71,7 +79,7 @@
   var hazardLayer = L.layerGroup().addTo(map);
   P.hazards.forEach(function (h) {
     var g = h.geometry;
-    var info = popup(h.name, [["class", h.class], ["buffer", h.buffer_km + " km"]]);
+    var info = popup(h.name, [[T("class"), T(h.class)], [T("buffer"), N(h.buffer_km) + " km"]]);
     if (g.type === "Point") {
       L.circle([g.coordinates[1], g.coordinates[0]], { radius: h.buffer_km * 1000, color: "#d00000", weight: 1, fillOpacity: 0.08 })
         .bindPopup(info).addTo(hazardLayer);
@@ -105,7 +113,7 @@
   var placeMarkers = [];
   var userById = {};
   P.demand.forEach(function (d) { userById[d.id] = d; });
-  function racks(x) { return Math.round(x * 100) / 100 + " racks"; }
+  function racks(x) { return F("{n} racks", { n: N(x) }); }
   var siteName = {};
   P.sites.forEach(function (s) { siteName[s.id] = s.name; });
   function servedBy(d) { return d.assigned.map(function (id) { return siteName[id] || id; }).join(" → "); }
@@ -116,14 +124,14 @@
       weight: 1, fillOpacity: 0.5, renderer: canvas });
     if (users.length === 1) {
       var d = users[0];
-      m.bindPopup(popup(d.name, [["id", d.id], ["load", d.load + " racks"], ["criticality", d.criticality],
-        ["served by", servedBy(d)]]));
+      m.bindPopup(popup(d.name, [[T("id"), d.id], [T("load"), racks(d.load)], [T("criticality"), T(d.criticality)],
+        [T("served by"), servedBy(d)]]));
       m.bindTooltip(el("span", d.name));
     } else {
-      m.bindPopup(popup(users.length + " users here, " + racks(pl.load), users.map(function (d) {
-        return [d.name, racks(d.load) + ", " + d.criticality + "; served by " + (servedBy(d) || "nobody")];
+      m.bindPopup(popup(F("{n} users here, {racks}", { n: users.length, racks: racks(pl.load) }), users.map(function (d) {
+        return [d.name, F("{racks}, {cls}; served by {sites}", { racks: racks(d.load), cls: T(d.criticality), sites: servedBy(d) || T("nobody") })];
       })), { maxHeight: 320 });
-      m.bindTooltip(el("span", users[0].name + " and " + (users.length - 1) + " more"));
+      m.bindTooltip(el("span", F("{name} and {n} more", { name: users[0].name, n: users.length - 1 })));
     }
     var ids = {}; pl.users.forEach(function (id) { ids[id] = true; demandMarker[id] = m; });
     m.nisdColour = colour;
@@ -137,20 +145,20 @@
   var openLayers = {};
   var siteMarker = {};
   P.sites.forEach(function (s) {
-    var pairs = [["id", s.id], ["county", s.county], ["power zone", s.zone]];
+    var pairs = [[T("id"), s.id], [T("county"), s.county], [T("power zone"), s.zone]];
     if (s.type) {
-      pairs.push(["type", s.type]);
-      pairs.push(["capacity used", s.used + (s.capacity !== null ? " of " + s.capacity : "") + " racks (primary load)"]);
+      pairs.push([T("type"), T(s.type)]);
+      pairs.push([T("capacity used"), s.capacity !== null ? F("{used} of {cap} racks (primary load)", { used: N(s.used), cap: N(s.capacity) }) : F("{used} racks (primary load)", { used: N(s.used) })]);
       if (s.peak_load !== null && s.peak_load !== undefined) {
-        pairs.push(["busiest crisis", s.peak_load + " racks" + (s.peak_scenario ? " (" + s.peak_scenario + ")" : "")]);
+        pairs.push([T("busiest crisis"), racks(s.peak_load) + (s.peak_scenario ? " (" + s.peak_scenario + ")" : "")]);
       }
-      pairs.push(["primary for", s.primary_for.join(", ")]);
-      pairs.push(["backup for", s.backup_for.join(", ")]);
+      pairs.push([T("primary for"), s.primary_for.join(", ")]);
+      pairs.push([T("backup for"), s.backup_for.join(", ")]);
     } else {
-      pairs.push(["status", "candidate, not chosen"]);
+      pairs.push([T("status"), T("candidate, not chosen")]);
     }
-    if (s.hazard_km !== null) { pairs.push(["nearest hazard", s.hazard + ", " + s.hazard_km + " km"]); }
-    if (s.regret !== null) { pairs.push(["regret (cost if removed)", s.regret]); }
+    if (s.hazard_km !== null) { pairs.push([T("nearest hazard"), s.hazard + ", " + N(s.hazard_km) + " km"]); }
+    if (s.regret !== null) { pairs.push([T("regret (cost if removed)"), typeof s.regret === "number" ? N(s.regret) : T(s.regret)]); }
     var m;
     if (s.type) {
       m = L.circleMarker([s.lat, s.lon], { radius: s.type === "core" ? 11 : 8, color: "#000", weight: 2,
@@ -168,36 +176,39 @@
     siteMarker[s.id] = m;
   });
 
-  var overlays = { "Counties": counties, "Power zones": zones, "Fibre links": linkLayer,
-    "Backbone nodes": nodeLayer, "Hazards": hazardLayer,
-    "Selected site's or user's assignments": selectedLayer, "All assignments": lineLayer,
-    "Demand": demandLayer, "Candidates not chosen": candLayer };
-  Object.keys(openLayers).sort().forEach(function (t) { overlays["Opened: " + t] = openLayers[t]; });
+  var overlays = {};
+  [["Counties", counties], ["Power zones", zones], ["Fibre links", linkLayer], ["Backbone nodes", nodeLayer],
+    ["Hazards", hazardLayer], ["Selected site's or user's assignments", selectedLayer],
+    ["All assignments", lineLayer], ["Demand", demandLayer], ["Candidates not chosen", candLayer]]
+    .forEach(function (o) { overlays[T(o[0])] = o[1]; });
+  Object.keys(openLayers).sort().forEach(function (t) { overlays[F("Opened: {type}", { type: T(t) })] = openLayers[t]; });
   L.control.layers(null, overlays, { collapsed: false }).addTo(map);
 
   // KPI panel
   var kpi = document.getElementById("kpis");
   var k = P.kpis || {};
-  function fmt(v, unit) { return (v === null || v === undefined) ? "n/a" : (typeof v === "number" ? (Math.round(v * 100) / 100) + (unit || "") : String(v)); }
+  function none(v) { return v === null || v === undefined; }
+  function fmt(v, unit) { return none(v) ? T("n/a") : (typeof v === "number" ? N(v) + (unit ? " " + T(unit) : "") : T(String(v))); }
+  function pct(v) { return none(v) ? T("n/a") : PCT.format(v); }
   kpi.appendChild(rows([
-    ["status", fmt(k.status) + (k.gap ? " (gap " + fmt(100 * k.gap, " %") + ")" : "")],
-    ["objective", fmt(k.objective)],
-    ["cost", fmt(k.cost_msek, " MSEK/year")],
-    ["sites", fmt(k.sites)],
-    ["mean latency", fmt(k.mean_latency_ms, " ms")],
-    ["max latency", fmt(k.max_latency_ms, " ms")],
-    ["worst-case share served (required scenarios)", k.worst_case_share_served === null || k.worst_case_share_served === undefined ? "n/a" : fmt(100 * k.worst_case_share_served, " %") + (k.worst_case_scenario ? " (" + k.worst_case_scenario + ")" : "")],
-    ["worst-case share served (all shown)", k.worst_all_share === null || k.worst_all_share === undefined ? "n/a" : fmt(100 * k.worst_all_share, " %") + " (" + k.worst_all_scenario + ")"]
+    [T("status"), fmt(k.status) + (k.gap ? " (" + F("gap {gap}", { gap: pct(k.gap) }) + ")" : "")],
+    [T("objective"), fmt(k.objective)],
+    [T("cost"), fmt(k.cost_msek, "MSEK/year")],
+    [T("sites"), fmt(k.sites)],
+    [T("mean latency"), fmt(k.mean_latency_ms, "ms")],
+    [T("max latency"), fmt(k.max_latency_ms, "ms")],
+    [T("worst-case share served (required scenarios)"), pct(k.worst_case_share_served) + (k.worst_case_scenario ? " (" + k.worst_case_scenario + ")" : "")],
+    [T("worst-case share served (all shown)"), none(k.worst_all_share) ? T("n/a") : pct(k.worst_all_share) + " (" + k.worst_all_scenario + ")"]
   ].concat(Object.keys(k.worst_case_by_class || {}).map(function (c) {
     var w = k.worst_case_by_class[c];
-    return ["worst case, " + c, fmt(100 * w.share, " %") + " (" + w.scenario + ")"];
+    return [F("worst case, {cls}", { cls: T(c) }), pct(w.share) + " (" + w.scenario + ")"];
   }))));
 
   // crisis view
   var sel = document.getElementById("scenario");
   var out = document.getElementById("scenario-info");
-  sel.appendChild(el("option", "peace: nothing failed"));
-  P.scenarios.forEach(function (sc, i) { var o = el("option", sc.name + " (" + Math.round(1000 * sc.row.demand_served_share) / 10 + " %)"); o.value = String(i); sel.appendChild(o); });
+  sel.appendChild(el("option", T("peace: nothing failed")));
+  P.scenarios.forEach(function (sc, i) { var o = el("option", (W[sc.meaning] || sc.name) + " (" + PCT.format(sc.row.demand_served_share) + ")"); o.value = String(i); sel.appendChild(o); });
   function reset() {
     Object.keys(siteMarker).forEach(function (id) { var s = siteMarker[id]; s.setStyle({ opacity: 1, fillOpacity: s.options.radius > 3 ? 0.95 : 1, color: s.options.radius > 3 ? "#000" : "#6c757d" }); });
     Object.keys(linkById).forEach(function (id) { linkById[id].setStyle({ opacity: 0.7, dashArray: null }); });
@@ -221,14 +232,15 @@
     Object.keys(r.partly_served).forEach(function (id) { if (demandMarker[id]) { demandMarker[id].setStyle({ color: "#ff7b00", fillColor: "#ff7b00" }); } });
     r.unserved.forEach(function (id) { if (demandMarker[id]) { demandMarker[id].setStyle({ color: "#d00000", fillColor: "#d00000" }); } });
     r.full_sites.forEach(function (id) { if (siteMarker[id]) { siteMarker[id].setStyle({ color: "#d00000", weight: 4 }); } });
-    out.appendChild(el("p", sc.meaning));
+    out.appendChild(el("p", T(sc.meaning)));
     var by = Object.keys(r.served_by_class).filter(function (c) { return r.served_by_class[c] !== null; })
-      .map(function (c) { return c + " " + Math.round(1000 * r.served_by_class[c]) / 10 + " %"; }).join(", ");
-    out.appendChild(el("p", "served: " + Math.round(1000 * r.demand_served_share) / 10 + " % of the load" + (by ? " (" + by + ")" : "") +
-      (r.levels_met === false ? "; service levels NOT met" : (r.levels_met ? "; service levels met" : ""))));
-    out.appendChild(el("p", "lose all service: " + (r.unserved.length ? r.unserved.length + " demand point(s)" : "none") +
-      "; partly served: " + Object.keys(r.partly_served).length + "; cut off from every site: " + r.cut_off.length +
-      "; running full: " + (r.full_sites.length ? r.full_sites.length + " site(s), ringed red" : "none")));
+      .map(function (c) { return T(c) + " " + PCT.format(r.served_by_class[c]); }).join(", ");
+    out.appendChild(el("p", F("served: {share} of the load", { share: PCT.format(r.demand_served_share) }) + (by ? " (" + by + ")" : "") +
+      (r.levels_met === false ? T("; service levels NOT met") : (r.levels_met ? T("; service levels met") : ""))));
+    out.appendChild(el("p", F("lose all service: {lost}; partly served: {partly}; cut off from every site: {cut}; running full: {full}", {
+      lost: r.unserved.length ? F("{n} demand point(s)", { n: r.unserved.length }) : T("none"),
+      partly: Object.keys(r.partly_served).length, cut: r.cut_off.length,
+      full: r.full_sites.length ? F("{n} site(s), ringed red", { n: r.full_sites.length }) : T("none") })));
   });
   // a roll-out's year control: sites appear as they enter service (hollow while being
   // built), users as they join, the assignment lines are the year's
@@ -261,18 +273,18 @@
     Y.lines.forEach(function (a) { assignLine(a, 1.6).addTo(lineLayer); });
     P.lines = Y.lines;
     var info = document.getElementById("year-info");
-    info.textContent = Y.year + ": " + Object.keys(Y.sites).length + " site(s) in service, " +
-      Y.building.length + " being built, " + Object.keys(Y.assigned).length + " user(s) on board" +
-      (Y.holds.length ? "; holds: " + Y.holds.join(", ") : "; no crisis set holds yet");
+    info.textContent = F("{year}: {sites} site(s) in service, {building} being built, {users} user(s) on board", {
+      year: Y.year, sites: Object.keys(Y.sites).length, building: Y.building.length, users: Object.keys(Y.assigned).length }) +
+      (Y.holds.length ? F("; holds: {sets}", { sets: Y.holds.map(T).join(", ") }) : T("; no crisis set holds yet"));
   }
   if (P.years && P.years.length) {
     var side = document.getElementById("side");
     var box = el("div", null, "years");
-    box.appendChild(el("h2", "Year"));
+    box.appendChild(el("h2", T("Year")));
     var range = el("input");
     range.type = "range"; range.id = "year"; range.min = "0"; range.max = String(P.years.length - 1);
     range.step = "1"; range.value = String(P.years.length - 1);
-    range.setAttribute("aria-label", "year of the roll-out");
+    range.setAttribute("aria-label", T("year of the roll-out"));
     var label = el("p", null); label.id = "year-info";
     box.appendChild(range); box.appendChild(label);
     side.insertBefore(box, side.children[1] || null);

@@ -5,7 +5,7 @@ here (no plotting library, nothing fetched)."""
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from nisd.records.study import Variant
@@ -36,6 +36,8 @@ def class_chart(
     items: Sequence[tuple[str, float, Mapping[str, float | None]]],
     classes: Sequence[str],
     width: int = 760,
+    labels: Sequence[str] | None = None,
+    fmt_share: Callable[[float], str] = lambda v: f"{v:.1%}",
 ) -> str:
     """Per scenario: a bar for all load and one per criticality class, as inline SVG."""
     left, right, bar = 300, 60, 7
@@ -52,7 +54,8 @@ def class_chart(
         px = left + inner * x
         parts.append(
             f'<line x1="{px:.1f}" y1="0" x2="{px:.1f}" y2="{h - 34}" stroke="#ccc"/>'
-            f'<text x="{px:.1f}" y="{h - 22}" text-anchor="middle">{x:.0%}</text>'
+            f'<text x="{px:.1f}" y="{h - 22}" text-anchor="middle">'
+            f"{html.escape(fmt_share(x))}</text>"
         )
     colours = ("#264653", *CLASS_COLOURS)
     for i, (label, share, by) in enumerate(items):
@@ -73,10 +76,10 @@ def class_chart(
             )
         parts.append(
             f'<text x="{left + inner * min(1.0, share) + 4:.1f}" y="{y0 + bar - 1}">'
-            f"{share:.1%}</text>"
+            f"{html.escape(fmt_share(share))}</text>"
         )
     legend_y = h - 8
-    for k, name in enumerate(["all load", *classes]):
+    for k, name in enumerate(labels or ["all load", *classes]):
         x = left + k * 110
         parts.append(
             f'<rect x="{x}" y="{legend_y - 8}" width="10" height="8" '

@@ -141,30 +141,77 @@ def _fees_section(fees: Fees | None) -> str:
             "load|reserved|shapley</code> and write the report again.</p>"
         )
     rows = [
-        (y.year, fmt(y.cost_msek), fmt(y.fee_income_msek), fmt(y.balance_msek)) for y in fees.years
+        (
+            y.year,
+            y.payers,
+            fmt(y.capital_msek),
+            fmt(y.loan_balance_msek),
+            fmt(y.depreciation_msek),
+            fmt(y.interest_msek),
+            fmt(y.running_msek),
+            fmt(y.fee_income_msek),
+            fmt(y.balance_msek),
+        )
+        for y in fees.years
     ]
-    last = next((y for y in reversed(fees.years) if y.rows), None)
     how = fees.how
     note = (
-        f" Shapley values estimated from {how.samples} random orders (seed {how.seed})."
+        f" Shapley values sampled ({how.samples} orders, seed {how.seed}; every fee within "
+        f"±{fmt(how.precision_msek)} MSEK at 95 %)."
         if how.shapley == "sampled"
         else " Shapley values exact."
         if how.shapley == "exact"
         else ""
     )
+    if fees.financing == "loan":
+        rule = (
+            "Capital is borrowed while a site is built and repaid through depreciation over "
+            f"the type's asset life from the year it is in service, with interest at "
+            f"{100 * (fees.interest_rate or 0.0):.2f} % a year on the loan and on any deficit"
+        )
+    else:
+        rule = (
+            f"Capital is recovered in equal parts over {fees.recover_years} year(s) from the "
+            "year it is spent or the first year with payers"
+        )
+    years = [y.year for y in fees.years]
+    by: dict[str, dict[int, float]] = {}
+    for y in fees.years:
+        for r in y.rows:
+            by.setdefault(r.payer, {})[y.year] = r.fee_msek
+    agency_rows = [
+        (p, *[fmt(v[y]) if y in v else "-" for y in years])
+        for p, v in sorted(by.items(), key=lambda kv: -sum(kv[1].values()))
+    ]
+    left = fees.left_to_recover_msek or 0.0
     out = (
-        f"<h2>Fees (by {html.escape(fees.method)})</h2><p>Full cost recovery: running "
-        f"cost in its year, capital in equal parts over {fees.recover_years} year(s); the "
-        f"balance opens at {fees.opening_balance_msek or 0.0:g} MSEK and is carried year to "
-        "year."
-        + html.escape(note)
+        f"<h2>Budget and fees (by {html.escape(fees.method)})</h2><p>"
+        + html.escape(
+            f"Full cost recovery. {rule}. Fees are charged only to the agencies on board in a "
+            "year; a year without any adds its cost to a deficit recovered from the first year "
+            f"with payers. The balance opens at {fees.opening_balance_msek or 0.0:g} MSEK"
+            + (f"; {fmt(left)} MSEK is left to recover after the last year." if left else ".")
+            + note
+        )
         + "</p>"
-        + table(["year", "cost (MSEK)", "fee income (MSEK)", "balance (MSEK)"], rows)
+        + table(
+            [
+                "year",
+                "agencies on board",
+                "capital (MSEK)",
+                "loan at year end",
+                "depreciation",
+                "interest",
+                "running",
+                "fee income",
+                "balance",
+            ],
+            rows,
+        )
     )
-    if last is not None:
-        out += f"<h3>Fees in {last.year}</h3>" + table(
-            ["payer", "fee (MSEK)", "share"],
-            [(r.payer, fmt(r.fee_msek), f"{r.share:.1%}") for r in last.rows],
+    if agency_rows:
+        out += "<h3>Each agency's fee per year (MSEK)</h3>" + table(
+            ["agency", *[str(y) for y in years]], agency_rows
         )
     return out
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from nisd.records.plan import ScenarioRow, WarRecord
+from nisd.render.i18n import EN, N_, Tr
 
-CLASS_RULE = (
+CLASS_RULE = N_(
     "Shares per class are of each class's whole load; a user cut off from every site (or "
     "left on an island apart from the national network, where the plan skips islands) "
     "counts as lost. Where a scenario's service levels bind, the class figures are those "
@@ -19,12 +20,59 @@ CLASS_RULE = (
 )
 
 
-def _share_of(v: float, what: str) -> str:
-    return f"all {what}" if v >= 1 - 1e-9 else f"{v:.1%} of {what}"
+def class_rule(tr: Tr = EN) -> str:
+    """The rule behind the per-class figures, in the page's language."""
+    return tr(CLASS_RULE)
 
 
-def _and(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+def _share_of(v: float, what: str, tr: Tr) -> str:
+    return (
+        tr("all {what}", what=what)
+        if v >= 1 - 1e-9
+        else tr("{share} of {what}", share=tr.pct(v), what=what)
+    )
+
+
+def _total(v: float, tr: Tr) -> str:
+    return (
+        tr("all the load") if v >= 1 - 1e-9 else tr("{share} of the load in all", share=tr.pct(v))
+    )
+
+
+def _load(c: str, tr: Tr) -> str:
+    return tr("{cls} load", cls=tr(c))
+
+
+def meaning(row: ScenarioRow, names: Mapping[str, str], tr: Tr = EN) -> str:
+    """What a scenario stands for, in the page's language: generated scenarios are told
+    from their kind and target; presets keep the data's own words."""
+    if row.kind in ("preset", "", None) or (tr.lang == "en" and row.kind != "attack"):
+        return row.meaning or row.scenario
+    what = row.scenario.partition(" ")[2]
+    if row.kind == "single-site":
+        return tr("site {name} is lost", name=names.get(what, what))
+    if row.kind == "node":
+        return tr("backbone node {name} is lost", name=what)
+    if row.kind == "link":
+        return tr("fibre {name} is cut", name=what)
+    if row.kind == "srlg":
+        return tr("every link in shared-risk group {name} is cut", name=what)
+    if row.kind == "county":
+        return tr(
+            "{name} is lost: its sites and backbone nodes", name=row.meaning.split(" is lost")[0]
+        )
+    if row.kind == "power-zone":
+        zone = row.scenario.rsplit(" ", 1)[-1]
+        return tr("blackout of power zone {name}: every site in it is down", name=zone)
+    if row.kind == "attack":
+        targets = [t.partition(":") for t in row.scenario.removeprefix("attack ").split(" + ")]
+        return tr(
+            "attack on {targets}",
+            targets=tr.join([f"{tr(k)} {names.get(x, x)}" for k, _, x in targets]),
+        )
+    if row.kind == "hazard":
+        return tr("everything near {name} is lost", name=what)
+    return row.meaning or row.scenario
 
 
 def reachable(row: ScenarioRow, cls: str) -> float | None:
@@ -54,44 +102,58 @@ def worst_by_class(
     return out
 
 
-def scenario_sentence(row: ScenarioRow, classes: Sequence[str], names: Mapping[str, str]) -> str:
+def scenario_sentence(
+    row: ScenarioRow, classes: Sequence[str], names: Mapping[str, str], tr: Tr = EN
+) -> str:
     """“After <meaning>, all critical load, 84.0 % of high load and 60.0 % of all load
     is served; Skellefteå and Härnösand run full.”"""
     cut = row.cut_off
     island = set(row.islanded) & set(cut)
-    after = f"After {row.meaning or row.scenario}, "
+    after = tr("After {meaning}, ", meaning=meaning(row, names, tr))
     if cut and row.reachable_by_class:
         parts = [
-            _share_of(v, f"{c} load")
+            _share_of(v, _load(c, tr), tr)
             for c in classes
             if (v := row.reachable_by_class.get(c)) is not None
         ]
-        text = after + _and(parts) + " of the users still connected is served"
+        text = after + tr("{parts} of the users still connected is served", parts=tr.join(parts))
         gone = []
         if len(cut) > len(island):
             gone.append(
-                f"{len(cut) - len(island)} user point(s) are cut off from every site "
-                "(inside the lost area or their own fibre gone)"
+                tr.n(
+                    "{n} user point is cut off from every site (inside the lost area or its "
+                    "own fibre gone)",
+                    "{n} user points are cut off from every site (inside the lost area or "
+                    "their own fibre gone)",
+                    len(cut) - len(island),
+                )
             )
         if island:
             gone.append(
-                f"{len(island)} user point(s) are on an island apart from the national network"
-                " (their load counts as lost)"
+                tr.n(
+                    "{n} user point is on an island apart from the national network (its "
+                    "load counts as lost)",
+                    "{n} user points are on an island apart from the national network "
+                    "(their load counts as lost)",
+                    len(island),
+                )
             )
-        text += "; " + _and(gone)
-        text += f"; in all, {_share_of(row.demand_served_share, 'the load')} is served"
+        text += "; " + tr.join(gone)
+        text += tr("; in all, {share} is served", share=_total(row.demand_served_share, tr))
     else:
-        parts = [_share_of(v, f"{c} load") for c in classes if (v := row.served(c)) is not None]
-        parts.append(_share_of(row.demand_served_share, "the load in all"))
-        text = after + _and(parts) + " is served"
+        parts = [
+            _share_of(v, _load(c, tr), tr) for c in classes if (v := row.served(c)) is not None
+        ]
+        parts.append(_total(row.demand_served_share, tr))
+        text = after + tr("{parts} is served", parts=tr.join(parts))
     full = [names.get(s, s) for s in row.full_sites]
     if full:
-        text += f"; {_and(full)} run{'s' if len(full) == 1 else ''} full"
+        text += tr.n("; {names} runs full", "; {names} run full", len(full), names=tr.join(full))
     return text + "."
 
 
 def crisis_summary(
-    rows: Sequence[ScenarioRow], classes: Sequence[str], names: Mapping[str, str]
+    rows: Sequence[ScenarioRow], classes: Sequence[str], names: Mapping[str, str], tr: Tr = EN
 ) -> list[str]:
     """One sentence per distinct worst scenario, most critical class first.
 
@@ -108,43 +170,65 @@ def crisis_summary(
         if row.scenario in seen:
             continue
         seen.add(row.scenario)
-        out.append(f"Worst for {c} load: " + scenario_sentence(row, classes, names))
+        out.append(
+            tr("Worst for {what}: ", what=_load(c, tr)) + scenario_sentence(row, classes, names, tr)
+        )
     if always:
-        whose = " of the users still connected" if any(r.cut_off for r in rows) else ""
-        out.insert(0, f"All {_and(always)} load{whose} is served in every scenario evaluated.")
+        what = tr.join([_load(c, tr) for c in always])
+        if any(r.cut_off for r in rows):
+            out.insert(
+                0,
+                tr(
+                    "All {what} of the users still connected is served in every scenario "
+                    "evaluated.",
+                    what=what,
+                ),
+            )
+        else:
+            out.insert(0, tr("All {what} is served in every scenario evaluated.", what=what))
     return out
 
 
 def war_summary(
-    war: WarRecord | None, classes: Sequence[str], names: Mapping[str, str]
+    war: WarRecord | None, classes: Sequence[str], names: Mapping[str, str], tr: Tr = EN
 ) -> list[str]:
     """What a plan robust to attacks was proved to survive, and its worst attack, in words."""
     if war is None:
         return []
-    kinds = ", ".join(war.targets)
+    kinds = ", ".join(tr(k) for k in war.targets)
     added = sum(1 for it in war.iterations if it.attack)
     keep = (
-        _and([_share_of(float(v), f"{c} load") for c, v in war.serve.items()]) if war.serve else ""
+        tr.join([_share_of(float(v), _load(c, tr), tr) for c, v in war.serve.items()])
+        if war.serve
+        else ""
     )
     out = []
     if war.certificate is not None:
         out.append(
-            f"Proved: after any attack of budget {war.attacks:g} on {kinds}, "
-            f"{keep} is still served ({len(war.iterations)} attack search(es), {added} "
-            "attack(s) added while planning)."
+            tr(
+                "Proved: after any attack of budget {budget} on {kinds}, {keep} is still served "
+                "({searches} attack search(es), {added} attack(s) added while planning).",
+                budget=tr.g(war.attacks),
+                kinds=kinds,
+                keep=keep,
+                searches=len(war.iterations),
+                added=added,
+            )
         )
     worst = war.worst_attack
     if worst is not None:
         hit = [t.split(":", 1) for t in worst.targets]
-        what = _and([f"{k} {names.get(x, x)}" for k, x in hit]) if hit else "nothing"
-        shares = [_share_of(v, f"{c} load") for c in classes if (v := worst.served(c)) is not None]
-        out.append(
-            f"Worst attack: {what}; then {_and(shares)} is served"
-            + (
-                f"; {_and([names.get(x, x) for x in worst.full_sites])} run full"
-                if worst.full_sites
-                else ""
-            )
-            + "."
+        what = tr.join([f"{tr(k)} {names.get(x, x)}" for k, x in hit]) if hit else tr("nothing")
+        shares = [
+            _share_of(v, _load(c, tr), tr) for c in classes if (v := worst.served(c)) is not None
+        ]
+        text = tr(
+            "Worst attack: {what}; then {shares} is served", what=what, shares=tr.join(shares)
         )
+        if worst.full_sites:
+            full = [names.get(x, x) for x in worst.full_sites]
+            text += tr.n(
+                "; {names} runs full", "; {names} run full", len(full), names=tr.join(full)
+            )
+        out.append(text + ".")
     return out

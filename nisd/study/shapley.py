@@ -199,8 +199,11 @@ def sampled(
     key: list[str] = []
     stopped = "orders"
 
+    order_sizes = [0, 0]  # the orders of the next group: a pair, then the key groups
+
     def marginals(group: list[list[str]]) -> dict[str, float]:
         nonlocal orders
+        order_sizes[:] = [0] * len(group)
         acc = dict.fromkeys(players, 0.0)
         for o in group:
             vals = game.prefixes(o)
@@ -218,6 +221,11 @@ def sampled(
             pilot = {p: [] for p in players}
             samples = {p: [] for p in players}
             key = []
+        n_done = len(samples[players[0]]) if players else 0
+        spent = time.perf_counter() - t0
+        if n_done >= 2 and orders and spent + spent / orders * len(order_sizes) > seconds:
+            stopped = "time"  # the next group would end past the budget
+            break
         order = list(players)
         rng.shuffle(order)
         if len(pilot[players[0]]) < pilot_pairs:
