@@ -21,7 +21,7 @@ from nisd.records import (
     Rollout,
 )
 from nisd.render.compare import Comparison, compare, compare_page
-from nisd.render.context import PlanView, plan_map, plan_view
+from nisd.render.context import PlanView, attack_scenarios, plan_map, plan_view
 from nisd.render.i18n import Tr, lang_of
 from nisd.render.report import report_page, scenarios_csv
 from nisd.render.rollout import (
@@ -39,6 +39,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import folium
 
 Result = Plan | Rollout
+EXPLAIN_REJECTED = 10  # rejected candidates a report's regrets probe by default
+EXPLAIN_SECONDS = 20.0  # ... when the plan's solve time says they take less than this
 
 
 def view(
@@ -107,8 +109,10 @@ def report_html(
     A plan's report puts the decision first. What it shows and is not given (``attacks``,
     or the fees and explanation beside the plan) is computed unless ``studies`` is False:
     the three worst attacks of one and of two targets (opened sites, backbone nodes,
-    shared-risk groups), each agency's fee by load, each site's regret and the cost of
-    forcing in the ten nearest rejected candidates (about 15 s on the Swedish baseline).
+    shared-risk groups), each agency's fee by load (the protection premium shows when
+    ``nisd fees`` wrote fees.json beside the plan), and, when the plan's own solve time
+    says it takes under ``EXPLAIN_SECONDS``, each site's regret and the cost of forcing in
+    the ten nearest rejected candidates (about 6 s in all on the Swedish baseline).
     The first page's worst case is the worst over the required scenarios, the presets and
     those attacks."""
     return report_files(
@@ -150,13 +154,21 @@ def report_files(
     # what the page shows and the plan's folder does not hold is computed, unless asked not
     # to (a plan made by hand has no rules to go by)
     known = studies and result.run.parameters is not None and bool(result.sites)
+    if attacks is not None:
+        attack_scenarios(ds, result, attacks, "--attack")  # checked before any study runs
     if attacks is None and known:
         attacks = worst_attacks(ds, result)
     fees = beside.fees
     if fees is None and known and result.assignments:
-        fees = _fees(ds, result, "load")
-    if beside.explanation is None and known:
-        beside = replace(beside, explanation=_explain(ds, result, rejected=10, workers=1))
+        fees = _fees(ds, result, "load", premium=False)  # shares only: no re-plans
+    # the regrets: one re-plan per opened site and per nearest rejected candidate, when
+    # the plan's own solve time says that takes under EXPLAIN_SECONDS
+    probes = len(result.sites) + EXPLAIN_REJECTED
+    cheap = (result.run.wall_seconds or 0.0) * probes < EXPLAIN_SECONDS
+    if beside.explanation is None and known and cheap:
+        beside = replace(
+            beside, explanation=_explain(ds, result, rejected=EXPLAIN_REJECTED, workers=1)
+        )
     v = view(
         ds,
         result,

@@ -209,12 +209,13 @@ def _proof(plan: Any, tr: Tr) -> str:
 
 
 def _fees_table(fees: Fees, tr: Tr) -> str:
+    premium = fees.premium is not None
     rows = [
         (
             r.payer,
             tr.num(r.fee_msek),
             tr.pct(r.share),
-            tr.num(r.premium_msek) if r.premium_msek else "-",
+            *([tr.num(r.premium_msek) if r.premium_msek else "-"] if premium else []),
         )
         for r in fees.rows
     ]
@@ -223,14 +224,16 @@ def _fees_table(fees: Fees, tr: Tr) -> str:
         "reserved": tr("by reserved capacity"),
         "shapley": tr("by cost causation (Shapley)"),
     }[fees.method]
-    text = tr(
-        "Each agency's annual fee ({how}, full cost recovery); the protection premium is what "
-        "the protection levels cost, charged to the agencies whose load needs them.",
-        how=how,
-    )
+    text = tr("Each agency's annual fee ({how}, full cost recovery).", how=how)
+    if premium:
+        text += " " + tr(
+            "The protection premium is what the protection levels cost, charged to the "
+            "agencies whose load needs them."
+        )
+    head = [tr("agency"), tr("MSEK/year"), tr("share")]
+    head += [tr("of which protection premium")] if premium else []
     return f"<h3>{html.escape(tr('What each agency pays'))}</h3><p>{html.escape(text)}</p>" + table(
-        [tr("agency"), tr("MSEK/year"), tr("share"), tr("of which protection premium")],
-        rows,
+        head, rows
     )
 
 
