@@ -32,14 +32,15 @@ def messages() -> list[str | tuple[str, str]]:
     """Every message of the pages, in a stable order."""
     found: dict[str | tuple[str, str], None] = {}
     method = [("**.py", "python")]
-    for _file, _line, msg, _comments, _ctx in extract_from_dir(
-        ROOT / "nisd" / "render", method_map=method, keywords=KEYWORDS
-    ):
-        if isinstance(msg, tuple):
-            if msg[0] and msg[1]:
-                found[(msg[0], msg[1])] = None
-        elif msg:
-            found[msg] = None
+    for folder in ("render", "api"):
+        for _file, _line, msg, _comments, _ctx in extract_from_dir(
+            ROOT / "nisd" / folder, method_map=method, keywords=KEYWORDS
+        ):
+            if isinstance(msg, tuple):
+                if msg[0] and msg[1]:
+                    found[(msg[0], msg[1])] = None
+            elif msg:
+                found[msg] = None
     # messages inside f-strings, which the extractor does not read
     for path in sorted((ROOT / "nisd" / "render").glob("*.py")):
         if path.name == "i18n.py":  # its docstring's examples

@@ -54,6 +54,13 @@ def test_python_walkthrough_runs_and_its_figures_agree(tmp_path: Path) -> None:
             assert r.demand_served_share == pytest.approx(mine[r.scenario].demand_served_share)
     # fees sum to the cost; the roll-out's years are consecutive
     assert sum(r.fee_msek for r in env["shares"].rows) == pytest.approx(plan.kpis.cost_msek)
+    # nobody is charged in a year without agencies on board; declining names every other
+    for y in env["yearly"].years:
+        assert (y.fee_income_msek > 0) == (y.payers > 0)
+    (change,) = env["without"].changes
+    assert "Polismyndigheten" not in {r.payer for r in change.rows if r.after_msek}
+    assert '<html lang="sv">' in env["page"] and '<html lang="en">' in env["english"]
+    assert [r.rung for r in env["price"]][0] == "peace (baseline)"
     ro = env["ro"]
     assert list(ro.year_numbers) == list(range(2026, 2033))
     # the notebook map names every opened site (escaped as data)

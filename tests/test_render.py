@@ -276,12 +276,23 @@ def test_compare_formats(browser: Any, tmp_path: Path, default_dir: Path) -> Non
     assert res.stdout.splitlines()[0] == "kpi,a,b,b − a"
     out = tmp_path / "c.html"
     res = CliRunner().invoke(
-        cli, ["compare", str(pa), str(pb), "--format", "html", "--out", str(out)]
+        cli, ["compare", str(pa), str(pb), "--format", "html", "--out", str(out), "--lang", "en"]
     )
     assert res.exit_code == 0, res.output
     pg = Page(browser, out)
     assert pg.errors == [] and pg.outside() == []
     assert pg.page.evaluate("Object.keys(nisdMap.overlays).sort()").count("Opened: added") == 1
+    pg.page.close()
+    # in the data's language (Swedish for the default)
+    res = CliRunner().invoke(
+        cli, ["compare", str(pa), str(pb), "--format", "html", "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    pg = Page(browser, out)
+    assert pg.errors == [] and pg.outside() == []
+    assert pg.page.evaluate("document.documentElement.lang") == "sv"
+    assert "Vald: tillkommande" in pg.page.evaluate("Object.keys(nisdMap.overlays)")
+    assert "Jämförelse av planer" in pg.page.inner_text("h1")
     pg.page.close()
     res = CliRunner().invoke(cli, ["compare", str(pa)])
     assert res.exit_code == 2
@@ -627,6 +638,8 @@ def test_compare_rollouts_year_by_year(tiny_rollout: Path, tmp_path: Path) -> No
             "html",
             "--out",
             str(tmp_path / "c.html"),
+            "--lang",
+            "en",
         ],
     )
     assert res.exit_code == 0 and "Comparison of roll-outs" in (tmp_path / "c.html").read_text(

@@ -239,3 +239,100 @@ def test_names_stay_inert_in_the_swedish_page(
     assert pg.page.evaluate("window.__pwned === undefined")
     assert pg.errors == [] and pg.outside() == [] and pg.dialogs == []
     pg.page.close()
+
+
+def test_the_report_prints_to_a4_without_clipped_tables(
+    browser: Any, tmp_path: Path, pages: dict[str, tuple[str, str, Tr, nisd.PlanView]]
+) -> None:
+    path = tmp_path / "report.html"
+    path.write_text(pages["sv"][0], encoding="utf-8")
+    pg = Page(browser, path)
+    pg.page.set_viewport_size({"width": 718, "height": 1000})  # A4 less 12 mm margins
+    pg.page.emulate_media(media="print")
+    wide = pg.page.evaluate(
+        """() => [...document.querySelectorAll('table.data, .report svg')]
+             .filter(t => t.getBoundingClientRect().right >
+                          document.documentElement.clientWidth + 1)
+             .map(t => t.outerHTML.slice(0, 80))"""
+    )
+    assert wide == []
+    pdf = pg.page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    pg.page.close()
+
+
+def test_the_rollout_report_in_swedish_has_the_budget_and_fees_per_year(tmp_path: Path) -> None:
+    from nisd.config import PlanConfig
+    from nisd.io import load_dataset
+    from nisd.io.synthetic import write_country
+    from nisd.render.rollout import rollout_page
+
+    ds = load_dataset(write_country(tmp_path, 6, 4, seed=5))
+    cfg = PlanConfig.model_validate(
+        {
+            "k": 2,
+            "separation_km": 100.0,
+            "hazards": "off",
+            "protection": False,
+            "crisis": {"sets": []},
+            "rollout": {
+                "first_year": 2029,
+                "last_year": 2032,
+                "lead_time_years": {"core": 2, "regional": 1},
+                "capital_cost_msek": {"core": 300.0, "regional": 80.0},
+                "onboarding_default": 2031,
+            },
+        }
+    )
+    ro = nisd.rollout(ds, cfg)
+    fees = nisd.fees(ds, ro, "load")
+    tr = Tr("sv")
+    page = rollout_page(ds, ro, fees, tr=tr)
+    assert tr.missing == set()
+    assert '<html lang="sv">' in page
+    text = visible(page)
+    assert "Varje myndighets avgift per år (mnkr)" in text and "avgiftsintäkt" in text
+    assert "Not computed" not in text and "Ej beräknat" not in text
+    # the API computes the fees when none lie beside the roll-out
+    html_page, csv_text = nisd.api.report_files(ds, ro, lang="sv")
+    assert csv_text is None and "Varje myndighets avgift per år" in html_page
+
+
+def test_the_comparison_pages_in_swedish(baseline: tuple[nisd.Dataset, nisd.Plan, Path]) -> None:
+    from nisd.render.compare import compare_page
+    from nisd.render.compare_rollouts import compare_rollout_page, compare_rollouts
+
+    ds, plan, _ = baseline
+    other = nisd.plan(ds, "heightened-alert")
+    tr = Tr("sv")
+    page = compare_page(ds, nisd.compare_plans([("a", plan), ("b", other)]), tr=tr)
+    assert tr.missing == set() and '<html lang="sv">' in page
+    text = visible(page)
+    assert "Nyckeltal" in text and "315,75" in text
+    ro = nisd.Rollout.read(ROOT / "tests" / "data" / "golden" / "rollout-2032.json")
+    page = compare_rollout_page(
+        compare_rollouts([("a", ro), ("b", ro)]), [("a", ro), ("b", ro)], tr=tr
+    )
+    assert tr.missing == set() and "År för år" in page
+
+
+def test_the_price_of_resilience(baseline: tuple[nisd.Dataset, nisd.Plan, Path]) -> None:
+    ds, plan, _ = baseline
+    rungs = (
+        ("peace (baseline)", "baseline", {}),
+        ("peace, three copies (k = 3)", "baseline", {"k": 3}),
+    )
+    rows = nisd.api.price_of_resilience(ds, rungs)
+    assert [r.rung for r in rows] == ["peace (baseline)", "peace, three copies (k = 3)"]
+    assert rows[0].cost_msek == pytest.approx(plan.kpis.cost_msek)
+    # a third copy of every service costs more, never less
+    assert rows[1].cost_msek is not None and rows[1].cost_msek >= rows[0].cost_msek
+    # the yardstick, measured again: the presets and the worst attacks on the plan
+    v = nisd.api.view(ds, plan, attacks=nisd.api.pages.worst_attacks(ds, plan))
+    yard = [r for r in v.outside if r.kind in ("preset", "attack")]
+    assert rows[0].worst_share == pytest.approx(min(r.demand_served_share for r in yard))
+    tr = Tr("sv")
+    page = report_page(v, tr=tr, price=rows)
+    assert tr.missing == set()
+    text = visible(page)
+    assert "Vad motståndskraften kostar" in text and "fred, tre kopior (k = 3)" in text

@@ -64,6 +64,7 @@ from nisd.api.pages import (
     report_html,
     view,
 )
+from nisd.api.price import PriceRow, price_of_resilience
 from nisd.api.solve import alternatives, check_scenario, config, plan, plan_value, rollout
 from nisd.api.studies import (
     Workers,
@@ -111,6 +112,7 @@ __all__ = [
     "Kpis",
     "Plan",
     "PlanView",
+    "PriceRow",
     "Rollout",
     "ScenarioRow",
     "Sensitivity",
@@ -146,6 +148,7 @@ __all__ = [
     "parse_vary",
     "plan",
     "plan_value",
+    "price_of_resilience",
     "read_attacks",
     "read_beside",
     "read_plan",

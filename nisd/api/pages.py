@@ -21,18 +21,17 @@ from nisd.records import (
     Rollout,
 )
 from nisd.render.compare import Comparison, compare, compare_page
-from nisd.render.context import PlanView, attack_scenarios, plan_map, plan_view
-from nisd.render.i18n import Tr, lang_of
-from nisd.render.report import report_page, scenarios_csv
-from nisd.render.rollout import (
+from nisd.render.compare_rollouts import (
     YearComparison,
     compare_rollout_csv,
     compare_rollout_page,
     compare_rollout_table,
     compare_rollouts,
-    rollout_map,
-    rollout_page,
 )
+from nisd.render.context import PlanView, attack_scenarios, plan_map, plan_view
+from nisd.render.i18n import Tr, lang_of
+from nisd.render.report import report_page, scenarios_csv
+from nisd.render.rollout import rollout_map, rollout_page
 from nisd.render.words import crisis_summary, war_summary
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,10 +82,10 @@ def map_html(
 ) -> str:
     """The self-contained, offline map page of a plan (or of a roll-out, with a year
     control), in ``lang`` (``sv`` or ``en``; default the dataset's ``language``)."""
+    tr = Tr(lang_of(lang, ds.config.language))
     if isinstance(result, Rollout):
         dataset_of(result, ds)
-        return rollout_map(ds, result, banner=banner, redact=redact)
-    tr = Tr(lang_of(lang, ds.config.language))
+        return rollout_map(ds, result, banner=banner, redact=redact, tr=tr)
     v = view(ds, result, sets=sets, redact=redact, attacks=attacks, beside=beside)
     return plan_map(v, banner=banner, tiles=tiles, tr=tr)
 
@@ -139,6 +138,7 @@ def report_files(
     beside: Beside | None = None,
     lang: str | None = None,
     studies: bool = True,
+    price: Sequence[Any] | None = None,
 ) -> tuple[str, str | None]:
     """The report page (as :func:`report_html`) and, for a plan, ``scenarios.csv``: every
     scenario the page shows, required or not, with its figures."""
@@ -149,7 +149,7 @@ def report_files(
         fees = beside.fees
         if fees is None and studies and result.run.parameters is not None:
             fees = _fees(ds, result, "load")
-        return rollout_page(ds, result, fees, banner=banner, redact=redact), None
+        return rollout_page(ds, result, fees, banner=banner, redact=redact, tr=tr), None
     dataset_of(result, ds)
     # what the page shows and the plan's folder does not hold is computed, unless asked not
     # to (a plan made by hand has no rules to go by)
@@ -179,7 +179,7 @@ def report_files(
         title="NISD plan report",
     )
     fees = fees if fees is not None and fees.source == "plan" else None
-    return report_page(v, banner=banner, tr=tr, fees=fees), scenarios_csv(v, tr)
+    return report_page(v, banner=banner, tr=tr, fees=fees, price=price), scenarios_csv(v, tr)
 
 
 def worst_attacks(ds: Dataset, plan: Plan, top: int = 3) -> AttackResult:
@@ -208,16 +208,25 @@ def compare_plans(plans: Sequence[tuple[str, Plan]]) -> Comparison:
     return compare(plans)
 
 
-def compare_html(ds: Dataset, comparison: Comparison, *, banner: str | None = None) -> str:
-    """The comparison as a page with an overlay map of the sites."""
-    return compare_page(ds, comparison, banner=banner)
+def compare_html(
+    ds: Dataset, comparison: Comparison, *, banner: str | None = None, lang: str | None = None
+) -> str:
+    """The comparison as a page with an overlay map of the sites, in ``lang`` (default the
+    dataset's language)."""
+    return compare_page(ds, comparison, banner=banner, tr=Tr(lang_of(lang, ds.config.language)))
 
 
 def compare_rollouts_html(
-    named: Sequence[tuple[str, Rollout]], *, banner: str | None = None
+    named: Sequence[tuple[str, Rollout]],
+    *,
+    banner: str | None = None,
+    lang: str | None = None,
+    ds: Dataset | None = None,
 ) -> str:
-    """Roll-outs year by year side by side, as a page."""
-    return compare_rollout_page(compare_rollouts(named), named, banner=banner)
+    """Roll-outs year by year side by side, as a page, in ``lang`` (default the language
+    of ``ds``, else English)."""
+    tr = Tr(lang_of(lang, ds.config.language if ds is not None else "en"))
+    return compare_rollout_page(compare_rollouts(named), named, banner=banner, tr=tr)
 
 
 def compare_rollouts_table(rows: Sequence[YearComparison]) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from nisd import api
-from nisd.cli.map import banner_option
+from nisd.cli.map import banner_option, lang_option
 from nisd.cli.options import data_option, echo_json, name_of, unique, write
 from nisd.errors import InputError, Problem
 from nisd.records import Plan, Rollout, dumps
@@ -31,8 +31,14 @@ from nisd.records import Plan, Rollout, dumps
 )
 @data_option
 @banner_option
+@lang_option
 def compare(
-    plans: tuple[Path, ...], fmt: str, out: Path | None, data_dir: Path | None, banner: str | None
+    plans: tuple[Path, ...],
+    fmt: str,
+    out: Path | None,
+    data_dir: Path | None,
+    banner: str | None,
+    lang: str | None,
 ) -> None:
     """Compare PLAN_A PLAN_B [...]: differences are against the first."""
     if len(plans) < 2:
@@ -48,14 +54,18 @@ def compare(
         )
     if kinds == {True}:
         rollouts = [(n, r) for n, r in zip(names, results, strict=True) if isinstance(r, Rollout)]
-        _rollouts(rollouts, fmt, out, banner)
+        if fmt == "html":
+            page = api.compare_rollouts_html(rollouts, banner=banner, lang=lang, ds=datasets[0])
+            write(out or Path("maps/compare.html"), page)
+            return
+        _rollouts(rollouts, fmt, out)
         return
     named = [(n, r) for n, r in zip(names, results, strict=True) if isinstance(r, Plan)]
     comparison = api.compare_plans(named)
     if fmt == "html":
         write(
             out or Path("maps/compare.html"),
-            api.compare_html(datasets[0], comparison, banner=banner),
+            api.compare_html(datasets[0], comparison, banner=banner, lang=lang),
         )
         return
     text = {
@@ -69,13 +79,9 @@ def compare(
         click.echo(text)
 
 
-def _rollouts(
-    named: list[tuple[str, Rollout]], fmt: str, out: Path | None, banner: str | None
-) -> None:
-    """Roll-outs year by year: spending, sites, users, moves, readiness, site changes."""
-    if fmt == "html":
-        write(out or Path("maps/compare.html"), api.compare_rollouts_html(named, banner=banner))
-        return
+def _rollouts(named: list[tuple[str, Rollout]], fmt: str, out: Path | None) -> None:
+    """Roll-outs year by year as text: spending, sites, users, moves, readiness, site
+    changes."""
     rows = api.compare_rollouts(named)
     if fmt == "json":
         doc = {

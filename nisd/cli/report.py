@@ -30,6 +30,12 @@ from nisd.cli.options import data_option, load_result, write
     "attacks of one and two targets, each agency's fee by load and the sites' regrets are "
     "computed, about 15 s on the Swedish baseline).",
 )
+@click.option(
+    "--ladder",
+    is_flag=True,
+    help="A plan: also plan the scenario library's rungs (peace, three copies, heightened "
+    "alert, war) and show what each costs and survives (about 20 s on the Swedish data).",
+)
 def report(
     plan: Path,
     out: Path,
@@ -40,6 +46,7 @@ def report(
     attack_file: Path | None,
     lang: str | None,
     quick: bool,
+    ladder: bool,
 ) -> None:
     """Write the report of PLAN.json for a steering group, in Swedish or English: the
     decision first (what is proposed, what it costs and each agency's fee, the worst case
@@ -59,6 +66,9 @@ def report(
         beside=api.read_beside(plan),
         lang=lang,
         studies=not quick,
+        price=api.price_of_resilience(ds)
+        if ladder and not isinstance(result, api.Rollout)
+        else None,
     )
     write(out, page)
     if csv is not None:

@@ -12,7 +12,8 @@ from nisd.dataset import Dataset
 from nisd.files import csv_text
 from nisd.records.base import Record
 from nisd.records.plan import Plan
-from nisd.render.html import map_body, page
+from nisd.render.html import map_body, map_words, page
+from nisd.render.i18n import EN, Tr
 from nisd.render.parts import REPORT_CSS, fmt, table
 from nisd.render.payload import build_payload
 from nisd.render.report import KPI_ROWS
@@ -130,9 +131,21 @@ def compare(plans: Sequence[tuple[str, Plan]]) -> Comparison:
     return Comparison(plans=tuple(names), rows=tuple(rows), sites=tuple(sites))
 
 
-def compare_page(ds: Dataset, comparison: Comparison, *, banner: str | None = None) -> str:
+def _cell(v: Value, share: bool, tr: Tr) -> str:
+    if v is None:
+        return tr("n/a")
+    if isinstance(v, bool):
+        return tr("yes") if v else tr("no")
+    if isinstance(v, int | float):
+        return tr.pct(float(v)) if share else tr.num(v) if isinstance(v, float) else tr.g(v)
+    return tr.lookup(str(v)) or str(v)
+
+
+def compare_page(
+    ds: Dataset, comparison: Comparison, *, banner: str | None = None, tr: Tr = EN
+) -> str:
     """One overlay map of the plans' sites (kept, added, removed against the first), with
-    the key figures side by side."""
+    the key figures side by side, in ``tr``'s language."""
     union: dict[str, str] = {}
     for c in comparison.sites:
         for s in c.kept:
@@ -141,28 +154,45 @@ def compare_page(ds: Dataset, comparison: Comparison, *, banner: str | None = No
             union.setdefault(s, "added")
         for s in c.removed:
             union.setdefault(s, "removed")
-    title = "Comparison of plans: " + ", ".join(comparison.plans)
+    title = tr("Comparison of plans") + ": " + ", ".join(comparison.plans)
     data = build_payload(ds, Plan.of_sites(union), title=title)
     rows = comparison.flat_rows()
     cols = list(rows[0])
+    head = [tr("figure"), *cols[1:]]
     figures = table(
-        cols,
+        head,
         [
-            [r[c] if c == "kpi" else fmt(r[c], pct="share" in str(r["kpi"])) for c in cols]
+            [
+                _kpi_label(str(r["kpi"]), tr)
+                if c == "kpi"
+                else _cell(r[c], "share" in str(r["kpi"]), tr)
+                for c in cols
+            ]
             for r in rows
         ],
     )
     ch = table(
-        ["plan", "kept", "added", "removed"],
+        [tr("plan"), tr("kept"), tr("added"), tr("removed")],
         [
             (c.plan, ", ".join(c.kept), ", ".join(c.added), ", ".join(c.removed))
             for c in comparison.sites
         ],
     )
+    esc = html.escape
     body = (
         f'<div class="report"><style>{REPORT_CSS}</style>'
-        f"<h1>{html.escape(title)}</h1>"
-        f"<h2>Key figures</h2>{figures}<h2>Sites</h2>{ch}"
-        f"<h2>Overlay</h2>{map_body('Kept, added and removed sites')}</div>"
+        f"<h1>{esc(title)}</h1>"
+        f"<h2>{esc(tr('Key figures'))}</h2>{figures}<h2>{esc(tr('Sites'))}</h2>{ch}"
+        f"<h2>{esc(tr('Overlay'))}</h2>"
+        + map_body(tr("Kept, added and removed sites"), tr=tr)
+        + "</div>"
     )
-    return page(title, body, payload=data, banner=banner)
+    return page(title, body, payload=data, banner=banner, lang=tr.lang, words=map_words(tr, data))
+
+
+def _kpi_label(label: str, tr: Tr) -> str:
+    """A key figure's label in the language (the per-class rows name their class)."""
+    head, sep, cls = label.partition(", ")
+    if sep and head == "worst-case share served":
+        return tr("worst-case share served, {cls}", cls=tr.lookup(cls) or cls)
+    return tr(label)

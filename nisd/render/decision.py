@@ -399,6 +399,67 @@ def regret_of(s: SiteMark) -> float | None:
     return float(s.regret) if isinstance(s.regret, int | float) else None
 
 
+def price_section(
+    price: Sequence[Any] | None, classes: Sequence[str], names: dict[str, str], tr: Tr
+) -> str:
+    """The price of resilience: each rung's cost and sites, and the worst share served over
+    the same yardstick (``price``: rows of :func:`nisd.api.price.price_of_resilience`)."""
+    if not price:
+        return ""
+    esc = html.escape
+    base = next((r.cost_msek for r in price if r.cost_msek is not None), None)
+    rows = []
+    for r in price:
+        if r.cost_msek is None:
+            rows.append((tr(r.rung), tr("no plan"), "-", "-", "-", *["-" for _ in classes], "-"))
+            continue
+        step = r.cost_msek - base if base is not None else None
+        rows.append(
+            (
+                tr(r.rung),
+                tr.num(r.cost_msek),
+                "-" if not step else ("+" if step > 0 else "") + tr.num(step),
+                ", ".join(r.sites),
+                tr.pct(r.worst_share),
+                *[tr.pct(r.worst_by_class.get(c)) for c in classes],
+                meaning(r.worst_scenario, names, tr) if r.worst_scenario else "-",
+            )
+        )
+    top = max((r.cost_msek or 0.0 for r in price), default=1.0) or 1.0
+    bars = [f'<svg role="img" width="560" height="{26 * len(price) + 8}">']
+    for n, r in enumerate(price):
+        w = 300 * (r.cost_msek or 0.0) / top
+        label = esc(tr(r.rung))
+        bars.append(
+            f'<text x="210" y="{26 * n + 18}" text-anchor="end" font-size="12">{label}</text>'
+            f'<rect x="216" y="{26 * n + 6}" width="{w:.1f}" height="16" fill="#1f4e9c"/>'
+            f'<text x="{220 + w:.1f}" y="{26 * n + 18}" font-size="12">'
+            f"{esc(tr.msek(r.cost_msek))}</text>"
+        )
+    bars.append("</svg>")
+    source = tr(
+        "Computed when this report was written: each rung planned from the scenario library "
+        "on the same data, and measured on the same yardstick, the dataset's crisis presets "
+        "and the worst attacks of one and two targets on that rung's plan."
+    )
+    return (
+        f"<h2>{esc(tr('The price of resilience'))}</h2><p>{esc(source)}</p>"
+        + "".join(bars)
+        + table(
+            [
+                tr("rung"),
+                tr("MSEK/year"),
+                tr("more than peace"),
+                tr("sites"),
+                tr("worst: all load"),
+                *[tr("worst: {cls}", cls=tr(c)) for c in classes],
+                tr("worst scenario"),
+            ],
+            rows,
+        )
+    )
+
+
 __all__ = [
     "KINDS",
     "assumptions",
@@ -406,6 +467,7 @@ __all__ = [
     "decision",
     "indicators",
     "levels_text",
+    "price_section",
     "regret_of",
     "scenario_groups",
 ]

@@ -96,6 +96,20 @@ REPORT_CSS = """
 table.data { border-collapse: collapse; margin: 6px 0 14px; font-size: 13px; }
 table.data th, table.data td { border-bottom: 1px solid #ddd; padding: 3px 10px 3px 0;
   text-align: left; vertical-align: top; }
+.report .headline { font-size: 15px; }
+@page { size: A4; margin: 12mm; }
+@media print {
+  html, body { height: auto; }
+  body.mappage { display: block; }
+  .report { max-width: none; padding: 0; font-size: 10pt; }
+  .report #wrap { height: 120mm; break-inside: avoid; }
+  .report #side { display: none; }
+  table.data { width: 100%; table-layout: fixed; font-size: 7.5pt; }
+  table.data th, table.data td { padding: 1px 4px 1px 0; overflow-wrap: anywhere; }
+  table.data tr { break-inside: avoid; }
+  h2, h3 { break-after: avoid; }
+  .report svg { max-width: 100%; height: auto; }
+}
 """
 
 

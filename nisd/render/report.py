@@ -21,6 +21,7 @@ from nisd.render.decision import (
     decision,
     indicators,
     levels_text,
+    price_section,
     regret_of,
     scenario_groups,
 )
@@ -64,7 +65,12 @@ def _figure(v: Any, unit: str, tr: Tr) -> str:
 
 
 def report_page(
-    view: PlanView, *, banner: str | None = None, tr: Tr = EN, fees: Fees | None = None
+    view: PlanView,
+    *,
+    banner: str | None = None,
+    tr: Tr = EN,
+    fees: Fees | None = None,
+    price: Sequence[Any] | None = None,
 ) -> str:
     """The steering group's report for one plan, in ``tr``'s language: the decision first,
     then the figures, the map, the sites, the crisis scenarios grouped, the assumptions in
@@ -183,6 +189,7 @@ def report_page(
         + scenario_groups(view, tr)
         + _chart(scen, classes, site_names, tr)
         + _war_section(view, tr)
+        + price_section(price, view.classes, view.site_names, tr)
         + indicators(view, tr, fees)
         + f"<h2>{esc(tr('Assumptions'))}</h2><ul>"
         + "".join(f"<li>{esc(a)}</li>" for a in assumptions(view, tr))

@@ -9,16 +9,17 @@ import json
 from collections.abc import Sequence
 
 from nisd.dataset import Dataset
-from nisd.files import csv_text
-from nisd.records.base import Record
 from nisd.records.fees import Fees
 from nisd.records.rollout import Rollout, ScheduleRow, Totals, YearRow
-from nisd.render.html import map_body, map_page, page
-from nisd.render.parts import REPORT_CSS, fmt, table
+from nisd.render.html import map_body, map_page, map_words, page
+from nisd.render.i18n import EN, Tr
+from nisd.render.parts import REPORT_CSS, table
 from nisd.render.payload import MapData, YearView, build_payload, lines_of, positions
 
 
-def rollout_payload(ds: Dataset, rollout: Rollout, *, title: str, redact: bool = False) -> MapData:
+def rollout_payload(
+    ds: Dataset, rollout: Rollout, *, title: str, redact: bool = False, tr: Tr = EN
+) -> MapData:
     """The map data of a roll-out: all its sites, and per year what is in service, being
     built and on board, with the year's assignment lines."""
     data = build_payload(ds, rollout.final_plan(), title=title, redact=redact)
@@ -39,22 +40,27 @@ def rollout_payload(ds: Dataset, rollout: Rollout, *, title: str, redact: bool =
         update={
             "status": rollout.status.value,
             "gap": rollout.gap,
-            "objective": f"discounted cost {t.discounted_cost_msek if t else None} MSEK",
+            "objective": tr(
+                "discounted cost {v} MSEK", v=tr.num(t.discounted_cost_msek if t else None)
+            ),
         }
     )
     return data.model_copy(update={"years": years, "kpis": kpis})
 
 
-def gantt_svg(schedule: Sequence[ScheduleRow], years: Sequence[int], width: int = 720) -> str:
+def gantt_svg(
+    schedule: Sequence[ScheduleRow], years: Sequence[int], width: int = 720, tr: Tr = EN
+) -> str:
     """Construction (light, hatched) and service (solid) per site, one row each."""
     if not schedule or not years:
-        return "<p>No site is built or in service.</p>"
+        return f"<p>{html.escape(tr('No site is built or in service.'))}</p>"
     left, row, top = 170, 24, 26
     y0, y1 = years[0], years[-1] + 1
     scale = (width - left - 10) / (y1 - y0)
     height = top + row * len(schedule) + 10
     parts = [
-        f'<svg class="gantt" role="img" aria-label="timeline of construction and service" '
+        f'<svg class="gantt" role="img" '
+        f'aria-label="{html.escape(tr("timeline of construction and service"))}" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
     ]
     for y in years:
@@ -66,7 +72,7 @@ def gantt_svg(schedule: Sequence[ScheduleRow], years: Sequence[int], width: int 
         )
     for n, s in enumerate(schedule):
         yy = top + n * row
-        label = f"{s.name or s.site_id} ({s.type})"
+        label = f"{s.name or s.site_id} ({tr(s.type)})"
         parts.append(
             f'<text x="{left - 6}" y="{yy + 15}" text-anchor="end" font-size="12">'
             f"{html.escape(label)}</text>"
@@ -78,22 +84,24 @@ def gantt_svg(schedule: Sequence[ScheduleRow], years: Sequence[int], width: int 
             parts.append(
                 f'<rect class="building" x="{a:.1f}" y="{yy + 4}" width="{b - a:.1f}" '
                 f'height="{row - 8}" fill="#ffe8cc" stroke="#f08c00" stroke-dasharray="3 2">'
-                f"<title>{html.escape(label)}: construction {cf}–{s.in_service_from - 1}"
-                "</title></rect>"
+                f"<title>{html.escape(label)}: "
+                + html.escape(tr("construction {a}–{b}", a=cf, b=s.in_service_from - 1))
+                + "</title></rect>"
             )
         a = left + (s.in_service_from - y0) * scale
         b = left + (s.in_service_to + 1 - y0) * scale
         color = "#1f4e9c" if s.type == "core" else "#2a9d8f"
         parts.append(
             f'<rect class="service" x="{a:.1f}" y="{yy + 4}" width="{b - a:.1f}" '
-            f'height="{row - 8}" fill="{color}"><title>{html.escape(label)}: in service '
-            f"{s.in_service_from}–{s.in_service_to}</title></rect>"
+            f'height="{row - 8}" fill="{color}"><title>{html.escape(label)}: '
+            + html.escape(tr("in service {a}–{b}", a=s.in_service_from, b=s.in_service_to))
+            + "</title></rect>"
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def spending_svg(years: Sequence[YearRow], width: int = 720) -> str:
+def spending_svg(years: Sequence[YearRow], width: int = 720, tr: Tr = EN) -> str:
     """Capital and running cost per year (stacked bars) against the capital budget (tick)."""
     top = max(
         [y.cost_msek.total for y in years] + [y.budget_msek.capital or 0.0 for y in years] + [1.0]
@@ -102,7 +110,8 @@ def spending_svg(years: Sequence[YearRow], width: int = 720) -> str:
     bw = (width - left - 10) / len(years)
     scale = (height - bottom - 10) / top
     parts = [
-        f'<svg class="spending" role="img" aria-label="spending per year against the budget" '
+        f'<svg class="spending" role="img" '
+        f'aria-label="{html.escape(tr("spending per year against the budget"))}" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
     ]
     for n, y in enumerate(years):
@@ -112,10 +121,13 @@ def spending_svg(years: Sequence[YearRow], width: int = 720) -> str:
         hc, hr = cap * scale, run * scale
         parts.append(
             f'<rect x="{x + 4:.1f}" y="{base - hc:.1f}" width="{bw - 8:.1f}" height="{hc:.1f}" '
-            f'fill="#f08c00"><title>{y.year}: capital {cap:.1f} MSEK</title></rect>'
+            f'fill="#f08c00"><title>{y.year}: '
+            + html.escape(tr("capital {v} MSEK", v=tr.num(cap, 1)))
+            + "</title></rect>"
             f'<rect x="{x + 4:.1f}" y="{base - hc - hr:.1f}" width="{bw - 8:.1f}" '
-            f'height="{hr:.1f}" fill="#1f4e9c"><title>{y.year}: running {run:.1f} MSEK'
-            "</title></rect>"
+            f'height="{hr:.1f}" fill="#1f4e9c"><title>{y.year}: '
+            + html.escape(tr("running {v} MSEK", v=tr.num(run, 1)))
+            + "</title></rect>"
             f'<text x="{x + bw / 2:.1f}" y="{height - 8}" text-anchor="middle" font-size="11">'
             f"{y.year}</text>"
         )
@@ -124,55 +136,67 @@ def spending_svg(years: Sequence[YearRow], width: int = 720) -> str:
             by = base - budget * scale
             parts.append(
                 f'<line class="budget" x1="{x + 2:.1f}" y1="{by:.1f}" x2="{x + bw - 2:.1f}" '
-                f'y2="{by:.1f}" stroke="#d00000" stroke-width="2"><title>{y.year}: capital '
-                f"budget {budget:g} MSEK</title></line>"
+                f'y2="{by:.1f}" stroke="#d00000" stroke-width="2"><title>{y.year}: '
+                + html.escape(tr("capital budget {v} MSEK", v=tr.g(budget)))
+                + "</title></line>"
             )
     parts.append(
-        '<text x="4" y="14" font-size="11">MSEK (orange: capital, blue: running, red: capital '
-        "budget)</text></svg>"
+        '<text x="4" y="14" font-size="11">'
+        + html.escape(tr("MSEK (orange: capital, blue: running, red: capital budget)"))
+        + "</text></svg>"
     )
     return "".join(parts)
 
 
-def _fees_section(fees: Fees | None) -> str:
+def _fees_section(fees: Fees | None, tr: Tr = EN) -> str:
+    esc = html.escape
     if fees is None or fees.source != "rollout":
         return (
-            "<h2>Fees</h2><p>Not computed: run <code>nisd fees ROLLOUT --method "
-            "load|reserved|shapley</code> and write the report again.</p>"
+            f"<h2>{esc(tr('Budget and fees'))}</h2><p>"
+            + esc(tr("Not computed: run nisd fees ROLLOUT and write the report again."))
+            + "</p>"
         )
     rows = [
         (
             y.year,
             y.payers,
-            fmt(y.capital_msek),
-            fmt(y.loan_balance_msek),
-            fmt(y.depreciation_msek),
-            fmt(y.interest_msek),
-            fmt(y.running_msek),
-            fmt(y.fee_income_msek),
-            fmt(y.balance_msek),
+            tr.num(y.capital_msek),
+            tr.num(y.loan_balance_msek),
+            tr.num(y.depreciation_msek),
+            tr.num(y.interest_msek),
+            tr.num(y.running_msek),
+            tr.num(y.fee_income_msek),
+            tr.num(y.balance_msek),
         )
         for y in fees.years
     ]
     how = fees.how
     note = (
-        f" Shapley values sampled ({how.samples} orders, seed {how.seed}; every fee within "
-        f"±{fmt(how.precision_msek)} MSEK at 95 %)."
+        " "
+        + tr(
+            "Shapley values sampled ({n} orders, seed {seed}; every fee within ±{pm} MSEK at "
+            "95 %).",
+            n=how.samples,
+            seed=how.seed,
+            pm=tr.num(how.precision_msek),
+        )
         if how.shapley == "sampled"
-        else " Shapley values exact."
+        else " " + tr("Shapley values exact.")
         if how.shapley == "exact"
         else ""
     )
     if fees.financing == "loan":
-        rule = (
+        rule = tr(
             "Capital is borrowed while a site is built and repaid through depreciation over "
-            f"the type's asset life from the year it is in service, with interest at "
-            f"{100 * (fees.interest_rate or 0.0):.2f} % a year on the loan and on any deficit"
+            "the type's asset life from the year it is in service, with interest at {rate} a "
+            "year on the loan and on any deficit.",
+            rate=tr.pct(fees.interest_rate or 0.0),
         )
     else:
-        rule = (
-            f"Capital is recovered in equal parts over {fees.recover_years} year(s) from the "
-            "year it is spent or the first year with payers"
+        rule = tr(
+            "Capital is recovered in equal parts over {n} year(s) from the year it is spent or "
+            "the first year with payers.",
+            n=fees.recover_years,
         )
     years = [y.year for y in fees.years]
     by: dict[str, dict[int, float]] = {}
@@ -180,40 +204,64 @@ def _fees_section(fees: Fees | None) -> str:
         for r in y.rows:
             by.setdefault(r.payer, {})[y.year] = r.fee_msek
     agency_rows = [
-        (p, *[fmt(v[y]) if y in v else "-" for y in years])
+        (p, *[tr.num(v[y]) if y in v else "-" for y in years])
         for p, v in sorted(by.items(), key=lambda kv: -sum(kv[1].values()))
     ]
     left = fees.left_to_recover_msek or 0.0
-    out = (
-        f"<h2>Budget and fees (by {html.escape(fees.method)})</h2><p>"
-        + html.escape(
-            f"Full cost recovery. {rule}. Fees are charged only to the agencies on board in a "
-            "year; a year without any adds its cost to a deficit recovered from the first year "
-            f"with payers. The balance opens at {fees.opening_balance_msek or 0.0:g} MSEK"
-            + (f"; {fmt(left)} MSEK is left to recover after the last year." if left else ".")
-            + note
+    method = {
+        "load": tr("by load"),
+        "reserved": tr("by reserved capacity"),
+        "shapley": tr("by cost causation (Shapley)"),
+    }[fees.method]
+    text = (
+        tr("Full cost recovery.")
+        + " "
+        + rule
+        + " "
+        + tr(
+            "Fees are charged only to the agencies on board in a year; a year without any adds "
+            "its cost to a deficit recovered from the first year with payers. The balance "
+            "opens at {v} MSEK.",
+            v=tr.num(fees.opening_balance_msek or 0.0),
         )
-        + "</p>"
-        + table(
-            [
-                "year",
-                "agencies on board",
-                "capital (MSEK)",
-                "loan at year end",
-                "depreciation",
-                "interest",
-                "running",
-                "fee income",
-                "balance",
-            ],
-            rows,
+        + (
+            " " + tr("{v} MSEK is left to recover after the last year.", v=tr.num(left))
+            if left
+            else ""
         )
+        + note
+    )
+    out = f"<h2>{esc(tr('Budget and fees ({how})', how=method))}</h2><p>{esc(text)}</p>" + table(
+        [
+            tr("year"),
+            tr("agencies on board"),
+            tr("capital (MSEK)"),
+            tr("loan at year end"),
+            tr("depreciation"),
+            tr("interest"),
+            tr("running"),
+            tr("fee income"),
+            tr("balance"),
+        ],
+        rows,
     )
     if agency_rows:
-        out += "<h3>Each agency's fee per year (MSEK)</h3>" + table(
-            ["agency", *[str(y) for y in years]], agency_rows
-        )
+        head = esc(tr("Each agency's fee per year (MSEK)"))
+        out += f"<h3>{head}</h3>" + table([tr("agency"), *[str(y) for y in years]], agency_rows)
     return out
+
+
+def _phrase(s: ScheduleRow, tr: Tr) -> str:
+    """“built 2027–2028, in service from 2029” (or existing; closing), in the language."""
+    cf = s.construction_from
+    if s.existing:
+        built = tr("existing")
+    elif cf is not None and cf < s.in_service_from:
+        built = tr("built {a}–{b}", a=cf, b=s.in_service_from - 1)
+    else:
+        built = tr("built")
+    text = built + ", " + tr("in service from {year}", year=s.in_service_from)
+    return text + (", " + tr("closes {year}", year=s.closes) if s.closes else "")
 
 
 def rollout_page(
@@ -223,27 +271,37 @@ def rollout_page(
     *,
     banner: str | None = None,
     redact: bool = False,
+    tr: Tr = EN,
 ) -> str:
-    """The steering group's report of a roll-out."""
-    title = f"NISD roll-out report: {ds.config.name}"
-    data = rollout_payload(ds, rollout, title=title, redact=redact)
+    """The steering group's report of a roll-out, in ``tr``'s language."""
+    esc = html.escape
+    title = tr("NISD roll-out report") + ": " + ds.config.name
+    data = rollout_payload(ds, rollout, title=title, redact=redact, tr=tr)
     years = list(rollout.year_numbers)
     schedule = rollout.sites
     t = rollout.totals or Totals(
         discounted_cost_msek=0, cost_msek=0, capital_msek=0, running_msek=0
     )
     proof = (
-        "proved optimal by the solver"
+        tr("proved optimal by the solver")
         if rollout.status.value == "optimal"
-        else f"feasible, not proved optimal (gap {fmt(rollout.gap)})"
+        else tr("feasible, not proved optimal (gap {gap})", gap=tr.pct(rollout.gap))
     )
-    built = "; ".join(f"{s.name or s.site_id} ({s.type}): {s.phrase()}" for s in schedule)
-    words = (
-        f"From {years[0]} to {years[-1]} the roll-out builds {len(schedule)} site(s): {built}. "
-        f"It costs {fmt(t.discounted_cost_msek)} MSEK discounted to {years[0]} "
-        f"({fmt(t.cost_msek)} MSEK undiscounted: capital {fmt(t.capital_msek)}, "
-        f"running {fmt(t.running_msek)}), with {t.migrations} migration(s) "
-        f"of users between sites. It is {proof}."
+    built = "; ".join(f"{s.name or s.site_id} ({tr(s.type)}): {_phrase(s, tr)}" for s in schedule)
+    words = tr(
+        "From {first} to {last} the roll-out builds {n} site(s): {built}. It costs {disc} MSEK "
+        "discounted to {first} ({cost} MSEK undiscounted: capital {capital}, running "
+        "{running}), with {moves} migration(s) of users between sites. It is {proof}.",
+        first=years[0],
+        last=years[-1],
+        n=len(schedule),
+        built=built,
+        disc=tr.num(t.discounted_cost_msek),
+        cost=tr.num(t.cost_msek),
+        capital=tr.num(t.capital_msek),
+        running=tr.num(t.running_msek),
+        moves=t.migrations,
+        proof=proof,
     )
     classes = list(ds.config.criticality.levels)
     ready_rows = []
@@ -257,185 +315,90 @@ def rollout_page(
                 len(y.assignments),
                 len(y.onboarded),
                 len(y.migrations),
-                ", ".join(r.required) or "-",
-                ", ".join(s for s, ok in r.holds.items() if ok) or "-",
-                *["n/a" if c not in worst else f"{worst[c].share:.1%}" for c in classes],
+                ", ".join(tr(x) for x in r.required) or "-",
+                ", ".join(tr(x) for x, ok in r.holds.items() if ok) or "-",
+                *[tr("n/a") if c not in worst else tr.pct(worst[c].share) for c in classes],
             )
         )
     spend_rows = [
         (
             y.year,
-            fmt(y.cost_msek.capital),
-            fmt(y.budget_msek.capital),
-            fmt(y.cost_msek.running),
-            fmt(y.budget_msek.operating),
-            fmt(y.cost_msek.total),
-            fmt(y.cost_msek.discounted),
+            tr.num(y.cost_msek.capital),
+            tr.num(y.budget_msek.capital),
+            tr.num(y.cost_msek.running),
+            tr.num(y.budget_msek.operating),
+            tr.num(y.cost_msek.total),
+            tr.num(y.cost_msek.discounted),
         )
         for y in rollout.years
     ]
     params = rollout.run.parameters or {}
+    raw = [
+        ("rollout", json.dumps(params.get("rollout"), ensure_ascii=False, sort_keys=True)),
+        ("crisis", json.dumps(params.get("crisis"), ensure_ascii=False, sort_keys=True)),
+    ]
     body = (
-        f'<div class="report"><style>{REPORT_CSS}</style><h1>{html.escape(title)}</h1>'
-        f"<h2>Summary</h2><p>{html.escape(words)}</p>"
-        f"<h2>Map</h2>{map_body('Roll-out map', 'move the year control to follow the roll-out')}"
-        "<h2>Timeline</h2>" + gantt_svg(schedule, years) + "<h2>Readiness per year</h2>"
-        "<p>Every crisis set of the scenario evaluated each year by the served-load evaluator "
-        "(required: what the readiness ramp asks that year; holding: what the year's plan "
-        "keeps, capacity-true).</p>"
+        f'<div class="report"><style>{REPORT_CSS}</style><h1>{esc(title)}</h1>'
+        f"<h2>{esc(tr('Summary'))}</h2><p>{esc(words)}</p>"
+        f"<h2>{esc(tr('Map'))}</h2>"
+        + map_body(tr("Roll-out map"), tr("move the year control to follow the roll-out"), tr)
+        + f"<h2>{esc(tr('Timeline'))}</h2>"
+        + gantt_svg(schedule, years, tr=tr)
+        + f"<h2>{esc(tr('Readiness per year'))}</h2><p>"
+        + esc(
+            tr(
+                "Every crisis set of the scenario evaluated each year by the served-load "
+                "evaluator (required: what the readiness ramp asks that year; holding: what "
+                "the year's plan keeps, capacity-true)."
+            )
+        )
+        + "</p>"
         + table(
             [
-                "year",
-                "sites",
-                "users",
-                "joined",
-                "moved",
-                "sets required",
-                "sets holding",
-                *[f"worst {c} served" for c in classes],
+                tr("year"),
+                tr("sites"),
+                tr("users"),
+                tr("joined"),
+                tr("moved"),
+                tr("sets required"),
+                tr("sets holding"),
+                *[tr("worst: {cls}", cls=tr(c)) for c in classes],
             ],
             ready_rows,
         )
-        + "<h2>Spending against the budget</h2>"
-        + spending_svg(rollout.years)
+        + f"<h2>{esc(tr('Spending against the budget'))}</h2>"
+        + spending_svg(rollout.years, tr=tr)
         + table(
             [
-                "year",
-                "capital (MSEK)",
-                "capital budget",
-                "running (MSEK)",
-                "operating budget",
-                "total",
-                "discounted",
+                tr("year"),
+                tr("capital (MSEK)"),
+                tr("capital budget"),
+                tr("running (MSEK)"),
+                tr("operating budget"),
+                tr("total"),
+                tr("discounted"),
             ],
             spend_rows,
         )
-        + _fees_section(fees)
-        + "<h2>Assumptions (scenario parameters)</h2>"
-        + table(
-            ["parameter", "value"],
-            [
-                ("rollout", json.dumps(params.get("rollout"), ensure_ascii=False, sort_keys=True)),
-                ("crisis", json.dumps(params.get("crisis"), ensure_ascii=False, sort_keys=True)),
-            ],
-        )
-        + "</div>"
+        + _fees_section(fees, tr)
+        + f"<h2>{esc(tr('Appendix'))}</h2>"
+        + f"<details><summary>{esc(tr('Scenario parameters'))}</summary>"
+        + table([tr("parameter"), tr("value")], raw)
+        + "</details></div>"
     )
-    return page(title, body, payload=data, banner=banner)
+    return page(title, body, payload=data, banner=banner, lang=tr.lang, words=map_words(tr, data))
 
 
 def rollout_map(
-    ds: Dataset, rollout: Rollout, *, banner: str | None = None, redact: bool = False
-) -> str:
-    """The roll-out's map page alone, with its year control."""
-    data = rollout_payload(ds, rollout, title=f"NISD roll-out: {ds.config.name}", redact=redact)
-    years = rollout.year_numbers
-    return map_page(data, banner=banner, subtitle=f"{years[0]}–{years[-1]}")
-
-
-class YearComparison(Record):
-    """One roll-out's year against the first roll-out's same year."""
-
-    rollout: str
-    year: int
-    sites: int
-    users: int
-    migrations: int
-    capital_msek: float
-    running_msek: float
-    total_msek: float
-    discounted_msek: float
-    sets_holding: str
-    added: str
-    removed: str
-
-
-COMPARE_COLUMNS = tuple(YearComparison.model_fields)
-
-
-def compare_rollouts(named: Sequence[tuple[str, Rollout]]) -> list[YearComparison]:
-    """One row per roll-out and year: sites, users, moves, spending, the crisis sets that
-    hold, and the sites that differ from the first roll-out's that year."""
-    first = {y.year: y for y in named[0][1].years}
-    out = []
-    for name, ro in named:
-        for y in ro.years:
-            base = first.get(y.year)
-            mine, theirs = set(y.sites), set(base.sites) if base else set()
-            c = y.cost_msek
-            out.append(
-                YearComparison(
-                    rollout=name,
-                    year=y.year,
-                    sites=len(y.sites),
-                    users=len(y.assignments),
-                    migrations=len(y.migrations),
-                    capital_msek=c.capital,
-                    running_msek=c.running,
-                    total_msek=c.total,
-                    discounted_msek=c.discounted,
-                    sets_holding=";".join(sorted(s for s, ok in y.readiness.holds.items() if ok)),
-                    added=";".join(sorted(mine - theirs)),
-                    removed=";".join(sorted(theirs - mine)),
-                )
-            )
-    return out
-
-
-def compare_rollout_table(rows: Sequence[YearComparison]) -> str:
-    """Plain text, one line per roll-out and year."""
-    head = " ".join(f"{c:>14}" if c != "rollout" else f"{c:<16}" for c in COMPARE_COLUMNS[:9])
-    lines = [head + "  sets holding; sites added / removed vs the first"]
-    for r in rows:
-        vals = [f"{r.rollout:<16}"] + [
-            f"{v:>14.1f}" if isinstance(v, float) else f"{v:>14}"
-            for v in (getattr(r, c) for c in COMPARE_COLUMNS[1:9])
-        ]
-        lines.append(
-            " ".join(vals) + f"  {r.sets_holding or '-'}; +{r.added or '-'} / -{r.removed or '-'}"
-        )
-    return "\n".join(lines)
-
-
-def compare_rollout_csv(rows: Sequence[YearComparison]) -> str:
-    return csv_text(COMPARE_COLUMNS, [[getattr(r, c) for c in COMPARE_COLUMNS] for r in rows])
-
-
-def compare_rollout_page(
-    rows: Sequence[YearComparison],
-    named: Sequence[tuple[str, Rollout]],
+    ds: Dataset,
+    rollout: Rollout,
     *,
     banner: str | None = None,
+    redact: bool = False,
+    tr: Tr = EN,
 ) -> str:
-    """Roll-outs year by year side by side (no map: the sites differ by year)."""
-    totals = [(n, ro.totals) for n, ro in named]
-    body = (
-        f'<div class="report"><style>{REPORT_CSS}</style><h1>Comparison of roll-outs</h1>'
-        + table(
-            ["roll-out", "discounted (MSEK)", "undiscounted", "capital", "running", "moves"],
-            [
-                (
-                    n,
-                    fmt(t.discounted_cost_msek if t else None),
-                    fmt(t.cost_msek if t else None),
-                    fmt(t.capital_msek if t else None),
-                    fmt(t.running_msek if t else None),
-                    t.migrations if t else None,
-                )
-                for n, t in totals
-            ],
-        )
-        + "<h2>Year by year</h2>"
-        + table(
-            list(COMPARE_COLUMNS),
-            [
-                [
-                    fmt(v) if isinstance(v, float) else v
-                    for v in (getattr(r, c) for c in COMPARE_COLUMNS)
-                ]
-                for r in rows
-            ],
-        )
-        + "</div>"
-    )
-    return page("Comparison of roll-outs", body, banner=banner, with_map=False)
+    """The roll-out's map page alone, with its year control, in ``tr``'s language."""
+    title = tr("NISD roll-out") + ": " + ds.config.name
+    data = rollout_payload(ds, rollout, title=title, redact=redact, tr=tr)
+    years = rollout.year_numbers
+    return map_page(data, banner=banner, subtitle=f"{years[0]}–{years[-1]}", tr=tr)
