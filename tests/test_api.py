@@ -60,7 +60,7 @@ def test_python_walkthrough_runs_and_its_figures_agree(tmp_path: Path) -> None:
     (change,) = env["without"].changes
     assert "Polismyndigheten" not in {r.payer for r in change.rows if r.after_msek}
     assert '<html lang="sv">' in env["page"] and '<html lang="en">' in env["english"]
-    assert [r.rung for r in env["price"]][0] == "peace (baseline)"
+    assert env["price"][0].rung == "peace (baseline)"
     ro = env["ro"]
     assert list(ro.year_numbers) == list(range(2026, 2033))
     # the notebook map names every opened site (escaped as data)
