@@ -200,11 +200,18 @@ def _fees_section(fees: Fees | None, tr: Tr = EN) -> str:
         )
     years = [y.year for y in fees.years]
     by: dict[str, dict[int, float]] = {}
+    cells: dict[str, dict[int, str]] = {}
     for y in fees.years:
         for r in y.rows:
             by.setdefault(r.payer, {})[y.year] = r.fee_msek
+            change = (
+                ""
+                if r.change_msek is None
+                else f" ({'+' if r.change_msek > 0 else ''}{tr.num(r.change_msek)})"
+            )
+            cells.setdefault(r.payer, {})[y.year] = tr.num(r.fee_msek) + change
     agency_rows = [
-        (p, *[tr.num(v[y]) if y in v else "-" for y in years])
+        (p, *[cells[p].get(y, "-") for y in years])
         for p, v in sorted(by.items(), key=lambda kv: -sum(kv[1].values()))
     ]
     left = fees.left_to_recover_msek or 0.0
@@ -246,7 +253,9 @@ def _fees_section(fees: Fees | None, tr: Tr = EN) -> str:
         rows,
     )
     if agency_rows:
-        head = esc(tr("Each agency's fee per year (MSEK)"))
+        head = esc(
+            tr("Each agency's fee per year (MSEK; in brackets the change from the year before)")
+        )
         out += f"<h3>{head}</h3>" + table([tr("agency"), *[str(y) for y in years]], agency_rows)
     return out
 
