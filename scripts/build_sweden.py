@@ -195,7 +195,7 @@ AGENCIES = [
         "national e-prescriptions used by every pharmacy",
     ),
     (
-        "Myndigheten för samhällsskydd och beredskap (MSB)",
+        "Myndigheten för civilt försvar (MCF)",
         "Karlstad",
         "critical",
         "XS",
@@ -217,7 +217,7 @@ AGENCIES = [
 # systems need a protected core site (2). Assumptions, see SOURCES.md.
 PROTECTED_AGENCIES = {
     "Fortifikationsverket": 2,
-    "Myndigheten för samhällsskydd och beredskap (MSB)": 2,
+    "Myndigheten för civilt försvar (MCF)": 2,
     "Polismyndigheten": 2,
 }
 SUNET_NAMES = {
