@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from nisd.settings import Strict
+from nisd.settings import Strict, non_negative
 
 ObjectiveName = Literal["cost", "median", "center", "dispersion"]
 
@@ -217,10 +217,7 @@ class RolloutConfig(Strict):
     @field_validator("capital_cost_msek")
     @classmethod
     def _capex(cls, v: dict[str, float]) -> dict[str, float]:
-        for k, c in v.items():
-            if c < 0:
-                raise ValueError(f"{k} = {c:g} must not be negative")
-        return v
+        return non_negative(v)
 
     @model_validator(mode="after")
     def _years(self) -> RolloutConfig:

@@ -101,6 +101,14 @@ def parse_model(
         return None
 
 
+def non_negative(v: dict[str, float]) -> dict[str, float]:
+    """A table of money by key, every value at least 0 (the key named otherwise)."""
+    for k, c in v.items():
+        if c < 0:
+            raise ValueError(f"{k} = {c:g} must not be negative")
+    return v
+
+
 class Strict(BaseModel):
     """Base for configuration models: frozen, unknown keys rejected, every number finite
     (NaN or infinity would switch a rule off: ``x < nan`` is always false)."""
@@ -167,10 +175,7 @@ class TcoSettings(Strict):
     @field_validator("staff_msek_per_site")
     @classmethod
     def _staff(cls, v: dict[str, float]) -> dict[str, float]:
-        for k, c in v.items():
-            if c < 0:
-                raise ValueError(f"{k} = {c:g} must not be negative")
-        return v
+        return non_negative(v)
 
 
 class DatasetConfig(Strict):

@@ -6,10 +6,13 @@ import csv
 import io
 import math
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
 from hypothesis import strategies as st
+
+from nisd.config import PlanConfig
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -71,3 +74,25 @@ def two_type_costs(
     if draw(st.booleans()):
         cost[draw(st.integers(0, n_j - 1)), 1] = np.inf
     return cost
+
+
+def tiny_rollout_config(**ro: Any) -> PlanConfig:
+    """A small roll-out's scenario (2030–2032 unless ``ro`` says otherwise): two copies,
+    100 km apart, no crisis sets, no protection; ``ro`` overrides the [rollout] table."""
+    return PlanConfig.model_validate(
+        {
+            "k": 2,
+            "separation_km": 100.0,
+            "hazards": "off",
+            "protection": False,
+            "crisis": {"sets": []},
+            "rollout": {
+                "first_year": 2030,
+                "last_year": 2032,
+                "discount_rate": 0.05,
+                "lead_time_years": {"core": 2, "regional": 1},
+                "capital_cost_msek": {"core": 300.0, "regional": 80.0},
+                **ro,
+            },
+        }
+    )

@@ -31,6 +31,7 @@ from nisd.study import shapley
 from nisd.study.fees import fee_table, plan_fees, rollout_fees
 from nisd.study.financing import finance, first_fee_year
 from nisd.study.payers import COUNTY_BOARDS, payer_of, payers, resolve, workloads_of
+from tests.helpers import tiny_rollout_config
 
 PLAYERS = ["a", "b", "c", "d"]
 
@@ -492,23 +493,7 @@ def test_recovering_capital_starts_with_the_first_payers() -> None:
 
 def _tiny_rollout(tmp_path: Path) -> tuple[Dataset, PlanConfig, Rollout]:
     ds = load_dataset(write_country(tmp_path, 6, 4, seed=5))
-    cfg = PlanConfig.model_validate(
-        {
-            "k": 2,
-            "separation_km": 100.0,
-            "hazards": "off",
-            "protection": False,
-            "crisis": {"sets": []},
-            "rollout": {
-                "first_year": 2029,
-                "last_year": 2032,
-                "discount_rate": 0.05,
-                "lead_time_years": {"core": 2, "regional": 1},
-                "capital_cost_msek": {"core": 300.0, "regional": 80.0},
-                "onboarding_default": 2031,
-            },
-        }
-    )
+    cfg = tiny_rollout_config(first_year=2029, onboarding_default=2031)
     return ds, cfg, nisd.rollout(ds, cfg)
 
 

@@ -262,28 +262,13 @@ def test_the_report_prints_to_a4_without_clipped_tables(
 
 
 def test_the_rollout_report_in_swedish_has_the_budget_and_fees_per_year(tmp_path: Path) -> None:
-    from nisd.config import PlanConfig
     from nisd.io import load_dataset
     from nisd.io.synthetic import write_country
     from nisd.render.rollout import rollout_page
+    from tests.helpers import tiny_rollout_config
 
     ds = load_dataset(write_country(tmp_path, 6, 4, seed=5))
-    cfg = PlanConfig.model_validate(
-        {
-            "k": 2,
-            "separation_km": 100.0,
-            "hazards": "off",
-            "protection": False,
-            "crisis": {"sets": []},
-            "rollout": {
-                "first_year": 2029,
-                "last_year": 2032,
-                "lead_time_years": {"core": 2, "regional": 1},
-                "capital_cost_msek": {"core": 300.0, "regional": 80.0},
-                "onboarding_default": 2031,
-            },
-        }
-    )
+    cfg = tiny_rollout_config(first_year=2029, onboarding_default=2031)
     ro = nisd.rollout(ds, cfg)
     fees = nisd.fees(ds, ro, "load")
     tr = Tr("sv")

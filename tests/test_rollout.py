@@ -25,27 +25,13 @@ from nisd.optimise.problem import PlacementProblem
 from nisd.optimise.rollout import rollout
 from nisd.optimise.rollout.check import check_rollout
 from nisd.optimise.rollout.years import Year, years_of
+from tests.helpers import tiny_rollout_config
 
 # ---- tiny roll-outs against brute force -------------------------------------------------
 
 
 def _tiny_cfg(**ro: Any) -> PlanConfig:
-    base: dict[str, Any] = {
-        "k": 2,
-        "separation_km": 100.0,
-        "hazards": "off",
-        "protection": False,
-        "crisis": {"sets": []},
-        "rollout": {
-            "first_year": 2030,
-            "last_year": 2032,
-            "discount_rate": 0.05,
-            "lead_time_years": {"core": 2, "regional": 1},
-            "capital_cost_msek": {"core": 300.0, "regional": 80.0},
-            **ro,
-        },
-    }
-    return PlanConfig.model_validate(base)
+    return tiny_rollout_config(**ro)
 
 
 def _assignable(pp: PlacementProblem, opened: dict[int, int]) -> bool:

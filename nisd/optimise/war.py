@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import networkx as nx
 import numpy as np
@@ -171,20 +171,27 @@ def _ranked(
     )
 
 
-def _distinct(attacks: Sequence[tuple[Target, ...]], top: int) -> list[int]:
-    """Positions of the ``top`` worst attacks as the interdiction search lists them: in
-    order, none containing an earlier (non-empty) one, the empty attack at most once."""
+def _first_distinct(sets: Iterable[frozenset[Any]], top: int) -> list[int]:
+    """Positions of the first ``top`` sets none containing an earlier non-empty one, the
+    empty set at most once (read lazily: the scan stops as soon as ``top`` are found)."""
     out: list[int] = []
-    taken: list[frozenset[Target]] = []
-    for n, a in enumerate(attacks):
-        s = frozenset(a)
+    taken: list[frozenset[Any]] = []
+    for n, s in enumerate(sets):
         if s and any(t and t <= s for t in taken):
+            continue
+        if not s and any(not t for t in taken):
             continue
         out.append(n)
         taken.append(s)
         if len(out) >= top:
             break
     return out
+
+
+def _distinct(attacks: Sequence[tuple[Target, ...]], top: int) -> list[int]:
+    """Positions of the ``top`` worst attacks as the interdiction search lists them: in
+    order, none containing an earlier (non-empty) one, the empty attack at most once."""
+    return _first_distinct((frozenset(a) for a in attacks), top)
 
 
 def attack(
@@ -338,19 +345,9 @@ def _walk(scan: Scan, order_: np.ndarray, top: int) -> list[int]:
     (the empty attack at most once): :func:`_distinct` over the scores."""
     nt = len(scan.lay.targets)
     attacks = scan.attacks
-    out: list[int] = []
-    taken: list[frozenset[int]] = []
-    for pos in order_.tolist():
-        s = frozenset(int(k) for k in attacks[pos] if k < nt)
-        if s and any(t and t <= s for t in taken):
-            continue
-        if not s and any(not t for t in taken):
-            continue
-        out.append(pos)
-        taken.append(s)
-        if len(out) >= top:
-            break
-    return out
+    positions = order_.tolist()
+    sets = (frozenset(int(k) for k in attacks[pos] if k < nt) for pos in positions)
+    return [positions[n] for n in _first_distinct(sets, top)]
 
 
 def _scan_top(

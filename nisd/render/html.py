@@ -15,6 +15,7 @@ import hashlib
 import html
 import json
 import re
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
@@ -71,19 +72,14 @@ def legend(tr: Tr = EN) -> str:
     return "".join(out) + "</div>"
 
 
-MAP_JS_MESSAGES: tuple[str, ...] = ()
-
-
+@lru_cache(maxsize=1)
 def map_messages() -> tuple[str, ...]:
     """Every message map.js shows (its ``T("…")`` and ``F("…")`` calls and its layers)."""
-    global MAP_JS_MESSAGES
-    if not MAP_JS_MESSAGES:
-        src = map_script()
-        found = set(re.findall(r'\b[TF]\("((?:[^"\\]|\\.)*)"', src))
-        found |= set(re.findall(r'\[\["([A-Z][^"]*)", [a-zA-Z]+\]', src))
-        found |= set(re.findall(r'\["([A-Z][^"]*)", [a-zA-Z]+Layer\]', src))
-        MAP_JS_MESSAGES = tuple(sorted(found))
-    return MAP_JS_MESSAGES
+    src = map_script()
+    found = set(re.findall(r'\b[TF]\("((?:[^"\\]|\\.)*)"', src))
+    found |= set(re.findall(r'\[\["([A-Z][^"]*)", [a-zA-Z]+\]', src))
+    found |= set(re.findall(r'\["([A-Z][^"]*)", [a-zA-Z]+Layer\]', src))
+    return tuple(sorted(found))
 
 
 def map_words(

@@ -346,6 +346,23 @@ def _with_changes(rows: Sequence[FeeRow], before: Mapping[str, float]) -> list[F
     ]
 
 
+# the financing's figures a fee year carries, each as ``<name>_msek``
+MONEY = (
+    "capital",
+    "loan_drawn",
+    "loan_balance",
+    "depreciation",
+    "interest",
+    "running",
+    "migration",
+    "recovered_capital",
+    "deficit_recovered",
+    "cost",
+    "fee_income",
+    "balance",
+)
+
+
 def rollout_fees(
     ds: Dataset,
     cfg: PlanConfig,
@@ -411,18 +428,7 @@ def rollout_fees(
             FeeYear(
                 year=y.year,
                 payers=len(groups),
-                capital_msek=round(f.capital, 6),
-                loan_drawn_msek=round(f.loan_drawn, 6),
-                loan_balance_msek=round(f.loan_balance, 6),
-                depreciation_msek=round(f.depreciation, 6),
-                interest_msek=round(f.interest, 6),
-                running_msek=round(f.running, 6),
-                migration_msek=round(f.migration, 6),
-                recovered_capital_msek=round(f.recovered_capital, 6),
-                deficit_recovered_msek=round(f.deficit_recovered, 6),
-                cost_msek=round(f.cost, 6),
-                fee_income_msek=round(f.fee_income, 6),
-                balance_msek=round(f.balance, 6),
+                **{f"{k}_msek": round(getattr(f, k), 6) for k in MONEY},
                 tco_msek=round(f.running + f.depreciation + tco, 6)
                 if ds.config.tco is not None
                 else None,
