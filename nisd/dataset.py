@@ -69,6 +69,10 @@ class DemandPoint:
     workload: str | None = None
     # who pays for this row's load (None: the workload's agency, see nisd.study.payers)
     payer: str | None = None
+    # workloads this row's users need as well (nisd.topology.depends)
+    depends_on: tuple[str, ...] = ()
+    # where the load figure comes from (indicator, source, rule)
+    load_basis: str | None = None
 
 
 @dataclass(frozen=True)

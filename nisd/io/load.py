@@ -150,6 +150,61 @@ def load_dataset(path: str | Path) -> Dataset:
     )
 
 
+def _dependency_problems(
+    demand: list[DemandPoint], lines: list[int]
+) -> list[tuple[int | None, str]]:
+    """Unknown workloads, a workload that needs itself, rows of one workload that
+    disagree, and cycles in the demand's ``depends_on`` column."""
+    line_of = {d.demand_id: ln for d, ln in zip(demand, lines, strict=True)}
+    known = {d.workload or d.demand_id for d in demand}
+    needs: dict[str, tuple[str, ...]] = {}
+    out: list[tuple[int | None, str]] = []
+    for d in demand:
+        w = d.workload or d.demand_id
+        line = line_of.get(d.demand_id)
+        for dep in d.depends_on:
+            if dep == w:
+                out.append((line, f"workload {w!r} cannot depend on itself"))
+            elif dep not in known:
+                out.append(
+                    (line, f"unknown workload {dep!r} (a demand_id or a workload of demand.csv)")
+                )
+        if w in needs and set(needs[w]) != set(d.depends_on):
+            out.append(
+                (
+                    line,
+                    f"the rows of workload {w!r} disagree on depends_on "
+                    f"({';'.join(needs[w]) or 'none'} and {';'.join(d.depends_on) or 'none'})",
+                )
+            )
+        needs.setdefault(w, d.depends_on)
+    if out:
+        return out
+    state: dict[str, int] = {}
+
+    def cycle(w: str, path: list[str]) -> list[str] | None:
+        state[w] = 1
+        for x in needs.get(w, ()):
+            if state.get(x) == 1:
+                return [*path, w, x]
+            if x not in state:
+                found = cycle(x, [*path, w])
+                if found:
+                    return found
+        state[w] = 2
+        return None
+
+    for w in sorted(needs):
+        if w not in state:
+            found = cycle(w, [])
+            if found:
+                first = next(d for d in demand if (d.workload or d.demand_id) == found[-1])
+                loop = " → ".join(found[found.index(found[-1]) :])
+                out.append((line_of.get(first.demand_id), f"dependencies form a cycle: {loop}"))
+                break
+    return out
+
+
 def _records(t: TypedTable | None) -> list[tuple[int, dict[str, Any]]]:
     return t.rows if t is not None else []
 
@@ -222,6 +277,7 @@ def _assemble(
 
     # -- demand
     demand: list[DemandPoint] = []
+    demand_lines: list[int] = []
     dtab = tables["demand"]
     levels = cfg.criticality.levels
     for line, r in dtab.rows:
@@ -264,9 +320,13 @@ def _assemble(
                     "primary_ms": primary,
                     "backup_ms": backup,
                     "crisis_ms": max(lc.crisis_ms, primary),
+                    "depends_on": r["depends_on"] or (),
                 }
             )
         )
+        demand_lines.append(line)
+    for dep_line, msg in _dependency_problems(demand, demand_lines):
+        add(dtab, msg, dep_line, "depends_on")
 
     # -- nodes
     nodes = [Node(**r) for _, r in _records(tables.get("nodes"))]

@@ -46,8 +46,10 @@ def problem_flows(
         lat = pp.crisis_latency[sc.name].columns(opened)
         usable = in_time(lat, pp.crisis_ms[:, None]) & holds & up[None, :]
         base = np.where(pp.crisis_cut[sc.name], 0.0, pp.load)
-        out[sc.name] = cache.serve(
-            np.where(up, cap, 0.0), usable, pp.scenario_levels[sc.name], base
+        lv = pp.scenario_levels[sc.name]
+        fl = cache.serve(np.where(up, cap, 0.0), usable, lv, base)
+        out[sc.name] = (
+            fl if pp.dependencies is None else pp.dependencies.flow(fl, pp.load, pp.rank, lv, base)
         )
     return out
 

@@ -59,6 +59,7 @@ from scipy.sparse.csgraph import dijkstra
 from nisd.config import SolverOptions
 from nisd.errors import ConfigError, Problem, SolverError
 from nisd.optimise.solve import SolveResult, Status, solve
+from nisd.topology.depends import Dependencies
 from nisd.topology.latency import RoutingGraph, csr, in_time
 from nisd.topology.scenarios import Scenario
 
@@ -114,6 +115,9 @@ class FlowData:
     capacity: np.ndarray
     holds: np.ndarray
     bound: np.ndarray
+    # users that need other workloads as well (the scan honours them; the programme
+    # does not, see docs/model.md)
+    deps: Dependencies | None = None
 
 
 def targets_of(
@@ -578,6 +582,7 @@ def flow_data(
     bound: np.ndarray,
     capacity: Mapping[str, float],
     assignments: Mapping[str, Sequence[str]] | None,
+    deps: Dependencies | None = None,
 ) -> FlowData:
     """The :class:`FlowData` of a plan: opened site → capacity, demand → its sites.
 
@@ -604,4 +609,5 @@ def flow_data(
         capacity=np.array([min(float(capacity[s]), total) for s in names]),
         holds=holds,
         bound=np.asarray(bound, float),
+        deps=deps if deps else None,
     )

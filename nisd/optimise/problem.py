@@ -24,6 +24,7 @@ from nisd.errors import ConfigError, InputError, Problem
 from nisd.limits import table_bytes
 from nisd.optimise.deadline import Check, no_check
 from nisd.topology import build_graph
+from nisd.topology.depends import Dependencies, level_problems
 from nisd.topology.latency import (
     LatencyRows,
     RoutingGraph,
@@ -112,6 +113,8 @@ class PlacementProblem:
     demand_protection: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     # the workload of each demand point (I,): points of one workload share their sites
     workload: tuple[str | None, ...] = ()
+    # users that need other workloads as well (the platform services), in demand order
+    dependencies: Dependencies | None = None
 
     def workload_groups(self) -> list[list[int]]:
         """Demand indices of every workload with more than one user point, in id order."""
@@ -406,6 +409,16 @@ def check_config(ds: Dataset, cfg: PlanConfig) -> None:
                 unit="key",
             )
         )
+    tiers = [
+        ("crisis.serve" if n == 0 and cfg.crisis.sets else f"crisis.tiers[{n}].serve", sl.serve)
+        for n, sl in enumerate(cfg.crisis.service_levels())
+    ]
+    if cfg.war.on:
+        tiers.append(("war.serve", cfg.war.serve))
+    problems += [
+        Problem("scenario", msg, column="crisis", unit="key")
+        for msg in level_problems(ds.demand, levels, [(w, dict(s)) for w, s in tiers])
+    ]
     types_known = sorted(t.type_id for t in ds.site_types)
     problems += _unknown(cfg.min_population, types_known, "min_population", "a site type")
     problems += _unknown(
@@ -457,12 +470,20 @@ def _derive(ds: Dataset, cfg: PlanConfig, check: Check) -> PlacementProblem:
     ccut: dict[str, np.ndarray] = {}
     lead = workload_leads([d.workload for d in demand])
     shared: dict[bytes, LatencyRows] = {}
+    deps = Dependencies.of(demand)
     budget, held = table_bytes(), lat.nbytes + site_lat.nbytes
     for n_sc, sc in enumerate(scen):
         check(n_sc, len(scen))
         known = len(shared)
         m, up, cut = scenario_arrays(
-            rg, sids, dids, crisis_ms, sc, islands=cfg.crisis.islands == "skip", shared=shared
+            rg,
+            sids,
+            dids,
+            crisis_ms,
+            sc,
+            islands=cfg.crisis.islands == "skip",
+            shared=shared,
+            deps=deps,
         )
         if len(shared) > known:
             held += m.rows.nbytes
@@ -533,6 +554,7 @@ def _derive(ds: Dataset, cfg: PlanConfig, check: Check) -> PlacementProblem:
         type_protection=np.array([t.protection for t in types], dtype=np.int64),
         demand_protection=np.array([d.protection for d in demand], dtype=np.int64),
         workload=tuple(d.workload for d in demand),
+        dependencies=deps if deps else None,
         critical=critical,
         crisis_rows=tuple(rows),
         scenarios=tuple(scen),
@@ -559,6 +581,7 @@ def scenario_arrays(
     *,
     islands: bool = False,
     shared: dict[bytes, LatencyRows] | None = None,
+    deps: Dependencies | None = None,
 ) -> tuple[LatencyRows, np.ndarray, np.ndarray]:
     """After ``sc``: demand→site latency (I, J, as distinct rows), sites up (J,), demand
     points cut off (I,).
@@ -568,7 +591,8 @@ def scenario_arrays(
     the matrices of earlier scenarios by the routes they leave
     (:meth:`RoutingGraph.routes_alive`): a scenario that changes no route but the lost
     sites' own (the loss of one site) reuses them, so the latency to a lost site may be
-    finite; it is always read with ``up``.
+    finite; it is always read with ``up``. ``deps``: a user whose dependency rows are all
+    cut off is cut off too (:mod:`nisd.topology.depends`).
     """
     alive = edge_alive(rg, sc)
     up = np.array([s not in sc.sites for s in sids])
@@ -584,6 +608,8 @@ def scenario_arrays(
     cut = ~(up[None, :] & in_time).any(axis=1)[group]
     if islands:
         cut |= islanded(up[None, :] & np.isfinite(m.rows))[m.index]
+    if deps:
+        cut = deps.cut(cut)
     return m, up, np.asarray(cut)
 
 
@@ -613,6 +639,7 @@ def with_scenarios(
             pp.crisis_ms,
             sc,
             islands=pp.config.crisis.islands == "skip",
+            deps=pp.dependencies,
         )
         lv[sc.name] = np.asarray(levels, float)
     return replace(

@@ -81,6 +81,7 @@ class AttackRounds:
             pp.crisis_ms,
             {s: float(pp.capacity[sidx[s], tidx[t]]) for s, t in sites.items()},
             {d: list(v) for d, v in assign.items()},
+            pp.dependencies,
         )
         targets = targets_of(
             pp.routing, dict(sites), pp.backbone_nodes, pp.srlg_ids, w.targets, self.costs

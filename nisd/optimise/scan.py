@@ -376,6 +376,8 @@ class Scan:
         if self.islands:
             isl = _islanded(lay, alive, cand_up, self._seen)[:, lay.group_of_user]  # (B, I)
             usable &= ~isl[:, :, None]
+        if lay.fd.deps is not None:
+            usable &= ~lay.fd.deps.dead(usable.any(axis=2))[:, :, None]
         self._values.append(_key_values(lay, _ranks(lay, usable, self.weights), self.objective))
         self._attacks.append(idx)
         self.done += len(chunk)

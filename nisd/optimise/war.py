@@ -37,6 +37,7 @@ from nisd.optimise.interdict import (
 from nisd.optimise.scan import Scan, as_targets, layout, near, order, scannable
 from nisd.records.attack import AttackResult
 from nisd.records.plan import AttackRow, ScenarioRow
+from nisd.topology.depends import Dependencies
 from nisd.topology.latency import routing_graph
 from nisd.topology.resilience import check_opened, evaluate, site_capacity
 
@@ -77,6 +78,7 @@ def plan_data(
         np.array([d.crisis_ms for d in demand], float),
         {s: site_capacity(ds, s, t) for s, t in types.items()},
         None if assignments is None else {d: list(v) for d, v in assignments.items()},
+        Dependencies.of(demand),
     )
     srlgs = sorted({grp for lk in ds.links for grp in lk.srlg})
     targets = targets_of(rg, types, sorted(ds.node_by_id), srlgs, kinds, costs)

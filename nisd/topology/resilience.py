@@ -33,6 +33,7 @@ from nisd.dataset import Dataset
 from nisd.errors import InputError, Problem
 from nisd.records.base import Record
 from nisd.records.plan import ScenarioRow
+from nisd.topology.depends import Dependencies
 from nisd.topology.latency import (
     RoutingGraph,
     csr,
@@ -313,10 +314,12 @@ def evaluate(
         return timely[label], linked[label]
 
     cache = FlowCache(load, rank, primary, split)
+    deps = Dependencies.of(demand)
 
     def flow(lat: np.ndarray, up: np.ndarray, lv: np.ndarray | None, base: np.ndarray) -> Flow:
         usable = in_time(lat[:, :n_d].T, lim[:, None]) & holds & up[None, :]
-        return cache.serve(np.where(up, cap, 0.0), usable, lv, base)
+        fl = cache.serve(np.where(up, cap, 0.0), usable, lv, base)
+        return deps.flow(fl, load, rank, lv, base)
 
     def levels_of(name: str) -> np.ndarray | None:
         if levels is None:
@@ -351,6 +354,8 @@ def evaluate(
         island = islanded(linked & cand_up[None, :]) & ~cut
         if islands:
             cut = cut | island
+        if deps:
+            cut = deps.cut(cut)
         base = np.where(cut, 0.0, load)
         fl = flow(lat, up, levels_of(sc.name), base)
         if check_two_routes:

@@ -122,7 +122,7 @@ def _nothing_served(
 ) -> Flow:
     """The flow when no arc can carry load (levels met only when they ask for nothing)."""
     zero = np.zeros(len(load))
-    met = None if levels is None else _levels_met(zero, rank, levels, base, load, k)
+    met = None if levels is None else levels_met(zero, rank, levels, base, load, k)
     return Flow(zero, np.zeros(n_j), np.zeros((0, 2), dtype=np.int64), np.zeros(0), met)
 
 
@@ -205,7 +205,7 @@ def serve(
     served = np.asarray(by_i @ x)
     met: bool | None = None
     if levels is not None:
-        met = _levels_met(served, rank, levels, base, load, k)
+        met = levels_met(served, rank, levels, base, load, k)
         if not met:
             y = _meet_levels(arcs, by_i, a_ub, b_ub, rank, levels, base, load, k, weight)
             if y is not None:
@@ -352,7 +352,7 @@ def _class_totals(values: np.ndarray, rank: np.ndarray, k: int) -> np.ndarray:
     return np.bincount(rank, weights=values, minlength=k)[:k]
 
 
-def _levels_met(
+def levels_met(
     served: np.ndarray,
     rank: np.ndarray,
     levels: np.ndarray,
@@ -392,7 +392,7 @@ def _meet_levels(
     if not active.any():
         return None
     a = vstack([a_ub, -cls[np.nonzero(active)[0]]]).tocsr()
-    # a little inside the acceptance test of _levels_met, so that the LP's answer passes it
+    # a little inside the acceptance test of levels_met, so that the LP's answer passes it
     b = np.concatenate([b_ub, -(need[active] - 0.5 * TOL * np.maximum(1.0, need[active]))])
     return _lp(-weight, a, b)
 
