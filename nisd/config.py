@@ -398,6 +398,8 @@ class PlanConfig(Strict):
     min_per_power_zone: int | None = Field(None, ge=0)
     max_per_county: int | None = Field(None, ge=1)
     hazards: Literal["hard", "soft", "off"] = "hard"
+    # per hazard class, overriding ``hazards`` (e.g. military bases priced, not forbidden)
+    hazard_classes: dict[str, Literal["hard", "soft", "off"]] = Field(default_factory=dict)
     hazard_penalty_msek: float = Field(50.0, ge=0)
     replication_ms: float | None = Field(None, gt=0)
     crisis: Crisis = Crisis()
@@ -406,6 +408,8 @@ class PlanConfig(Strict):
     min_population: dict[str, int] = Field(default_factory=dict)
     # no site closer than this to a land border (hazards of class land_border)
     border_km: float | None = Field(None, gt=0)
+    # no site closer than this to the coast (hazards of class coast): Baltic exposure
+    coast_km: float | None = Field(None, gt=0)
     # required presence in named regions, e.g. a government core in Mälardalen
     presence: list[Presence] = Field(default_factory=list)
     # a roll-out over years (``nisd rollout``); a static plan ignores it

@@ -46,6 +46,9 @@ class Site:
     cost_factor: float = 1.0
     capacity: float | None = None
     existing: bool = False
+    existing_type: str | None = None
+    existing_basis: str | None = None
+    candidate_basis: str | None = None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import itertools
 import json
 import math
 import os
@@ -58,7 +59,15 @@ POWER_ZONE_COST_FACTOR = {
 AIRPORT_BUFFER_KM = 5.0  # approach and take-off paths (BSI: outside approach corridors)
 AIR_BASE_BUFFER_KM = 10.0  # air force wings' airfields: targets in war (judgement)
 # ICAO codes of the airfields of the Swedish Air Force's flying wings and its flight school
-AIR_FORCE_WINGS = {"ESPA": "F 21", "ESDF": "F 17", "ESIB": "F 7", "ESCF": "Malmen"}
+AIR_FORCE_WINGS = {
+    "ESPA": "F 21",
+    "ESDF": "F 17",
+    "ESIB": "F 7",
+    "ESCF": "Malmen",
+    "ESCM": "F 16 Upplands flygflottilj (Uppsala-Ärna)",
+    "ESIA": "Karlsborg garrison and airfield",
+    "ESPE": "Vidsel test range",
+}
 CORE_MIN_POPULATION = 50_000  # core sites at county seats and towns this large
 DISTRICT_KM = 5.0  # a smaller place this close in the same municipality is a district
 SIMPLIFY_DEG = 0.01  # boundary simplification tolerance (about 1 km)
@@ -91,135 +100,297 @@ LANDS = {
     **{c: "Svealand" for c in ("01", "03", "04", "17", "18", "19", "20")},
     **{c: "Götaland" for c in ("05", "06", "07", "08", "09", "10", "12", "13", "14")},
 }
-# Rack equivalents of an agency's workload by size class (assumption, SOURCES.md "Demand"):
-# what a class of state IT operation runs in secure datacenters, production and its copy
-# of data, not counting test and office IT.
-SIZE_RACKS = {"XL": 40.0, "L": 30.0, "M": 20.0, "S": 15.0, "XS": 10.0}
-# (agency, HQ town, criticality, size class, basis of class and criticality); HQ towns from
-# sweden.md; the basis is written into SOURCES.md and is a labelled planning assumption.
+# Load with a basis (SOURCES.md "Demand"): an agency's production load in rack equivalents
+# follows its staff, the one public indicator every agency reports (årsredovisning), by one
+# rule: RACKS_AT_1000 racks at 1,000 staff, growing with the square root of staff (IT
+# production grows with the number of systems and users, more slowly than staff: shared
+# platforms, one case system for many officers). Staff figures are approximate (rounded,
+# annual reports 2023-2024) and are the planner's first thing to replace.
+RACKS_AT_1000 = 8.0
+
+
+def racks_of(staff: int) -> float:
+    return round(RACKS_AT_1000 * math.sqrt(staff / 1000.0), 1)
+
+
+# (agency, HQ town, criticality, staff, what it runs). HQ towns from sweden.md or the
+# agencies' own pages; criticality is a planning assumption (SOURCES.md), "critical" for
+# beredskapsmyndigheter whose services keep society running in the first hours of a crisis.
 AGENCIES = [
     (
         "Försäkringskassan",
         "Stockholm",
         "critical",
-        "XL",
-        "social insurance paid to most households every month; the state's largest payment "
-        "and case system",
+        14000,
+        "social insurance paid to most households; the state's largest payment and case "
+        "system; supplier of coordinated IT operations",
     ),
     (
         "Skatteverket",
         "Solna",
         "critical",
-        "XL",
-        "tax accounts, the population register and identity documents for every resident",
+        11000,
+        "tax accounts, the population register and identity documents; supplier of "
+        "coordinated IT operations",
     ),
     (
         "Polismyndigheten",
         "Stockholm",
         "critical",
-        "XL",
-        "the largest state agency; emergency, operational and investigation systems run "
-        "around the clock",
+        35000,
+        "emergency, operational and investigation systems, around the clock",
     ),
     (
         "Pensionsmyndigheten",
         "Stockholm",
         "critical",
-        "L",
+        1500,
         "pensions paid monthly to every pensioner",
     ),
     (
         "Trafikverket",
         "Borlänge",
         "critical",
-        "L",
-        "traffic control of the national road and rail networks, around the clock",
+        10000,
+        "traffic control of the national road and rail networks; supplier of coordinated "
+        "IT operations",
     ),
-    (
-        "Arbetsförmedlingen",
-        "Solna",
-        "high",
-        "L",
-        "unemployment services and payment decisions for hundreds of thousands",
-    ),
+    ("Arbetsförmedlingen", "Solna", "high", 11000, "unemployment services and payment decisions"),
     (
         "Lantmäteriet",
         "Gävle",
         "critical",
-        "M",
-        "the property register and national geodata (Program 2032 agency)",
+        2200,
+        "the property register and national geodata (Program 2032)",
     ),
     (
         "Transportstyrelsen",
         "Norrköping",
         "critical",
-        "M",
-        "vehicle, driving licence and aviation registers (Program 2032 agency)",
+        2100,
+        "vehicle, driving licence and aviation registers (Program 2032)",
     ),
-    ("Migrationsverket", "Norrköping", "high", "M", "residence, asylum and citizenship cases"),
+    ("Migrationsverket", "Norrköping", "high", 5000, "residence, asylum and citizenship cases"),
+    ("Tullverket", "Stockholm", "critical", 2700, "customs clearance of goods crossing the border"),
+    ("Kronofogdemyndigheten", "Sundbyberg", "high", 2300, "debt enforcement and the debt register"),
     (
-        "Tullverket",
-        "Stockholm",
-        "critical",
-        "S",
-        "customs clearance of all goods crossing the border",
+        "Domstolsverket",
+        "Jönköping",
+        "high",
+        7500,
+        "case systems of the courts (staff of Sveriges Domstolar)",
     ),
-    ("Kronofogdemyndigheten", "Sundbyberg", "high", "S", "debt enforcement and the debt register"),
-    ("Domstolsverket", "Jönköping", "high", "S", "case systems of the courts"),
     (
         "Statens servicecenter",
         "Gävle",
         "high",
-        "S",
-        "payroll and shared administration for most state agencies",
+        1000,
+        "payroll and shared administration for most agencies",
     ),
     (
         "Fortifikationsverket",
         "Eskilstuna",
         "critical",
-        "XS",
-        "the defence estate (Program 2032 agency); small, classified",
+        1300,
+        "the defence estate (Program 2032); classified",
     ),
     (
         "Riksgälden",
         "Stockholm",
         "critical",
-        "XS",
+        250,
         "the state's payments, central account and debt management",
     ),
     (
         "E-hälsomyndigheten",
         "Stockholm",
         "critical",
-        "XS",
+        350,
         "national e-prescriptions used by every pharmacy",
     ),
     (
         "Myndigheten för civilt försvar (MCF)",
         "Karlstad",
         "critical",
-        "XS",
-        "civil defence coordination; small, classified",
+        1300,
+        "civil defence coordination; classified",
     ),
-    ("Bolagsverket", "Sundsvall", "high", "XS", "the company register"),
+    ("Bolagsverket", "Sundsvall", "high", 600, "the company register"),
     (
         "Myndigheten för digital förvaltning (DIGG)",
         "Sundsvall",
         "high",
-        "XS",
+        250,
         "the public sector's shared digital infrastructure",
     ),
-    ("Skolverket", "Stockholm", "normal", "XS", "school statistics, curricula and national tests"),
+    ("Skolverket", "Stockholm", "normal", 650, "school statistics, curricula and national tests"),
+    (
+        "Regeringskansliet",
+        "Stockholm",
+        "critical",
+        5000,
+        "the Government Offices: the government's own work and communications; classified",
+    ),
+    (
+        "Socialstyrelsen",
+        "Stockholm",
+        "critical",
+        750,
+        "health and social care in crisis; national registers",
+    ),
+    ("Folkhälsomyndigheten", "Solna", "critical", 550, "communicable disease surveillance"),
+    ("Läkemedelsverket", "Uppsala", "critical", 900, "medicines supply and approval"),
+    ("Livsmedelsverket", "Uppsala", "high", 600, "food safety and drinking water"),
+    (
+        "Jordbruksverket",
+        "Jönköping",
+        "high",
+        1300,
+        "agricultural support payments and animal health",
+    ),
+    (
+        "Svenska kraftnät",
+        "Sundbyberg",
+        "critical",
+        1000,
+        "the transmission grid and electricity preparedness",
+    ),
+    ("Energimyndigheten", "Eskilstuna", "high", 450, "energy supply preparedness"),
+    (
+        "Post- och telestyrelsen",
+        "Stockholm",
+        "critical",
+        350,
+        "electronic communications and postal services",
+    ),
+    ("Sjöfartsverket", "Norrköping", "critical", 1200, "maritime traffic, pilotage and sea rescue"),
+    ("Luftfartsverket", "Norrköping", "critical", 1200, "air navigation services"),
+    ("SMHI", "Norrköping", "critical", 650, "weather warnings and hydrological forecasts"),
+    (
+        "Kustbevakningen",
+        "Karlskrona",
+        "critical",
+        900,
+        "maritime surveillance and environmental rescue",
+    ),
+    ("Kriminalvården", "Norrköping", "high", 14000, "prisons and probation"),
+    ("Åklagarmyndigheten", "Stockholm", "high", 2000, "prosecution case systems"),
+    ("Centrala studiestödsnämnden (CSN)", "Sundsvall", "high", 1000, "student aid payments"),
+    (
+        "Ekonomistyrningsverket (ESV)",
+        "Stockholm",
+        "high",
+        200,
+        "the state's accounting and payment system",
+    ),
+    ("Finansinspektionen", "Stockholm", "high", 600, "supervision of the financial system"),
+    (
+        "Strålsäkerhetsmyndigheten",
+        "Solna",
+        "critical",
+        350,
+        "radiation protection and nuclear emergency response",
+    ),
+    ("Statens veterinärmedicinska anstalt", "Uppsala", "high", 500, "animal disease diagnostics"),
+    (
+        "Sveriges geologiska undersökning",
+        "Uppsala",
+        "normal",
+        250,
+        "geological data and mineral information",
+    ),
+    (
+        "Statens institutionsstyrelse",
+        "Stockholm",
+        "high",
+        3500,
+        "youth care and addiction treatment institutions",
+    ),
+    ("Ekobrottsmyndigheten", "Stockholm", "high", 500, "economic crime investigations"),
+    ("Myndigheten för psykologiskt försvar", "Karlstad", "high", 70, "psychological defence"),
+    ("Kammarkollegiet", "Stockholm", "normal", 350, "state procurement and framework agreements"),
 ]
+# The county boards run their IT jointly: one workload, a user point at each board, the
+# joint staff's racks shared equally. Since the 2022 reform six boards are
+# civilområdesansvariga (they lead civil defence in their civil area): critical; the rest high.
+COUNTY_BOARD_STAFF = 6000  # all 21 boards together (approximate)
+CIVIL_AREA_BOARDS = {"01", "05", "12", "14", "18", "25"}  # förordning (2022:525)
+# The platform services every official needs (tier 0): EFOS (the state's e-identity for
+# officials, run by Försäkringskassan), SGSI (the secure government intranet, run by MCF),
+# the certificates (PKI) and name resolution (DNS) they rest on. Loads are judgement:
+# small in racks, large in consequence. (id, name, payer, racks, depends on, what it does)
+PLATFORM = [
+    (
+        "d-pki",
+        "Statlig PKI (certifikat)",
+        "Försäkringskassan",
+        2.0,
+        (),
+        "certificates for officials' cards, servers and signed documents",
+    ),
+    (
+        "d-dns",
+        "Namnuppslagning (DNS) i statens nät",
+        "Myndigheten för civilt försvar (MCF)",
+        2.0,
+        (),
+        "name resolution inside SGSI and for the agencies' services",
+    ),
+    (
+        "d-sgsi",
+        "SGSI (Swedish Government Secure Intranet)",
+        "Myndigheten för civilt försvar (MCF)",
+        4.0,
+        ("d-dns",),
+        "the secure intranet between agencies",
+    ),
+    (
+        "d-efos",
+        "EFOS (e-legitimation för offentlig sektor)",
+        "Försäkringskassan",
+        6.0,
+        ("d-pki", "d-dns"),
+        "officials' e-identity: every sign-in to a state service",
+    ),
+]
+PLATFORM_IDS = ("d-efos", "d-sgsi", "d-pki", "d-dns")
 # Protection level a user's sites need (site_types.csv: core 2, regional 1). Agencies and
 # county boards hold official records: a secure site (1); classified workloads of the
-# defence estate, of civil defence and of the police's investigation and intelligence
-# systems need a protected core site (2). Assumptions, see SOURCES.md.
+# defence estate, of civil defence, of the government offices and of the police's
+# investigation and intelligence systems need a protected core site (2). Assumptions.
 PROTECTED_AGENCIES = {
     "Fortifikationsverket": 2,
     "Myndigheten för civilt försvar (MCF)": 2,
     "Polismyndigheten": 2,
+    "Regeringskansliet": 2,
 }
+# Places a planner asks about beside the county seats and the towns of 20,000+, with the
+# reason (candidate_basis); each is a regional candidate.
+PLANNER_TOWNS = {
+    "Boden": "garrison town with protected rock facilities and a datacentre cluster",
+    "Kiruna": "northern town with a datacentre cluster, far from the Baltic coast",
+}
+# Existing operations centres (it-driftsförordningen 2024:1005: the supplier agencies).
+# (site id, name, town, type, basis)
+EXISTING = [
+    (
+        "s-forsakringskassan-sundsvall",
+        "Försäkringskassan, driftcentral Sundsvall",
+        "Sundsvall",
+        "regional",
+        "Försäkringskassan's IT production and operations centre (public, trade press); "
+        "capacity and protection taken as a regional site's (ASSUMPTION)",
+    ),
+    (
+        "s-trafikverket-borlange",
+        "Trafikverket, it-drift Borlänge",
+        "Borlänge",
+        "regional",
+        "Trafikverket's head office and IT operations (head office public; that its "
+        "supplier IT operations run there is an ASSUMPTION); capacity and protection taken "
+        "as a regional site's (ASSUMPTION)",
+    ),
+]
 SUNET_NAMES = {
     "Goteborg": "Göteborg",
     "Skovde": "Skövde",
@@ -335,17 +506,225 @@ def airport_hazards() -> list[dict[str, Any]]:
     return feats
 
 
-def land_border() -> dict[str, Any]:
-    """Sweden's land border with Norway and Finland, from ``entsoe-py``'s bidding zones.
+# Hazards next to candidate towns that neither the nuclear table nor airportsdata has
+# (sweden.md "Hazards near candidate towns"). Coordinates are approximate (about 1-2 km,
+# read off public maps); buffers are BSI's where BSI gives one, else judgement (SOURCES.md).
+# (id, name, class, buffer km, lat, lon, note)
+POINT_HAZARDS = [
+    (
+        "h-nuclear-studsvik",
+        "Studsvik",
+        "nuclear_small",
+        5.0,
+        58.770,
+        17.392,
+        "research reactors decommissioned; waste treatment (Nyköping municipality)",
+    ),
+    (
+        "h-nuclear-westinghouse-vasteras",
+        "Westinghouse bränslefabrik, Västerås",
+        "nuclear_small",
+        5.0,
+        59.630,
+        16.497,
+        "nuclear fuel factory",
+    ),
+    (
+        "h-naval-berga",
+        "Berga örlogsbas",
+        "naval_base",
+        10.0,
+        59.072,
+        18.118,
+        "naval base (Haninge)",
+    ),
+    (
+        "h-naval-musko",
+        "Muskö örlogsbas",
+        "naval_base",
+        10.0,
+        58.993,
+        18.110,
+        "naval base (Haninge)",
+    ),
+    (
+        "h-naval-karlskrona",
+        "Marinbasen, Karlskrona",
+        "naval_base",
+        10.0,
+        56.157,
+        15.594,
+        "naval base",
+    ),
+    (
+        "h-military-enkoping",
+        "Ledningsregementet, Enköping",
+        "military",
+        5.0,
+        59.645,
+        17.090,
+        "command and control regiment",
+    ),
+    (
+        "h-military-boden",
+        "Bodens garnison",
+        "military",
+        5.0,
+        65.815,
+        21.700,
+        "garrison (regiments, fortress)",
+    ),
+    (
+        "h-seveso-stenungsund",
+        "Stenungsund petrokemi",
+        "chemical",
+        10.0,
+        58.060,
+        11.830,
+        "Seveso upper tier: petrochemical cluster",
+    ),
+    (
+        "h-seveso-lysekil",
+        "Preemraff Lysekil",
+        "chemical",
+        10.0,
+        58.350,
+        11.420,
+        "Seveso upper tier: refinery",
+    ),
+    (
+        "h-seveso-goteborg",
+        "Raffinaderier, Hisingen (Göteborg)",
+        "chemical",
+        10.0,
+        57.693,
+        11.872,
+        "Seveso upper tier: refineries",
+    ),
+    (
+        "h-seveso-nynashamn",
+        "Nynas raffinaderi, Nynäshamn",
+        "chemical",
+        10.0,
+        58.918,
+        17.935,
+        "Seveso upper tier: refinery",
+    ),
+    (
+        "h-flood-karlstad",
+        "Översvämningsrisk: Karlstad (Klarälven)",
+        "flood",
+        2.0,
+        59.380,
+        13.500,
+        "area of significant flood risk (EU Floods Directive); the town's river section",
+    ),
+    (
+        "h-flood-kristianstad",
+        "Översvämningsrisk: Kristianstad (Helge å)",
+        "flood",
+        2.0,
+        56.030,
+        14.157,
+        "area of significant flood risk (EU Floods Directive); the town's river section",
+    ),
+    (
+        "h-flood-goteborg",
+        "Översvämningsrisk: Göteborg (Göta älv)",
+        "flood",
+        2.0,
+        57.712,
+        11.955,
+        "area of significant flood risk (EU Floods Directive); the town's river section",
+    ),
+]
+# Dam-break corridors of the regulated Norrland rivers (and Dalälven): schematic, straight
+# segments between towns on each river from its large reservoirs to the sea (the dam
+# owners' inundation maps are not public). (river, [(lat, lon), ...])
+DAM_BREAK_KM = 3.0
+DAM_BREAK_RIVERS = [
+    ("Luleälven", [(66.955, 19.810), (66.430, 20.600), (65.825, 21.690), (65.584, 22.154)]),
+    ("Umeälven", [(65.097, 17.110), (64.595, 18.676), (63.910, 19.750), (63.826, 20.263)]),
+    ("Ångermanälven", [(64.060, 16.690), (63.166, 17.270), (62.930, 17.780), (62.800, 17.900)]),
+    ("Indalsälven", [(63.110, 16.350), (63.030, 16.670), (62.570, 17.100), (62.490, 17.330)]),
+    ("Ljungan", [(62.520, 15.660), (62.410, 16.570), (62.270, 17.370)]),
+    ("Ljusnan", [(62.030, 14.360), (61.830, 16.090), (61.350, 16.390), (61.210, 17.130)]),
+    (
+        "Dalälven",
+        [(61.005, 14.540), (60.730, 14.990), (60.486, 15.430), (60.145, 16.170), (60.570, 17.450)],
+    ),
+]
 
-    The part of the outline of SE1-SE4 that lies within 0.05 degrees of the NO1-NO5 and FI
-    zones (the polygons are coarse and do not meet exactly), simplified to about 1 km.
-    Written with ``buffer_km = 0``: how far sites keep from it is the scenario's choice
-    (``border_km``), not a property of the border.
-    """
+
+def planner_hazards() -> list[dict[str, Any]]:
+    """The point hazards and dam-break corridors above, as GeoJSON features."""
+
+    def feature(
+        hid: str, name: str, cls: str, buf: float, geom: dict[str, Any], note: str
+    ) -> dict[str, Any]:
+        return {
+            "type": "Feature",
+            "properties": {
+                "hazard_id": hid,
+                "name": name,
+                "hazard_class": cls,
+                "buffer_km": buf,
+                "inner_zone_km": None,
+                "outer_zone_km": None,
+                "planning_zone_km": None,
+                "note": note,
+            },
+            "geometry": geom,
+        }
+
+    out = [
+        feature(hid, name, cls, buf, {"type": "Point", "coordinates": [lon, lat]}, note)
+        for hid, name, cls, buf, lat, lon, note in POINT_HAZARDS
+    ]
+    for river, pts in DAM_BREAK_RIVERS:
+        out.append(
+            feature(
+                "h-dam-break-" + slug(river),
+                f"Dammbrottsområde: {river}",
+                "dam_break",
+                DAM_BREAK_KM,
+                {"type": "LineString", "coordinates": [[lon, lat] for lat, lon in pts]},
+                "regulated river: schematic corridor from the reservoirs to the sea",
+            )
+        )
+    return out
+
+
+def coast() -> dict[str, Any]:
+    """Sweden's coast: the outline of SE1-SE4 (entsoe-py's bidding zones) away from the land
+    border, simplified to about 1 km; written with ``buffer_km = 0``, the distance is the
+    scenario's choice (``coast_km``)."""
+    se, near = _zones()
+    line = se.boundary.difference(near.buffer(0.05)).simplify(SIMPLIFY_DEG)
+    line = shapely.set_precision(line, 1e-5)
+    from shapely.geometry import mapping
+
+    return {
+        "type": "Feature",
+        "properties": {
+            "hazard_id": "h-coast",
+            "name": "Kust (Östersjön och Västerhavet)",
+            "hazard_class": "coast",
+            "buffer_km": 0.0,
+            "inner_zone_km": None,
+            "outer_zone_km": None,
+            "planning_zone_km": None,
+            "note": "from entsoe-py's bidding zone polygons (coarse); distance set by coast_km",
+        },
+        "geometry": mapping(line),
+    }
+
+
+def _zones() -> tuple[Any, Any]:
+    """Sweden's bidding zones as one shape, and Norway's and Finland's as another."""
     import importlib.util
 
-    from shapely.geometry import mapping, shape
+    from shapely.geometry import shape
     from shapely.ops import unary_union
 
     spec = importlib.util.find_spec("entsoe")
@@ -359,6 +738,20 @@ def land_border() -> dict[str, Any]:
 
     se = unary_union([zone(f"SE_{i}") for i in range(1, 5)])
     near = unary_union([zone(f"NO_{i}") for i in range(1, 6)] + [zone("FI")])
+    return se, near
+
+
+def land_border() -> dict[str, Any]:
+    """Sweden's land border with Norway and Finland, from ``entsoe-py``'s bidding zones.
+
+    The part of the outline of SE1-SE4 that lies within 0.05 degrees of the NO1-NO5 and FI
+    zones (the polygons are coarse and do not meet exactly), simplified to about 1 km.
+    Written with ``buffer_km = 0``: how far sites keep from it is the scenario's choice
+    (``border_km``), not a property of the border.
+    """
+    from shapely.geometry import mapping
+
+    se, near = _zones()
     line = se.boundary.intersection(near.buffer(0.05)).simplify(SIMPLIFY_DEG)
     line = shapely.set_precision(line, 1e-5)
     return {
@@ -384,8 +777,15 @@ def town_sites(places: gpd.GeoDataFrame, seat_rows: list[Any]) -> pd.DataFrame:
     )
     big = big[~big.kommun_kod.isin(places.loc[seat_rows, "kommun_kod"])]
     big = big.drop_duplicates("kommun_kod")
-    chosen = places.loc[list(seat_rows) + list(big.index)].copy()
-    chosen["is_county_seat"] = [True] * len(seat_rows) + [False] * len(big)
+    asked = places[places.city.isin(PLANNER_TOWNS) & ~places.index.isin(big.index)]
+    asked = asked.sort_values("population", ascending=False).drop_duplicates("city")
+    chosen = places.loc[list(seat_rows) + list(big.index) + list(asked.index)].copy()
+    chosen["is_county_seat"] = [True] * len(seat_rows) + [False] * (len(big) + len(asked))
+    chosen["candidate_basis"] = (
+        ["county seat"] * len(seat_rows)
+        + [f"town of {SITE_POPULATION_MIN:,}+ inhabitants"] * len(big)
+        + [PLANNER_TOWNS[c] for c in asked.city]
+    )
     return chosen.sort_values(["county_code", "population"], ascending=[True, False])
 
 
@@ -468,6 +868,8 @@ def county_population(
                 "criticality": "normal",
                 "latency_class": "standard",
                 "protection": 0,
+                "load_basis": f"population {int(pop):,} (GeoNames places of 1,000+) / "
+                f"{RACKS_PER_INHABITANTS:,} per rack (point form only)",
             }
         )
     return out
@@ -492,6 +894,8 @@ def municipality_population(
                 "criticality": "normal",
                 "latency_class": "standard",
                 "protection": 0,
+                "load_basis": f"population {int(r.population):,} (GeoNames places of "
+                f"1,000+) / {RACKS_PER_INHABITANTS:,} per rack, at least 0.1 (point form only)",
             }
         )
     return out
@@ -540,17 +944,65 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
                 for p, seat in zip(chosen.population, chosen.is_county_seat, strict=True)
             ],
             "cost_factor": chosen.power_zone.map(POWER_ZONE_COST_FACTOR).values,
+            "candidate_basis": chosen.candidate_basis.values
+            if "candidate_basis" in chosen
+            else "municipality",
+            "existing": False,
+            "existing_type": "",
+            "existing_basis": "",
         }
     )
+    if resolution != "municipality":
+        rows = []
+        for sid, name, town, typ, basis in EXISTING:
+            r = sites[sites.name == town].iloc[0].to_dict()
+            r.update(
+                site_id=sid,
+                name=name,
+                is_county_seat=False,
+                allowed_types=typ,
+                candidate_basis="existing operations centre",
+                existing=True,
+                existing_type=typ,
+                existing_basis=basis,
+            )
+            rows.append(r)
+        sites = pd.concat([sites, pd.DataFrame(rows)], ignore_index=True)
+        sites = sites.sort_values(
+            ["county_code", "population"], ascending=[True, False], kind="stable"
+        )
     assert sites.site_id.is_unique
     sites.to_csv(out / "sites.csv", index=False, lineterminator="\n")
 
-    # ---- demand: agencies, county boards, population per county
+    # ---- demand: platform services, agencies, county boards, population per county
     town_idx = (
         places.sort_values("population", ascending=False).drop_duplicates("city")
     ).set_index("city")
     demand_rows: list[dict[str, Any]] = []
-    for agency, town, crit, size, _basis in AGENCIES:
+    fk = town_idx.loc["Sundsvall"]  # EFOS and PKI: Försäkringskassan's operations centre
+    mcf = town_idx.loc["Karlstad"]  # SGSI and DNS: MCF
+    for pid, name, payer, racks, needs, _what in PLATFORM:
+        p = fk if payer == "Försäkringskassan" else mcf
+        demand_rows.append(
+            {
+                "demand_id": pid,
+                "name": name,
+                "kind": "platform",
+                "lat": round(p.latitude, 5),
+                "lon": round(p.longitude, 5),
+                "county_code": p.county_code,
+                "load": racks,
+                "criticality": "critical",
+                "latency_class": "interactive",
+                "protection": 1,
+                "workload": "",
+                "payer": payer,
+                "depends_on": ";".join(needs),
+                "load_basis": f"ASSUMPTION (judgement): {racks:g} racks, a platform "
+                "service small in racks",
+            }
+        )
+    for agency, town, crit, staff, _what in AGENCIES:
         p = town_idx.loc[town]
         demand_rows.append(
             {
@@ -560,26 +1012,40 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
                 "lat": round(p.latitude, 5),
                 "lon": round(p.longitude, 5),
                 "county_code": p.county_code,
-                "load": SIZE_RACKS[size],
+                "load": racks_of(staff),
                 "criticality": crit,
                 "latency_class": "interactive",
                 "protection": PROTECTED_AGENCIES.get(agency, 1),
+                "workload": "",
+                "payer": "",
+                "depends_on": ";".join(PLATFORM_IDS),
+                "load_basis": f"staff about {staff:,} (annual report, approximate); "
+                f"{RACKS_AT_1000:g} x sqrt(staff / 1000) = {racks_of(staff):g} racks",
             }
         )
+    board = racks_of(COUNTY_BOARD_STAFF)
     for code in COUNTY_SEATS:
         p = places.loc[next(i for i in seat_rows if places.loc[i, "county_code"] == code)]
+        lead = code in CIVIL_AREA_BOARDS
         demand_rows.append(
             {
                 "demand_id": f"d-lst-{code}",
-                "name": f"Länsstyrelsen i {county_name[code]}",
+                "name": f"Länsstyrelsen i {county_name[code]}"
+                + (" (civilområdesansvarig)" if lead else ""),
                 "kind": "county_board",
                 "lat": round(p.latitude, 5),
                 "lon": round(p.longitude, 5),
                 "county_code": code,
-                "load": COUNTY_BOARD_LOAD,
-                "criticality": "high",
+                "load": round(board / len(COUNTY_SEATS), 3),
+                "criticality": "critical" if lead else "high",
                 "latency_class": "interactive",
                 "protection": 1,
+                "workload": "d-lansstyrelserna",
+                "payer": "Länsstyrelserna",
+                "depends_on": ";".join(PLATFORM_IDS),
+                "load_basis": f"the county boards' joint IT: staff about "
+                f"{COUNTY_BOARD_STAFF:,} (approximate) -> {board:g} racks, shared "
+                f"equally by the {len(COUNTY_SEATS)} boards",
             }
         )
     if resolution == "municipality":
@@ -594,18 +1060,18 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
     g = nx.read_graphml(shared / "topologyzoo" / "Sunet.graphml")
     node_rows = []
     id_of: dict[str, str] = {}
+    # A GraphML hyperedge (Sunet's "junction north") is one fibre joining three cities, drawn
+    # as a node at their mean position: no such place. It is routed as the fibre runs, a
+    # chain through its cities from south to north (Sundsvall - Umeå - Luleå along the coast).
+    hyper = [n for n, d in g.nodes(data=True) if d.get("hyperedge")]
     for n, d in sorted(g.nodes(data=True), key=lambda x: int(x[0])):
         if d.get("hyperedge"):
-            nbrs = sorted(g.neighbors(n), key=int)
-            lat = sum(g.nodes[m]["Latitude"] for m in nbrs) / len(nbrs)
-            lon = sum(g.nodes[m]["Longitude"] for m in nbrs) / len(nbrs)
-            name, label = "Sunet junction north", "None (hyperedge)"
-        else:
-            label = d["label"]
-            name = SUNET_NAMES.get(label, label)
-            lat, lon = d["Latitude"], d["Longitude"]
-            if label == "Vasten":
-                lat, lon = VASTERAS
+            continue
+        label = d["label"]
+        name = SUNET_NAMES.get(label, label)
+        lat, lon = d["Latitude"], d["Longitude"]
+        if label == "Vasten":
+            lat, lon = VASTERAS
         nid = "n-" + slug(name)
         id_of[n] = nid
         node_rows.append(
@@ -621,8 +1087,18 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
     nodes = pd.DataFrame(node_rows)
     nodes.to_csv(out / "nodes.csv", index=False, lineterminator="\n")
     pos = {r.node_id: (r.lat, r.lon) for r in nodes.itertuples()}
+    edges = [
+        (u, v, d)
+        for u, v, _k, d in g.edges(keys=True, data=True)
+        if u not in hyper and v not in hyper
+    ]
+    for h in hyper:
+        ends = sorted(g.neighbors(h), key=lambda m: g.nodes[m]["Latitude"])
+        colours = {d.get("LinkLabel", "") for _u, _v, d in g.edges(h, data=True)}
+        for u, v in itertools.pairwise(ends):
+            edges.append((u, v, {"LinkLabel": "/".join(sorted(colours)), "hyperedge": True}))
     link_rows = []
-    for u, v, _k, d in g.edges(keys=True, data=True):
+    for u, v, d in edges:
         a, b = sorted((id_of[u], id_of[v]))
         colour = d.get("LinkLabel", "")
         gc = haversine_km(*pos[a], *pos[b])
@@ -636,7 +1112,8 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
                 # fibres between the same two nodes unless a source says otherwise
                 "srlg": f"sunet-{colour}-{a[2:]}-{b[2:]};sunet-corridor-{a[2:]}-{b[2:]}",
                 "path": colour,
-                "length_basis": f"great-circle x {ROUTE_FACTOR}",
+                "length_basis": f"great-circle x {ROUTE_FACTOR}"
+                + ("; Sunet's hyperedge routed through its cities" if d.get("hyperedge") else ""),
             }
         )
     links = pd.DataFrame(link_rows).sort_values("link_id")
@@ -666,7 +1143,9 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
             }
         )
     feats += airport_hazards()
+    feats += planner_hazards()
     feats.append(land_border())
+    feats.append(coast())
     (out / "hazards.geojson").write_text(
         json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False, indent=1)
         + "\n",

@@ -49,7 +49,8 @@ def test_default_dataset_facts(sweden: Dataset) -> None:
         "Statens servicecenter",
     ):
         assert len(by_workload[agency]) == 21, agency
-    assert math.isclose(sum(by_workload["Försäkringskassan"]), 40.0, abs_tol=1e-4)
+    # 8 x sqrt(staff / 1000) racks at about 14,000 staff (SOURCES.md "Demand")
+    assert math.isclose(sum(by_workload["Försäkringskassan"]), 29.9, abs_tol=1e-4)
     assert sum(d.kind == "county_board" for d in sweden.demand) == 21
     # citizens' use is part of the agencies' load, counted once
     assert sum(d.kind == "population" for d in sweden.demand) == 0
@@ -58,7 +59,37 @@ def test_default_dataset_facts(sweden: Dataset) -> None:
     assert len(sweden.regions_of_kind("county")) == 21
     assert len(sweden.regions_of_kind("power_zone")) == 4
     assert all(lk.length_km > 0 for lk in sweden.links)
-    assert len(sweden.links) == 49
+    assert len(sweden.links) == 48
+
+
+def test_sweden_as_a_planner_knows_it(sweden: Dataset) -> None:
+    """Today's agencies, the county boards' joint IT, the platform services they depend on,
+    a basis for every load, the estate today and the hazards next to the candidates."""
+    names = {d.name.split(": ")[0] for d in sweden.demand}
+    assert "Myndigheten för civilt försvar (MCF)" in names
+    assert not any("MSB" in n or "samhällsskydd" in n for n in names)
+    assert "Regeringskansliet" in names
+    workloads = {d.workload or d.demand_id: d for d in sweden.demand}
+    agencies = {w for w, d in workloads.items() if d.kind == "agency"}
+    assert len(agencies) >= 40
+    boards = [d for d in sweden.demand if d.kind == "county_board"]
+    assert {d.workload for d in boards} == {"d-lansstyrelserna"}
+    lead = {d.county_code for d in boards if d.criticality == "critical"}
+    assert lead == {"01", "05", "12", "14", "18", "25"}  # förordning (2022:525)
+    assert all(d.load_basis for d in sweden.demand)
+    platform = {"d-efos", "d-sgsi", "d-pki", "d-dns"}
+    assert platform <= set(workloads)
+    assert all(set(workloads[w].depends_on) == platform for w in agencies)
+    assert workloads["d-efos"].depends_on == ("d-pki", "d-dns")
+    hazards = " | ".join(h.name for h in sweden.hazards)
+    for place in ("Studsvik", "Westinghouse", "Uppsala", "Berga", "Muskö", "Karlskrona"):
+        assert place in hazards, place
+    existing = [s for s in sweden.sites if s.existing]
+    assert {s.site_id for s in existing} >= {"s-forsakringskassan-sundsvall"}
+    assert all(s.existing_type and s.existing_basis for s in existing)
+    assert {"s-boden", "s-kiruna"} <= set(sweden.site_ids)
+    assert all(s.candidate_basis for s in sweden.sites)
+    assert not any("junction" in n for n in sweden.node_by_id)
 
 
 def test_frames_are_copies(sweden: Dataset) -> None:

@@ -188,7 +188,7 @@ def test_infeasible_plan_is_explained_in_user_terms(sweden: object) -> None:
     from nisd.io import default_data_dir
 
     ds = load_dataset(default_data_dir())
-    # 484 racks of load cannot fit in one site (a core site holds 400)
+    # 543 racks of load cannot fit in one site (a core site holds 400)
     total = sum(d.load for d in ds.demand)
     assert 400 < total <= 800
     cfg = PlanConfig(k=1, p_max=1, separation_km=None)

@@ -360,7 +360,7 @@ def test_plan_with_map_and_tiles_opt_in(tmp_path: Path) -> None:
 def test_crisis_view_shows_full_sites_and_partly_served_users(
     browser: Any, tmp_path: Path, default_dir: Path
 ) -> None:
-    """Losing Luleå sends all load (484 racks) to Malmö's 150: Malmö runs full, users lose
+    """Losing Luleå sends all load (543 racks) to Malmö's 150: Malmö runs full, users lose
     service."""
     rows = read_rows(default_dir / "demand.csv")
     demand = [r["demand_id"] for r in rows]
@@ -401,7 +401,7 @@ def test_crisis_view_shows_full_sites_and_partly_served_users(
 def test_users_of_one_place_share_one_marker_that_lists_them_all(
     browser: Any, tmp_path: Path, default_dir: Path
 ) -> None:
-    """441 users of the default sit at 36 places (every agency's users of a county at its
+    """1,050 users of the default sit at 36 places (every agency's users of a county at its
     seat); stacked markers left all but the top one out of reach."""
     rows = read_rows(default_dir / "demand.csv")
     at: dict[tuple[str, str], list[dict[str, str]]] = {}

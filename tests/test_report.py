@@ -111,7 +111,7 @@ def test_the_english_page_on_request(pages: dict[str, tuple[str, str, Tr, nisd.P
     page, _, _, _ = pages["en"]
     assert '<html lang="en">' in page
     text = visible(page)
-    assert "The decision" in text and "315.75 MSEK/year" in text
+    assert "The decision" in text and "320.25 MSEK/year" in text
 
 
 def test_every_message_is_translated() -> None:

@@ -56,15 +56,17 @@ def test_services_spread_each_agency_over_the_counties(sweden: Dataset) -> None:
     ds = sweden
     points = load_dataset(POINTS)
     assert not [d for d in ds.demand if d.kind == "population"]
-    agencies = [d for d in points.demand if d.kind == "agency"]
+    # the agencies and the platform services they depend on are used across the country
+    agencies = [d for d in points.demand if d.kind in ("agency", "platform")]
     counties = {d.county_code for d in points.demand if d.kind == "population"}
     for a in agencies:
         users = [d for d in ds.demand if d.workload == a.demand_id]
         assert {u.county_code for u in users} == counties
         assert sum(u.load for u in users) == pytest.approx(a.load, abs=1e-4)
-        assert {(u.criticality, u.latency_class, u.protection) for u in users} == {
-            (a.criticality, a.latency_class, a.protection)
-        }
+        assert {
+            (u.criticality, u.latency_class, u.protection, u.depends_on, u.payer) for u in users
+        } == {(a.criticality, a.latency_class, a.protection, a.depends_on, a.payer)}
+        assert all(u.load_basis and u.load_basis.startswith(a.load_basis or "-") for u in users)
     boards = [d for d in points.demand if d.kind == "county_board"]
     assert [d for d in ds.demand if d.kind == "county_board"] == boards
     # citizens are counted once: the load is the agencies' and the county boards'

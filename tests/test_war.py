@@ -126,7 +126,7 @@ POINTS = Path(__file__).resolve().parent.parent / "data" / "points"
 @pytest.fixture(scope="module")
 def points() -> Dataset:
     """The point form of the Swedish data: the attack searches enumerate every attack as
-    their peer, which over the 441 user points of the services form takes minutes."""
+    their peer, which over the 1,050 user points of the services form takes minutes."""
     from nisd.io import load_dataset
 
     return load_dataset(POINTS)

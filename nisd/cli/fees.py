@@ -182,6 +182,8 @@ def describe(out: Fees) -> list[str]:
                 f"protection premium {p.premium_msek:.2f} MSEK/year (without protection "
                 f"{p.without_protection_msek:.2f}), charged to {', '.join(p.payers)}"
             )
+        elif out.premium_note:
+            lines.append(f"protection premium not shown: {out.premium_note}")
     else:
         lines.append(
             f"financing: {out.financing}, interest {100 * (out.interest_rate or 0.0):.2f} %; "

@@ -273,6 +273,15 @@ def _assemble(
                 "power_zone",
             )
             continue
+        if r["existing_type"] is not None and r["existing_type"] not in type_ids:
+            add(
+                stab,
+                f"existing_type {r['existing_type']!r} is not a site type "
+                f"({', '.join(sorted(type_ids))})",
+                line,
+                "existing_type",
+            )
+            continue
         sites.append(Site(**r))
 
     # -- demand

@@ -5,8 +5,9 @@ In the point form of the data (``data/points``) an agency is one demand point at
 head office, and citizens are extra "population points". The default data
 (``data/sites``) is the services form, as the agencies' services really are used:
 
-* each agency's workload (its load, criticality, latency class, protection) is one
-  workload with a user point in every county, at the county's population point, carrying
+* each agency's workload and each platform service's (kind ``platform``: its load,
+  criticality, latency class, protection, payer and dependencies) is one workload with
+  a user point in every county, at the county's population point, carrying
   the county's share of the country's population times the agency's load; the points of
   one workload share their primary and backup sites (the ``workload`` column, the model's
   ``workload`` family), so latency bounds apply from every county to the hosting sites,
@@ -14,7 +15,8 @@ head office, and citizens are extra "population points". The default data
   served from the surviving copy, within capacity;
 * the population points are dropped: citizens' use is part of the agencies' load,
   counted once (the point form counts it twice);
-* the county boards stay where they are (their users are in their county).
+* the county boards stay where they are (their users are in their county; their joint
+  IT is one workload by the ``workload`` column).
 
 Sites, fibre, hazards and regions are the point form's. ``scripts/build_sweden.py``
 writes both forms.
@@ -41,7 +43,11 @@ COLUMNS = (
     "latency_class",
     "protection",
     "workload",
+    "payer",
+    "depends_on",
+    "load_basis",
 )
+SPREAD = ("agency", "platform")  # kinds whose users are across the whole country
 
 
 def services_rows(src: Path) -> list[dict[str, object]]:
@@ -61,8 +67,10 @@ def services_rows(src: Path) -> list[dict[str, object]]:
             "criticality": d.criticality,
             "latency_class": d.latency_class,
             "protection": d.protection,
+            "payer": d.payer or "",
+            "depends_on": ";".join(d.depends_on),
         }
-        if d.kind != "agency":
+        if d.kind not in SPREAD:
             rows.append(
                 {
                     **base,
@@ -72,7 +80,8 @@ def services_rows(src: Path) -> list[dict[str, object]]:
                     "lon": d.lon,
                     "county_code": d.county_code or "",
                     "load": d.load,
-                    "workload": "",
+                    "workload": d.workload or "",
+                    "load_basis": d.load_basis or "",
                 }
             )
             continue
@@ -92,6 +101,7 @@ def services_rows(src: Path) -> list[dict[str, object]]:
                     "county_code": code,
                     "load": round(d.load * p.load / total, 6),
                     "workload": d.demand_id,
+                    "load_basis": f"{d.load_basis}; share by population" if d.load_basis else "",
                 }
             )
     return rows

@@ -215,7 +215,7 @@ def _hazards(
     ds: Dataset, cfg: PlanConfig, sids: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray, list[frozenset[str]]]:
     """Per site of ``sids`` (in that order): inside a hard buffer; soft penalty; which
-    hazard buffers contain it."""
+    hazard buffers contain it. A class's mode is ``hazard_classes`` or else ``hazards``."""
     n = len(sids)
     inside = np.zeros(n, dtype=bool)
     penalty = np.zeros(n)
@@ -224,10 +224,12 @@ def _hazards(
         return inside, penalty, [frozenset(a) for a in areas]
     order = _file_rows(ds, sids)
     for k, h in enumerate(ds.hazards):
+        mode = cfg.hazard_classes.get(h.hazard_class, cfg.hazards)
         d = ds.site_hazard_km[order, k]
         within = d <= h.buffer_km
-        inside |= within
-        if cfg.hazards == "soft" and h.buffer_km > 0:
+        if mode == "hard":
+            inside |= within
+        elif mode == "soft" and h.buffer_km > 0:
             penalty += cfg.hazard_penalty_msek * np.clip(1.0 - d / h.buffer_km, 0.0, 1.0)
         for j in np.nonzero(within)[0]:
             areas[j].add(h.hazard_id)
@@ -242,14 +244,16 @@ def _file_rows(ds: Dataset, sids: Sequence[str]) -> np.ndarray:
 
 
 def _near_border(ds: Dataset, cfg: PlanConfig, sids: Sequence[str]) -> np.ndarray:
-    """(J,) bool in ``sids`` order: closer than ``border_km`` to a land border."""
+    """(J,) bool in ``sids`` order: closer than ``border_km`` to a land border or than
+    ``coast_km`` to the coast."""
     near = np.zeros(len(sids), dtype=bool)
-    if cfg.border_km is None:
-        return near
     order = _file_rows(ds, sids)
-    for k, h in enumerate(ds.hazards):
-        if h.hazard_class == "land_border":
-            near |= ds.site_hazard_km[order, k] < cfg.border_km
+    for cls, km in (("land_border", cfg.border_km), ("coast", cfg.coast_km)):
+        if km is None:
+            continue
+        for k, h in enumerate(ds.hazards):
+            if h.hazard_class == cls:
+                near |= ds.site_hazard_km[order, k] < km
     return near
 
 
@@ -297,8 +301,10 @@ DERIVED = (
     "growth",
     "utilisation_cap",
     "hazards",
+    "hazard_classes",
     "hazard_penalty_msek",
     "border_km",
+    "coast_km",
     "crisis",
 )
 
@@ -339,9 +345,7 @@ def with_config(ds: Dataset, pp: PlacementProblem, cfg: PlanConfig) -> Placement
 def _allowed_apart_from_lists(ds: Dataset, pp: PlacementProblem) -> np.ndarray:
     """(J,): the sites no hard hazard buffer or border distance rules out."""
     cfg = pp.config
-    ok = np.ones(pp.n_sites, dtype=bool)
-    if cfg.hazards == "hard":
-        ok &= ~_hazards(ds, cfg, list(pp.site_ids))[0]
+    ok = ~_hazards(ds, cfg, list(pp.site_ids))[0]
     return ok & ~_near_border(ds, cfg, list(pp.site_ids))
 
 
@@ -400,15 +404,20 @@ def check_config(ds: Dataset, cfg: PlanConfig) -> None:
         problems += _unknown(
             pr.power_zones, zone_known, f"presence[{n}].power_zones", "a power zone"
         )
-    if cfg.border_km is not None and not any(h.hazard_class == "land_border" for h in ds.hazards):
-        problems.append(
-            Problem(
-                "scenario",
-                "border_km needs a hazard of class land_border in the dataset's hazards",
-                column="border_km",
-                unit="key",
+    classes = {h.hazard_class for h in ds.hazards}
+    for key, cls in (("border_km", "land_border"), ("coast_km", "coast")):
+        if getattr(cfg, key) is not None and cls not in classes:
+            problems.append(
+                Problem(
+                    "scenario",
+                    f"{key} needs a hazard of class {cls} in the dataset's hazards",
+                    column=key,
+                    unit="key",
+                )
             )
-        )
+    problems += _unknown(
+        cfg.hazard_classes, sorted(classes), "hazard_classes", "a hazard class of the data"
+    )
     tiers = [
         ("crisis.serve" if n == 0 and cfg.crisis.sets else f"crisis.tiers[{n}].serve", sl.serve)
         for n, sl in enumerate(cfg.crisis.service_levels())
@@ -453,8 +462,7 @@ def _derive(ds: Dataset, cfg: PlanConfig, check: Check) -> PlacementProblem:
     cap = np.minimum(cap, total_load * (1.0 + cfg.growth) / cfg.utilisation_cap)
     in_hazard, penalty, areas = _hazards(ds, cfg, sids)
     allowed = np.array([s.site_id not in cfg.forbidden for s in sites])
-    if cfg.hazards == "hard":
-        allowed &= ~in_hazard
+    allowed &= ~in_hazard
     allowed &= ~_near_border(ds, cfg, sids)
     required = np.array(
         [s.site_id in cfg.required or (cfg.require_existing and s.existing) for s in sites]
@@ -548,7 +556,7 @@ def _derive(ds: Dataset, cfg: PlanConfig, check: Check) -> PlacementProblem:
         power_zone=tuple(s.power_zone for s in sites),
         macroregion=tuple(s.macroregion for s in sites),
         hazard_area=tuple(areas),
-        hazard_penalty=penalty if cfg.hazards == "soft" else np.zeros(len(sites)),
+        hazard_penalty=penalty,
         demand_names=tuple(d.name for d in demand),
         site_names=tuple(s.name for s in sites),
         type_protection=np.array([t.protection for t in types], dtype=np.int64),

@@ -143,6 +143,8 @@ class Fees(FileRecord):
     cost_msek: float | None = None
     rows: tuple[FeeRow, ...] = ()
     premium: Premium | None = None
+    # why the protection premium is not shown, when it was asked for but not known
+    premium_note: str = ""
     recover_years: int | None = None
     opening_balance_msek: float | None = None
     years: tuple[FeeYear, ...] = Field(default=())

@@ -12,7 +12,7 @@ from typing import Any
 from nisd.records.fees import Fees
 from nisd.records.plan import ScenarioRow
 from nisd.render.context import PlanView
-from nisd.render.i18n import N_, Tr
+from nisd.render.i18n import HAZARD_CLASSES, N_, Tr
 from nisd.render.parts import table
 from nisd.render.payload import SiteMark
 from nisd.render.words import meaning
@@ -300,6 +300,18 @@ def assumptions(view: PlanView, tr: Tr) -> list[str]:
             if cfg.hazards == "hard"
             else tr("Sites near hazards cost more.")
         )
+    soft = sorted(c for c, m in cfg.hazard_classes.items() if m == "soft")
+    if soft:
+        out.append(
+            tr(
+                "Sites near these hazards are allowed but cost up to {msek} MSEK/year more: "
+                "{classes}.",
+                msek=tr.g(cfg.hazard_penalty_msek),
+                classes=tr.join([tr(HAZARD_CLASSES.get(c, c)) for c in soft]),
+            )
+        )
+    if cfg.coast_km:
+        out.append(tr("No site within {km} km of the coast.", km=tr.g(cfg.coast_km)))
     if cfg.p_min is not None or cfg.p_max is not None:
         out.append(
             tr(

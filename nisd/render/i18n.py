@@ -57,6 +57,21 @@ def N_(msgid: str) -> str:  # noqa: N802 (gettext's name for a marker)
     return msgid
 
 
+# hazard classes of the data, as pages name them
+HAZARD_CLASSES = {
+    "naval_base": N_("naval bases"),
+    "military": N_("garrisons and command regiments"),
+    "flood": N_("flood risk areas"),
+    "dam_break": N_("dam-break corridors"),
+    "chemical": N_("Seveso plants and refineries"),
+    "nuclear": N_("nuclear power plants"),
+    "nuclear_small": N_("smaller nuclear installations"),
+    "airport": N_("airports"),
+    "air_base": N_("military airfields"),
+    "coast": N_("the coast"),
+    "land_border": N_("the land border"),
+}
+
 # words that come from the model and the data's conventions, shown on pages
 WORDS = (
     N_("critical"),

@@ -317,7 +317,7 @@ def plan_fees(
     """Fees for a static plan: its annual cost over the payers of its users, with the
     protection premium apart."""
     users = sorted(assignments)
-    prem = protection_premium(ds, cfg, users, cost) if premium else None
+    prem, why_not = protection_premium(ds, cfg, users, cost) if premium else (None, "")
     rows, how = fee_table(
         ds, cfg, sorted(sites), users, cost, method, seed=seed, progress=progress, premium=prem
     )
@@ -331,6 +331,7 @@ def plan_fees(
         cost_msek=cost,
         rows=rows,
         premium=prem,
+        premium_note=why_not,
         tco=tco_lines(ds, sites, load),
         today_msek_per_year=fc.today_msek_per_year,
         today_source=fc.today_source,

@@ -15,22 +15,31 @@ from dataclasses import replace
 
 from nisd.config import PlanConfig
 from nisd.dataset import Dataset
+from nisd.errors import InfeasibleError, NoSolutionError
 from nisd.optimise import from_dataset, optimise
+from nisd.records.base import Status
 from nisd.records.fees import Premium
 from nisd.study.payers import payers
+
+# seconds each capped plan may take: the premium is a side figure of the fees, not worth
+# the whole run's limit (a plan without protection has many more equally good site sets)
+PREMIUM_SECONDS = 30.0
 
 
 def protection_premium(
     ds: Dataset, cfg: PlanConfig, users: Sequence[str], cost: float
-) -> Premium | None:
+) -> tuple[Premium | None, str]:
     """What the protection levels cost: the plan's cost less the cheapest plan of the same
     scenario with every user's level capped one step lower, level by level down to none.
-    The step to level L is charged to the payers whose users need L or more, by that load
-    (None when no user needs protection or protection is off)."""
+    The step to level L is charged to the payers whose users need L or more, by that load.
+
+    Returns the premium (None when no user needs protection, protection is off, or a
+    capped plan was not proved optimal within :data:`PREMIUM_SECONDS`) and, when it is
+    None for the last reason, why."""
     by = ds.demand_by_id
     top = max((by[d].protection for d in users), default=0)
     if top <= 0 or not cfg.protection:
-        return None
+        return None, ""
     keep = set(users)
     costs = {top: cost}
     for level in range(top - 1, -1, -1):
@@ -42,9 +51,20 @@ def protection_premium(
                 if d.demand_id in keep
             ),
         )
-        c = cfg.model_copy(update={"rollout": None, "protection": level > 0})
-        with quiet():
-            costs[level] = float(optimise(capped, from_dataset(capped, c)).kpis.cost_msek or 0.0)
+        limit = min(cfg.solver.time_limit or PREMIUM_SECONDS, PREMIUM_SECONDS)
+        solver = cfg.solver.model_copy(update={"time_limit": limit})
+        c = cfg.model_copy(update={"rollout": None, "protection": level > 0, "solver": solver})
+        try:
+            with quiet():
+                plan = optimise(capped, from_dataset(capped, c))
+        except (NoSolutionError, InfeasibleError) as exc:
+            return None, f"the plan with protection capped at level {level}: {exc}"
+        if plan.status is not Status.OPTIMAL:
+            return None, (
+                f"the plan with protection capped at level {level} was not proved optimal "
+                f"within {limit:g} s (gap {100 * (plan.gap or 0.0):.1f} %)"
+            )
+        costs[level] = float(plan.kpis.cost_msek or 0.0)
     steps = {lv: max(0.0, costs[lv] - costs[lv - 1]) for lv in range(1, top + 1)}
     paid = [lv for lv, v in steps.items() if v > 0]
     need = sorted(
@@ -60,7 +80,7 @@ def protection_premium(
         premium_msek=round(sum(steps.values()), 6),
         payers=tuple(need),
         steps={str(lv): round(v, 6) for lv, v in steps.items()},
-    )
+    ), ""
 
 
 def premium_parts(ds: Dataset, users: Sequence[str], premium: Premium) -> dict[str, float]:
