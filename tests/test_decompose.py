@@ -221,7 +221,13 @@ def test_default_baseline_same_optimum_both_ways(sweden: Dataset) -> None:
     rec = first.run.decomposition
     assert rec is not None
     assert rec.master.families["crisis"] > 0
-    assert rec.lower == pytest.approx(320.25)
+    # the master proposes many equally cheap site sets that the capacity-true check refuses;
+    # after its 20 solves the full model proves the optimum (docs/model.md, sites first)
+    if rec.then is None:
+        assert rec.lower == pytest.approx(320.25)
+    else:
+        assert rec.then == "full model"
+    assert first.bound == pytest.approx(320.25)
     # every scenario's levels met on the independent re-check (optimise raises otherwise)
     assert all(row.levels_met is not False for row in first.scenarios)
 
@@ -320,8 +326,11 @@ def test_auto_falls_back_to_the_full_model_when_the_master_is_weak(
 def test_dedicated_backup_same_optimum_both_ways_and_checked(sweden: Dataset) -> None:
     # dedicated (1+1) backup: sites first's master holds room for each workload's primary
     # and protected backups inside the sites it may use (a Hall row per distinct set)
+    # the loss of one site only: with every crisis set the full model needs minutes on the
+    # default of 2026-12 (docs/model.md, sites first)
     cfg = load_plan_config(
-        ROOT / "scenarios" / "baseline.toml", {"crisis": {"backup": "dedicated"}}
+        ROOT / "scenarios" / "baseline.toml",
+        {"crisis": {"backup": "dedicated", "sets": ["single-site"], "tiers": []}},
     )
     pp = from_dataset(sweden, cfg)
     first = optimise(sweden, pp)
@@ -344,7 +353,16 @@ def test_crisis_room_rows_never_change_the_optimum(
     losses leave users on islands (cut off, asked nothing, their load relieving no one)."""
     from nisd.optimise import model
 
-    cfg = load_plan_config(ROOT / "scenarios" / "baseline.toml", {"solver": {"method": "full"}})
+    # a site's loss and a county's (critical load only: the full model with every tier of
+    # the baseline needs minutes on the default of 2026-12)
+    crisis = {
+        "sets": ["single-site"],
+        "serve": {"critical": 1.0, "high": 1.0},
+        "tiers": [{"sets": ["county"], "serve": {"critical": 1.0}}],
+    }
+    cfg = load_plan_config(
+        ROOT / "scenarios" / "baseline.toml", {"solver": {"method": "full"}, "crisis": crisis}
+    )
     with_rows = optimise(sweden, from_dataset(sweden, cfg))
     assert with_rows.run.model is not None
     assert with_rows.run.model.families["crisis_room"] > 0

@@ -113,7 +113,10 @@ def test_the_default_method_finds_the_brute_forces_top_attacks(sweden: Dataset) 
     listed = enumerate_attacks(sweden, g, dict(plan.sites), assign, budget=1, kinds=KINDS,
                                islands=True)  # fmt: skip
     picks = [listed[n][1] for n in _distinct([tuple(e.targets) for _k, e in listed], 10)]
-    assert res.found_by == "enumerate" and res.attacks_evaluated == 111
+    # every target once, and the plan without an attack
+    targets = len(plan.sites) + len(sweden.node_by_id)
+    targets += len({grp for lk in sweden.links for grp in lk.srlg})
+    assert res.found_by == "enumerate" and res.attacks_evaluated == targets + 1
     assert [a.targets for a in res.attacks] == [e.targets for e in picks]
     for a, e in zip(res.attacks, picks, strict=True):
         assert a.served_by_class == e.served_by_class and a.cut_off == e.cut_off
@@ -154,13 +157,21 @@ def test_auto_searches_when_listing_would_take_too_long(
     assert "a worse attack may exist" in forced.method
 
 
+def plan_data_dir() -> Path:
+    from nisd.io import default_data_dir
+
+    return default_data_dir()
+
+
 def test_attack_shows_progress_on_stderr_and_q_hides_it() -> None:
     args = [sys.executable, "-m", "nisd", "attack", str(GOLDEN), "--r", "1"]
     args += ["--targets", "sites,nodes"]
     res = subprocess.run(args, capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stderr
-    assert "listing 30 attacks" in res.stderr and "attacks" in res.stderr
-    assert "all 30 attacks listed" in res.stdout
+    plan = nisd.read_plan(GOLDEN)
+    n = len(plan.sites) + len(load_dataset(plan_data_dir()).node_by_id) + 1  # and no attack
+    assert f"listing {n} attacks" in res.stderr
+    assert f"all {n} attacks listed" in res.stdout
     quiet = subprocess.run([*args[:3], "-q", *args[3:]], capture_output=True, text=True)
     assert quiet.returncode == 0 and quiet.stderr == ""
     assert quiet.stdout.splitlines()[1:] == res.stdout.splitlines()[1:]  # the time differs

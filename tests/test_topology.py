@@ -308,7 +308,7 @@ def test_sweden_topology_cli(default_dir: Path) -> None:
     assert out["bridges"] == [] and out["two_edge_connected"] is True
     # ... but Kiruna hangs on Luleå, Visby on Stockholm: those nodes are cut vertices
     assert {"n-lulea", "n-stockholm"} <= set(out["articulation_points"])
-    assert out["nodes"] == 26 and out["edges"] == 49
+    assert out["nodes"] == 25 and out["edges"] == 48
 
 
 def test_sweden_protected_latency(sweden: Dataset) -> None:
@@ -333,12 +333,13 @@ def test_scenario_counts(sweden: Dataset) -> None:
     g = build_graph(sweden)
     opened = ["s-stockholm", "s-lulea", "s-malmo"]
     assert count_scenarios(sweden, g, ["single-site"], opened) == 3
-    assert count_scenarios(sweden, g, ["n-2"], opened) == 3 + math.comb(49, 2)
+    assert count_scenarios(sweden, g, ["n-2"], opened) == 3 + math.comb(len(sweden.links), 2)
     assert len(scenario_sets(sweden, g, ["county"])) == 21
     zones = {s.name: s for s in scenario_sets(sweden, g, ["power-zone"])}
-    assert zones["power zone SE1"].sites == {"s-lulea", "s-pitea", "s-skelleftea"}
+    se1 = {"s-lulea", "s-pitea", "s-skelleftea", "s-boden", "s-kiruna"}
+    assert zones["power zone SE1"].sites == se1
     with_area = [h for h in sweden.hazards if (h.planning_zone_km or h.buffer_km) > 0]
-    assert len(scenario_sets(sweden, g, ["hazard"])) == len(with_area) == 58
+    assert len(scenario_sets(sweden, g, ["hazard"])) == len(with_area) == 82
 
 
 def test_presets_have_meanings(sweden: Dataset) -> None:

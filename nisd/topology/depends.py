@@ -66,6 +66,18 @@ class Dependencies:
     def __bool__(self) -> bool:
         return bool(self.stages)
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Dependencies) or other.n != self.n:
+            return False
+        if len(other.stages) != len(self.stages):
+            return False
+        return all(
+            np.array_equal(a, c) and b.shape == d.shape and (b != d).nnz == 0
+            for (a, b), (c, d) in zip(self.stages, other.stages, strict=True)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # holds arrays
+
     @classmethod
     def of(cls, demand: Sequence[DemandPoint]) -> Dependencies:
         """The dependencies of ``demand`` (in its order). The data loader has refused
