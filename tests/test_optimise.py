@@ -318,12 +318,16 @@ def test_hazard_buffers_exclude_exactly_the_sites_inside_them() -> None:
     # lines: the land border and the coast (distance a policy), the dam-break corridors
     lines = [h for h in ds.hazards if h not in points]
     assert all(h.buffer_km == 0 or h.hazard_class == "dam_break" for h in lines)
+    import shapely
     from pyproj import Transformer
     from shapely.geometry import Point
-    from shapely.ops import transform
 
-    metric = Transformer.from_crs(4326, 3006, always_xy=True).transform
-    corridors = [(h, transform(metric, h.geometry)) for h in lines if h.buffer_km > 0]
+    to_metric = Transformer.from_crs(4326, 3006, always_xy=True)
+
+    def metric(geom: shapely.Geometry) -> shapely.Geometry:
+        return shapely.transform(geom, lambda c: np.column_stack(to_metric.transform(*c.T)))
+
+    corridors = [(h, metric(h.geometry)) for h in lines if h.buffer_km > 0]
     for j, sid in enumerate(pp.site_ids):
         s = by_id[sid]
         inside = {
@@ -337,7 +341,7 @@ def test_hazard_buffers_exclude_exactly_the_sites_inside_them() -> None:
             for h in points
             if abs(km(s.lat, s.lon, h.geometry.y, h.geometry.x) - h.buffer_km) < 1.0
         }
-        here = transform(metric, Point(s.lon, s.lat))
+        here = metric(Point(s.lon, s.lat))
         for h, line in corridors:
             d = line.distance(here) / 1000.0
             (inside if d <= h.buffer_km else set()).add(h.hazard_id)

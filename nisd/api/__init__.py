@@ -4,7 +4,7 @@ library.
 >>> import nisd
 >>> ds = nisd.load()                       # the embedded Swedish dataset
 >>> len(ds.sites)
-70
+74
 >>> bigger = nisd.scale_demand(ds, 1.1)   # a variant in memory, with its own input hash
 >>> bigger.input_hash != ds.input_hash
 True
