@@ -77,6 +77,11 @@ class DemandPoint:
     # where the load figure comes from (indicator, source, rule)
     load_basis: str | None = None
 
+    @property
+    def workload_id(self) -> str:
+        """The workload this row belongs to: its ``workload``, else its own id."""
+        return self.workload or self.demand_id
+
 
 @dataclass(frozen=True)
 class Node:

@@ -156,11 +156,11 @@ def _dependency_problems(
     """Unknown workloads, a workload that needs itself, rows of one workload that
     disagree, and cycles in the demand's ``depends_on`` column."""
     line_of = {d.demand_id: ln for d, ln in zip(demand, lines, strict=True)}
-    known = {d.workload or d.demand_id for d in demand}
+    known = {d.workload_id for d in demand}
     needs: dict[str, tuple[str, ...]] = {}
     out: list[tuple[int | None, str]] = []
     for d in demand:
-        w = d.workload or d.demand_id
+        w = d.workload_id
         line = line_of.get(d.demand_id)
         for dep in d.depends_on:
             if dep == w:
@@ -198,7 +198,7 @@ def _dependency_problems(
         if w not in state:
             found = cycle(w, [])
             if found:
-                first = next(d for d in demand if (d.workload or d.demand_id) == found[-1])
+                first = next(d for d in demand if d.workload_id == found[-1])
                 loop = " → ".join(found[found.index(found[-1]) :])
                 out.append((line_of.get(first.demand_id), f"dependencies form a cycle: {loop}"))
                 break

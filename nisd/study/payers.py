@@ -67,7 +67,7 @@ def resolve(ds: Dataset, names: Sequence[str], option: str) -> list[str]:
 
 def workloads_of(ds: Dataset, payer: str) -> list[str]:
     """The workloads (their ids; a row without one is its own) a payer pays for."""
-    return sorted({d.workload or d.demand_id for d in ds.demand if payer_of(d) == payer})
+    return sorted({d.workload_id for d in ds.demand if payer_of(d) == payer})
 
 
 __all__ = ["CITIZENS", "COUNTY_BOARDS", "payer_of", "payers", "resolve", "workloads_of"]

@@ -46,11 +46,6 @@ if TYPE_CHECKING:
 TOL = 1e-9
 
 
-def workload_of(d: DemandPoint) -> str:
-    """The workload a demand row belongs to (its own id when the column is empty)."""
-    return d.workload or d.demand_id
-
-
 @dataclass(frozen=True)
 class Dependencies:
     """The (user, dependency) pairs of a list of demand points, by depth.
@@ -84,9 +79,11 @@ class Dependencies:
         unknown workloads and cycles already."""
         n = len(demand)
         rows_of: dict[str, list[int]] = {}
+        here_of: dict[tuple[str, str | None], list[int]] = {}
         for i, d in enumerate(demand):
-            rows_of.setdefault(workload_of(d), []).append(i)
-        needs = {workload_of(d): d.depends_on for d in demand if d.depends_on}
+            rows_of.setdefault(d.workload_id, []).append(i)
+            here_of.setdefault((d.workload_id, d.county_code), []).append(i)
+        needs = {d.workload_id: d.depends_on for d in demand if d.depends_on}
         if not needs:
             return cls(n)
         depth: dict[str, int] = {}
@@ -100,11 +97,9 @@ class Dependencies:
         for i, d in enumerate(demand):
             if not d.depends_on:
                 continue
-            owner, col, row = by_stage.setdefault(depth_of(workload_of(d)), ([], [], []))
+            owner, col, row = by_stage.setdefault(depth_of(d.workload_id), ([], [], []))
             for w in d.depends_on:
-                cand = rows_of.get(w, [])
-                here = [j for j in cand if demand[j].county_code == d.county_code]
-                for j in here or cand:
+                for j in here_of.get((w, d.county_code)) or rows_of.get(w, []):
                     row.append(len(owner))
                     col.append(j)
                 owner.append(i)
@@ -182,8 +177,8 @@ def level_problems(
 
     ``tiers`` is (where, class → share) per service level; returns one message each.
     """
-    crit = {workload_of(d): d.criticality for d in demand}
-    pairs = sorted({(workload_of(d), d.criticality, w) for d in demand for w in d.depends_on})
+    crit = {d.workload_id: d.criticality for d in demand}
+    pairs = sorted({(d.workload_id, d.criticality, w) for d in demand for w in d.depends_on})
     out = []
     for where, serve in tiers:
         bad: dict[str, list[str]] = {}
