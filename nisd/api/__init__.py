@@ -27,6 +27,7 @@ agency pays.
 from nisd.api.data import (
     add_site,
     drop_link,
+    drop_workload,
     load,
     read_plan,
     read_rollout,
@@ -137,6 +138,7 @@ __all__ = [
     "dataset_of",
     "datasets_of",
     "drop_link",
+    "drop_workload",
     "explain",
     "explore",
     "fees",

@@ -65,6 +65,34 @@ def drop_link(ds: Dataset, link_id: str) -> Dataset:
     return _variant(ds, {"drop_link": link_id}, links=links)
 
 
+def drop_workload(ds: Dataset, workload_id: str) -> Dataset:
+    """``ds`` without every user point of ``workload_id`` (an agency that does not join).
+
+    Raises
+    ------
+    InputError
+        An unknown workload, or one that other workloads depend on (``depends_on``).
+    """
+    rows = [d for d in ds.demand if d.workload_id == workload_id]
+    if not rows:
+        raise InputError([Problem("drop_workload", f"unknown workload {workload_id!r}")])
+    users = sorted(
+        {d.workload_id for d in ds.demand if workload_id in d.depends_on} - {workload_id}
+    )
+    if users:
+        raise InputError(
+            [
+                Problem(
+                    "drop_workload",
+                    f"{workload_id!r} cannot be dropped: {len(users)} workload(s) depend on it "
+                    f"({', '.join(users[:5])}{', ...' if len(users) > 5 else ''})",
+                )
+            ]
+        )
+    demand = tuple(d for d in ds.demand if d.workload_id != workload_id)
+    return _variant(ds, {"drop_workload": workload_id}, demand=demand)
+
+
 def add_site(
     ds: Dataset,
     site_id: str,

@@ -88,11 +88,24 @@ def describe(plan: Plan, names: dict[str, str]) -> list[str]:
     bound_txt = "" if plan.bound is None else f", bound {plan.bound:g}"
     dec = run.decomposition
     how = "" if dec is None else f", sites first: {len(dec.iterations)} step(s)"
+    tie = run.ties
+    ties = []
+    if tie is not None:
+        ties = [
+            f"ties: {tie.rule} ({tie.status}, {tie.seconds:.1f} s"
+            + (
+                f"; the solver's first plan of this cost had "
+                f"{', '.join(names.get(s, s) for s in tie.sites_before)})"
+                if tie.changed
+                else ")"
+            )
+        ]
     return [
         f"status: {plan.status.value} ({run.solver}{how}, "
         f"{run.wall_seconds or 0.0:.1f} s{gap_txt}{bound_txt})",
         f"objective {plan.objective.name}: {plan.value:g}",
         "sites: " + ", ".join(f"{names.get(s, s)} ({t})" for s, t in sorted(plan.sites.items())),
+        *ties,
         f"cost {k.cost_msek:g} MSEK/year; latency mean {k.mean_latency_ms or 0.0:.2f} ms, "
         f"max {k.max_latency_ms or 0.0:.2f} ms; smallest separation {k.min_separation_km} km"
         + (

@@ -6,8 +6,10 @@
    (:mod:`nisd.optimise.decompose`) for the cost objective;
 3. solve it in rounds (:mod:`nisd.optimise.rounds`, :mod:`nisd.optimise.placement`);
 4. extract the plan (:mod:`nisd.optimise.extract`);
-5. verify it without trusting the solver (:mod:`nisd.optimise.verify`);
-6. record it (:mod:`nisd.optimise.figures` and the :class:`~nisd.records.Plan` record).
+5. among plans of the proved least cost, the first by a stated rule
+   (:mod:`nisd.optimise.ties`);
+6. verify it without trusting the solver (:mod:`nisd.optimise.verify`);
+7. record it (:mod:`nisd.optimise.figures` and the :class:`~nisd.records.Plan` record).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError, InputError
 from nisd.optimise import decompose
+from nisd.optimise import ties as tie_rule
 from nisd.optimise.deadline import Deadline
 from nisd.optimise.explain import explain, what_must_give
 from nisd.optimise.extract import Assign, Sites, start_of
@@ -37,6 +40,7 @@ from nisd.records.plan import (
     ObjectiveValue,
     Plan,
     RunRecord,
+    TieBreak,
 )
 from nisd.topology import build_graph
 from nisd.version import __version__
@@ -51,6 +55,7 @@ def optimise(
     start: Start | None = None,
     explain_infeasible: bool = True,
     t0: float | None = None,
+    ties: bool = True,
 ) -> Plan:
     """Build, solve, extract, verify and record the plan of ``pp``.
 
@@ -58,7 +63,8 @@ def optimise(
     (:func:`nisd.io.paths.run_inputs`). ``start`` (sites → type, assignments) is a
     known plan handed to the solver as a MIP start (used when feasible, ignored
     otherwise; it never changes the answer). ``explain_infeasible = False`` leaves out
-    what must give when no plan exists.
+    what must give when no plan exists. ``ties = False`` skips the tie rule
+    (:mod:`nisd.optimise.ties`) for callers that read only the cost.
 
     With the cost objective (``[solver] method = "auto"``) the plan is found sites first
     (:mod:`nisd.optimise.decompose`); ``run.decomposition`` records how.
@@ -91,6 +97,9 @@ def optimise(
         t_build = time.perf_counter() - t_full
         warm = start_of(m, pp, *start) if start is not None else None
         solved = solve_rounds(pp, m, t0, start=warm, explain_infeasible=explain_infeasible)
+    tie_break: TieBreak | None = None
+    if ties and tie_rule.applies(solved.pp, solved):
+        solved, tie_break = tie_rule.break_ties(solved.pp, solved, t0)
     pp, m = solved.pp, solved.model
     res, sites, assign, steps = solved.result, solved.sites, solved.assign, solved.steps
     rows = verify(ds, pp, sites, assign)
@@ -124,6 +133,7 @@ def optimise(
         rounds=tuple(solved.rounds),
         decomposition=decomposition,
         war=war,
+        ties=tie_break,
         start_given=start_given,
         **(inputs or {}),
     )

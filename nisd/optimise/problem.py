@@ -84,6 +84,7 @@ class PlacementProblem:
     config: PlanConfig
     allowed: np.ndarray  # (J,) bool: not forbidden, not in a hard hazard buffer
     required: np.ndarray  # (J,) bool
+    existing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (J,) today
     county: tuple[str | None, ...] = ()
     power_zone: tuple[str | None, ...] = ()
     macroregion: tuple[str | None, ...] = ()
@@ -552,6 +553,7 @@ def _derive(ds: Dataset, cfg: PlanConfig, check: Check) -> PlacementProblem:
         config=cfg,
         allowed=allowed,
         required=required,
+        existing=np.array([s.existing for s in sites], dtype=bool),
         county=tuple(s.county_code for s in sites),
         power_zone=tuple(s.power_zone for s in sites),
         macroregion=tuple(s.macroregion for s in sites),
@@ -704,14 +706,16 @@ def from_matrices(
     county: Sequence[str | None] | None = None,
     type_protection: Sequence[int] | None = None,
     demand_protection: Sequence[int] | None = None,
+    existing: Sequence[bool] | None = None,
 ) -> PlacementProblem:
     """The matrix door: a placement problem from arrays alone (one or more site types).
 
     ``latency`` is (I, J); ``distance_km`` and ``site_latency`` (J, J); ``cost`` and
     ``capacity`` (J, T); ``load``, ``primary_ms``, ``backup_ms`` (I,); optional
     ``power_zone`` and ``county`` labels per site (J,); optional protection levels
-    per type (T,) and needed per demand point (I,). No crisis scenarios; every
-    site allowed unless its cost is infinite for every type.
+    per type (T,) and needed per demand point (I,); optional ``existing`` flags (J,)
+    for the tie rule. No crisis scenarios; every site allowed unless its cost is
+    infinite for every type.
     """
     n_i, n_j = latency.shape
     cost = np.asarray(cost, float).reshape(n_j, -1)
@@ -730,6 +734,7 @@ def from_matrices(
         config=config,
         allowed=np.isfinite(cost).any(axis=1),
         required=np.array([f"s{j}" in config.required for j in range(n_j)]),
+        existing=np.array(existing if existing is not None else np.zeros(n_j), dtype=bool),
         county=tuple(county) if county is not None else (None,) * n_j,
         power_zone=tuple(power_zone) if power_zone is not None else (None,) * n_j,
         macroregion=(None,) * n_j,

@@ -34,6 +34,7 @@ from nisd.records.run import (
     ModelStats,
     RoundRecord,
     RunRecord,
+    TieBreak,
     WarIteration,
     WarRecord,
 )
@@ -342,6 +343,7 @@ __all__ = [
     "RunRecord",
     "ScenarioRow",
     "SiteUse",
+    "TieBreak",
     "WarIteration",
     "WarRecord",
 ]

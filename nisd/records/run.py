@@ -124,6 +124,23 @@ class WarRecord(Record):
         return found
 
 
+class TieBreak(Record):
+    """How ties among the plans of the proved cost were broken (:mod:`nisd.optimise.ties`):
+    the rule, whether the second solve proved the rule's best (``proved``), found a better
+    plan without proving it (``improved``) or kept the first plan (``kept``), the sites
+    before and after, and the chosen plan's new and existing sites."""
+
+    rule: str
+    status: str
+    changed: bool
+    sites_before: tuple[str, ...]
+    sites_after: tuple[str, ...]
+    new_sites: int
+    existing_sites: int
+    seconds: float
+    note: str | None = None
+
+
 class AlternativeOf(Record):
     """A near-optimal alternative: the slack it was held within, the optimum, and how much
     it shares with the plans before it."""
@@ -156,6 +173,7 @@ class RunRecord(Record):
     rounds: tuple[RoundRecord, ...] = ()
     decomposition: Decomposition | None = None
     war: WarRecord | None = None
+    ties: TieBreak | None = None
     start_given: bool = False
     input_hash: str | None = None
     input_files: dict[str, str] = Field(default_factory=dict)

@@ -178,6 +178,27 @@ def decision(view: PlanView, tr: Tr, fees: Fees | None) -> str:
             )
             + "</p>"
         )
+    rule = view.plan.run.ties
+    if rule is not None:
+        parts.append(
+            "<p>"
+            + html.escape(
+                tr(
+                    "Among plans of the same cost, this one was chosen by a stated rule: fewer "
+                    "new sites, then more existing sites, then shorter latency."
+                )
+                + (
+                    ""
+                    if not rule.changed
+                    else " "
+                    + tr(
+                        "The solver's first plan of that cost had {names}.",
+                        names=tr.join([view.site_names.get(s, s) for s in rule.sites_before]),
+                    )
+                )
+            )
+            + "</p>"
+        )
     if view.explanation is not None:
         by_id = {s.site_id: s.name for s in view.ds.sites}
         free = [by_id.get(p.site_id, p.site_id) for p in view.explanation.probes

@@ -76,7 +76,7 @@ def coalition_cost(
         update["forbidden"] = [s.site_id for s in ds.sites if s.site_id not in allowed]
     c = cfg.model_copy(update=update)
     with quiet():
-        plan = optimise(sub, from_dataset(sub, c), explain_infeasible=False)
+        plan = optimise(sub, from_dataset(sub, c), explain_infeasible=False, ties=False)
     return float(plan.kpis.cost_msek or 0.0)
 
 

@@ -56,7 +56,7 @@ def protection_premium(
         c = cfg.model_copy(update={"rollout": None, "protection": level > 0, "solver": solver})
         try:
             with quiet():
-                plan = optimise(capped, from_dataset(capped, c))
+                plan = optimise(capped, from_dataset(capped, c), ties=False)
         except (NoSolutionError, InfeasibleError) as exc:
             return None, f"the plan with protection capped at level {level}: {exc}"
         if plan.status is not Status.OPTIMAL:
