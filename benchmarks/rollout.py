@@ -8,7 +8,14 @@ min and median wall seconds of each, and the roll-out's time as a multiple of th
 static plan's. Optional variants: ``--budget 800`` (a tighter capital budget) and
 ``--growth 0.03``.
 
-Usage: ``python benchmarks/rollout.py [--repeat 2] [--budget MSEK] [--json FILE]``
+``--uncertain`` runs the roll-out over four futures instead
+(``scenarios/rollout-uncertain.toml``; ``--branches N`` a synthetic tree of N futures:
+agencies joining from 2029 declining in turn, loads growing 0–15 % a year, equally likely)
+and prints, besides the sizes and times, the seconds of each part (each branch alone, the
+two-stage model, the average future's plan), the expected cost, VSS and EVPI.
+
+Usage: ``python benchmarks/rollout.py [--repeat 2] [--budget MSEK] [--uncertain
+[--branches N]] [--json FILE]``
 """
 
 from __future__ import annotations
@@ -35,8 +42,13 @@ def main() -> None:
     ap.add_argument("--budget", type=float, help="capital budget per year (MSEK)")
     ap.add_argument("--growth", type=float, help="load growth per year")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--uncertain", action="store_true", help="the roll-out over futures")
+    ap.add_argument("--branches", type=int, help="a synthetic tree of N futures")
     args = ap.parse_args()
     ds = nisd.load()
+    if args.uncertain:
+        uncertain(ds, args.repeat, args.branches, args.json)
+        return
     over: dict[str, Any] = {}
     if args.budget is not None:
         over.setdefault("rollout", {})["capital_budget_msek"] = args.budget
@@ -111,6 +123,74 @@ def main() -> None:
             json.dumps({"runs": runs, "summary": summary, "ratio": ratio}, indent=2) + "\n",
             encoding="utf-8",
         )
+
+
+def synthetic_tree(ds: nisd.Dataset, n: int) -> dict[str, Any]:
+    """N equally likely futures: future k declines the k-th agency of those joining from
+    2029 (none for k = 0) and grows loads by 15 % × k / (N − 1) a year."""
+    cfg = load_plan_config(ROOT / "scenarios" / "rollout-uncertain.toml")
+    assert cfg.rollout is not None and cfg.rollout.uncertainty is not None
+    ro = cfg.rollout
+    late = sorted(
+        {
+            d.workload_id
+            for d in ds.demand
+            if d.kind == "agency"
+            and ro.onboarding.get(d.workload_id, ro.onboarding.get(d.kind, 9999)) >= 2029
+            and not any(d.workload_id in x.depends_on for x in ds.demand)
+        }
+    )
+    branches = []
+    for k in range(n):
+        b: dict[str, Any] = {"name": f"future {k + 1}", "probability": 1.0 / n}
+        if k:
+            b["decline"] = [late[(k - 1) % len(late)]]
+        if n > 1:
+            b["growth_per_year"] = round(0.15 * k / (n - 1), 4)
+        branches.append(b)
+    # the probabilities of N equal branches must sum to 1 exactly
+    branches[-1]["probability"] = 1.0 - sum(b["probability"] for b in branches[:-1])
+    return {"rollout": {"uncertainty": {"decision_year": 2029, "branches": branches}}}
+
+
+def uncertain(ds: nisd.Dataset, repeat: int, branches: int | None, out: Path | None) -> None:
+    over = synthetic_tree(ds, branches) if branches else {}
+    cfg = load_plan_config(ROOT / "scenarios" / "rollout-uncertain.toml", over)
+    assert cfg.rollout is not None and cfg.rollout.uncertainty is not None
+    n = len(cfg.rollout.uncertainty.branches)
+    runs = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        try:
+            ro = rollout(ds, cfg)
+        except NisdError as exc:
+            print(f"tree: {type(exc).__name__} after {time.perf_counter() - t:.1f} s: {exc}")
+            return
+        wall = time.perf_counter() - t
+        h = ro.hedge
+        assert h is not None and ro.run.model is not None
+        rec = {
+            "branches": n,
+            "variables": ro.run.model.variables,
+            "rows": ro.run.model.constraints,
+            "rounds": len(ro.run.rounds),
+            "wall_seconds": round(wall, 1),
+            "parts": h.seconds,
+            "status": ro.status.value,
+            "gap": ro.gap,
+            "expected_msek": h.expected_cost_msek,
+            "vss_msek": h.vss_msek,
+            "evpi_msek": h.evpi_msek,
+        }
+        runs.append(rec)
+        print(json.dumps(rec, ensure_ascii=False), flush=True)
+    walls = [float(r["wall_seconds"]) for r in runs]  # type: ignore[arg-type]
+    print(
+        f"{n} branches: min {min(walls):.1f} s, median {statistics.median(walls):.1f} s "
+        f"(parts of the last run: {runs[-1]['parts']})"
+    )
+    if out:
+        out.write_text(json.dumps({"runs": runs}, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,11 @@ rejected): the models a scenario file is read into.
 The models sit on the lowest floor (they import only :mod:`nisd.settings` and
 :mod:`nisd.errors`): the records of results carry the configuration they were made
 with. Reading scenario files (``extends``, the library) is :mod:`nisd.io.scenario`.
+
+Why this module is long: it is the whole scenario file's schema, one model per table
+(placement, crisis, war, roll-out and its futures, fees, solver), each with the checks that
+name a bad key; split up, the tables that refer to each other (the roll-out's futures
+check the roll-out's years) would import one another.
 """
 
 from __future__ import annotations
@@ -154,6 +159,53 @@ class ExistingSite(Strict):
 YearValues = float | dict[str, float]
 
 
+class Branch(Strict):
+    """One future of a roll-out under uncertainty: its probability and what differs in it
+    from the decision year on (the years before it are the roll-out as written)."""
+
+    name: str = Field(min_length=1)
+    probability: float = Field(gt=0, le=1)
+    # workloads, demand ids or kinds (onboarding's keys) that never join
+    decline: list[str] = Field(default_factory=list)
+    # onboarding years that differ (a later join), keys as onboarding's
+    onboarding: dict[str, int] = Field(default_factory=dict)
+    # every load grows by this share a year from the decision year on (None: as written)
+    growth_per_year: float | None = Field(None, ge=0, le=1)
+    # crisis sets required from these years on, added to the roll-out's ramp
+    readiness: dict[str, list[str]] = Field(default_factory=dict)
+    # the capital budget of every year from the decision year on (None: as written)
+    capital_budget_msek: float | None = Field(None, ge=0)
+
+
+class Uncertainty(Strict):
+    """A roll-out planned over several futures (a two-stage scenario tree).
+
+    Decisions before ``decision_year`` (sites in service, construction started, who runs
+    where) are shared by every branch; from the decision year on each branch plans its own
+    years. ``objective``: the least ``expected`` discounted cost, the least ``worst``
+    branch's cost, or the least largest ``regret`` against each branch's own best roll-out.
+    """
+
+    decision_year: int = Field(ge=1900, le=2200)
+    objective: Literal["expected", "worst", "regret"] = "expected"
+    branches: list[Branch] = Field(min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _tree(self) -> Uncertainty:
+        total = sum(b.probability for b in self.branches)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(
+                f"the branches' probabilities sum to {total:g}, not 1 ("
+                + ", ".join(f"{b.name} {b.probability:g}" for b in self.branches)
+                + ")"
+            )
+        names = [b.name for b in self.branches]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"branch names must differ: {', '.join(twice)} used twice")
+        return self
+
+
 class RolloutConfig(Strict):
     """Program 2032 over time: what is built in which year, who joins when, how ready.
 
@@ -200,6 +252,8 @@ class RolloutConfig(Strict):
     # fees: capital is recovered by the agencies' fees in equal parts over this many years
     recover_years: int = Field(3, ge=1, le=50)
     opening_balance_msek: float = 0.0
+    # several futures from a decision year on (a two-stage roll-out); None: one future
+    uncertainty: Uncertainty | None = None
 
     @field_validator("asset_life_years")
     @classmethod
@@ -264,6 +318,8 @@ class RolloutConfig(Strict):
                 bad = [f"{value:g}"] if value is not None and value < 0 else []
             if bad:
                 raise ValueError(f"{name} must not be negative ({', '.join(bad)})")
+        if self.uncertainty is not None:
+            self._check_tree(self.uncertainty, span)
         if len(set(self.objective)) != len(self.objective):
             raise ValueError("objective names a goal twice")
         if "readiness" in self.objective and self.objective[0] != "cost":
@@ -272,6 +328,38 @@ class RolloutConfig(Strict):
                 "tolerance of the cheapest roll-out's cost)"
             )
         return self
+
+    def _check_tree(self, u: Uncertainty, span: range) -> None:
+        """Years of the tree inside the roll-out, and each branch's changes from the
+        decision year on."""
+        d = u.decision_year
+        if not self.first_year < d <= self.last_year:
+            raise ValueError(
+                f"uncertainty.decision_year = {d} must be after first_year {self.first_year} "
+                f"and at most last_year {self.last_year} (a first stage needs a year before it)"
+            )
+        for n, b in enumerate(u.branches):
+            where = f"uncertainty.branches[{n}] ({b.name})"
+            for key, year in b.onboarding.items():
+                if year not in span or year < d:
+                    raise ValueError(
+                        f"{where}.onboarding.{key} = {year}: a branch changes the years from "
+                        f"the decision year {d} to {self.last_year}"
+                    )
+            for key in b.readiness:
+                if not key.isdigit() or int(key) not in span or int(key) < d:
+                    raise ValueError(
+                        f"{where}.readiness key {key!r}: a branch's readiness starts in a year "
+                        f"from the decision year {d} to {self.last_year}"
+                    )
+            both = sorted(set(b.decline) & set(b.onboarding))
+            if both:
+                raise ValueError(f"{where}: {', '.join(both)} both declines and joins")
+        if "readiness" in self.objective or "moves" in self.objective:
+            raise ValueError(
+                "objective: a roll-out under uncertainty minimises cost only (the readiness "
+                'and moves goals are not supported with [rollout.uncertainty]); use ["cost"]'
+            )
 
     def annuity(self, type_id: str) -> float:
         """The yearly share of a type's capital cost inside its annual cost (0 without an

@@ -672,3 +672,62 @@ def test_explore_draws_one_marker_per_place(tmp_path: Path, default_dir: Path) -
     markers = [c for c in group._children.values() if isinstance(c, folium.CircleMarker)]
     assert {tuple(mk.location) for mk in markers} == places
     assert len(markers) == len(places)
+
+
+def test_rollout_under_uncertainty_report_switches_branches(browser: Any, tmp_path: Path) -> None:
+    """A roll-out over two futures: its report shows the shared first stage, what hedging
+    is worth, each branch, and the switch shows one branch's sections at a time."""
+    from nisd.io import load_dataset
+    from nisd.io.synthetic import write_country
+    from nisd.optimise.rollout import rollout
+    from tests.helpers import tiny_rollout_config
+
+    ds = load_dataset(write_country(tmp_path / "data", 5, 3, seed=3))
+    cfg = tiny_rollout_config(
+        first_year=2029,
+        objective=["cost"],
+        lead_time_years={"core": 2, "regional": 2},
+        uncertainty={
+            "decision_year": 2031,
+            "branches": [
+                {"name": "as planned", "probability": 0.7},
+                {"name": "loads double", "probability": 0.3, "growth_per_year": 1.0},
+            ],
+        },
+    )
+    saved = rollout(ds, cfg, {"data_dir": str(ds.path.resolve())}).save(tmp_path / "ro")
+    assert (saved.parent / "branches.csv").read_text(encoding="utf-8").count("\n") == 3
+    out = tmp_path / "report.html"
+    res = CliRunner().invoke(cli, ["report", "--lang", "en", str(saved.parent), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert "Futures" in html and "EVPI" in html and "VSS" in html
+    p = Page(browser, out)
+    assert p.errors == [] and p.outside() == []
+    options = p.page.eval_on_selector_all("#branch option", "els => els.map(e => e.textContent)")
+    assert options == ["as planned", "loads double"]
+
+    def visible() -> list[bool]:
+        return p.page.eval_on_selector_all("section.branch", "els => els.map(e => !e.hidden)")
+
+    assert visible() == [True, False]
+    p.page.select_option("#branch", "1")
+    assert visible() == [False, True]
+    p.page.select_option("#branch", "0")
+    assert visible() == [True, False]
+    # in Swedish too, and the map of the shown branch
+    sv = tmp_path / "rapport.html"
+    res = CliRunner().invoke(cli, ["report", "--lang", "sv", str(saved.parent), "--out", str(sv)])
+    assert res.exit_code == 0 and "Framtider" in sv.read_text(encoding="utf-8")
+    m = tmp_path / "map.html"
+    res = CliRunner().invoke(cli, ["map", "--lang", "en", str(saved), "--out", str(m)])
+    assert res.exit_code == 0, res.output
+    # nisd compare of the roll-out alone compares its futures
+    res = CliRunner().invoke(cli, ["compare", str(saved.parent)])
+    assert res.exit_code == 0, res.output
+    assert "as planned" in res.output and "loads double" in res.output
+    res = CliRunner().invoke(cli, ["compare", str(saved.parent), "--format", "json"])
+    assert res.exit_code == 0 and json.loads(res.output)["totals"].keys() == {
+        "as planned",
+        "loads double",
+    }

@@ -23,6 +23,7 @@ from nisd.records import (
     Plan,
     Rollout,
 )
+from nisd.study.workers import run_tasks
 
 
 def config(scenario: str | Path | PlanConfig | None = "baseline", **overrides: Any) -> PlanConfig:
@@ -56,17 +57,30 @@ def plan(
 
 
 def rollout(
-    ds: Dataset, scenario: str | Path | PlanConfig = "rollout-2032", **overrides: Any
+    ds: Dataset,
+    scenario: str | Path | PlanConfig = "rollout-2032",
+    *,
+    workers: int | None = None,
+    dask: str | None = None,
+    **overrides: Any,
 ) -> Rollout:
     """Plan a roll-out year by year: a scenario with a ``[rollout]`` table, with overrides
-    validated like the file (``rollout={"capital_budget_msek": 800}``).
+    validated like the file (``rollout={"capital_budget_msek": 800}``). With
+    ``[rollout.uncertainty]`` it plans over the branches; ``workers`` (processes) or
+    ``dask`` ("local" or a scheduler address) plan each branch alone side by side.
 
     Raises
     ------
     ConfigError, InfeasibleError, NoSolutionError, SolverError, PlanCheckError
     """
     cfg = config(scenario, **overrides)
-    return _rollout(ds, cfg, run_inputs(ds, _scenario_file(scenario)))
+    runner = None
+    if (workers is not None and workers > 1) or dask:
+
+        def runner(tasks: list[Any]) -> Any:
+            return run_tasks(tasks, workers=workers, dask=dask)
+
+    return _rollout(ds, cfg, run_inputs(ds, _scenario_file(scenario)), runner)
 
 
 def alternatives(ds: Dataset, plan: Plan, *, slack: float = 0.05, count: int = 3) -> list[Plan]:

@@ -40,12 +40,20 @@ def compare(
     banner: str | None,
     lang: str | None,
 ) -> None:
-    """Compare PLAN_A PLAN_B [...]: differences are against the first."""
-    if len(plans) < 2:
-        raise click.UsageError("give at least two plans to compare")
-    results = [api.read_result(p) for p in plans]
-    datasets = api.datasets_of(results, data_dir, [str(p) for p in plans])
+    """Compare PLAN_A PLAN_B [...]: differences are against the first. One roll-out
+    planned under uncertainty alone compares its branches (futures) with each other."""
+    results: list[Plan | Rollout] = [api.read_result(p) for p in plans]
     names = unique([name_of(api.result_path(p)) for p in plans])
+    datasets = api.datasets_of(results, data_dir, [str(p) for p in plans])
+    if len(plans) == 1 and isinstance(results[0], Rollout) and results[0].branches:
+        tree = results[0]
+        results = [tree.branch(b.name) for b in tree.branches]
+        names = unique([b.name for b in tree.branches])
+        datasets = datasets * len(results)
+    if len(results) < 2:
+        raise click.UsageError(
+            "give at least two plans to compare (or one roll-out planned over several futures)"
+        )
     kinds = {isinstance(r, Rollout) for r in results}
     if len(kinds) > 1:
         odd = [str(p) for p, r in zip(plans, results, strict=True) if isinstance(r, Plan)]

@@ -8,6 +8,8 @@ import click
 
 from nisd import api
 from nisd.cli.options import data_option, solver_options, solver_overrides
+from nisd.cli.sweep import dask_option
+from nisd.records import Rollout
 
 
 @click.command()
@@ -22,6 +24,14 @@ from nisd.cli.options import data_option, solver_options, solver_overrides
     help="Directory for rollout.json, years.csv, schedule.csv, assignments.csv.",
 )
 @solver_options
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Under uncertainty: plan each future alone on N processes side by side "
+    "(default: one after another).",
+)
+@dask_option
 def rollout(
     scenario: Path,
     data_dir: Path | None,
@@ -31,6 +41,8 @@ def rollout(
     gap: float | None,
     threads: int | None,
     seed: int | None,
+    workers: int | None,
+    dask: str | None,
 ) -> None:
     """Plan the roll-out of SCENARIO (a scenario file with a [rollout] table, e.g.
     rollout-2032): per year the sites in construction and in service, each user's
@@ -40,14 +52,26 @@ def rollout(
     (lead times, budgets, sites staying open) by a separate checker, before
     anything is written; exit 4 means proved infeasible (with the year and the
     requirement that must give), 5 no roll-out found within the limits.
+
+    With a [rollout.uncertainty] table (e.g. rollout-uncertain) the roll-out is planned
+    over several futures: --workers / --dask plan each future alone side by side (for the
+    value of perfect information).
     """
     ds = api.load(data_dir)
-    ro = api.rollout(ds, scenario, **solver_overrides(solver, time_limit, gap, threads, seed))
+    ro = api.rollout(
+        ds,
+        scenario,
+        workers=workers,
+        dask=dask,
+        **solver_overrides(solver, time_limit, gap, threads, seed),
+    )
     path = ro.save(out_dir)
     gap_txt = "" if ro.gap is None else f", gap {ro.gap:.2%}"
     click.echo(
         f"status: {ro.status.value} ({ro.run.solver}, {ro.run.wall_seconds or 0.0:.1f} s{gap_txt})"
     )
+    if ro.branches:
+        tree_lines(ro)
     t = ro.totals
     if t is not None:
         click.echo(
@@ -83,3 +107,34 @@ def rollout(
             err=True,
         )
     click.echo(f"wrote {path}")
+
+
+def tree_lines(ro: Rollout) -> None:
+    """A roll-out under uncertainty: the shared first stage, each branch, what hedging is
+    worth (the years that follow are the most probable branch's)."""
+    h, fs = ro.hedge, ro.first_stage
+    if h is None or fs is None:
+        return
+    started = ", ".join(f"{s} ({t})" for s, t in fs.started.items()) or "none"
+    last = list(fs.sites_by_year.values())[-1] if fs.sites_by_year else {}
+    click.echo(
+        f"first stage (shared by every branch, decided before {fs.decision_year}): in service "
+        f"{', '.join(sorted(last)) or 'none'}; construction started: {started}"
+    )
+    for b in ro.branches:
+        later = sorted({s.site_id for s in b.sites} - set(fs.started) - set(last))
+        click.echo(
+            f"  branch {b.name!r} (p = {b.probability:g}): {b.totals.discounted_cost_msek:.1f} "
+            f"MSEK discounted; alone {b.own_best_msek or 0.0:.1f} (regret "
+            f"{b.regret_msek or 0.0:.1f}); later sites: {', '.join(later) or 'none'}"
+        )
+    click.echo(
+        f"expected cost {h.expected_cost_msek:.1f} MSEK, worst branch {h.worst_cost_msek:.1f}; "
+        f"EVPI {h.evpi_msek if h.evpi_msek is not None else float('nan'):.1f} MSEK (perfect "
+        "information), VSS "
+        + (f"{h.vss_msek:.1f} MSEK" if h.vss_msek is not None else "n/a")
+        + " (against planning for the average future)"
+    )
+    for note in h.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"the years below are branch {ro.shown_branch!r} (the most probable)")

@@ -19,13 +19,14 @@ from nisd.records.plan import (
     SiteUse,
     WarRecord,
 )
-from nisd.records.rollout import Rollout, ScheduleRow, YearRow
+from nisd.records.rollout import BranchResult, FirstStage, Hedge, Rollout, ScheduleRow, YearRow
 from nisd.records.study import Explanation, Probe, Sensitivity, Variant
 
 __all__ = [
     "SCHEMA",
     "AttackResult",
     "AttackRow",
+    "BranchResult",
     "ClassShare",
     "Explanation",
     "FeeMethod",
@@ -33,7 +34,9 @@ __all__ = [
     "FeeYear",
     "Fees",
     "FileRecord",
+    "FirstStage",
     "Fortification",
+    "Hedge",
     "Kpis",
     "ObjectiveValue",
     "Plan",

@@ -146,6 +146,48 @@ class ReadinessStep(Record):
     proved: bool = True
 
 
+class FirstStage(Record):
+    """What a roll-out under uncertainty decides before its decision year, the same in every
+    branch: the sites in service each year before it, and the sites whose construction has
+    started by then (in service from the decision year on)."""
+
+    decision_year: int
+    sites_by_year: dict[str, dict[str, str]] = Field(default_factory=dict)
+    started: dict[str, str] = Field(default_factory=dict)  # site → type
+
+
+class BranchResult(Record):
+    """One future of a roll-out under uncertainty: its probability and its roll-out (years,
+    site schedule and totals as a roll-out's), and what it would cost planned alone."""
+
+    name: str
+    probability: float
+    years: tuple[YearRow, ...] = Field(min_length=1)
+    sites: tuple[ScheduleRow, ...] = ()
+    totals: Totals
+    # its own best roll-out's discounted cost (the future known in advance), with its proof
+    own_best_msek: float | None = None
+    own_best_status: Status | None = None
+    regret_msek: float | None = None
+
+
+class Hedge(Record):
+    """What hedging is worth: the expected, worst and regret figures of the plan, the value
+    of the stochastic solution (VSS) and the expected value of perfect information (EVPI),
+    with the figures they are the difference of and a note where one could not be made."""
+
+    objective: str
+    expected_cost_msek: float
+    worst_cost_msek: float
+    max_regret_msek: float | None = None
+    wait_and_see_msek: float | None = None  # Σ p × each branch's own best
+    evpi_msek: float | None = None  # expected cost − wait and see
+    average_future_msek: float | None = None  # expected cost of the average future's plan
+    vss_msek: float | None = None  # average future's expected cost − expected cost
+    notes: tuple[str, ...] = ()
+    seconds: dict[str, float] = Field(default_factory=dict)
+
+
 class Rollout(FileRecord):
     """A checked roll-out: immutable, typed; its JSON form is ``rollout.json``."""
 
@@ -162,6 +204,47 @@ class Rollout(FileRecord):
     sites: tuple[ScheduleRow, ...] = ()
     totals: Totals | None = None
     run: RunRecord = RunRecord()
+    # a roll-out under uncertainty: the decision year, every branch, the shared first
+    # stage and what hedging is worth; ``years`` and ``sites`` are then the most probable
+    # branch's (``shown_branch``)
+    decision_year: int | None = None
+    branches: tuple[BranchResult, ...] = ()
+    shown_branch: str | None = None
+    first_stage: FirstStage | None = None
+    hedge: Hedge | None = None
+
+    @property
+    def vss_msek(self) -> float | None:
+        """The value of the stochastic solution (None without branches or a figure)."""
+        return self.hedge.vss_msek if self.hedge is not None else None
+
+    @property
+    def evpi_msek(self) -> float | None:
+        """The expected value of perfect information (None without branches)."""
+        return self.hedge.evpi_msek if self.hedge is not None else None
+
+    def branch(self, name: str) -> Rollout:
+        """One branch as a roll-out of its own (its years, schedule and totals; the rest is
+        this roll-out's), for pages, fees and comparisons.
+
+        Raises
+        ------
+        KeyError
+            No branch of that name.
+        """
+        for b in self.branches:
+            if b.name == name:
+                return self.model_copy(
+                    update={
+                        "years": b.years,
+                        "sites": b.sites,
+                        "totals": b.totals,
+                        "shown_branch": b.name,
+                    }
+                )
+        raise KeyError(
+            f"no branch {name!r} (branches: {', '.join(b.name for b in self.branches) or 'none'})"
+        )
 
     @model_validator(mode="after")
     def _ordered(self) -> Rollout:
@@ -281,12 +364,27 @@ class Rollout(FileRecord):
             for d, seq in sorted(y.assignments.items())
             for r, s in enumerate(seq)
         ]
-        return {
+        out = {
             self.FILE: dumps(self.to_json()),
             "years.csv": csv_text(YEAR_COLUMNS, years),
             "schedule.csv": csv_text(SCHEDULE_COLUMNS, schedule),
             "assignments.csv": csv_text(["year", "demand_id", "rank", "site_id"], assignments),
         }
+        if self.branches:
+            rows = [
+                [
+                    b.name,
+                    b.probability,
+                    b.totals.discounted_cost_msek,
+                    b.own_best_msek,
+                    b.regret_msek,
+                    ";".join(sorted({s.site_id for s in b.sites})),
+                    ";".join(f"{y.year}:{s}" for y in b.years for s in y.opened),
+                ]
+                for b in self.branches
+            ]
+            out["branches.csv"] = csv_text(BRANCH_COLUMNS, rows)
+        return out
 
     def save(self, out_dir: str | Path) -> Path:
         """Write ``rollout.json`` and its CSV tables into ``out_dir``, all or none; returns
@@ -324,6 +422,15 @@ class Rollout(FileRecord):
         return pd.DataFrame([s.to_json() for s in self.sites])
 
 
+BRANCH_COLUMNS: Sequence[str] = (
+    "branch",
+    "probability",
+    "discounted_cost_msek",
+    "own_best_msek",
+    "regret_msek",
+    "sites",
+    "opened",
+)
 YEAR_COLUMNS: Sequence[str] = (
     "year",
     "sites_in_service",
@@ -361,7 +468,10 @@ def rollout_kind(doc: Any) -> bool:
 
 
 __all__ = [
+    "BranchResult",
+    "FirstStage",
     "Goal",
+    "Hedge",
     "Move",
     "Readiness",
     "ReadinessStep",

@@ -15,6 +15,7 @@ import hashlib
 import html
 import json
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -183,9 +184,12 @@ def page(
     with_map: bool = True,
     lang: str = "en",
     words: dict[str, str] | None = None,
+    extra_scripts: Sequence[str] = (),
 ) -> str:
-    """A complete HTML document; ``body`` is trusted markup built by nisd itself."""
+    """A complete HTML document; ``body`` is trusted markup built by nisd itself;
+    ``extra_scripts`` are nisd's own inline scripts (allowed by their hashes)."""
     scripts = [leaflet_js(), map_script()] if with_map else []
+    scripts += list(extra_scripts)
     data = ""
     if payload is not None:
         doc = payload.model_copy(update={"tiles": tiles}).to_json()

@@ -273,19 +273,9 @@ def _phrase(s: ScheduleRow, tr: Tr) -> str:
     return text + (", " + tr("closes {year}", year=s.closes) if s.closes else "")
 
 
-def rollout_page(
-    ds: Dataset,
-    rollout: Rollout,
-    fees: Fees | None = None,
-    *,
-    banner: str | None = None,
-    redact: bool = False,
-    tr: Tr = EN,
-) -> str:
-    """The steering group's report of a roll-out, in ``tr``'s language."""
+def _summary_and_detail(ds: Dataset, rollout: Rollout, tr: Tr) -> tuple[str, str]:
+    """A roll-out's summary sentence and its timeline, readiness and spending sections."""
     esc = html.escape
-    title = tr("NISD roll-out report") + ": " + ds.config.name
-    data = rollout_payload(ds, rollout, title=title, redact=redact, tr=tr)
     years = list(rollout.year_numbers)
     schedule = rollout.sites
     t = rollout.totals or Totals(
@@ -341,17 +331,8 @@ def rollout_page(
         )
         for y in rollout.years
     ]
-    params = rollout.run.parameters or {}
-    raw = [
-        ("rollout", json.dumps(params.get("rollout"), ensure_ascii=False, sort_keys=True)),
-        ("crisis", json.dumps(params.get("crisis"), ensure_ascii=False, sort_keys=True)),
-    ]
-    body = (
-        f'<div class="report"><style>{REPORT_CSS}</style><h1>{esc(title)}</h1>'
-        f"<h2>{esc(tr('Summary'))}</h2><p>{esc(words)}</p>"
-        f"<h2>{esc(tr('Map'))}</h2>"
-        + map_body(tr("Roll-out map"), tr("move the year control to follow the roll-out"), tr)
-        + f"<h2>{esc(tr('Timeline'))}</h2>"
+    detail = (
+        f"<h2>{esc(tr('Timeline'))}</h2>"
         + gantt_svg(schedule, years, tr=tr)
         + f"<h2>{esc(tr('Readiness per year'))}</h2><p>"
         + esc(
@@ -389,13 +370,135 @@ def rollout_page(
             ],
             spend_rows,
         )
+    )
+    return words, detail
+
+
+def rollout_page(
+    ds: Dataset,
+    rollout: Rollout,
+    fees: Fees | None = None,
+    *,
+    banner: str | None = None,
+    redact: bool = False,
+    tr: Tr = EN,
+) -> str:
+    """The steering group's report of a roll-out, in ``tr``'s language; a roll-out under
+    uncertainty gets its futures first (the shared first stage, what hedging is worth,
+    each branch) and a control that switches the timeline, readiness and spending between
+    the branches (the map shows the most probable branch)."""
+    esc = html.escape
+    title = tr("NISD roll-out report") + ": " + ds.config.name
+    data = rollout_payload(ds, rollout, title=title, redact=redact, tr=tr)
+    words, detail = _summary_and_detail(ds, rollout, tr)
+    scripts: list[str] = []
+    futures = ""
+    if rollout.branches:
+        futures, detail = _futures(ds, rollout, tr)
+        scripts.append(BRANCH_SCRIPT)
+    params = rollout.run.parameters or {}
+    raw = [
+        ("rollout", json.dumps(params.get("rollout"), ensure_ascii=False, sort_keys=True)),
+        ("crisis", json.dumps(params.get("crisis"), ensure_ascii=False, sort_keys=True)),
+    ]
+    body = (
+        f'<div class="report"><style>{REPORT_CSS}</style><h1>{esc(title)}</h1>'
+        f"<h2>{esc(tr('Summary'))}</h2><p>{esc(words)}</p>"
+        + futures
+        + f"<h2>{esc(tr('Map'))}</h2>"
+        + map_body(tr("Roll-out map"), tr("move the year control to follow the roll-out"), tr)
+        + detail
         + _fees_section(fees, tr)
         + f"<h2>{esc(tr('Appendix'))}</h2>"
         + f"<details><summary>{esc(tr('Scenario parameters'))}</summary>"
         + table([tr("parameter"), tr("value")], raw)
         + "</details></div>"
     )
-    return page(title, body, payload=data, banner=banner, lang=tr.lang, words=map_words(tr, data))
+    return page(
+        title,
+        body,
+        payload=data,
+        banner=banner,
+        lang=tr.lang,
+        words=map_words(tr, data),
+        extra_scripts=scripts,
+    )
+
+
+# shows the section of the chosen branch and hides the others (no data is read or parsed)
+BRANCH_SCRIPT = (
+    "(function(){var s=document.getElementById('branch');if(!s){return;}"
+    "function show(){var v=s.value;var all=document.querySelectorAll('section.branch');"
+    "for(var i=0;i<all.length;i++){all[i].hidden=all[i].getAttribute('data-branch')!==v;}}"
+    "s.addEventListener('change',show);show();})();"
+)
+
+
+def _futures(ds: Dataset, rollout: Rollout, tr: Tr) -> tuple[str, str]:
+    """A roll-out under uncertainty: the futures section (first stage, hedge figures,
+    branches, the switch) and the branches' detail sections, the most probable shown."""
+    esc = html.escape
+    h, fs = rollout.hedge, rollout.first_stage
+    assert h is not None and fs is not None
+    names = {s.site_id: s.name for s in ds.sites}
+    last = list(fs.sites_by_year.values())[-1] if fs.sites_by_year else {}
+    started = ", ".join(f"{names.get(s, s)} ({tr(t)})" for s, t in fs.started.items())
+    stage = tr(
+        "Decided before {year}, the same in every future: in service {inservice}; "
+        "construction started: {started}.",
+        year=fs.decision_year,
+        inservice=tr.join([names.get(s, s) for s in sorted(last)]) or tr("none"),
+        started=started or tr("none"),
+    )
+    worth = tr(
+        "Expected cost {expected} MSEK (discounted), worst future {worst} MSEK. Knowing the "
+        "future in advance would save {evpi} MSEK (EVPI); planning for the average future "
+        "instead would cost {vss} MSEK more (VSS).",
+        expected=tr.num(h.expected_cost_msek),
+        worst=tr.num(h.worst_cost_msek),
+        evpi=tr.num(h.evpi_msek),
+        vss=tr.num(h.vss_msek) if h.vss_msek is not None else tr("n/a"),
+    )
+    rows = []
+    options = []
+    sections = []
+    for n, b in enumerate(rollout.branches):
+        later = sorted({s.site_id for s in b.sites} - set(fs.started) - set(last))
+        rows.append(
+            (
+                b.name,
+                tr.g(b.probability),
+                tr.num(b.totals.discounted_cost_msek),
+                tr.num(b.own_best_msek),
+                tr.num(b.regret_msek),
+                tr.join([names.get(s, s) for s in later]) or "-",
+            )
+        )
+        selected = " selected" if b.name == rollout.shown_branch else ""
+        options.append(f'<option value="{n}"{selected}>{esc(b.name)}</option>')
+        _w, detail = _summary_and_detail(ds, rollout.branch(b.name), tr)
+        sections.append(f'<section class="branch" data-branch="{n}">{detail}</section>')
+    notes = "".join(f"<p>{esc(x)}</p>" for x in h.notes)
+    head = (
+        f"<h2>{esc(tr('Futures'))}</h2><p>{esc(stage)}</p><p>{esc(worth)}</p>"
+        + table(
+            [
+                tr("future"),
+                tr("probability"),
+                tr("cost (MSEK, discounted)"),
+                tr("planned alone"),
+                tr("more than planned alone"),
+                tr("sites after the decision year"),
+            ],
+            rows,
+        )
+        + notes
+        + f'<p><label for="branch">{esc(tr("Show the future"))}</label> '
+        f'<select id="branch">{"".join(options)}</select> '
+        + esc(tr("(the map shows {name})", name=rollout.shown_branch or ""))
+        + "</p>"
+    )
+    return head, "".join(sections)
 
 
 def rollout_map(

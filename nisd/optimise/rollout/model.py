@@ -30,10 +30,11 @@ class RolloutModel:
     families: dict[str, int] = field(default_factory=dict)
     rows: dict[str, tuple[str, int]] = field(default_factory=dict)  # name → (family, year)
     outcome: list[Goal] = field(default_factory=list)  # per goal: status, value
+    prefix: str = ""  # of every name, when several roll-outs share one problem (branches)
 
     def add(self, family: str, row: pulp.LpConstraint, year: int) -> None:
         n = self.families.get(family, 0)
-        name = f"{family}_{n}"
+        name = f"{self.prefix}{family}_{n}"
         self.prob += row, name
         self.families[family] = n + 1
         self.rows[name] = (family, year)
@@ -45,17 +46,22 @@ def _existing(pp: PlacementProblem, ro: RolloutConfig) -> dict[int, tuple[int, i
     return {sidx[s]: (tidx[e.type], e.close, e.may_close) for s, e in ro.existing.items()}
 
 
-def build_rollout(years: list[Year], ro: RolloutConfig) -> RolloutModel:
+def build_rollout(
+    years: list[Year], ro: RolloutConfig, prob: pulp.LpProblem | None = None, prefix: str = ""
+) -> RolloutModel:
     """Every year's placement model in one problem, and the families that link them.
+
+    With ``prob`` the roll-out goes into that problem, every name starting ``prefix``
+    (the branches of a roll-out under uncertainty share one problem).
 
     Raises
     ------
     ConfigError
         An existing site that the year's rules forbid (hazard buffer, forbidden).
     """
-    prob = pulp.LpProblem("nisd_rollout", pulp.LpMinimize)
-    models = {yr.year: build(yr.pp, prob, prefix=f"t{yr.year}_") for yr in years}
-    rm = RolloutModel(prob, years, models, {}, {}, {}, {})
+    prob = pulp.LpProblem("nisd_rollout", pulp.LpMinimize) if prob is None else prob
+    models = {yr.year: build(yr.pp, prob, prefix=f"{prefix}t{yr.year}_") for yr in years}
+    rm = RolloutModel(prob, years, models, {}, {}, {}, {}, prefix=prefix)
     pp0 = years[0].pp
     ex = _existing(pp0, ro)
     for j, (t, _close, _may) in ex.items():
@@ -139,7 +145,7 @@ def build_rollout(years: list[Year], ro: RolloutConfig) -> RolloutModel:
             if d not in iprev:
                 continue  # joins this year: onboarding, not a migration
             ip = iprev[d]
-            mu = pulp.LpVariable(f"mu_{yr.year}_{i}", lowBound=0, upBound=1)
+            mu = pulp.LpVariable(f"{prefix}mu_{yr.year}_{i}", lowBound=0, upBound=1)
             mus.append(mu)
             for j in range(yr.pp.n_sites):
                 if (i, j, 0) in mc.x:

@@ -34,124 +34,45 @@ evaluator over the fibre graph, and the links between years by
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from nisd.config import PlanConfig
 from nisd.dataset import Dataset
 from nisd.optimise.deadline import Deadline
-from nisd.optimise.figures import kpis, plan_kpis
-from nisd.optimise.problem import from_dataset
-from nisd.optimise.rollout.check import (
-    capital_by_year,
-    check_rollout,
-    migrations,
-    running_cost,
-    site_schedule,
-)
+from nisd.optimise.rollout.assemble import assemble, checked
 from nisd.optimise.rollout.model import build_rollout
 from nisd.optimise.rollout.solve import earliest_readiness, precheck, solve_rollout
+from nisd.optimise.rollout.twostage import Runner, rollout_tree
 from nisd.optimise.rollout.years import (
-    END_STATE,
-    Year,
-    YearPlan,
     rollout_of,
-    year_config,
     years_of,
 )
 from nisd.optimise.rounds import seconds
-from nisd.optimise.verify import evaluate_plan, raise_violations, violations
+from nisd.optimise.verify import raise_violations
 from nisd.records.plan import ModelStats, ObjectiveValue, RunRecord
 from nisd.records.rollout import (
-    Move,
-    Readiness,
     ReadinessStep,
     Rollout,
-    Totals,
-    YearBudget,
-    YearCost,
-    YearRow,
 )
-from nisd.topology import build_graph
-from nisd.topology.scenarios import scenario_sets
 from nisd.version import __version__
 
 
-def readiness(ds: Dataset, cfg: PlanConfig, yr: Year, yp: YearPlan) -> Readiness:
-    """Which of the scenario's crisis sets hold in a year, and the worst served share by
-    class: every set evaluated (not only the required ones), by the served-load
-    evaluator over the surviving fibre graph."""
-    every = cfg.crisis.set_names()
-    if not every or not yr.ds.demand:
-        return Readiness(required=yr.sets)
-    full = year_config(cfg, yr.year, every).model_copy(update=END_STATE)
-    pp = from_dataset(yr.ds, full)
-    g = build_graph(yr.ds)
-    rows = evaluate_plan(yr.ds, pp, yp.sites, yp.assign, g)
-    met = {r.scenario: r.levels_met is not False for r in rows}
-    holds = {}
-    for s in every:
-        names = [sc.name for sc in scenario_sets(yr.ds, g, [s])]
-        holds[s] = all(met.get(n, True) for n in names)
-    k, _use = plan_kpis(pp, yp.sites, yp.assign, rows)
-    return Readiness(
-        required=yr.sets,
-        holds=holds,
-        worst_by_class=k.worst_case_by_class,
-        worst_share_served=k.worst_case_share_served,
-    )
-
-
-def year_record(
+def rollout(
     ds: Dataset,
     cfg: PlanConfig,
-    yr: Year,
-    yp: YearPlan,
-    before: YearPlan | None,
-    capital: float,
-    moved: Sequence[Move],
-) -> YearRow:
-    """Everything a steering group reads about one year (every figure from the plan)."""
-    ro = rollout_of(cfg)
-    running = running_cost(yr.pp, yp.sites, ro)
-    disc = (1.0 + ro.discount_rate) ** -(yr.year - ro.first_year)
-    total = running + capital + ro.migration_cost_msek * len(moved)
-    sidx = {s: j for j, s in enumerate(yr.pp.site_ids)}
-    tidx = {t: k for k, t in enumerate(yr.pp.type_ids)}
-    return YearRow(
-        year=yr.year,
-        sites=dict(sorted(yp.sites.items())),
-        opened=tuple(sorted(s for s in yp.sites if before is None or s not in before.sites)),
-        closed=tuple(sorted(s for s in (before.sites if before else {}) if s not in yp.sites)),
-        assignments={d: tuple(v) for d, v in sorted(yp.assign.items())},
-        onboarded=tuple(sorted(d for d in yp.assign if before is None or d not in before.assign)),
-        migrations=tuple(moved),
-        load_racks=round(float(yr.pp.load.sum()), 6),
-        capacity_racks=round(
-            float(sum(yr.pp.capacity[sidx[s], tidx[t]] for s, t in yp.sites.items())), 6
-        ),
-        cost_msek=YearCost(
-            running=round(running, 6),
-            capital=round(capital, 6),
-            migration=round(ro.migration_cost_msek * len(moved), 6),
-            total=round(total, 6),
-            discounted=round(disc * total, 6),
-        ),
-        budget_msek=YearBudget(
-            capital=(ro.per_year("capital_budget_msek") or {}).get(yr.year),
-            operating=(ro.per_year("operating_budget_msek") or {}).get(yr.year),
-        ),
-        readiness=readiness(ds, cfg, yr, yp),
-        kpis=kpis(yr.pp, yp.sites, yp.assign) if yp.sites else kpis(yr.pp, {}, {}),
-    )
-
-
-def rollout(ds: Dataset, cfg: PlanConfig, inputs: Mapping[str, object] | None = None) -> Rollout:
-    """Build, solve, check and record the roll-out of ``cfg``.
+    inputs: Mapping[str, object] | None = None,
+    runner: Runner | None = None,
+) -> Rollout:
+    """Build, solve, check and record the roll-out of ``cfg`` (over its branches with
+    ``[rollout.uncertainty]``, each branch alone through ``runner`` when given: worker
+    processes or a Dask cluster, :func:`nisd.study.workers.run_tasks`).
 
     Raises
     ------
     ConfigError, InfeasibleError, NoSolutionError, PlanCheckError
     """
+    if rollout_of(cfg).uncertainty is not None:
+        return rollout_tree(ds, cfg, inputs, runner)
     t0 = time.perf_counter()
     asked = rollout_of(cfg)
     advanced: list[ReadinessStep] = []
@@ -170,25 +91,8 @@ def rollout(ds: Dataset, cfg: PlanConfig, inputs: Mapping[str, object] | None = 
         rm.prob += rm.goals["cost"] <= cap, "cost_cap"
     t_build = time.perf_counter() - t0
     res, plans, rounds, steps = solve_rollout(rm, cfg, t0)
-    found = check_rollout(years, ro, plans)
-    for yr, yp in zip(years, plans, strict=True):
-        _rows, wrong = violations(yr.ds, yr.pp, yp.sites, yp.assign)
-        found += [f"{yr.year}: {v}" for v in wrong]
-    raise_violations(found, "roll-out")
-    spend = capital_by_year(ro, plans)
-    moved = migrations(plans)
-    records = [
-        year_record(ds, cfg, yr, yp, plans[n - 1] if n else None, spend[yr.year], moved[yr.year])
-        for n, (yr, yp) in enumerate(zip(years, plans, strict=True))
-    ]
-    schedule = site_schedule(ro, plans, {s.site_id: s.name for s in ds.sites})
-    totals = Totals(
-        discounted_cost_msek=round(sum(r.cost_msek.discounted for r in records), 6),
-        cost_msek=round(sum(r.cost_msek.total for r in records), 6),
-        capital_msek=round(sum(r.cost_msek.capital for r in records), 6),
-        running_msek=round(sum(r.cost_msek.running for r in records), 6),
-        migrations=sum(len(r.migrations) for r in records),
-    )
+    raise_violations(checked(years, ro, plans), "roll-out")
+    records, schedule, totals = assemble(ds, cfg, years, plans)
     run = RunRecord(
         nisd_version=__version__,
         solver=res.solver,

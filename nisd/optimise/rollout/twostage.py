@@ -1,0 +1,332 @@
+"""A roll-out under uncertainty, from its scenario to a checked record: every branch's own
+best (wait and see), the two-stage plan (:mod:`nisd.optimise.rollout.tree`), the checks
+of every branch and of the shared first stage, the average future's plan and its expected
+cost (for the value of the stochastic solution), and the record."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from nisd.config import PlanConfig
+from nisd.dataset import Dataset
+from nisd.errors import (
+    InfeasibleError,
+    InputError,
+    NisdError,
+    NoSolutionError,
+    PlanCheckError,
+    Problem,
+)
+from nisd.io import load_dataset
+from nisd.optimise.deadline import Deadline
+from nisd.optimise.rollout.assemble import assemble, checked
+from nisd.optimise.rollout.branches import Future, average_future, futures, tree_of
+from nisd.optimise.rollout.solve import precheck
+from nisd.optimise.rollout.tree import (
+    best_of,
+    build_tree,
+    fix_first_stage,
+    plan_first_stage,
+    solve_tree,
+)
+from nisd.optimise.rollout.years import YearPlan
+from nisd.optimise.rounds import seconds
+from nisd.optimise.solve import SolveResult, Status
+from nisd.optimise.verify import raise_violations
+from nisd.records.plan import ModelStats, ObjectiveValue, RunRecord
+from nisd.records.rollout import BranchResult, FirstStage, Hedge, Rollout
+from nisd.version import __version__
+
+log = logging.getLogger(__name__)
+
+
+def first_stage(fs: Sequence[Future], plans: Sequence[Sequence[YearPlan]], d: int) -> FirstStage:
+    """The first stage read from the branches' plans alone, checked to be the same in
+    every branch (non-anticipativity from the output, not from the model).
+
+    Raises
+    ------
+    PlanCheckError
+        Two branches differ in a decision taken before the decision year.
+    """
+    wrong: list[str] = []
+    first = plans[0]
+    ro = fs[0].ro
+    for f, bp in zip(fs[1:], plans[1:], strict=True):
+        for a, b in zip(first, bp, strict=True):
+            if a.year >= d:
+                continue
+            if a.sites != b.sites:
+                wrong.append(f"{a.year}: sites differ between {fs[0].name} and {f.name}")
+            if a.assign != b.assign:
+                wrong.append(f"{a.year}: assignments differ between {fs[0].name} and {f.name}")
+    started: dict[str, str] = {}
+    for f, bp in zip(fs, plans, strict=True):
+        mine: dict[str, str] = {}
+        for yp in bp:
+            for s, t in yp.sites.items():
+                lead = f.ro.lead_time_years.get(t, 0)
+                if s not in ro.existing and yp.year >= d and yp.year - lead < d:
+                    mine.setdefault(s, t)
+        if f is fs[0]:
+            started = mine
+        elif mine != started:
+            wrong.append(
+                f"sites started before {d} differ between {fs[0].name} "
+                f"({', '.join(sorted(started)) or 'none'}) and {f.name} "
+                f"({', '.join(sorted(mine)) or 'none'})"
+            )
+    if wrong:
+        raise PlanCheckError("the branches do not share one first stage: " + "; ".join(wrong[:5]))
+    return FirstStage(
+        decision_year=d,
+        sites_by_year={str(yp.year): dict(sorted(yp.sites.items())) for yp in first if yp.year < d},
+        started=dict(sorted(started.items())),
+    )
+
+
+Task = tuple[str, Callable[..., Any], tuple[Any, ...]]  # (key, function, arguments)
+Runner = Callable[[list[Task]], Iterable[tuple[str, Any]]]  # results as (key, result)
+
+
+def _own_bests(
+    ds: Dataset,
+    fs: Sequence[Future],
+    cfg: PlanConfig,
+    t0: float,
+    runner: Runner | None = None,
+) -> list[tuple[SolveResult, float]]:
+    """Each branch's own best roll-out (the future known in advance): the solve and the
+    plans' discounted cost as the records compute it; side by side through ``runner``
+    (worker processes or a Dask cluster, :func:`nisd.study.workers.run_tasks`) when given,
+    each task reading the data directory.
+
+    Raises
+    ------
+    InfeasibleError, NoSolutionError
+        A branch has no roll-out even planned alone (named).
+    InputError
+        Workers asked for a dataset that is not the data directory on disk.
+    """
+    if runner is not None:
+        _on_disk(ds)
+        left = (
+            None
+            if cfg.solver.time_limit is None
+            else cfg.solver.time_limit - (time.perf_counter() - t0)
+        )
+        config = cfg.model_dump(mode="json")
+        tasks: list[Task] = [
+            (str(n), branch_alone, (str(ds.path), config, n, left)) for n in range(len(fs))
+        ]
+        done = dict(runner(tasks))
+        out = []
+        for n, f in enumerate(fs):
+            got = done[str(n)]
+            if isinstance(got, str):
+                raise NoSolutionError(f"branch {f.name!r} planned alone: {got}")
+            out.append(got)
+        return out
+    serial: list[tuple[SolveResult, float]] = []
+    for f in fs:
+        try:
+            res, plans = best_of(f, cfg, t0)
+        except (InfeasibleError, NoSolutionError) as exc:
+            raise type(exc)(f"branch {f.name!r} planned alone: {exc}") from None
+        _records, _schedule, totals = assemble(ds, f.cfg, f.years, plans)
+        serial.append((res, totals.discounted_cost_msek))
+    return serial
+
+
+def branch_alone(
+    data_dir: str, config: dict[str, object], n: int, seconds_left: float | None
+) -> tuple[SolveResult, float] | str:
+    """In a worker: branch ``n`` of the scenario ``config`` on the data at ``data_dir``
+    planned alone (its solve and discounted cost), or why not (a message)."""
+    ds = load_dataset(Path(data_dir))
+    cfg = PlanConfig.model_validate(config)
+    if seconds_left is not None:
+        cfg = cfg.model_copy(
+            update={"solver": cfg.solver.model_copy(update={"time_limit": max(seconds_left, 1)})}
+        )
+    (f,) = futures(ds, cfg, only=n)
+    try:
+        res, plans = best_of(f, cfg, time.perf_counter())
+    except NisdError as exc:
+        return str(exc)
+    _records, _schedule, totals = assemble(ds, f.cfg, f.years, plans)
+    return res, totals.discounted_cost_msek
+
+
+def _on_disk(ds: Dataset) -> None:
+    if load_dataset(ds.path).input_hash != ds.input_hash:
+        raise InputError(
+            [
+                Problem(
+                    "dataset",
+                    "the branches planned on workers read the data directory on disk; this "
+                    "dataset is a variant made in memory: write it to a directory first",
+                )
+            ]
+        )
+
+
+def _difference(a: float, b: float) -> float:
+    """``a − b`` of two costs that are equal in theory up to the solver's tolerance and the
+    records' rounding (1e-6 MSEK each): differences within 1e-4 MSEK (100 SEK) are 0."""
+    x = a - b
+    return 0.0 if abs(x) < 1e-4 else round(x, 6)
+
+
+def rollout_tree(
+    ds: Dataset,
+    cfg: PlanConfig,
+    inputs: Mapping[str, object] | None = None,
+    runner: Runner | None = None,
+) -> Rollout:
+    """Plan, check and record the roll-out of ``cfg`` over its branches (each branch alone
+    through ``runner``, side by side, when given).
+
+    Raises
+    ------
+    ConfigError, InfeasibleError, NoSolutionError, PlanCheckError
+    """
+    t0 = time.perf_counter()
+    u = tree_of(cfg)
+    d = u.decision_year
+    fs = futures(ds, cfg, Deadline.of(cfg.solver, t0).checker("deriving each branch's years"))
+    for f in fs:
+        try:
+            precheck(f.years, f.ro)
+        except InfeasibleError as exc:
+            raise InfeasibleError(f"branch {f.name!r}: {exc}") from None
+    notes: list[str] = []
+    secs: dict[str, float] = {}
+    t = time.perf_counter()
+    bests = _own_bests(ds, fs, cfg, t0, runner)
+    secs["each branch alone"] = round(time.perf_counter() - t, 3)
+    best_values = [cost for _res, cost in bests]
+    t = time.perf_counter()
+    tm = build_tree(fs, d, u.objective, best_values)
+    t_build = time.perf_counter() - t
+    res, plans, rounds, steps = solve_tree(tm, cfg, t0)
+    secs["two-stage model"] = round(time.perf_counter() - t, 3)
+    found: list[str] = []
+    for f, bp in zip(fs, plans, strict=True):
+        found += [f"branch {f.name}: {x}" for x in checked(f.years, f.ro, bp)]
+    raise_violations(found, "roll-out")
+    stage = first_stage(fs, plans, d)
+    results = []
+    for f, bp, (best, own) in zip(fs, plans, bests, strict=True):
+        records, schedule, totals = assemble(ds, f.cfg, f.years, bp)
+        results.append(
+            BranchResult(
+                name=f.name,
+                probability=f.probability,
+                years=tuple(records),
+                sites=tuple(schedule),
+                totals=totals,
+                own_best_msek=round(own, 6),
+                own_best_status=best.status,
+                regret_msek=_difference(totals.discounted_cost_msek, own),
+            )
+        )
+    expected = sum(b.probability * b.totals.discounted_cost_msek for b in results)
+    ws = sum(b.probability * b.own_best_msek for b in results if b.own_best_msek is not None)
+    exact = res.status is Status.OPTIMAL and all(b.status is Status.OPTIMAL for b, _c in bests)
+    if not exact:
+        notes.append(
+            "not every solve was proved optimal: EVPI and VSS are estimates within the gaps "
+            "of the solves they are the difference of"
+        )
+    eev = None
+    if u.objective == "expected":
+        t = time.perf_counter()
+        eev = _average_future_cost(ds, cfg, fs, d, t0, notes)
+        secs["average future"] = round(time.perf_counter() - t, 3)
+    else:
+        notes.append(
+            f"objective {u.objective!r}: the value of the stochastic solution is defined for "
+            "the expected cost and is not computed"
+        )
+    hedge = Hedge(
+        objective=u.objective,
+        expected_cost_msek=round(expected, 6),
+        worst_cost_msek=round(max(b.totals.discounted_cost_msek for b in results), 6),
+        max_regret_msek=round(max(b.regret_msek or 0.0 for b in results), 6),
+        wait_and_see_msek=round(ws, 6),
+        evpi_msek=_difference(expected, ws),
+        average_future_msek=None if eev is None else round(eev, 6),
+        vss_msek=None if eev is None else _difference(eev, expected),
+        notes=tuple(notes),
+        seconds=secs,
+    )
+    shown = max(results, key=lambda b: b.probability)  # the first of the most probable
+    run = RunRecord(
+        nisd_version=__version__,
+        solver=res.solver,
+        solver_version=res.solver_version,
+        hit_limit=res.hit_limit,
+        build_seconds=round(t_build, 3),
+        solve_seconds=round(seconds(steps), 3),
+        wall_seconds=round(time.perf_counter() - t0, 3),
+        parameters=cfg.model_dump(mode="json"),
+        model=ModelStats(
+            variables=len(tm.prob.variables()),
+            constraints=len(tm.prob.constraints),
+            families=dict(sorted(tm.families.items())),
+        ),
+        rounds=tuple(rounds),
+        **(inputs or {}),
+    )
+    return Rollout(
+        status=res.status,
+        objective=ObjectiveValue(name=f"cost ({u.objective}, over branches)", value=res.objective),
+        bound=res.bound,
+        gap=res.gap,
+        years=shown.years,
+        sites=shown.sites,
+        totals=shown.totals,
+        run=run,
+        decision_year=d,
+        branches=tuple(results),
+        shown_branch=shown.name,
+        first_stage=stage,
+        hedge=hedge,
+    )
+
+
+def _average_future_cost(
+    ds: Dataset, cfg: PlanConfig, fs: list[Future], d: int, t0: float, notes: list[str]
+) -> float | None:
+    """EEV: the expected cost over the branches when the first stage is the one planned
+    for the average future and each branch then does its best (None, with a note, when that
+    first stage leaves some branch without a roll-out or a solve stops without one)."""
+    avg = average_future(ds, cfg, fs)
+    try:
+        _res, fixed = plan_first_stage(avg, cfg, t0, d)
+    except (InfeasibleError, NoSolutionError) as exc:
+        notes.append(f"the average future has no roll-out of its own ({exc}): no VSS")
+        return None
+    tm = build_tree(fs, d, "expected")
+    fix_first_stage(tm, fixed)
+    try:
+        _res2, plans, _r, _s = solve_tree(tm, cfg, t0)
+    except InfeasibleError:
+        notes.append(
+            "the first stage planned for the average future leaves some branch without a "
+            "roll-out: hedging is not a saving but a necessity (VSS unbounded)"
+        )
+        return None
+    except NoSolutionError as exc:
+        notes.append(f"the average future's first stage could not be evaluated ({exc})")
+        return None
+    total = 0.0
+    for f, bp in zip(fs, plans, strict=True):
+        _records, _schedule, totals = assemble(ds, f.cfg, f.years, bp)
+        total += f.probability * totals.discounted_cost_msek
+    return total
