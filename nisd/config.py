@@ -355,10 +355,10 @@ class RolloutConfig(Strict):
             both = sorted(set(b.decline) & set(b.onboarding))
             if both:
                 raise ValueError(f"{where}: {', '.join(both)} both declines and joins")
-        if "readiness" in self.objective or "moves" in self.objective:
+        if "readiness" in self.objective:
             raise ValueError(
-                "objective: a roll-out under uncertainty minimises cost only (the readiness "
-                'and moves goals are not supported with [rollout.uncertainty]); use ["cost"]'
+                'objective: the "readiness" goal is not supported with [rollout.uncertainty] '
+                '(use ["cost"] or ["cost", "moves"])'
             )
 
     def annuity(self, type_id: str) -> float:

@@ -342,18 +342,44 @@ def test_bad_trees_are_refused_with_the_key(tmp_path: Path, text: str, says: str
     assert not out.exists()
 
 
-def test_the_moves_goal_is_refused_under_uncertainty() -> None:
-    with pytest.raises(ValueError, match="minimises cost only"):
+def test_the_readiness_goal_is_refused_under_uncertainty() -> None:
+    with pytest.raises(ValueError, match=r"readiness. goal is not supported"):
         RolloutConfig.model_validate(
             {
                 "first_year": 2026,
                 "last_year": 2032,
+                "objective": ["cost", "readiness"],
                 "uncertainty": {
                     "decision_year": 2029,
                     "branches": [{"name": "a", "probability": 1.0}],
                 },
             }
         )
+
+
+def test_the_fewest_moves_keep_the_cost_and_the_first_stage(tmp_path: Path) -> None:
+    """Cost, then the fewest expected moves: the same expected cost as cost alone, the
+    first stage still shared, no more moves than with cost alone."""
+    ds = load_dataset(write_country(tmp_path, 5, 3, seed=5))
+    branches = [
+        {"name": "as planned", "probability": 0.5},
+        {"name": "loads double", "probability": 0.5, "growth_per_year": 1.0},
+    ]
+    alone = rollout(ds, tree_cfg(branches))
+    both = rollout(ds, tiny_rollout_config(
+        first_year=2029,
+        objective=["cost", "moves"],
+        uncertainty={"decision_year": D, "branches": branches},
+    ))  # fmt: skip
+    check_invariants(both)
+    assert [g.goal for g in both.goals] == ["cost", "moves"]
+    assert both.hedge is not None and alone.hedge is not None
+    assert both.hedge.expected_cost_msek == pytest.approx(alone.hedge.expected_cost_msek, abs=1e-4)
+
+    def moves(r: Rollout) -> float:
+        return sum(b.probability * b.totals.migrations for b in r.branches)
+
+    assert moves(both) <= moves(alone) + 1e-9
 
 
 def test_config_error_is_a_config_error(tmp_path: Path) -> None:

@@ -122,7 +122,11 @@ def tree_lines(ro: Rollout) -> None:
         f"{', '.join(sorted(last)) or 'none'}; construction started: {started}"
     )
     for b in ro.branches:
-        later = sorted({s.site_id for s in b.sites} - set(fs.started) - set(last))
+        later = sorted(
+            s.site_id
+            for s in b.sites
+            if s.in_service_from >= fs.decision_year and s.site_id not in fs.started
+        )
         click.echo(
             f"  branch {b.name!r} (p = {b.probability:g}): {b.totals.discounted_cost_msek:.1f} "
             f"MSEK discounted; alone {b.own_best_msek or 0.0:.1f} (regret "

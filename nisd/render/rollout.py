@@ -463,7 +463,11 @@ def _futures(ds: Dataset, rollout: Rollout, tr: Tr) -> tuple[str, str]:
     options = []
     sections = []
     for n, b in enumerate(rollout.branches):
-        later = sorted({s.site_id for s in b.sites} - set(fs.started) - set(last))
+        later = sorted(
+            s.site_id
+            for s in b.sites
+            if s.in_service_from >= fs.decision_year and s.site_id not in fs.started
+        )
         rows.append(
             (
                 b.name,

@@ -36,14 +36,14 @@ from dataclasses import dataclass, field
 import pulp
 
 from nisd.config import PlanConfig
-from nisd.errors import InfeasibleError, NisdError
+from nisd.errors import InfeasibleError, NisdError, NoSolutionError
 from nisd.optimise.deadline import Deadline
 from nisd.optimise.rollout.branches import Future
 from nisd.optimise.rollout.model import RolloutModel, build_rollout
-from nisd.optimise.rollout.solve import _Rounds, solve_rollout
+from nisd.optimise.rollout.solve import SECONDARY_SECONDS, _Rounds, solve_rollout
 from nisd.optimise.rollout.years import YearPlan
 from nisd.optimise.rounds import run_rounds, seconds
-from nisd.optimise.solve import SolveResult, Start, solve
+from nisd.optimise.solve import SolveResult, Start, current_values, solve
 from nisd.records.plan import RoundRecord
 
 log = logging.getLogger(__name__)
@@ -122,8 +122,17 @@ class _TreeRounds:
     """The tree as :func:`~nisd.optimise.rounds.run_rounds` solves it: one objective, a
     round adds the flow rows every (branch, year, scenario) missed."""
 
-    def __init__(self, tm: TreeModel, cfg: PlanConfig, deadline: Deadline) -> None:
+    def __init__(
+        self,
+        tm: TreeModel,
+        cfg: PlanConfig,
+        deadline: Deadline,
+        goal: pulp.LpAffineExpression | None = None,
+        cap: float | None = None,
+    ) -> None:
         self.tm, self.deadline, self.cfg = tm, deadline, cfg
+        self.goal = tm.goal if goal is None else goal
+        self.cap = cap
         self.prob = tm.prob
         self.parts = [
             _Rounds(rm, f.cfg, deadline, "cost", False)
@@ -137,8 +146,8 @@ class _TreeRounds:
         return True
 
     def solve(self, start: Start | None) -> tuple[SolveResult, list[SolveResult]]:
-        opts = self.deadline.options(self.cfg.solver)
-        self.prob.setObjective(self.tm.goal)
+        opts = self.deadline.options(self.cfg.solver, self.cap)
+        self.prob.setObjective(self.goal)
         res = solve(self.prob, opts, start)
         return res, [res]
 
@@ -182,6 +191,35 @@ def solve_tree(
         carry_start=True,
         label="roll-out round (branches)",
     )
+    return out.result, out.plan, list(out.rounds), list(out.steps)
+
+
+def fewest_moves(
+    tm: TreeModel, cfg: PlanConfig, t0: float, cost: float
+) -> tuple[SolveResult, list[list[YearPlan]], list[RoundRecord], list[SolveResult]] | None:
+    """The fewest expected moves of users between sites with the tree's cost held (within
+    ``tolerance``) and every branch's sites as solved (at most ``SECONDARY_SECONDS``); None
+    when that solve stops without a plan (the cost's plans stay)."""
+    ro = tm.futures[0].ro
+    moves = pulp.lpSum(
+        f.probability * rm.goals["moves"] for f, rm in zip(tm.futures, tm.branches, strict=True)
+    )
+    tm.prob += tm.goal <= cost + ro.tolerance * abs(cost) + 1e-6, "hold_tree_cost"
+    for rm in tm.branches:
+        for m in rm.models.values():
+            for v in m.y.values():
+                v.lowBound = v.upBound = round(v.value() or 0.0)
+    deadline = Deadline.of(cfg.solver, t0, "before the fewest moves met every branch")
+    try:
+        out = run_rounds(
+            _TreeRounds(tm, cfg, deadline, moves, SECONDARY_SECONDS),
+            deadline,
+            current_values(tm.prob),
+            carry_start=True,
+            label="roll-out round (moves, branches)",
+        )
+    except NoSolutionError:
+        return None
     return out.result, out.plan, list(out.rounds), list(out.steps)
 
 

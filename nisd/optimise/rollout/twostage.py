@@ -29,16 +29,17 @@ from nisd.optimise.rollout.solve import precheck
 from nisd.optimise.rollout.tree import (
     best_of,
     build_tree,
+    fewest_moves,
     fix_first_stage,
     plan_first_stage,
     solve_tree,
 )
-from nisd.optimise.rollout.years import YearPlan
+from nisd.optimise.rollout.years import YearPlan, rollout_of
 from nisd.optimise.rounds import seconds
 from nisd.optimise.solve import SolveResult, Status
 from nisd.optimise.verify import raise_violations
 from nisd.records.plan import ModelStats, ObjectiveValue, RunRecord
-from nisd.records.rollout import BranchResult, FirstStage, Hedge, Rollout
+from nisd.records.rollout import BranchResult, FirstStage, Goal, Hedge, Rollout
 from nisd.version import __version__
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,10 @@ def _on_disk(ds: Dataset) -> None:
         )
 
 
+def _goal(name: str, res: SolveResult) -> Goal:
+    return Goal(goal=name, status=res.status, value=res.objective, bound=res.bound, gap=res.gap)
+
+
 def _difference(a: float, b: float) -> float:
     """``a − b`` of two costs that are equal in theory up to the solver's tolerance and the
     records' rounding (1e-6 MSEK each): differences within 1e-4 MSEK (100 SEK) are 0."""
@@ -214,6 +219,15 @@ def rollout_tree(
     tm = build_tree(fs, d, u.objective, best_values)
     t_build = time.perf_counter() - t
     res, plans, rounds, steps = solve_tree(tm, cfg, t0)
+    goals = [_goal("cost", res)]
+    if "moves" in rollout_of(cfg).objective and res.objective is not None:
+        fewer = fewest_moves(tm, cfg, t0, res.objective)
+        if fewer is None:
+            notes.append("the fewest moves were not found within their time: the cost's plans")
+        else:
+            mres, plans, more, msteps = fewer
+            rounds, steps = rounds + more, steps + msteps
+            goals.append(_goal("moves", mres))
     secs["two-stage model"] = round(time.perf_counter() - t, 3)
     found: list[str] = []
     for f, bp in zip(fs, plans, strict=True):
@@ -284,6 +298,7 @@ def rollout_tree(
         **(inputs or {}),
     )
     return Rollout(
+        goals=tuple(goals),
         status=res.status,
         objective=ObjectiveValue(name=f"cost ({u.objective}, over branches)", value=res.objective),
         bound=res.bound,
