@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from nisd.config import PlanConfig
+from nisd.optimise.problem import PlacementProblem
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -96,3 +98,30 @@ def tiny_rollout_config(**ro: Any) -> PlanConfig:
             },
         }
     )
+
+
+def assignable(pp: PlacementProblem, opened: dict[int, int]) -> bool:
+    """Every user gets a primary and a backup among ``opened`` (site → type), within its
+    bounds, far enough apart, primary load within capacity: by enumeration."""
+    conflict = pp.conflict()
+    options = []
+    for i in range(pp.n_demand):
+        pairs = [
+            (a, b)
+            for a in opened
+            for b in opened
+            if a != b
+            and pp.latency[i, a] <= pp.primary_ms[i] + 1e-9
+            and pp.latency[i, b] <= pp.backup_ms[i] + 1e-9
+            and not conflict[a, b]
+        ]
+        if not pairs:
+            return False
+        options.append(pairs)
+    for choice in itertools.product(*options):
+        used: dict[int, float] = {}
+        for i, (a, _b) in enumerate(choice):
+            used[a] = used.get(a, 0.0) + pp.load[i] * pp.load_factor
+        if all(v <= pp.capacity[a, opened[a]] + 1e-9 for a, v in used.items()):
+            return True
+    return False

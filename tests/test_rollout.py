@@ -21,44 +21,16 @@ from nisd.io import load_dataset
 from nisd.io.scenario import load_plan_config
 from nisd.io.synthetic import write_country
 from nisd.optimise.check import check_plan
-from nisd.optimise.problem import PlacementProblem
 from nisd.optimise.rollout import rollout
 from nisd.optimise.rollout.check import check_rollout
 from nisd.optimise.rollout.years import Year, years_of
-from tests.helpers import tiny_rollout_config
+from tests.helpers import assignable, tiny_rollout_config
 
 # ---- tiny roll-outs against brute force -------------------------------------------------
 
 
 def _tiny_cfg(**ro: Any) -> PlanConfig:
     return tiny_rollout_config(**ro)
-
-
-def _assignable(pp: PlacementProblem, opened: dict[int, int]) -> bool:
-    """Every user gets a primary and a backup among ``opened`` (site → type), within its
-    bounds, far enough apart, primary load within capacity: by enumeration."""
-    conflict = pp.conflict()
-    options = []
-    for i in range(pp.n_demand):
-        pairs = [
-            (a, b)
-            for a in opened
-            for b in opened
-            if a != b
-            and pp.latency[i, a] <= pp.primary_ms[i] + 1e-9
-            and pp.latency[i, b] <= pp.backup_ms[i] + 1e-9
-            and not conflict[a, b]
-        ]
-        if not pairs:
-            return False
-        options.append(pairs)
-    for choice in itertools.product(*options):
-        used: dict[int, float] = {}
-        for i, (a, _b) in enumerate(choice):
-            used[a] = used.get(a, 0.0) + pp.load[i] * pp.load_factor
-        if all(v <= pp.capacity[a, opened[a]] + 1e-9 for a, v in used.items()):
-            return True
-    return False
 
 
 def _brute(years: list[Year], ro: RolloutConfig) -> float | None:
@@ -78,7 +50,7 @@ def _brute(years: list[Year], ro: RolloutConfig) -> float | None:
 
     @cache
     def ok(year_index: int, opened: frozenset[tuple[int, int]]) -> bool:
-        return _assignable(years[year_index].pp, dict(opened))
+        return assignable(years[year_index].pp, dict(opened))
 
     best: float | None = None
     for combo in itertools.product(*per_site):

@@ -28,39 +28,11 @@ from nisd.optimise.rollout import rollout
 from nisd.optimise.rollout.branches import futures
 from nisd.optimise.rollout.years import Year
 from nisd.records import Rollout
-from tests.helpers import tiny_rollout_config
+from tests.helpers import assignable, tiny_rollout_config
 
 D = 2031  # the decision year of every tiny tree
 ROOT = Path(__file__).resolve().parent.parent
 Signature = frozenset[tuple[int, int, int]]
-
-
-def _assignable(year: Year, opened: dict[int, int]) -> bool:
-    """Every user gets a primary and a backup among ``opened`` (site → type) within its
-    bounds, apart, primary load within capacity: by enumeration."""
-    pp = year.pp
-    conflict = pp.conflict()
-    options = []
-    for i in range(pp.n_demand):
-        pairs = [
-            (a, b)
-            for a in opened
-            for b in opened
-            if a != b
-            and pp.latency[i, a] <= pp.primary_ms[i] + 1e-9
-            and pp.latency[i, b] <= pp.backup_ms[i] + 1e-9
-            and not conflict[a, b]
-        ]
-        if not pairs:
-            return False
-        options.append(pairs)
-    for choice in itertools.product(*options):
-        used: dict[int, float] = {}
-        for i, (a, _b) in enumerate(choice):
-            used[a] = used.get(a, 0.0) + pp.load[i] * pp.load_factor
-        if all(v <= pp.capacity[a, opened[a]] + 1e-9 for a, v in used.items()):
-            return True
-    return False
 
 
 def best_by_first_stage(years: list[Year], ro: RolloutConfig) -> dict[Signature, float]:
@@ -82,7 +54,7 @@ def best_by_first_stage(years: list[Year], ro: RolloutConfig) -> dict[Signature,
 
     @cache
     def ok(n: int, opened: frozenset[tuple[int, int]]) -> bool:
-        return _assignable(years[n], dict(opened))
+        return assignable(years[n].pp, dict(opened))
 
     out: dict[Signature, float] = {}
     for combo in itertools.product(*per_site):

@@ -223,6 +223,18 @@ def fewest_moves(
     return out.result, out.plan, list(out.rounds), list(out.steps)
 
 
+def _alone(
+    f: Future, cfg: PlanConfig, t0: float
+) -> tuple[SolveResult, list[YearPlan], RolloutModel]:
+    """One future's cheapest roll-out (cost alone, the run's solver options), its plans and
+    its solved model."""
+    ro = f.ro.model_copy(update={"objective": ["cost"]})
+    c = f.cfg.model_copy(update={"rollout": ro, "solver": cfg.solver})
+    rm = build_rollout(f.years, ro)
+    res, plans, _rounds, _steps = solve_rollout(rm, c, t0, explain=False)
+    return res, plans, rm
+
+
 def best_of(f: Future, cfg: PlanConfig, t0: float) -> tuple[SolveResult, list[YearPlan]]:
     """The cheapest roll-out of one future alone (proved, or with its gap) and its plans.
 
@@ -230,10 +242,7 @@ def best_of(f: Future, cfg: PlanConfig, t0: float) -> tuple[SolveResult, list[Ye
     ------
     InfeasibleError, NoSolutionError
     """
-    ro = f.ro.model_copy(update={"objective": ["cost"]})
-    c = f.cfg.model_copy(update={"rollout": ro, "solver": cfg.solver})
-    rm = build_rollout(f.years, ro)
-    res, plans, _rounds, _steps = solve_rollout(rm, c, t0, explain=False)
+    res, plans, _rm = _alone(f, cfg, t0)
     return res, plans
 
 
@@ -250,10 +259,7 @@ def plan_first_stage(
     ------
     InfeasibleError, NoSolutionError
     """
-    ro = f.ro.model_copy(update={"objective": ["cost"]})
-    c = f.cfg.model_copy(update={"rollout": ro, "solver": cfg.solver})
-    rm = build_rollout(f.years, ro)
-    res, _plans, _rounds, _steps = solve_rollout(rm, c, t0, explain=False)
+    res, _plans, rm = _alone(f, cfg, t0)
     return res, values_of(f, rm, d)
 
 
