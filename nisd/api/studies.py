@@ -12,8 +12,7 @@ import pandas as pd
 from nisd.api.solve import config, plan_value
 from nisd.config import PlanConfig
 from nisd.dataset import Dataset
-from nisd.errors import InputError, Problem
-from nisd.io import load_dataset
+from nisd.io.load import require_on_disk
 from nisd.io.results import (
     dataset_of,
 )
@@ -45,20 +44,6 @@ def _runner(
     return run
 
 
-def _on_disk(ds: Dataset, what: str) -> None:
-    """Studies run their solves in worker processes, which read the data directory."""
-    if load_dataset(ds.path).input_hash != ds.input_hash:
-        raise InputError(
-            [
-                Problem(
-                    "dataset",
-                    f"{what} from the data directory on disk; this dataset is a variant "
-                    "made in memory: write it to a directory first",
-                )
-            ]
-        )
-
-
 def sweep(
     ds: Dataset,
     scenario: str | Path | PlanConfig,
@@ -88,7 +73,7 @@ def sweep(
     InputError
         ``ds`` is a variant made in memory.
     """
-    _on_disk(ds, "a sweep solves")
+    require_on_disk(ds, "a sweep solves")
     base = config(scenario).model_dump(mode="json")
     points = grid(base, {k: list(v) for k, v in vary.items()})
     check_points(points)
@@ -150,7 +135,7 @@ def explain(
     plan.run.config()
     plan_value(plan)
     dataset_of(plan, ds)
-    _on_disk(ds, "explain re-solves")
+    require_on_disk(ds, "explain re-solves")
     return explain_plan(
         plan,
         ds,
@@ -186,7 +171,7 @@ def sensitivity(
     plan.run.config()
     plan_value(plan)
     dataset_of(plan, ds)
-    _on_disk(ds, "sensitivity re-plans")
+    require_on_disk(ds, "sensitivity re-plans")
     with tempfile.TemporaryDirectory(prefix="nisd-sensitivity-") as work:
         return sensitivity_table(
             plan,

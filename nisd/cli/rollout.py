@@ -116,17 +116,13 @@ def tree_lines(ro: Rollout) -> None:
     if h is None or fs is None:
         return
     started = ", ".join(f"{s} ({t})" for s, t in fs.started.items()) or "none"
-    last = list(fs.sites_by_year.values())[-1] if fs.sites_by_year else {}
+    last = fs.in_service
     click.echo(
         f"first stage (shared by every branch, decided before {fs.decision_year}): in service "
         f"{', '.join(sorted(last)) or 'none'}; construction started: {started}"
     )
     for b in ro.branches:
-        later = sorted(
-            s.site_id
-            for s in b.sites
-            if s.in_service_from >= fs.decision_year and s.site_id not in fs.started
-        )
+        later = fs.later(b.sites)
         click.echo(
             f"  branch {b.name!r} (p = {b.probability:g}): {b.totals.discounted_cost_msek:.1f} "
             f"MSEK discounted; alone {b.own_best_msek or 0.0:.1f} (regret "

@@ -150,6 +150,27 @@ def load_dataset(path: str | Path) -> Dataset:
     )
 
 
+def require_on_disk(ds: Dataset, what: str) -> None:
+    """Refuse a dataset that is not its data directory on disk (a variant made in memory):
+    worker processes read the data by its path. ``what`` begins the message ("a sweep
+    solves").
+
+    Raises
+    ------
+    InputError
+    """
+    if load_dataset(ds.path).input_hash != ds.input_hash:
+        raise InputError(
+            [
+                Problem(
+                    "dataset",
+                    f"{what} from the data directory on disk; this dataset is a variant "
+                    "made in memory: write it to a directory first",
+                )
+            ]
+        )
+
+
 def _dependency_problems(
     demand: list[DemandPoint], lines: list[int]
 ) -> list[tuple[int | None, str]]:

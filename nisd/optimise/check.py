@@ -56,7 +56,7 @@ def check_plan(
         out.append(f"{n} sites opened, at least {lo} required")
     if hi is not None and n > hi:
         out.append(f"{n} sites opened, at most {hi} allowed")
-    cost = sum(pp.cost[sidx[s], tidx[t]] + pp.hazard_penalty[sidx[s]] for s, t in sites.items())
+    cost = pp.site_cost(sites)
     if cfg.budget_msek is not None and cost > cfg.budget_msek + TOL:
         out.append(f"cost {cost:.3f} MSEK exceeds the budget {cfg.budget_msek:g}")
     for j in np.nonzero(pp.required)[0]:

@@ -165,6 +165,16 @@ class PlacementProblem:
     def n_sites(self) -> int:
         return len(self.site_ids)
 
+    def site_cost(self, sites: Mapping[str, str]) -> float:
+        """The annual cost of opened ``sites`` (site id → type) as the cost objective counts
+        its sites: each type's cost at the site plus the site's hazard penalty."""
+        j = [self.site_ids.index(s) for s in sites]
+        t = [self.type_ids.index(x) for x in sites.values()]
+        cost = float(self.cost[j, t].sum()) if j else 0.0
+        if len(self.hazard_penalty) == self.n_sites:
+            cost += float(self.hazard_penalty[j].sum())
+        return cost
+
     @property
     def n_demand(self) -> int:
         return len(self.demand_ids)

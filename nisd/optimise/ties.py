@@ -25,6 +25,7 @@ skip it.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -51,15 +52,6 @@ def applies(pp: PlacementProblem, solved: Solved) -> bool:
         and solved.result.status is Status.OPTIMAL
         and solved.result.objective is not None
     )
-
-
-def plan_cost(pp: PlacementProblem, sites: dict[str, str]) -> float:
-    """The cost objective's site part of ``sites`` (cost of each type plus the hazard
-    penalty), as the model's cost expression counts it."""
-    sidx = {s: j for j, s in enumerate(pp.site_ids)}
-    tidx = {t: k for k, t in enumerate(pp.type_ids)}
-    penalty = pp.hazard_penalty if len(pp.hazard_penalty) else np.zeros(pp.n_sites)
-    return float(sum(pp.cost[sidx[s], tidx[t]] + penalty[sidx[s]] for s, t in sites.items()))
 
 
 def tie_objective(
@@ -118,27 +110,19 @@ def break_ties(pp: PlacementProblem, solved: Solved, t0: float) -> tuple[Solved,
         return solved, _record(
             before, before, solved, existing_ids, status, time.perf_counter() - t_start
         )
-    cost = plan_cost(pp, out.sites)
     res = solved.result
-    chosen = Solved(
-        result=type(res)(
-            res.status,
-            cost,
-            res.bound,
-            res.gap,
-            res.seconds + sum(s.seconds for s in out.steps),
-            res.solver,
-            res.solver_version,
-            res.hit_limit,
+    chosen = dataclasses.replace(
+        solved,
+        result=dataclasses.replace(
+            res,
+            objective=pp.site_cost(out.sites),
+            seconds=res.seconds + sum(s.seconds for s in out.steps),
         ),
-        objective_name=solved.objective_name,
         sites=out.sites,
         assign=out.assign,
         model=out.model,
         steps=[*solved.steps, *out.steps],
-        rounds=solved.rounds,
         pp=pp,
-        war=solved.war,
     )
     status = "proved" if out.result.status is Status.OPTIMAL else "improved"
     return chosen, _record(

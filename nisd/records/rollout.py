@@ -155,6 +155,20 @@ class FirstStage(Record):
     sites_by_year: dict[str, dict[str, str]] = Field(default_factory=dict)
     started: dict[str, str] = Field(default_factory=dict)  # site → type
 
+    @property
+    def in_service(self) -> dict[str, str]:
+        """The sites in service in the last year before the decision year."""
+        return list(self.sites_by_year.values())[-1] if self.sites_by_year else {}
+
+    def later(self, schedule: Sequence[ScheduleRow]) -> list[str]:
+        """The sites of a branch's ``schedule`` that enter service from the decision year
+        on without having been started before it: that branch's own decisions."""
+        return sorted(
+            s.site_id
+            for s in schedule
+            if s.in_service_from >= self.decision_year and s.site_id not in self.started
+        )
+
 
 class BranchResult(Record):
     """One future of a roll-out under uncertainty: its probability and its roll-out (years,

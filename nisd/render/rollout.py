@@ -441,7 +441,7 @@ def _futures(ds: Dataset, rollout: Rollout, tr: Tr) -> tuple[str, str]:
     h, fs = rollout.hedge, rollout.first_stage
     assert h is not None and fs is not None
     names = {s.site_id: s.name for s in ds.sites}
-    last = list(fs.sites_by_year.values())[-1] if fs.sites_by_year else {}
+    last = fs.in_service
     started = ", ".join(f"{names.get(s, s)} ({tr(t)})" for s, t in fs.started.items())
     stage = tr(
         "Decided before {year}, the same in every future: in service {inservice}; "
@@ -463,11 +463,7 @@ def _futures(ds: Dataset, rollout: Rollout, tr: Tr) -> tuple[str, str]:
     options = []
     sections = []
     for n, b in enumerate(rollout.branches):
-        later = sorted(
-            s.site_id
-            for s in b.sites
-            if s.in_service_from >= fs.decision_year and s.site_id not in fs.started
-        )
+        later = fs.later(b.sites)
         rows.append(
             (
                 b.name,

@@ -14,9 +14,11 @@ from nisd.optimise.deadline import Check, no_check
 from nisd.optimise.problem import from_dataset
 from nisd.optimise.rollout.years import (
     Year,
+    onboarding_keys,
     onboarding_year,
     ramp_of,
     rollout_of,
+    unknown_sets,
     validate,
     year_config,
     year_dataset,
@@ -67,11 +69,7 @@ def validate_tree(ds: Dataset, cfg: PlanConfig) -> None:
     ro = rollout_of(cfg)
     u = tree_of(cfg)
     problems: list[Problem] = []
-    keys = (
-        set(ds.demand_ids)
-        | {d.kind for d in ds.demand}
-        | {d.workload for d in ds.demand if d.workload}
-    )
+    keys = onboarding_keys(ds)
     known = cfg.crisis.set_names()
     for n, b in enumerate(u.branches):
         where = f"rollout.uncertainty.branches[{n}]"
@@ -122,14 +120,8 @@ def validate_tree(ds: Dataset, cfg: PlanConfig) -> None:
                 f"a declined workload is needed by others: {'; '.join(needed[:3])}"
                 + (" …" if len(needed) > 3 else ""),
             )
-        for step, sets in b.readiness.items():
-            for s in sets:
-                if s not in known:
-                    bad(
-                        f"readiness.{step}",
-                        f"{s!r} is not one of the crisis sets of [crisis] "
-                        f"({', '.join(known) or 'none'})",
-                    )
+        for step, text in unknown_sets(b.readiness, known):
+            bad(f"readiness.{step}", text)
         if b.capital_budget_msek is not None and ro.capital_budget_msek is None:
             bad(
                 "capital_budget_msek",
@@ -230,18 +222,17 @@ def average_future(ds: Dataset, cfg: PlanConfig, fs: list[Future]) -> Future:
     plain = ro.model_copy(update={"uncertainty": None})
     pc = cfg.model_copy(update={"rollout": plain})
     ramp = ramp_of(pc)
+    d = tree_of(cfg).decision_year
     years = []
     for n, y in enumerate(ro.years):
-        if y < tree_of(cfg).decision_year:
+        if y < d:
             years.append(fs[0].years[n])
             continue
         load: dict[str, float] = {}
-        rows: dict[str, DemandPoint] = {}
         for f in fs:
             for x in f.years[n].ds.demand:
                 load[x.demand_id] = load.get(x.demand_id, 0.0) + f.probability * x.load
-                rows.setdefault(x.demand_id, x)
-        demand = tuple(replace(x, load=load[x.demand_id]) for x in ds.demand if x.demand_id in rows)
+        demand = tuple(replace(x, load=load[x.demand_id]) for x in ds.demand if x.demand_id in load)
         dy = replace(ds, demand=demand)
         cy = year_config(pc, y, ramp[y])
         years.append(Year(y, dy, cy, from_dataset(dy, cy), tuple(ramp[y])))

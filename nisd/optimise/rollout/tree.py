@@ -59,7 +59,6 @@ class TreeModel:
     decision_year: int
     objective: str
     goal: pulp.LpAffineExpression = field(default_factory=pulp.LpAffineExpression)
-    shared: list[list[pulp.LpVariable]] = field(default_factory=list)  # one list per decision
     families: dict[str, int] = field(default_factory=dict)
 
 
@@ -95,13 +94,10 @@ def build_tree(
     keys = first_stage_keys(fs[0], rms[0], d)
     n_rows = 0
     for year, kind, key in keys:
-        group = [_var(rms[0], year, kind, key)]
+        first = _var(rms[0], year, kind, key)
         for rm in rms[1:]:
-            v = _var(rm, year, kind, key)
-            prob += v == group[0], f"same_first_stage_{n_rows}"
+            prob += _var(rm, year, kind, key) == first, f"same_first_stage_{n_rows}"
             n_rows += 1
-            group.append(v)
-        tm.shared.append(group)
     tm.families["same_first_stage"] = n_rows
     costs = [rm.goals["cost"] for rm in rms]
     if objective == "expected":

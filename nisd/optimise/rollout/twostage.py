@@ -15,13 +15,12 @@ from nisd.config import PlanConfig
 from nisd.dataset import Dataset
 from nisd.errors import (
     InfeasibleError,
-    InputError,
     NisdError,
     NoSolutionError,
     PlanCheckError,
-    Problem,
 )
 from nisd.io import load_dataset
+from nisd.io.load import require_on_disk
 from nisd.optimise.deadline import Deadline
 from nisd.optimise.rollout.assemble import assemble, checked
 from nisd.optimise.rollout.branches import Future, average_future, futures, tree_of
@@ -114,7 +113,7 @@ def _own_bests(
         Workers asked for a dataset that is not the data directory on disk.
     """
     if runner is not None:
-        _on_disk(ds)
+        require_on_disk(ds, "the futures planned alone on workers read the data")
         left = (
             None
             if cfg.solver.time_limit is None
@@ -135,12 +134,18 @@ def _own_bests(
     serial: list[tuple[SolveResult, float]] = []
     for f in fs:
         try:
-            res, plans = best_of(f, cfg, t0)
+            serial.append(_alone_cost(ds, f, cfg, t0))
         except (InfeasibleError, NoSolutionError) as exc:
             raise type(exc)(f"branch {f.name!r} planned alone: {exc}") from None
-        _records, _schedule, totals = assemble(ds, f.cfg, f.years, plans)
-        serial.append((res, totals.discounted_cost_msek))
     return serial
+
+
+def _alone_cost(ds: Dataset, f: Future, cfg: PlanConfig, t0: float) -> tuple[SolveResult, float]:
+    """One future planned alone: the solve and its plans' discounted cost as the records
+    compute it."""
+    res, plans = best_of(f, cfg, t0)
+    _records, _schedule, totals = assemble(ds, f.cfg, f.years, plans)
+    return res, totals.discounted_cost_msek
 
 
 def branch_alone(
@@ -156,24 +161,9 @@ def branch_alone(
         )
     (f,) = futures(ds, cfg, only=n)
     try:
-        res, plans = best_of(f, cfg, time.perf_counter())
+        return _alone_cost(ds, f, cfg, time.perf_counter())
     except NisdError as exc:
         return str(exc)
-    _records, _schedule, totals = assemble(ds, f.cfg, f.years, plans)
-    return res, totals.discounted_cost_msek
-
-
-def _on_disk(ds: Dataset) -> None:
-    if load_dataset(ds.path).input_hash != ds.input_hash:
-        raise InputError(
-            [
-                Problem(
-                    "dataset",
-                    "the branches planned on workers read the data directory on disk; this "
-                    "dataset is a variant made in memory: write it to a directory first",
-                )
-            ]
-        )
 
 
 def _goal(name: str, res: SolveResult) -> Goal:
@@ -250,7 +240,7 @@ def rollout_tree(
             )
         )
     expected = sum(b.probability * b.totals.discounted_cost_msek for b in results)
-    ws = sum(b.probability * b.own_best_msek for b in results if b.own_best_msek is not None)
+    ws = sum(f.probability * own for f, (_res, own) in zip(fs, bests, strict=True))
     exact = res.status is Status.OPTIMAL and all(b.status is Status.OPTIMAL for b, _c in bests)
     if not exact:
         notes.append(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -87,6 +87,29 @@ def rollout_of(cfg: PlanConfig) -> RolloutConfig:
     return cfg.rollout
 
 
+def onboarding_keys(ds: Dataset) -> set[str]:
+    """What an onboarding (or a branch's decline) may name: a demand id, a workload or a
+    demand kind."""
+    return (
+        set(ds.demand_ids)
+        | {d.kind for d in ds.demand}
+        | {d.workload for d in ds.demand if d.workload}
+    )
+
+
+def unknown_sets(
+    readiness: Mapping[str, Sequence[str]], known: Sequence[str]
+) -> list[tuple[str, str]]:
+    """(year key, message) for every readiness set that is not one of the crisis sets
+    ``known``."""
+    return [
+        (year, f"{s!r} is not one of the crisis sets of [crisis] ({', '.join(known) or 'none'})")
+        for year, sets in readiness.items()
+        for s in sets
+        if s not in known
+    ]
+
+
 def validate(ds: Dataset, cfg: PlanConfig) -> None:
     """Refuse a roll-out the data cannot support, naming the key and why.
 
@@ -115,9 +138,9 @@ def validate(ds: Dataset, cfg: PlanConfig) -> None:
                 f"({ty.cost_msek:g} MSEK × cost factor {low:g}): the capital cost is too "
                 "high or the life too short",
             )
-    kinds = {d.kind for d in ds.demand} | {d.workload for d in ds.demand if d.workload}
+    keys = onboarding_keys(ds)
     for key in ro.onboarding:
-        if key not in ds.demand_ids and key not in kinds:
+        if key not in keys:
             bad("onboarding", f"{key!r} is neither a demand id nor a demand kind")
     for s, ex in ro.existing.items():
         if s not in ds.site_by_id:
@@ -126,15 +149,8 @@ def validate(ds: Dataset, cfg: PlanConfig) -> None:
             bad(f"existing.{s}.type", f"{ex.type!r} is not a site type")
         elif ex.type not in ds.allowed_types(ds.site_by_id[s]):
             bad(f"existing.{s}.type", f"type {ex.type!r} is not allowed at {s}")
-    known = cfg.crisis.set_names()
-    for year, sets in ro.readiness.items():
-        for s in sets:
-            if s not in known:
-                bad(
-                    f"readiness.{year}",
-                    f"{s!r} is not one of the crisis sets of [crisis] "
-                    f"({', '.join(known) or 'none'})",
-                )
+    for year, text in unknown_sets(ro.readiness, cfg.crisis.set_names()):
+        bad(f"readiness.{year}", text)
     if cfg.war.on:
         bad("", "a roll-out with [war] attacks is not supported; plan the end state with it")
     if cfg.objective.name != "cost":
