@@ -10,12 +10,15 @@ static plan's. Optional variants: ``--budget 800`` (a tighter capital budget) an
 
 ``--uncertain`` runs the roll-out over four futures instead
 (``scenarios/rollout-uncertain.toml``; ``--branches N`` a synthetic tree of N futures:
-agencies joining from 2029 declining in turn, loads growing 0–15 % a year, equally likely)
-and prints, besides the sizes and times, the seconds of each part (each branch alone, the
-two-stage model, the average future's plan), the expected cost, VSS and EVPI.
+agencies joining from 2029 declining in turn, loads growing 0–15 % a year, equally likely),
+each ``--method`` (``decomposition``, ``extensive``; both by default, interleaved) on
+``--workers N`` processes or ``--dask local``, and prints per run the largest model, the
+branch solves, first stages evaluated and rounds of no-good rows, wall seconds, status,
+gap, the expected cost, VSS and EVPI; then min and median wall seconds per method.
 
 Usage: ``python benchmarks/rollout.py [--repeat 2] [--budget MSEK] [--uncertain
-[--branches N]] [--json FILE]``
+[--branches N] [--method decomposition,extensive] [--workers N | --dask local]]
+[--json FILE]``
 """
 
 from __future__ import annotations
@@ -44,10 +47,25 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--uncertain", action="store_true", help="the roll-out over futures")
     ap.add_argument("--branches", type=int, help="a synthetic tree of N futures")
+    ap.add_argument(
+        "--method",
+        default="decomposition,extensive",
+        help="how the tree is solved, comma-separated (each run beside the others)",
+    )
+    ap.add_argument("--workers", type=int, help="processes for the branch solves")
+    ap.add_argument("--dask", help='"local" or a scheduler address')
     args = ap.parse_args()
     ds = nisd.load()
     if args.uncertain:
-        uncertain(ds, args.repeat, args.branches, args.json)
+        uncertain(
+            ds,
+            args.repeat,
+            args.branches,
+            args.json,
+            args.method.split(","),
+            args.workers,
+            args.dask,
+        )
         return
     over: dict[str, Any] = {}
     if args.budget is not None:
@@ -153,42 +171,72 @@ def synthetic_tree(ds: nisd.Dataset, n: int) -> dict[str, Any]:
     return {"rollout": {"uncertainty": {"decision_year": 2029, "branches": branches}}}
 
 
-def uncertain(ds: nisd.Dataset, repeat: int, branches: int | None, out: Path | None) -> None:
+def uncertain(
+    ds: nisd.Dataset,
+    repeat: int,
+    branches: int | None,
+    out: Path | None,
+    methods: list[str],
+    workers: int | None,
+    dask: str | None,
+) -> None:
     over = synthetic_tree(ds, branches) if branches else {}
-    cfg = load_plan_config(ROOT / "scenarios" / "rollout-uncertain.toml", over)
-    assert cfg.rollout is not None and cfg.rollout.uncertainty is not None
-    n = len(cfg.rollout.uncertainty.branches)
-    runs = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        try:
-            ro = rollout(ds, cfg)
-        except NisdError as exc:
-            print(f"tree: {type(exc).__name__} after {time.perf_counter() - t:.1f} s: {exc}")
-            return
-        wall = time.perf_counter() - t
-        h = ro.hedge
-        assert h is not None and ro.run.model is not None
-        rec = {
-            "branches": n,
-            "variables": ro.run.model.variables,
-            "rows": ro.run.model.constraints,
-            "rounds": len(ro.run.rounds),
-            "wall_seconds": round(wall, 1),
-            "parts": h.seconds,
-            "status": ro.status.value,
-            "gap": ro.gap,
-            "expected_msek": h.expected_cost_msek,
-            "vss_msek": h.vss_msek,
-            "evpi_msek": h.evpi_msek,
-        }
-        runs.append(rec)
-        print(json.dumps(rec, ensure_ascii=False), flush=True)
-    walls = [float(r["wall_seconds"]) for r in runs]  # type: ignore[arg-type]
+    base = load_plan_config(ROOT / "scenarios" / "rollout-uncertain.toml", over)
+    assert base.rollout is not None and base.rollout.uncertainty is not None
+    n = len(base.rollout.uncertainty.branches)
+    runs: list[dict[str, Any]] = []
     print(
-        f"{n} branches: min {min(walls):.1f} s, median {statistics.median(walls):.1f} s "
-        f"(parts of the last run: {runs[-1]['parts']})"
+        f"{'method':<15}{'branches':>9}{'vars':>9}{'rows':>9}{'solves':>7}{'cands':>6}"
+        f"{'rounds':>7}{'wall s':>8}  {'status':<9}{'gap':>7}{'expected':>10}{'VSS':>7}{'EVPI':>7}"
     )
+    for _ in range(repeat):
+        for method in methods:  # interleaved: each method's peer runs beside it
+            u = base.rollout.uncertainty.model_copy(update={"method": method})
+            cfg = base.model_copy(
+                update={"rollout": base.rollout.model_copy(update={"uncertainty": u})}
+            )
+            t = time.perf_counter()
+            try:
+                ro = nisd.rollout(ds, cfg, workers=workers, dask=dask)
+            except NisdError as exc:
+                took = time.perf_counter() - t
+                print(f"{method}: {type(exc).__name__} after {took:.1f} s: {exc}")
+                continue
+            wall = time.perf_counter() - t
+            h = ro.hedge
+            assert h is not None and ro.run.model is not None
+            rec = {
+                "method": h.method,
+                "branches": n,
+                "workers": workers,
+                "dask": dask,
+                "variables": ro.run.model.variables,
+                "rows": ro.run.model.constraints,
+                "branch_solves": h.branch_solves,
+                "candidates": h.candidates,
+                "rounds": h.rounds,
+                "wall_seconds": round(wall, 1),
+                "parts": h.seconds,
+                "status": ro.status.value,
+                "gap": ro.gap,
+                "expected_msek": h.expected_cost_msek,
+                "vss_msek": h.vss_msek,
+                "evpi_msek": h.evpi_msek,
+            }
+            runs.append(rec)
+            gap = "n/a" if ro.gap is None else f"{100 * ro.gap:.2f}%"
+            print(
+                f"{h.method:<15}{n:>9}{rec['variables']:>9,}{rec['rows']:>9,}"
+                f"{h.branch_solves or 0:>7}{h.candidates or 0:>6}{h.rounds or 0:>7}{wall:>8.1f}"
+                f"  {ro.status.value:<9}{gap:>7}{h.expected_cost_msek:>10.1f}"
+                f"{h.vss_msek if h.vss_msek is not None else float('nan'):>7.1f}"
+                f"{h.evpi_msek if h.evpi_msek is not None else float('nan'):>7.1f}",
+                flush=True,
+            )
+    print(f"{'method':<15}{'min s':>8}{'median s':>10}")
+    for method in sorted({r["method"] for r in runs}):
+        walls = [float(r["wall_seconds"]) for r in runs if r["method"] == method]
+        print(f"{method:<15}{min(walls):>8.1f}{statistics.median(walls):>10.1f}")
     if out:
         out.write_text(json.dumps({"runs": runs}, indent=2) + "\n", encoding="utf-8")
 

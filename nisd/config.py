@@ -188,6 +188,10 @@ class Uncertainty(Strict):
 
     decision_year: int = Field(ge=1900, le=2200)
     objective: Literal["expected", "worst", "regret"] = "expected"
+    # how the tree is solved: "decomposition" plans each branch on its own side by side
+    # (nisd.optimise.rollout.scenario_decomposition; years linked only through the sites),
+    # "extensive" one model of every branch, "auto" the decomposition where it applies
+    method: Literal["auto", "decomposition", "extensive"] = "auto"
     branches: list[Branch] = Field(min_length=1, max_length=64)
 
     @model_validator(mode="after")

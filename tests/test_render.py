@@ -687,11 +687,17 @@ def test_rollout_under_uncertainty_report_switches_branches(browser: Any, tmp_pa
         first_year=2029,
         objective=["cost"],
         lead_time_years={"core": 2, "regional": 2},
+        onboarding={"d2": 2031},
         uncertainty={
             "decision_year": 2031,
             "branches": [
                 {"name": "as planned", "probability": 0.7},
-                {"name": "loads double", "probability": 0.3, "growth_per_year": 1.0},
+                {
+                    "name": "loads double",
+                    "probability": 0.3,
+                    "growth_per_year": 1.0,
+                    "decline": ["d2"],
+                },
             ],
         },
     )
@@ -710,11 +716,28 @@ def test_rollout_under_uncertainty_report_switches_branches(browser: Any, tmp_pa
     def visible() -> list[bool]:
         return p.page.eval_on_selector_all("section.branch", "els => els.map(e => !e.hidden)")
 
+    def on_map() -> tuple[str, str]:
+        return (
+            p.page.evaluate("window.nisdMap.branch()"),
+            p.page.inner_text("#year-info").split(";")[0],
+        )
+
     assert visible() == [True, False]
+    assert on_map() == (
+        "as planned",
+        "2032: 2 site(s) in service, 0 being built, 3 user(s) on board",
+    )
     p.page.select_option("#branch", "1")
     assert visible() == [False, True]
+    # the map follows: the future where d2 declines has two users on board in 2032
+    assert on_map() == (
+        "loads double",
+        "2032: 2 site(s) in service, 0 being built, 2 user(s) on board",
+    )
     p.page.select_option("#branch", "0")
     assert visible() == [True, False]
+    assert on_map()[0] == "as planned"
+    assert p.page.query_selector("#map-branch") is None  # the report's control serves both
     # in Swedish too, and the map of the shown branch
     sv = tmp_path / "rapport.html"
     res = CliRunner().invoke(cli, ["report", "--lang", "sv", str(saved.parent), "--out", str(sv)])
@@ -722,6 +745,20 @@ def test_rollout_under_uncertainty_report_switches_branches(browser: Any, tmp_pa
     m = tmp_path / "map.html"
     res = CliRunner().invoke(cli, ["map", "--lang", "en", str(saved), "--out", str(m)])
     assert res.exit_code == 0, res.output
+    # the map alone has its own control of the futures
+    p = Page(browser, m)
+    assert p.errors == [] and p.outside() == []
+    options = p.page.eval_on_selector_all("#map-branch option", "els => els.map(e => e.value)")
+    assert options == ["0", "1"]
+    assert on_map()[0] == "as planned"
+    p.page.select_option("#map-branch", "1")
+    assert on_map() == (
+        "loads double",
+        "2032: 2 site(s) in service, 0 being built, 2 user(s) on board",
+    )
+    p.page.fill("#year", "0")
+    p.page.dispatch_event("#year", "input")
+    assert on_map()[1].startswith("2029: ")
     # nisd compare of the roll-out alone compares its futures
     res = CliRunner().invoke(cli, ["compare", str(saved.parent)])
     assert res.exit_code == 0, res.output

@@ -115,11 +115,21 @@ def brute(ds: Dataset, cfg: PlanConfig, objective: str) -> float | None:
     return min(values)
 
 
-def tree_cfg(branches: list[dict[str, Any]], objective: str = "expected", **ro: Any) -> PlanConfig:
+def tree_cfg(
+    branches: list[dict[str, Any]],
+    objective: str = "expected",
+    method: str = "auto",
+    **ro: Any,
+) -> PlanConfig:
     return tiny_rollout_config(
         first_year=2029,
         objective=["cost"],
-        uncertainty={"decision_year": D, "objective": objective, "branches": branches},
+        uncertainty={
+            "decision_year": D,
+            "objective": objective,
+            "branches": branches,
+            "method": method,
+        },
         **ro,
     )
 
@@ -178,6 +188,7 @@ BRANCHES = st.lists(
     weights=st.lists(st.integers(1, 4), min_size=3, max_size=3),
     objective=st.sampled_from(["expected", "worst", "regret"]),
     lead=st.sampled_from([1, 2]),
+    method=st.sampled_from(["decomposition", "extensive"]),
 )
 def test_tiny_trees_match_brute_force(
     tmp_path_factory: pytest.TempPathFactory,
@@ -186,6 +197,7 @@ def test_tiny_trees_match_brute_force(
     weights: list[int],
     objective: str,
     lead: int,
+    method: str,
 ) -> None:
     ds = load_dataset(write_country(tmp_path_factory.mktemp("c"), 5, 3, seed=seed))
     w = weights[: len(shape)]
@@ -193,7 +205,7 @@ def test_tiny_trees_match_brute_force(
         {"name": f"b{n}", "probability": x / sum(w), **{k: v for k, v in b.items() if v}}
         for n, (b, x) in enumerate(zip(shape, w, strict=True))
     ]
-    cfg = tree_cfg(branches, objective, lead_time_years={"core": 2, "regional": lead})
+    cfg = tree_cfg(branches, objective, method, lead_time_years={"core": 2, "regional": lead})
     expected = brute(ds, cfg, objective)
     if expected is None:
         with pytest.raises(InfeasibleError):
@@ -204,7 +216,7 @@ def test_tiny_trees_match_brute_force(
     assert doc.value == pytest.approx(expected, abs=1e-4)
     check_invariants(doc)
     h = doc.hedge
-    assert h is not None
+    assert h is not None and h.method == method
     if objective == "expected":
         assert h.expected_cost_msek == pytest.approx(expected, abs=1e-4)
     elif objective == "worst":

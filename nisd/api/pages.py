@@ -31,7 +31,8 @@ from nisd.render.compare_rollouts import (
 from nisd.render.context import PlanView, attack_scenarios, plan_map, plan_view
 from nisd.render.i18n import Tr, lang_of
 from nisd.render.report import report_page, scenarios_csv
-from nisd.render.rollout import rollout_map, rollout_page
+from nisd.render.rollout import rollout_page
+from nisd.render.rollout_map import rollout_map
 from nisd.render.words import crisis_summary, war_summary
 
 if TYPE_CHECKING:  # pragma: no cover

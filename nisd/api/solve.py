@@ -23,7 +23,7 @@ from nisd.records import (
     Plan,
     Rollout,
 )
-from nisd.study.workers import run_tasks
+from nisd.study.workers import Workers
 
 
 def config(scenario: str | Path | PlanConfig | None = "baseline", **overrides: Any) -> PlanConfig:
@@ -74,13 +74,12 @@ def rollout(
     ConfigError, InfeasibleError, NoSolutionError, SolverError, PlanCheckError
     """
     cfg = config(scenario, **overrides)
-    runner = None
+    inputs = run_inputs(ds, _scenario_file(scenario))
     if (workers is not None and workers > 1) or dask:
-
-        def runner(tasks: list[Any]) -> Any:
-            return run_tasks(tasks, workers=workers, dask=dask)
-
-    return _rollout(ds, cfg, run_inputs(ds, _scenario_file(scenario)), runner)
+        # one pool for every batch of branch solves (the decomposition runs several)
+        with Workers(workers, dask=dask) as pool:
+            return _rollout(ds, cfg, inputs, pool.run)
+    return _rollout(ds, cfg, inputs, None)
 
 
 def alternatives(ds: Dataset, plan: Plan, *, slack: float = 0.05, count: int = 3) -> list[Plan]:

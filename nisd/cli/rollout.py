@@ -135,6 +135,15 @@ def tree_lines(ro: Rollout) -> None:
         + (f"{h.vss_msek:.1f} MSEK" if h.vss_msek is not None else "n/a")
         + " (against planning for the average future)"
     )
+    if h.method == "decomposition":
+        bound = "n/a" if h.lower_bound_msek is None else f"{h.lower_bound_msek:.1f}"
+        click.echo(
+            f"solved by scenario decomposition: {h.branch_solves} branch solve(s), "
+            f"{h.candidates} first stage(s) evaluated, {h.rounds} round(s) of no-good rows; "
+            f"lower bound {bound}"
+        )
+    else:
+        click.echo("solved as one model of every branch (the extensive form)")
     for note in h.notes:
         click.echo(f"note: {note}", err=True)
     click.echo(f"the years below are branch {ro.shown_branch!r} (the most probable)")

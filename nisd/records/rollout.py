@@ -200,6 +200,13 @@ class Hedge(Record):
     vss_msek: float | None = None  # average future's expected cost − expected cost
     notes: tuple[str, ...] = ()
     seconds: dict[str, float] = Field(default_factory=dict)
+    # how the tree was solved: "extensive" (one model) or "decomposition" (each branch on
+    # its own: the candidates' first stages evaluated, rounds of no-good rows, branch solves)
+    method: str = "extensive"
+    lower_bound_msek: float | None = None
+    candidates: int | None = None
+    rounds: int | None = None
+    branch_solves: int | None = None
 
 
 class Rollout(FileRecord):

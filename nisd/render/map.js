@@ -245,6 +245,8 @@
   // a roll-out's year control: sites appear as they enter service (hollow while being
   // built), users as they join, the assignment lines are the year's
   var yearIndex = null;
+  var branchIndex = null;
+  var showBranch = function () {};
   function showYear(i) {
     var Y = P.years[i];
     yearIndex = i;
@@ -290,12 +292,40 @@
     side.insertBefore(box, side.children[1] || null);
     range.addEventListener("input", function () { showYear(Number(range.value)); });
     showYear(P.years.length - 1);
+    // a roll-out under uncertainty: the futures' years, switched by the report's own
+    // control when the page has one, else by a control of the map's
+    if (P.branches && P.branches.length > 1) {
+      branchIndex = P.shown_branch || 0;
+      showBranch = function (i) {
+        branchIndex = i;
+        P.years = P.branches[i].years;
+        range.max = String(P.years.length - 1);
+        var at = Math.min(Number(range.value), P.years.length - 1);
+        range.value = String(at);
+        showYear(at);
+      };
+      var outer = document.getElementById("branch");
+      if (outer) {
+        outer.addEventListener("change", function () { showBranch(Number(outer.value)); });
+      } else {
+        var pick = el("select"); pick.id = "map-branch";
+        P.branches.forEach(function (b, i) {
+          var o = el("option", b.name); o.value = String(i); o.selected = i === branchIndex;
+          pick.appendChild(o);
+        });
+        var lab = el("label", T("Show the future")); lab.setAttribute("for", "map-branch");
+        box.insertBefore(lab, range); box.insertBefore(pick, range);
+        pick.addEventListener("change", function () { showBranch(Number(pick.value)); });
+      }
+    }
   }
 
   // read-only handles for tests and for analysts' browser consoles
   window.nisdMap = { map: map, overlays: overlays, sites: siteMarker, demand: demandMarker, places: placeMarkers,
     nodes: nodeMarker, links: linkById, selected: selectedLayer, lines: lineLayer,
     year: function () { return yearIndex === null ? null : P.years[yearIndex].year; },
+    branch: function () { return branchIndex === null ? null : P.branches[branchIndex].name; },
+    showBranch: function (name) { (P.branches || []).forEach(function (b, i) { if (b.name === name) { showBranch(i); } }); },
     showYear: function (y) { P.years.forEach(function (Y, i) { if (Y.year === y) { showYear(i); } }); } };
   document.body.setAttribute("data-ready", "1");
 })();

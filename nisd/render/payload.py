@@ -155,6 +155,14 @@ class YearView(Record):
     holds: tuple[str, ...] = ()
 
 
+class BranchView(Record):
+    """One future of a roll-out under uncertainty on the map: its years."""
+
+    name: str
+    probability: float
+    years: tuple[YearView, ...] = ()
+
+
 class MapKpis(Kpis):
     """The key figures the map's panel shows: the plan's (its worst case over the scenarios
     it was checked against), how it was solved, and the worst case over every scenario
@@ -188,6 +196,9 @@ class MapData(Record):
     types: tuple[str, ...] = ()
     classes: tuple[str, ...] = ()
     years: tuple[YearView, ...] = ()
+    # a roll-out under uncertainty: every future's years (``years`` is the one shown first)
+    branches: tuple[BranchView, ...] = ()
+    shown_branch: int | None = None
     tiles: str | None = None
 
     @property

@@ -11,41 +11,10 @@ from collections.abc import Sequence
 from nisd.dataset import Dataset
 from nisd.records.fees import Fees
 from nisd.records.rollout import Rollout, ScheduleRow, Totals, YearRow
-from nisd.render.html import map_body, map_page, map_words, page
+from nisd.render.html import map_body, map_words, page
 from nisd.render.i18n import EN, Tr
 from nisd.render.parts import REPORT_CSS, table
-from nisd.render.payload import MapData, YearView, build_payload, lines_of, positions
-
-
-def rollout_payload(
-    ds: Dataset, rollout: Rollout, *, title: str, redact: bool = False, tr: Tr = EN
-) -> MapData:
-    """The map data of a roll-out: all its sites, and per year what is in service, being
-    built and on board, with the year's assignment lines."""
-    data = build_payload(ds, rollout.final_plan(), title=title, redact=redact)
-    pos = positions(ds, redact)
-    years = tuple(
-        YearView(
-            year=y.year,
-            sites=y.sites,
-            building=tuple(sorted(rollout.in_construction(y.year))),
-            assigned=y.assignments,
-            lines=lines_of(y.assignments, pos),
-            holds=tuple(s for s, ok in y.readiness.holds.items() if ok),
-        )
-        for y in rollout.years
-    )
-    t = rollout.totals
-    kpis = data.kpis.model_copy(
-        update={
-            "status": rollout.status.value,
-            "gap": rollout.gap,
-            "objective": tr(
-                "discounted cost {v} MSEK", v=tr.num(t.discounted_cost_msek if t else None)
-            ),
-        }
-    )
-    return data.model_copy(update={"years": years, "kpis": kpis})
+from nisd.render.rollout_map import rollout_payload
 
 
 def gantt_svg(
@@ -385,8 +354,8 @@ def rollout_page(
 ) -> str:
     """The steering group's report of a roll-out, in ``tr``'s language; a roll-out under
     uncertainty gets its futures first (the shared first stage, what hedging is worth,
-    each branch) and a control that switches the timeline, readiness and spending between
-    the branches (the map shows the most probable branch)."""
+    each branch) and a control that switches the map, the timeline, readiness and spending
+    between the branches (the most probable shown first)."""
     esc = html.escape
     title = tr("NISD roll-out report") + ": " + ds.config.name
     data = rollout_payload(ds, rollout, title=title, redact=redact, tr=tr)
@@ -495,22 +464,7 @@ def _futures(ds: Dataset, rollout: Rollout, tr: Tr) -> tuple[str, str]:
         + notes
         + f'<p><label for="branch">{esc(tr("Show the future"))}</label> '
         f'<select id="branch">{"".join(options)}</select> '
-        + esc(tr("(the map shows {name})", name=rollout.shown_branch or ""))
+        + esc(tr("(the map and the sections below follow the choice)"))
         + "</p>"
     )
     return head, "".join(sections)
-
-
-def rollout_map(
-    ds: Dataset,
-    rollout: Rollout,
-    *,
-    banner: str | None = None,
-    redact: bool = False,
-    tr: Tr = EN,
-) -> str:
-    """The roll-out's map page alone, with its year control, in ``tr``'s language."""
-    title = tr("NISD roll-out") + ": " + ds.config.name
-    data = rollout_payload(ds, rollout, title=title, redact=redact, tr=tr)
-    years = rollout.year_numbers
-    return map_page(data, banner=banner, subtitle=f"{years[0]}–{years[-1]}", tr=tr)

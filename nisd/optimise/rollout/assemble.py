@@ -57,6 +57,35 @@ def readiness(ds: Dataset, cfg: PlanConfig, yr: Year, yp: YearPlan) -> Readiness
     )
 
 
+def year_cost(ro: RolloutConfig, yr: Year, yp: YearPlan, capital: float, moves: int) -> YearCost:
+    """One year's cost from its plan: running (the sites in service), capital (spent on
+    construction that year) and migration, and the total discounted to the first year."""
+    running = running_cost(yr.pp, yp.sites, ro)
+    disc = (1.0 + ro.discount_rate) ** -(yr.year - ro.first_year)
+    total = running + capital + ro.migration_cost_msek * moves
+    return YearCost(
+        running=round(running, 6),
+        capital=round(capital, 6),
+        migration=round(ro.migration_cost_msek * moves, 6),
+        total=round(total, 6),
+        discounted=round(disc * total, 6),
+    )
+
+
+def discounted_cost(ro: RolloutConfig, years: Sequence[Year], plans: Sequence[YearPlan]) -> float:
+    """A roll-out's discounted cost from its plans: the ``totals.discounted_cost_msek``
+    that :func:`assemble` records, without the readiness and figures of every year."""
+    spend = capital_by_year(ro, list(plans))
+    moved = migrations(list(plans))
+    return round(
+        sum(
+            year_cost(ro, yr, yp, spend[yr.year], len(moved[yr.year])).discounted
+            for yr, yp in zip(years, plans, strict=True)
+        ),
+        6,
+    )
+
+
 def year_record(
     ds: Dataset,
     cfg: PlanConfig,
@@ -68,9 +97,6 @@ def year_record(
 ) -> YearRow:
     """Everything a steering group reads about one year (every figure from the plan)."""
     ro = rollout_of(cfg)
-    running = running_cost(yr.pp, yp.sites, ro)
-    disc = (1.0 + ro.discount_rate) ** -(yr.year - ro.first_year)
-    total = running + capital + ro.migration_cost_msek * len(moved)
     sidx = {s: j for j, s in enumerate(yr.pp.site_ids)}
     tidx = {t: k for k, t in enumerate(yr.pp.type_ids)}
     return YearRow(
@@ -85,13 +111,7 @@ def year_record(
         capacity_racks=round(
             float(sum(yr.pp.capacity[sidx[s], tidx[t]] for s, t in yp.sites.items())), 6
         ),
-        cost_msek=YearCost(
-            running=round(running, 6),
-            capital=round(capital, 6),
-            migration=round(ro.migration_cost_msek * len(moved), 6),
-            total=round(total, 6),
-            discounted=round(disc * total, 6),
-        ),
+        cost_msek=year_cost(ro, yr, yp, capital, len(moved)),
         budget_msek=YearBudget(
             capital=(ro.per_year("capital_budget_msek") or {}).get(yr.year),
             operating=(ro.per_year("operating_budget_msek") or {}).get(yr.year),

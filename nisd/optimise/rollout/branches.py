@@ -128,8 +128,30 @@ def validate_tree(ds: Dataset, cfg: PlanConfig) -> None:
                 "a branch's capital budget needs rollout.capital_budget_msek for the years "
                 "before the decision year",
             )
+    if u.method == "decomposition" and not separable(ro):
+        problems.append(
+            Problem(
+                "scenario",
+                "the decomposition needs years linked only through the sites: drop "
+                "migration_cost_msek, max_migrations_per_year and the moves goal, or use "
+                'method = "extensive"',
+                column="rollout.uncertainty.method",
+                unit="key",
+            )
+        )
     if problems:
         raise ConfigError(problems)
+
+
+def separable(ro: RolloutConfig) -> bool:
+    """Whether the years of a roll-out are linked only through its sites (no migration
+    cost, no migration cap, no moves goal): then the first stage is the sites alone and
+    the scenario decomposition applies."""
+    return (
+        ro.max_migrations_per_year is None
+        and ro.migration_cost_msek == 0
+        and "moves" not in ro.objective
+    )
 
 
 def branch_rollout(cfg: PlanConfig, b: Branch) -> RolloutConfig:

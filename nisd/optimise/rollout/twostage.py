@@ -23,7 +23,14 @@ from nisd.io import load_dataset
 from nisd.io.load import require_on_disk
 from nisd.optimise.deadline import Deadline
 from nisd.optimise.rollout.assemble import assemble, checked
-from nisd.optimise.rollout.branches import Future, average_future, futures, tree_of
+from nisd.optimise.rollout.branches import (
+    Future,
+    average_future,
+    futures,
+    separable,
+    tree_of,
+)
+from nisd.optimise.rollout.scenario_decomposition import decompose
 from nisd.optimise.rollout.solve import precheck
 from nisd.optimise.rollout.tree import (
     best_of,
@@ -37,7 +44,7 @@ from nisd.optimise.rollout.years import YearPlan, rollout_of
 from nisd.optimise.rounds import seconds
 from nisd.optimise.solve import SolveResult, Status
 from nisd.optimise.verify import raise_violations
-from nisd.records.plan import ModelStats, ObjectiveValue, RunRecord
+from nisd.records.plan import ModelStats, ObjectiveValue, RoundRecord, RunRecord
 from nisd.records.rollout import BranchResult, FirstStage, Goal, Hedge, Rollout
 from nisd.version import __version__
 
@@ -201,24 +208,59 @@ def rollout_tree(
             raise InfeasibleError(f"branch {f.name!r}: {exc}") from None
     notes: list[str] = []
     secs: dict[str, float] = {}
-    t = time.perf_counter()
-    bests = _own_bests(ds, fs, cfg, t0, runner)
-    secs["each branch alone"] = round(time.perf_counter() - t, 3)
-    best_values = [cost for _res, cost in bests]
-    t = time.perf_counter()
-    tm = build_tree(fs, d, u.objective, best_values)
-    t_build = time.perf_counter() - t
-    res, plans, rounds, steps = solve_tree(tm, cfg, t0)
-    goals = [_goal("cost", res)]
-    if "moves" in rollout_of(cfg).objective and res.objective is not None:
-        fewer = fewest_moves(tm, cfg, t0, res.objective)
-        if fewer is None:
-            notes.append("the fewest moves were not found within their time: the cost's plans")
-        else:
-            mres, plans, more, msteps = fewer
-            rounds, steps = rounds + more, steps + msteps
-            goals.append(_goal("moves", mres))
-    secs["two-stage model"] = round(time.perf_counter() - t, 3)
+    ro = rollout_of(cfg)
+    method = u.method
+    if method == "auto":
+        method = "decomposition" if separable(ro) else "extensive"
+    if method == "decomposition":
+        t = time.perf_counter()
+        dec = decompose(ds, cfg, fs, d, u.objective, t0, runner)
+        secs["decomposition"] = round(time.perf_counter() - t, 3)
+        res, plans = dec.result, dec.plans
+        bests = [(a.result, a.cost) for a in dec.alone]
+        goals = [_goal("cost", res)]
+        rounds: list[RoundRecord] = []
+        steps = [res]
+        notes += dec.notes
+        eev = dec.average_future
+        t_build = 0.0
+        model = ModelStats(variables=dec.size[0], constraints=dec.size[1])
+        shape: dict[str, Any] = {
+            "method": "decomposition",
+            "lower_bound_msek": None if res.bound is None else round(res.bound, 6),
+            "candidates": dec.candidates,
+            "rounds": dec.iterations,
+            "branch_solves": dec.solves,
+        }
+    else:
+        t = time.perf_counter()
+        bests = _own_bests(ds, fs, cfg, t0, runner)
+        secs["each branch alone"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        tm = build_tree(fs, d, u.objective, [cost for _res, cost in bests])
+        t_build = time.perf_counter() - t
+        res, plans, rounds, steps = solve_tree(tm, cfg, t0)
+        goals = [_goal("cost", res)]
+        if "moves" in ro.objective and res.objective is not None:
+            fewer = fewest_moves(tm, cfg, t0, res.objective)
+            if fewer is None:
+                notes.append("the fewest moves were not found within their time: the cost's plans")
+            else:
+                mres, plans, more, msteps = fewer
+                rounds, steps = rounds + more, steps + msteps
+                goals.append(_goal("moves", mres))
+        secs["two-stage model"] = round(time.perf_counter() - t, 3)
+        model = ModelStats(
+            variables=len(tm.prob.variables()),
+            constraints=len(tm.prob.constraints),
+            families=dict(sorted(tm.families.items())),
+        )
+        shape = {"method": "extensive", "lower_bound_msek": res.bound}
+        eev = None
+        if u.objective == "expected":
+            t = time.perf_counter()
+            eev = _average_future_cost(ds, cfg, fs, d, t0, notes)
+            secs["average future"] = round(time.perf_counter() - t, 3)
     found: list[str] = []
     for f, bp in zip(fs, plans, strict=True):
         found += [f"branch {f.name}: {x}" for x in checked(f.years, f.ro, bp)]
@@ -247,12 +289,7 @@ def rollout_tree(
             "not every solve was proved optimal: EVPI and VSS are estimates within the gaps "
             "of the solves they are the difference of"
         )
-    eev = None
-    if u.objective == "expected":
-        t = time.perf_counter()
-        eev = _average_future_cost(ds, cfg, fs, d, t0, notes)
-        secs["average future"] = round(time.perf_counter() - t, 3)
-    else:
+    if u.objective != "expected":
         notes.append(
             f"objective {u.objective!r}: the value of the stochastic solution is defined for "
             "the expected cost and is not computed"
@@ -268,6 +305,7 @@ def rollout_tree(
         vss_msek=None if eev is None else _difference(eev, expected),
         notes=tuple(notes),
         seconds=secs,
+        **shape,
     )
     shown = max(results, key=lambda b: b.probability)  # the first of the most probable
     run = RunRecord(
@@ -279,11 +317,7 @@ def rollout_tree(
         solve_seconds=round(seconds(steps), 3),
         wall_seconds=round(time.perf_counter() - t0, 3),
         parameters=cfg.model_dump(mode="json"),
-        model=ModelStats(
-            variables=len(tm.prob.variables()),
-            constraints=len(tm.prob.constraints),
-            families=dict(sorted(tm.families.items())),
-        ),
+        model=model,
         rounds=tuple(rounds),
         **(inputs or {}),
     )
