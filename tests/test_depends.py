@@ -61,6 +61,25 @@ def test_rule_by_hand() -> None:
     assert not Dependencies.of([_point("x", "01")])
 
 
+def test_a_dependency_row_cut_off_does_not_starve_its_county() -> None:
+    """At municipality resolution a county holds several platform rows: one place cut off
+    (its row lost with everything there) leaves the county's users the platform's other
+    rows, fully served. The model's level rule promises exactly that; counting the cut row
+    made the evaluator and the model disagree on the municipalities data."""
+    demand = [
+        _point("p-a", "01", "P"),
+        _point("p-b", "01", "P"),
+        _point("u", "01", "A", ("P",)),
+    ]
+    deps = Dependencies.of(demand)
+    load = np.array([1.0, 3.0, 2.0])
+    served = np.array([0.0, 3.0, 2.0])
+    base = np.array([0.0, 3.0, 2.0])  # p-a's place is cut off
+    np.testing.assert_allclose(deps.served(served, load, base), [0.0, 3.0, 2.0])
+    # without the cut, p-a unserved is the platform failing: u gets 3/4
+    np.testing.assert_allclose(deps.served(served, load), [0.0, 3.0, 1.5])
+
+
 def _country(tmp: Path, seed: int, n_platform: int) -> Path:
     """A synthetic country whose first rows are one platform workload (critical) that every
     other row depends on; sites big enough that capacity never binds."""

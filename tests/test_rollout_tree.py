@@ -341,29 +341,39 @@ def test_the_readiness_goal_is_refused_under_uncertainty() -> None:
         )
 
 
-def test_the_fewest_moves_keep_the_cost_and_the_first_stage(tmp_path: Path) -> None:
-    """Cost, then the fewest expected moves: the same expected cost as cost alone, the
-    first stage still shared, no more moves than with cost alone."""
+@pytest.mark.parametrize("method", ["decomposition", "extensive"])
+def test_the_fewest_moves_keep_the_cost_and_the_first_stage(tmp_path: Path, method: str) -> None:
+    """Cost, then the fewest moves: the same expected cost as cost alone, the first stage
+    still shared, no more moves than with cost alone (expected moves for the extensive
+    form; the most probable branch's, which fixes the shared years, for the
+    decomposition)."""
     ds = load_dataset(write_country(tmp_path, 5, 3, seed=5))
     branches = [
-        {"name": "as planned", "probability": 0.5},
-        {"name": "loads double", "probability": 0.5, "growth_per_year": 1.0},
+        {"name": "as planned", "probability": 0.6},
+        {"name": "loads double", "probability": 0.4, "growth_per_year": 1.0},
     ]
-    alone = rollout(ds, tree_cfg(branches))
+    alone = rollout(ds, tree_cfg(branches, "expected", method))
     both = rollout(ds, tiny_rollout_config(
         first_year=2029,
         objective=["cost", "moves"],
-        uncertainty={"decision_year": D, "branches": branches},
+        uncertainty={"decision_year": D, "branches": branches, "method": method},
     ))  # fmt: skip
     check_invariants(both)
     assert [g.goal for g in both.goals] == ["cost", "moves"]
     assert both.hedge is not None and alone.hedge is not None
+    assert both.hedge.method == method
     assert both.hedge.expected_cost_msek == pytest.approx(alone.hedge.expected_cost_msek, abs=1e-4)
+    for a, b in zip(alone.branches, both.branches, strict=True):
+        assert [y.sites for y in a.years] == [y.sites for y in b.years]
 
     def moves(r: Rollout) -> float:
         return sum(b.probability * b.totals.migrations for b in r.branches)
 
-    assert moves(both) <= moves(alone) + 1e-9
+    if method == "extensive":
+        assert moves(both) <= moves(alone) + 1e-9
+    else:
+        assert both.branches[0].totals.migrations <= alone.branches[0].totals.migrations
+        assert both.goals[1].value == pytest.approx(moves(both))
 
 
 def test_config_error_is_a_config_error(tmp_path: Path) -> None:

@@ -86,12 +86,16 @@ def tables(draw: st.DrawFn) -> tuple[list[list[int | None]], list[float], int]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(case=tables(), objective=st.sampled_from(["expected", "worst", "regret"]))
-def test_search_finds_the_brute_force_optimum(case: Any, objective: str) -> None:
+@given(
+    case=tables(),
+    objective=st.sampled_from(["expected", "worst", "regret"]),
+    width=st.integers(1, 3),
+)
+def test_search_finds_the_brute_force_optimum(case: Any, objective: str, width: int) -> None:
     costs, p, average = case
     table = Table(costs, average)
     names = [f"b{n}" for n in range(len(costs))]
-    found = search(table.run, names, p, objective, 0.0, lambda: False)
+    found = search(table.run, names, p, objective, 0.0, lambda: False, width)
     want = brute(costs, p, objective)
     if want is None:
         assert found.best is None and math.isinf(found.lower)
@@ -135,3 +139,17 @@ def test_one_candidate_shared_by_every_branch_needs_no_evaluation() -> None:
     found = search(table.run, ["a", "b"], [0.5, 0.5], "expected", 0.0, lambda: False)
     assert found.best == STAGES[0] and found.rounds == 0
     assert table.jobs == 3
+
+
+def test_a_candidate_is_left_once_it_cannot_win() -> None:
+    """Branch 0's own first stage is impossible in branch 1 (the most probable left): the
+    search does not plan branch 2 with it."""
+    x = None
+    costs: list[list[int | None]] = [[10, 30, x, x, x, x, x], [x, 12, x, x, x, x, x]]
+    costs.append(list(costs[1]))
+    table = Table(costs, 1)
+    found = search(table.run, ["a", "b", "c"], [0.2, 0.4, 0.4], "expected", 0.0, lambda: False)
+    assert found.best == STAGES[1] and abs(found.upper - 15.6) < 1e-9
+    assert 2 not in found.evaluated[STAGES[0]]
+    # 3 alone, the average future, stage 1 in branch 0, stage 0 in branch 1, 3 alone again
+    assert table.jobs == 9

@@ -78,7 +78,7 @@ def rollout(
     if (workers is not None and workers > 1) or dask:
         # one pool for every batch of branch solves (the decomposition runs several)
         with Workers(workers, dask=dask) as pool:
-            return _rollout(ds, cfg, inputs, pool.run)
+            return _rollout(ds, cfg, inputs, pool.run, pool.n)
     return _rollout(ds, cfg, inputs, None)
 
 

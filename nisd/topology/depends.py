@@ -13,7 +13,9 @@ and the checker alike:
   services form every workload has a row at each county's population point);
   when ``D`` has no row in that county, all of ``D``'s rows do.
 * **Served.** After a failure, ``i`` is served only as far as each dependency is
-  served for it: ``served_i ≤ L_i · served(D rows) / L(D rows)``, taken
+  served for it: ``served_i ≤ L_i · served(D rows) / L(D rows)`` over the D rows
+  that are not cut off (a D row cut off is a place that lost everything, not D failing
+  for ``i``: at municipality resolution a county's D rows are several places), taken
   dependencies first (a dependency's own dependencies count). The flow still
   holds the capacity the user's own load took: room a user cannot use is not
   handed to someone else, so the figure is never above what the sites can do.
@@ -121,12 +123,17 @@ class Dependencies:
             out[owner[~alive]] = True
         return out
 
-    def served(self, served: np.ndarray, load: np.ndarray) -> np.ndarray:
-        """(I,) each user's served load, no more than each dependency serves it."""
+    def served(
+        self, served: np.ndarray, load: np.ndarray, base: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(I,) each user's served load, no more than each dependency serves it: the
+        served share of its dependency rows that are not cut off (``base``: each user's
+        load, 0 where cut off; all of ``load`` when not given)."""
         out = np.asarray(served, float).copy()
         load = np.asarray(load, float)
+        alive = load if base is None else np.asarray(base, float)
         for owner, m in self.stages:
-            need = np.asarray(m @ load)
+            need = np.asarray(m @ alive)
             got = np.asarray(m @ out)
             share = np.where(need > TOL, np.minimum(got / np.maximum(need, TOL), 1.0), 1.0)
             np.minimum.at(out, owner, load[owner] * share)
@@ -159,7 +166,7 @@ class Dependencies:
         service levels judged on that."""
         if not self:
             return fl
-        served = self.served(np.minimum(fl.served, load), load)
+        served = self.served(np.minimum(fl.served, load), load, base)
         met = fl.met
         if levels is not None and met:
             k = int(rank.max()) + 1 if len(rank) else 1

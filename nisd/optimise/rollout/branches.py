@@ -133,7 +133,7 @@ def validate_tree(ds: Dataset, cfg: PlanConfig) -> None:
             Problem(
                 "scenario",
                 "the decomposition needs years linked only through the sites: drop "
-                "migration_cost_msek, max_migrations_per_year and the moves goal, or use "
+                "migration_cost_msek and max_migrations_per_year, or use "
                 'method = "extensive"',
                 column="rollout.uncertainty.method",
                 unit="key",
@@ -144,14 +144,10 @@ def validate_tree(ds: Dataset, cfg: PlanConfig) -> None:
 
 
 def separable(ro: RolloutConfig) -> bool:
-    """Whether the years of a roll-out are linked only through its sites (no migration
-    cost, no migration cap, no moves goal): then the first stage is the sites alone and
-    the scenario decomposition applies."""
-    return (
-        ro.max_migrations_per_year is None
-        and ro.migration_cost_msek == 0
-        and "moves" not in ro.objective
-    )
+    """Whether the cost of a roll-out's years is linked only through its sites (no
+    migration cost, no migration cap): then the first stage is the sites alone and the
+    scenario decomposition applies (a moves goal follows with the sites kept)."""
+    return ro.max_migrations_per_year is None and ro.migration_cost_msek == 0
 
 
 def branch_rollout(cfg: PlanConfig, b: Branch) -> RolloutConfig:

@@ -62,17 +62,19 @@ def rollout(
     cfg: PlanConfig,
     inputs: Mapping[str, object] | None = None,
     runner: Runner | None = None,
+    width: int = 1,
 ) -> Rollout:
     """Build, solve, check and record the roll-out of ``cfg`` (over its branches with
     ``[rollout.uncertainty]``, each branch alone through ``runner`` when given: worker
-    processes or a Dask cluster, :func:`nisd.study.workers.run_tasks`).
+    processes or a Dask cluster, :func:`nisd.study.workers.run_tasks`, ``width`` of them
+    side by side).
 
     Raises
     ------
     ConfigError, InfeasibleError, NoSolutionError, PlanCheckError
     """
     if rollout_of(cfg).uncertainty is not None:
-        return rollout_tree(ds, cfg, inputs, runner)
+        return rollout_tree(ds, cfg, inputs, runner, width)
     t0 = time.perf_counter()
     asked = rollout_of(cfg)
     advanced: list[ReadinessStep] = []

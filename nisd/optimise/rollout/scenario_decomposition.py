@@ -268,11 +268,14 @@ def search(
     objective: str,
     tol: float,
     out_of_time: Callable[[], bool],
+    width: int = 1,
 ) -> Search:
     """The scenario decomposition's loop over the branch solves ``run`` makes (job keys:
     ``alone N``, ``average``, ``K N`` for candidate K in branch N): bounds from the branches
     alone, candidates evaluated in order of promise, rounds of no-good rows until the
     bounds meet within ``tol`` (relative), ``out_of_time()`` or ``MAX_ITERATIONS``.
+    ``width``: the branch solves run side by side (a candidate is evaluated that many
+    branches at a time, and left as soon as it cannot beat the best).
 
     Raises
     ------
@@ -324,17 +327,23 @@ def search(
         ]
         return agg(known)
 
-    def evaluate(stage: Stage) -> None:
+    def evaluate(stage: Stage, whole: bool = False) -> None:
+        """Plan the branches with ``stage`` fixed, ``width`` at a time, the most probable
+        first; stop once the candidate cannot beat the best (unless ``whole``)."""
         k = order.index(stage)
-        todo: list[Job] = [
-            (f"{k} {n}", n, stage, ()) for n in range(nb) if n not in evaluated[stage]
-        ]
-        for key, sol in run(todo).items():
-            evaluated[stage][int(key.split()[1])] = sol
+        missing = sorted(
+            (n for n in range(nb) if n not in evaluated[stage]), key=lambda n: -probabilities[n]
+        )
+        for at in range(0, len(missing), max(width, 1)):
+            todo: list[Job] = [(f"{k} {n}", n, stage, ()) for n in missing[at : at + width]]
+            for key, sol in run(todo).items():
+                evaluated[stage][int(key.split()[1])] = sol
+            if not whole and optimistic(stage) >= ub - slack(ub):
+                return
 
     if avg is not None:
         propose(avg.stage)
-        evaluate(avg.stage)  # the value of the stochastic solution needs it whole
+        evaluate(avg.stage, whole=True)  # the value of the stochastic solution needs it whole
     while True:
         # the candidates in order of promise; one that cannot beat the best is left
         for stage in sorted(order, key=optimistic):
@@ -378,6 +387,7 @@ def decompose(
     objective: str,
     t0: float,
     runner: Runner | None = None,
+    width: int = 1,
 ) -> Decomposition:
     """The best first stage over the branches ``fs`` by scenario decomposition (see the
     module docstring), proved within the scenario's gap or stopped at its time limit with
@@ -401,6 +411,7 @@ def decompose(
         objective,
         tol,
         lambda: limit is not None and time.perf_counter() - t0 >= limit,
+        width if runner is not None else 1,
     )
     notes = list(found.notes)
     if found.best is None:

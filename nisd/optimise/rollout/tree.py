@@ -78,7 +78,8 @@ def first_stage_keys(f: Future, rm: RolloutModel, d: int) -> list[tuple[int, str
     return out
 
 
-def _var(rm: RolloutModel, year: int, kind: str, key: tuple[int, ...]) -> pulp.LpVariable:
+def stage_var(rm: RolloutModel, year: int, kind: str, key: tuple[int, ...]) -> pulp.LpVariable:
+    """The variable of one first-stage decision (a key of :func:`first_stage_keys`)."""
     m = rm.models[year]
     return m.y[key[0], key[1]] if kind == "y" else m.x_lead[key[0], key[1], key[2]]
 
@@ -94,9 +95,9 @@ def build_tree(
     keys = first_stage_keys(fs[0], rms[0], d)
     n_rows = 0
     for year, kind, key in keys:
-        first = _var(rms[0], year, kind, key)
+        first = stage_var(rms[0], year, kind, key)
         for rm in rms[1:]:
-            prob += _var(rm, year, kind, key) == first, f"same_first_stage_{n_rows}"
+            prob += stage_var(rm, year, kind, key) == first, f"same_first_stage_{n_rows}"
             n_rows += 1
     tm.families["same_first_stage"] = n_rows
     costs = [rm.goals["cost"] for rm in rms]
@@ -262,7 +263,7 @@ def plan_first_stage(
 def values_of(f: Future, rm: RolloutModel, d: int) -> FirstStageValues:
     """The solved first-stage decisions of one roll-out model."""
     return {
-        (year, kind, key): round(_var(rm, year, kind, key).value() or 0.0)
+        (year, kind, key): round(stage_var(rm, year, kind, key).value() or 0.0)
         for year, kind, key in first_stage_keys(f, rm, d)
     }
 
@@ -273,5 +274,5 @@ def fix_first_stage(tm: TreeModel, fixed: FirstStageValues) -> None:
     for year, kind, key in first_stage_keys(tm.futures[0], tm.branches[0], tm.decision_year):
         value = fixed.get((year, kind, key), 0)
         for rm in tm.branches:
-            v = _var(rm, year, kind, key)
+            v = stage_var(rm, year, kind, key)
             v.lowBound = v.upBound = value

@@ -23,6 +23,7 @@ from nisd.io import load_dataset
 from nisd.io.load import require_on_disk
 from nisd.optimise.deadline import Deadline
 from nisd.optimise.rollout.assemble import assemble, checked
+from nisd.optimise.rollout.branch_moves import fewest_moves as fewest_branch_moves
 from nisd.optimise.rollout.branches import (
     Future,
     average_future,
@@ -30,6 +31,7 @@ from nisd.optimise.rollout.branches import (
     separable,
     tree_of,
 )
+from nisd.optimise.rollout.check import migrations
 from nisd.optimise.rollout.scenario_decomposition import decompose
 from nisd.optimise.rollout.solve import precheck
 from nisd.optimise.rollout.tree import (
@@ -177,6 +179,22 @@ def _goal(name: str, res: SolveResult) -> Goal:
     return Goal(goal=name, status=res.status, value=res.objective, bound=res.bound, gap=res.gap)
 
 
+def _moves_goal(
+    fs: Sequence[Future], plans: Sequence[Sequence[YearPlan]], results: Sequence[SolveResult]
+) -> Goal:
+    """The moves goal of a decomposed tree: the expected number of moves of the plans."""
+    expected = sum(
+        f.probability * sum(len(m) for m in migrations(list(bp)).values())
+        for f, bp in zip(fs, plans, strict=True)
+    )
+    proved = all(r.status is Status.OPTIMAL for r in results)
+    return Goal(
+        goal="moves",
+        status=Status.OPTIMAL if proved else Status.FEASIBLE,
+        value=round(expected, 6),
+    )
+
+
 def _difference(a: float, b: float) -> float:
     """``a − b`` of two costs that are equal in theory up to the solver's tolerance and the
     records' rounding (1e-6 MSEK each): differences within 1e-4 MSEK (100 SEK) are 0."""
@@ -189,9 +207,10 @@ def rollout_tree(
     cfg: PlanConfig,
     inputs: Mapping[str, object] | None = None,
     runner: Runner | None = None,
+    width: int = 1,
 ) -> Rollout:
-    """Plan, check and record the roll-out of ``cfg`` over its branches (each branch alone
-    through ``runner``, side by side, when given).
+    """Plan, check and record the roll-out of ``cfg`` over its branches (the branch solves
+    through ``runner``, ``width`` side by side, when given).
 
     Raises
     ------
@@ -214,7 +233,7 @@ def rollout_tree(
         method = "decomposition" if separable(ro) else "extensive"
     if method == "decomposition":
         t = time.perf_counter()
-        dec = decompose(ds, cfg, fs, d, u.objective, t0, runner)
+        dec = decompose(ds, cfg, fs, d, u.objective, t0, runner, width)
         secs["decomposition"] = round(time.perf_counter() - t, 3)
         res, plans = dec.result, dec.plans
         bests = [(a.result, a.cost) for a in dec.alone]
@@ -223,6 +242,13 @@ def rollout_tree(
         steps = [res]
         notes += dec.notes
         eev = dec.average_future
+        if "moves" in ro.objective:
+            t = time.perf_counter()
+            plans, moved, said = fewest_branch_moves(ds, cfg, fs, d, plans, t0, runner)
+            notes += said
+            if moved:
+                goals.append(_moves_goal(fs, plans, moved))
+            secs["fewest moves"] = round(time.perf_counter() - t, 3)
         t_build = 0.0
         model = ModelStats(variables=dec.size[0], constraints=dec.size[1])
         shape: dict[str, Any] = {
