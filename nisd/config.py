@@ -184,6 +184,8 @@ class Uncertainty(Strict):
     where) are shared by every branch; from the decision year on each branch plans its own
     years. ``objective``: the least ``expected`` discounted cost, the least ``worst``
     branch's cost, or the least largest ``regret`` against each branch's own best roll-out.
+    ``method``: how the tree is solved (``decomposition``: each branch on its own, where the
+    years are linked only through the sites; ``extensive``: one model; ``auto``).
     """
 
     decision_year: int = Field(ge=1900, le=2200)

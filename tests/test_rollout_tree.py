@@ -6,6 +6,7 @@ negative, bad trees refused with the key named (exit 3)."""
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from functools import cache
 from pathlib import Path
@@ -315,6 +316,17 @@ def _write(tmp_path: Path, text: str) -> Path:
             'name = "a"\nprobability = 1.0\ndecline = ["d-dns"]\n',
             "needed by others",
         ),
+        (
+            "migration_cost_msek = 0.5\n[rollout.uncertainty]\ndecision_year = 2029\n"
+            'method = "decomposition"\n[[rollout.uncertainty.branches]]\n'
+            'name = "a"\nprobability = 1.0\n',
+            "needs years linked only through the sites",
+        ),
+        (
+            '[rollout.uncertainty]\ndecision_year = 2029\nmethod = "fast"\n'
+            '[[rollout.uncertainty.branches]]\nname = "a"\nprobability = 1.0\n',
+            "method",
+        ),
     ],
 )
 def test_bad_trees_are_refused_with_the_key(tmp_path: Path, text: str, says: str) -> None:
@@ -400,3 +412,53 @@ def test_each_future_alone_on_workers_agrees_with_serial(tmp_path: Path) -> None
     assert [b.own_best_msek for b in side.branches] == pytest.approx(
         [b.own_best_msek for b in serial.branches]
     )
+    assert side.hedge.method == "decomposition" and side.hedge.branch_solves
+    assert side.value == pytest.approx(serial.value)
+
+
+TINY_TREE = """
+k = 2
+separation_km = 100.0
+hazards = "off"
+protection = false
+[crisis]
+sets = []
+[rollout]
+first_year = 2029
+last_year = 2032
+objective = ["cost"]
+discount_rate = 0.05
+lead_time_years = { core = 2, regional = 1 }
+capital_cost_msek = { core = 300.0, regional = 80.0 }
+[rollout.uncertainty]
+decision_year = 2031
+method = "METHOD"
+[[rollout.uncertainty.branches]]
+name = "as planned"
+probability = 0.6
+[[rollout.uncertainty.branches]]
+name = "loads grow"
+probability = 0.4
+growth_per_year = 0.2
+"""
+
+
+@pytest.mark.parametrize(
+    ("method", "says"),
+    [
+        ("decomposition", "solved by scenario decomposition: "),
+        ("extensive", "solved as one model of every branch"),
+    ],
+)
+def test_the_command_says_how_the_tree_was_solved(tmp_path: Path, method: str, says: str) -> None:
+    data = write_country(tmp_path / "data", 5, 3, seed=2)
+    scenario = tmp_path / "tree.toml"
+    scenario.write_text(TINY_TREE.replace("METHOD", method), encoding="utf-8")
+    out = tmp_path / "ro"
+    args = ["rollout", str(scenario), "--data", str(data), "--out", str(out), "--workers", "2"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert says in res.output and "expected cost" in res.output
+    doc = Rollout.from_json(json.loads((out / "rollout.json").read_text(encoding="utf-8")))
+    assert doc.hedge is not None and doc.hedge.method == method
+    check_invariants(doc)

@@ -1,7 +1,9 @@
-"""A roll-out under uncertainty, from its scenario to a checked record: every branch's own
-best (wait and see), the two-stage plan (:mod:`nisd.optimise.rollout.tree`), the checks
-of every branch and of the shared first stage, the average future's plan and its expected
-cost (for the value of the stochastic solution), and the record."""
+"""A roll-out under uncertainty, from its scenario to a checked record: the tree solved by
+scenario decomposition (:mod:`nisd.optimise.rollout.scenario_decomposition`, each branch on
+its own) or as one model (:mod:`nisd.optimise.rollout.tree`), every branch's own best (wait
+and see), the fewest moves where asked, the checks of every branch and of the shared first
+stage, the average future's expected cost (for the value of the stochastic solution), and
+the record."""
 
 from __future__ import annotations
 
