@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -153,3 +154,21 @@ def test_a_candidate_is_left_once_it_cannot_win() -> None:
     assert 2 not in found.evaluated[STAGES[0]]
     # 3 alone, the average future, stage 1 in branch 0, stage 0 in branch 1, 3 alone again
     assert table.jobs == 9
+
+
+def test_a_task_started_late_gets_only_the_time_left() -> None:
+    """A task handed to a worker reads the run's end, not the seconds left when it was
+    handed out: one that starts 5 s late has 5 s less."""
+    import time
+
+    from nisd.config import SolverOptions
+    from nisd.optimise.deadline import ends_at, within
+
+    opts = SolverOptions(time_limit=100.0)
+    end = ends_at(opts, time.perf_counter() - 30.0)  # 30 s of the run are gone
+    assert end is not None
+    left = within(opts, end).time_limit
+    assert left is not None and 69.0 < left <= 70.0
+    assert within(opts, end - 5.0).time_limit == pytest.approx(left - 5.0, abs=0.5)
+    assert within(opts, time.time() - 1.0).time_limit == 1.0  # past the end: 1 s
+    assert ends_at(SolverOptions(), 0.0) is None and within(opts, None) is opts

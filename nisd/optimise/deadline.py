@@ -93,3 +93,19 @@ def no_check(done: int = 0, of: int = 0) -> None:
 
 
 __all__ = ["Check", "Deadline", "no_check"]
+
+
+def ends_at(opts: SolverOptions, t0: float) -> float | None:
+    """The run's end as wall-clock time (:func:`time.time`), for tasks in other processes,
+    which may start long after they were handed out: each reads what is left with
+    :func:`within`."""
+    if opts.time_limit is None:
+        return None
+    return time.time() + opts.time_limit - (time.perf_counter() - t0)
+
+
+def within(opts: SolverOptions, end: float | None) -> SolverOptions:
+    """``opts`` with the time left until ``end`` (wall clock) as the limit, at least 1 s."""
+    if end is None:
+        return opts
+    return opts.model_copy(update={"time_limit": max(end - time.time(), 1.0)})

@@ -22,14 +22,15 @@ from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError, NisdError, NoSolutionError
 from nisd.io import load_dataset
 from nisd.io.load import require_on_disk
-from nisd.optimise.deadline import Deadline
+from nisd.optimise.deadline import Deadline, ends_at, within
+from nisd.optimise.extract import start_of
 from nisd.optimise.rollout.branches import Future, futures, tree_of
-from nisd.optimise.rollout.model import build_rollout
+from nisd.optimise.rollout.model import RolloutModel, build_rollout
 from nisd.optimise.rollout.scenario_decomposition import Runner, Task
 from nisd.optimise.rollout.solve import SECONDARY_SECONDS, solve_rollout
 from nisd.optimise.rollout.tree import FirstStageValues, stage_var, values_of
 from nisd.optimise.rollout.years import YearPlan
-from nisd.optimise.solve import SolveResult
+from nisd.optimise.solve import SolveResult, Start
 
 Moved = tuple[SolveResult, list[YearPlan], FirstStageValues]
 
@@ -60,10 +61,29 @@ def fewest_moves_of(
             v = stage_var(rm, year, kind, key)
             v.lowBound = v.upBound = value
     try:
-        res, out, _rounds, _steps = solve_rollout(rm, c, time.perf_counter(), explain=False)
+        res, out, _rounds, _steps = solve_rollout(
+            rm, c, time.perf_counter(), explain=False, first_start=start_of_rollout(rm, plans)
+        )
     except (InfeasibleError, NoSolutionError):
         return None
     return res, out, values_of(f, rm, d)
+
+
+def start_of_rollout(rm: RolloutModel, plans: Sequence[YearPlan]) -> Start:
+    """A MIP start from known plans of every year: their sites, assignments and the
+    migrations between them (a user whose primary site changes moves)."""
+    out: dict[str, float] = {}
+    before: dict[str, str] = {}
+    for yr, yp in zip(rm.years, plans, strict=True):
+        out.update(start_of(rm.models[yr.year], yr.pp, yp.sites, yp.assign))
+        for i, d in enumerate(yr.pp.demand_ids):
+            seq = yp.assign.get(d) or []
+            now = seq[0] if seq else None
+            if d in before and now != before[d]:
+                out[f"{rm.prefix}mu_{yr.year}_{i}"] = 1.0
+            if now is not None:
+                before[d] = now
+    return out
 
 
 def moves_task(
@@ -72,15 +92,12 @@ def moves_task(
     n: int,
     plans: list[YearPlan],
     trunk: FirstStageValues,
-    seconds_left: float | None,
+    end: float | None,
 ) -> Moved | str | None:
     """In a worker: :func:`fewest_moves_of` for branch ``n``; a message when it fails."""
     ds = load_dataset(Path(data_dir))
     cfg = PlanConfig.model_validate(config)
-    if seconds_left is not None:
-        cfg = cfg.model_copy(
-            update={"solver": cfg.solver.model_copy(update={"time_limit": max(seconds_left, 1)})}
-        )
+    cfg = cfg.model_copy(update={"solver": within(cfg.solver, end)})
     (f,) = futures(ds, cfg, only=n)
     d = tree_of(cfg).decision_year
     try:
@@ -117,11 +134,10 @@ def fewest_moves(
             done[n] = fewest_moves_of(fs[n], cfg, t0, d, plans[n], trunk)
     else:
         require_on_disk(ds, "the branches planned on workers read the data")
-        limit = cfg.solver.time_limit
-        left = None if limit is None else limit - (time.perf_counter() - t0)
+        end = ends_at(cfg.solver, t0)
         config = cfg.model_dump(mode="json")
         tasks: list[Task] = [
-            (str(n), moves_task, (str(ds.path), config, n, plans[n], trunk, left)) for n in rest
+            (str(n), moves_task, (str(ds.path), config, n, plans[n], trunk, end)) for n in rest
         ]
         done = {int(k): v for k, v in runner(tasks)}
     for n in rest:

@@ -44,6 +44,7 @@ from nisd.dataset import Dataset
 from nisd.errors import InfeasibleError, NisdError, NoSolutionError
 from nisd.io import load_dataset
 from nisd.io.load import require_on_disk
+from nisd.optimise.deadline import ends_at, within
 from nisd.optimise.rollout.assemble import discounted_cost
 from nisd.optimise.rollout.branches import Future, average_future, futures, tree_of
 from nisd.optimise.rollout.model import RolloutModel, build_rollout
@@ -146,17 +147,14 @@ def branch_task(
     n: int,
     fixed: Stage | None,
     cuts: Sequence[Stage],
-    seconds_left: float | None,
+    end: float | None,
 ) -> BranchSolve | str | None:
     """In a worker: branch ``n`` of the scenario ``config`` (``n`` = the number of branches:
     the average future) on the data at ``data_dir``, planned as :func:`solve_branch`;
     a message when it could not be."""
     ds = load_dataset(Path(data_dir))
     cfg = PlanConfig.model_validate(config)
-    if seconds_left is not None:
-        cfg = cfg.model_copy(
-            update={"solver": cfg.solver.model_copy(update={"time_limit": max(seconds_left, 1)})}
-        )
+    cfg = cfg.model_copy(update={"solver": within(cfg.solver, end)})
     fs = futures(ds, cfg)
     f = fs[n] if n < len(fs) else average_future(ds, cfg, fs)
     d = tree_of(cfg).decision_year
@@ -217,11 +215,10 @@ class _Branches:
                 key: solve_branch(self.future(n), self.cfg, self.t0, self.d, fixed, cuts)
                 for key, n, fixed, cuts in jobs
             }
-        limit = self.cfg.solver.time_limit
-        left = None if limit is None else limit - (time.perf_counter() - self.t0)
+        end = ends_at(self.cfg.solver, self.t0)
         config = self.cfg.model_dump(mode="json")
         tasks: list[Task] = [
-            (key, branch_task, (str(self.ds.path), config, n, fixed, cuts, left))
+            (key, branch_task, (str(self.ds.path), config, n, fixed, cuts, end))
             for key, n, fixed, cuts in jobs
         ]
         out: dict[str, BranchSolve | None] = {}

@@ -105,10 +105,15 @@ class _Rounds:
 
 
 def solve_rollout(
-    rm: RolloutModel, cfg: PlanConfig, t0: float, explain: bool = True
+    rm: RolloutModel,
+    cfg: PlanConfig,
+    t0: float,
+    explain: bool = True,
+    first_start: Start | None = None,
 ) -> tuple[SolveResult, list[YearPlan], list[RoundRecord], list[SolveResult]]:
     """Solve the goals in order, each to convergence over the scenarios, each earlier goal
-    held within ``tolerance`` of its optimum while the next is minimised.
+    held within ``tolerance`` of its optimum while the next is minimised
+    (``first_start``: a known roll-out for the first goal's first solve).
 
     Raises
     ------
@@ -120,7 +125,7 @@ def solve_rollout(
     steps: list[SolveResult] = []
     results: list[SolveResult] = []
     held: list[str] = []
-    start: Start | None = None
+    start: Start | None = first_start
     ys = [v for m in rm.models.values() for v in m.y.values()]
     saved = [(v.lowBound, v.upBound) for v in ys]
     goals = [g for g in ro.objective if g != "readiness"]

@@ -23,7 +23,7 @@ from nisd.errors import (
 )
 from nisd.io import load_dataset
 from nisd.io.load import require_on_disk
-from nisd.optimise.deadline import Deadline
+from nisd.optimise.deadline import Deadline, ends_at, within
 from nisd.optimise.rollout.assemble import assemble, checked
 from nisd.optimise.rollout.branch_moves import fewest_moves as fewest_branch_moves
 from nisd.optimise.rollout.branches import (
@@ -125,14 +125,10 @@ def _own_bests(
     """
     if runner is not None:
         require_on_disk(ds, "the futures planned alone on workers read the data")
-        left = (
-            None
-            if cfg.solver.time_limit is None
-            else cfg.solver.time_limit - (time.perf_counter() - t0)
-        )
+        end = ends_at(cfg.solver, t0)
         config = cfg.model_dump(mode="json")
         tasks: list[Task] = [
-            (str(n), branch_alone, (str(ds.path), config, n, left)) for n in range(len(fs))
+            (str(n), branch_alone, (str(ds.path), config, n, end)) for n in range(len(fs))
         ]
         done = dict(runner(tasks))
         out = []
@@ -160,16 +156,13 @@ def _alone_cost(ds: Dataset, f: Future, cfg: PlanConfig, t0: float) -> tuple[Sol
 
 
 def branch_alone(
-    data_dir: str, config: dict[str, object], n: int, seconds_left: float | None
+    data_dir: str, config: dict[str, object], n: int, end: float | None
 ) -> tuple[SolveResult, float] | str:
     """In a worker: branch ``n`` of the scenario ``config`` on the data at ``data_dir``
     planned alone (its solve and discounted cost), or why not (a message)."""
     ds = load_dataset(Path(data_dir))
     cfg = PlanConfig.model_validate(config)
-    if seconds_left is not None:
-        cfg = cfg.model_copy(
-            update={"solver": cfg.solver.model_copy(update={"time_limit": max(seconds_left, 1)})}
-        )
+    cfg = cfg.model_copy(update={"solver": within(cfg.solver, end)})
     (f,) = futures(ds, cfg, only=n)
     try:
         return _alone_cost(ds, f, cfg, time.perf_counter())
