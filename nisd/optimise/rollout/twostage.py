@@ -24,7 +24,7 @@ from nisd.errors import (
 from nisd.io import load_dataset
 from nisd.io.load import require_on_disk
 from nisd.optimise.deadline import Deadline, ends_at, within
-from nisd.optimise.rollout.assemble import assemble, checked
+from nisd.optimise.rollout.assemble import assemble, checked, discounted_cost
 from nisd.optimise.rollout.branch_moves import fewest_moves as fewest_branch_moves
 from nisd.optimise.rollout.branches import (
     Future,
@@ -151,8 +151,7 @@ def _alone_cost(ds: Dataset, f: Future, cfg: PlanConfig, t0: float) -> tuple[Sol
     """One future planned alone: the solve and its plans' discounted cost as the records
     compute it."""
     res, plans = best_of(f, cfg, t0)
-    _records, _schedule, totals = assemble(ds, f.cfg, f.years, plans)
-    return res, totals.discounted_cost_msek
+    return res, discounted_cost(f.ro, f.years, plans)
 
 
 def branch_alone(
@@ -387,6 +386,5 @@ def _average_future_cost(
         return None
     total = 0.0
     for f, bp in zip(fs, plans, strict=True):
-        _records, _schedule, totals = assemble(ds, f.cfg, f.years, bp)
-        total += f.probability * totals.discounted_cost_msek
+        total += f.probability * discounted_cost(f.ro, f.years, bp)
     return total
